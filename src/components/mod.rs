@@ -1,0 +1,4 @@
+//! Presentational pieces of the playground.
+
+pub mod editor;
+pub mod status;

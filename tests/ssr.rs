@@ -1,0 +1,35 @@
+//! Native render tests of the playground (Yew SSR, no browser).
+#![cfg(not(target_arch = "wasm32"))]
+
+use layerbox_web::{App, AppProps};
+
+async fn render() -> String {
+    yew::LocalServerRenderer::<App>::with_props(AppProps {})
+        .hydratable(false)
+        .render()
+        .await
+}
+
+#[tokio::test]
+async fn first_page_has_name_editor_and_status() {
+    let html = render().await;
+    assert!(html.contains("<h1>layerbox</h1>"), "{html}");
+    assert!(html.contains(r#"id="editor""#), "{html}");
+    assert!(
+        html.contains("FROM python:3.9-slim\nWORKDIR /app\nCOPY . /app\n"),
+        "{html}"
+    );
+    assert!(html.contains("Simulated engine"), "{html}");
+    assert!(html.contains("Dockerfile: 7 lines"), "{html}");
+}
+
+#[tokio::test]
+async fn every_context_file_has_a_tab() {
+    let html = render().await;
+    for name in ["Dockerfile", "app.py", "requirements.txt"] {
+        assert!(
+            html.contains(&format!(">{name}</button>")),
+            "missing tab {name}: {html}"
+        );
+    }
+}

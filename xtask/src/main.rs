@@ -1,0 +1,50 @@
+//! `cargo xtask serve | test | bench`: the project's own tasks.
+//!
+//! Every task first installs what it needs and is missing (idempotent: version guards skip what
+//! is already there). Tools come only from crates.io, npm and Debian.
+
+mod setup;
+mod steps;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
+  test               install what tests need, then run every check; ends with `N passed, N failed`
+  bench size         byte sizes of the release .wasm and .js, raw and gzip -9
+  setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["serve", rest @ ..] => parse_port(rest).and_then(steps::serve),
+        ["test"] => steps::test(),
+        ["bench", "size"] => steps::bench_size(),
+        ["setup"] => setup::all(setup::Need::Everything),
+        [] | ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(format!("unknown task `{}`\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_port(args: &[&str]) -> Result<u16, String> {
+    match args {
+        [] => Ok(8080),
+        ["--port", port] => port.parse().map_err(|_| format!("invalid port `{port}`")),
+        [flag, ..] => Err(format!("unknown flag `{flag}` for serve (only --port N)")),
+    }
+}

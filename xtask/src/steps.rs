@@ -1,0 +1,245 @@
+//! The tasks themselves: serve, test, bench size.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::setup::{self, Need, cmd, root};
+
+/// `cargo xtask serve`: build the playground and serve it on loopback.
+pub fn serve(port: u16) -> Result<(), String> {
+    setup::all(Need::Build)?;
+    println!("layerbox playground: http://127.0.0.1:{port}/");
+    setup::run(cmd("trunk").args([
+        "serve",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+    ]))
+}
+
+/// Counts of one step's tests.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+/// `cargo xtask test`: every check, in order, with one summary line at the end.
+pub fn test() -> Result<(), String> {
+    setup::all(Need::Everything)?;
+    let wasm = ["--target", "wasm32-unknown-unknown"];
+    let mut total = Tally::default();
+    let mut report = Vec::new();
+    let mut step = |name: &str, tally: Tally| {
+        total.passed += tally.passed;
+        total.failed += tally.failed;
+        report.push(format!(
+            "{name}: {} passed, {} failed",
+            tally.passed, tally.failed
+        ));
+    };
+
+    step(
+        "cargo fmt --check",
+        check(cmd("cargo").args(["fmt", "--all", "--", "--check"])),
+    );
+    step(
+        "clippy (native)",
+        check(cmd("cargo").args([
+            "clippy",
+            "--locked",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    step(
+        "clippy (wasm32)",
+        check(
+            cmd("cargo")
+                .args([
+                    "clippy",
+                    "--locked",
+                    "-p",
+                    "layerbox-web",
+                    "-p",
+                    "layerbox-core",
+                    "--all-targets",
+                ])
+                .args(wasm)
+                .args(["--", "-D", "warnings"]),
+        ),
+    );
+    step(
+        "native tests",
+        cargo_tests(cmd("cargo").args(["test", "--locked", "--workspace"])),
+    );
+    step(
+        "browser tests (headless Chromium)",
+        cargo_tests(
+            cmd("cargo")
+                .args(["test", "--locked", "-p", "layerbox-web", "--tests"])
+                .args(wasm),
+        ),
+    );
+    let built = check(cmd("trunk").args(["build", "--release"]));
+    step("trunk build --release", built);
+    if built.failed == 0 {
+        step("end-to-end (playwright)", e2e());
+    } else {
+        step(
+            "end-to-end (playwright): not run, no build",
+            Tally {
+                passed: 0,
+                failed: 1,
+            },
+        );
+    }
+
+    println!();
+    for line in &report {
+        println!("  {line}");
+    }
+    println!("{} passed, {} failed", total.passed, total.failed);
+    if total.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} failed", total.failed))
+    }
+}
+
+/// A step that is one check: it passes when the command succeeds.
+fn check(c: &mut Command) -> Tally {
+    eprintln!("\n==> {}", describe(c));
+    match c.status() {
+        Ok(s) if s.success() => Tally {
+            passed: 1,
+            failed: 0,
+        },
+        _ => Tally {
+            passed: 0,
+            failed: 1,
+        },
+    }
+}
+
+/// Runs `c`, echoing its stdout, and hands every line to `scan`; the result is `scan`'s tally,
+/// with one failure added if the command failed but no failing test was counted.
+fn counted(c: &mut Command, scan: impl Fn(&str, &mut Tally)) -> Tally {
+    eprintln!("\n==> {}", describe(c));
+    let mut tally = Tally::default();
+    let Ok(mut child) = c.stdout(Stdio::piped()).spawn() else {
+        return Tally {
+            passed: 0,
+            failed: 1,
+        };
+    };
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            scan(&line, &mut tally);
+        }
+    }
+    let ok = child.wait().is_ok_and(|s| s.success());
+    if !ok && tally.failed == 0 {
+        tally.failed = 1;
+    }
+    tally
+}
+
+/// Sums libtest's `test result: ok. N passed; M failed; …` lines.
+fn cargo_tests(c: &mut Command) -> Tally {
+    counted(c, |line, t| {
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            t.passed += number_before(rest, " passed");
+            t.failed += number_before(rest, " failed");
+        }
+    })
+}
+
+/// The end-to-end script prints `N passed, N failed` last.
+fn e2e() -> Tally {
+    let dist = root().join("dist");
+    let shots = root().join("target/e2e");
+    counted(
+        cmd("node").arg("e2e/e2e.mjs").arg(dist).arg(shots),
+        |line, t| {
+            if line.ends_with(" failed") && line.contains(" passed, ") {
+                t.passed = number_before(line, " passed");
+                t.failed = number_before(line, " failed");
+            }
+        },
+    )
+}
+
+/// The number that ends just before `word` in `text` (0 if none).
+fn number_before(text: &str, word: &str) -> u64 {
+    let Some(end) = text.find(word) else { return 0 };
+    let digits: String = text[..end]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+fn describe(c: &Command) -> String {
+    let args: Vec<String> = c
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    format!("{} {}", c.get_program().to_string_lossy(), args.join(" "))
+}
+
+/// `cargo xtask bench size`: release sizes of the playground's .wasm and .js.
+pub fn bench_size() -> Result<(), String> {
+    setup::all(Need::Build)?;
+    setup::run(cmd("trunk").args(["build", "--release"]))?;
+    let mut files: Vec<_> = std::fs::read_dir(root().join("dist"))
+        .map_err(|e| format!("cannot read dist/: {e}"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+        .collect();
+    files.sort();
+    println!("{:<12} {:>12} {:>14}", "file", "raw bytes", "gzip -9 bytes");
+    let (mut raw_total, mut gz_total) = (0, 0);
+    for path in &files {
+        let raw = std::fs::metadata(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        let out = Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run gzip: {e}"))?;
+        let gz = out.stdout.len() as u64;
+        raw_total += raw;
+        gz_total += gz;
+        let kind = path.extension().unwrap_or_default().to_string_lossy();
+        println!("{:<12} {raw:>12} {gz:>14}", format!(".{kind}"));
+    }
+    println!("{:<12} {raw_total:>12} {gz_total:>14}", "total");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_before;
+
+    #[test]
+    fn reads_libtest_and_e2e_summaries() {
+        let line =
+            "ok. 12 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(number_before(line, " passed"), 12);
+        assert_eq!(number_before(line, " failed"), 3);
+        assert_eq!(number_before("6 passed, 0 failed", " passed"), 6);
+        assert_eq!(number_before("nothing here", " passed"), 0);
+    }
+}
