@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 pub const TRUNK: &str = "0.21.14";
 pub const WASM_BINDGEN: &str = "0.2.129";
 
+/// Where Debian's busybox-static puts its binary.
+pub const BUSYBOX: &str = "/bin/busybox";
+
 /// How much of the toolchain a task needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -110,8 +113,10 @@ pub fn all(need: Need) -> Result<(), String> {
         ]))?;
     }
     if need == Need::Everything {
-        if !(have("chromium") && have("chromedriver")) {
-            eprintln!("xtask: installing chromium and chromium-driver from Debian");
+        // chromium + chromedriver: browser tests; busybox-static: the rootfs of the Linux
+        // engine's tests (a static busybox needs no libraries inside the container).
+        if !(have("chromium") && have("chromedriver") && Path::new(BUSYBOX).exists()) {
+            eprintln!("xtask: installing chromium, chromium-driver and busybox-static from Debian");
             let sudo = if is_root() { vec![] } else { vec!["sudo"] };
             let apt = |args: &[&str]| {
                 let all: Vec<&str> = sudo
@@ -125,7 +130,14 @@ pub fn all(need: Need) -> Result<(), String> {
                     .env("DEBIAN_FRONTEND", "noninteractive"))
             };
             apt(&["update", "-q"])?;
-            apt(&["install", "-y", "-q", "chromium", "chromium-driver"])?;
+            apt(&[
+                "install",
+                "-y",
+                "-q",
+                "chromium",
+                "chromium-driver",
+                "busybox-static",
+            ])?;
         }
         if !root().join("e2e/node_modules/playwright-core").exists() {
             run(cmd("npm")
