@@ -10,6 +10,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod dockerfile;
 pub mod examples;
 
 /// The version of layerbox, shared by the binary and the playground.
