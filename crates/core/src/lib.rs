@@ -12,6 +12,7 @@
 
 pub mod dockerfile;
 pub mod examples;
+pub mod image;
 
 /// The version of layerbox, shared by the binary and the playground.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
