@@ -1,0 +1,3 @@
+//! Integration tests of layerbox-core, one module per area.
+
+mod buildkit;
