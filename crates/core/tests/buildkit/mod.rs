@@ -1,6 +1,7 @@
 //! BuildKit's own Dockerfile vectors (`tests/data/buildkit`, see its README for the rules).
 
 mod parser;
+mod shell;
 
 use std::path::PathBuf;
 
