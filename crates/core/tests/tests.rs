@@ -1,3 +1,4 @@
 //! Integration tests of layerbox-core, one module per area.
 
 mod buildkit;
+mod cli;

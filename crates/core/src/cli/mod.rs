@@ -1,0 +1,18 @@
+//! The docker-compatible command line shared by the browser terminal and the native binary:
+//! the command grammar (argv to a typed [`Command`](grammar::Command)), help texts and usage
+//! errors with docker's words and exit codes, and the output formatting (tables, sizes, relative
+//! times, `--format` templates) as pure functions over rows the engine fills.
+//!
+//! ```
+//! use layerbox_core::cli::units::human_size;
+//! use layerbox_core::cli::text::truncate_id;
+//! assert_eq!(human_size(4_860_000), "4.86MB");
+//! assert_eq!(truncate_id("sha256:15ea001ce4c81dbad085848690136409"), "15ea001ce4c8");
+//! ```
+
+pub mod rows;
+pub mod table;
+pub mod tabwriter;
+pub mod template;
+pub mod text;
+pub mod units;

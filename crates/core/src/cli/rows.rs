@@ -1,0 +1,620 @@
+//! The rows of docker's list commands (`ps`, `images`, `history`), as plain data the engine
+//! fills, and their conversion into the records that `--format` templates see, with docker's
+//! field names, column headers and default table formats.
+//!
+//! ```
+//! use layerbox_core::cli::rows::{PsRow, RowOptions, render_list};
+//! use layerbox_core::cli::units::{StatusSummary, Timestamp};
+//! let now = Timestamp::from_unix_secs(1_000);
+//! let row = PsRow {
+//!     id: "db75e28655a8545c7840c0954604dca21e714eba0409976c4491862da092bb6f".into(),
+//!     image: "anchors/busybox".into(),
+//!     image_id: "sha256:7879cb9340a798737a47faf4d910f6ad7e37707c5938f257a38251bbebb13e8f".into(),
+//!     command: "sleep 600".into(),
+//!     created: Timestamp::from_unix_secs(999),
+//!     status: StatusSummary::Running { started_at: Timestamp::from_unix_secs(999) },
+//!     ports: vec![],
+//!     names: vec!["/anchors-running".into()],
+//!     size_rw: None,
+//!     size_root_fs: None,
+//! };
+//! let out = render_list(&[row], "", &RowOptions::new(now)).unwrap();
+//! assert!(out.ends_with("\"sleep 600\"   1 second ago   Up 1 second             anchors-running\n"));
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::table::{FormatError, QUIET_FORMAT, render, resolve_format};
+use super::template::record;
+use super::text::{ellipsis, go_quote, truncate_id};
+use super::units::{StatusSummary, Timestamp, human_size, time_ago};
+use crate::image::Reference;
+
+/// How a list is shown: the `--no-trunc`, `-q`, `-s`, `--digests` and `-H` switches, and the
+/// instant relative times are measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // they are docker's own independent switches
+pub struct RowOptions {
+    /// The current time, from the engine's clock.
+    pub now: Timestamp,
+    /// Shorten IDs and long texts (the default; `--no-trunc` clears it).
+    pub trunc: bool,
+    /// `-q`: only IDs.
+    pub quiet: bool,
+    /// `ps -s`: add the SIZE column.
+    pub size: bool,
+    /// `images --digests`: add the DIGEST column.
+    pub digests: bool,
+    /// `history -H` (default true): human sizes and relative times.
+    pub human: bool,
+}
+
+impl RowOptions {
+    /// Docker's defaults: truncated, human-readable, no extra columns.
+    pub const fn new(now: Timestamp) -> Self {
+        Self {
+            now,
+            trunc: true,
+            quiet: false,
+            size: false,
+            digests: false,
+            human: true,
+        }
+    }
+}
+
+/// A row of a list command: its template record and column headers, as docker's formatter
+/// `SubContext`s define them.
+pub trait ListRow {
+    /// The default table format (`table {{.ID}}\t…`) for these options.
+    fn default_format(opts: &RowOptions) -> String;
+    /// The header record: column titles by field name.
+    fn header() -> Value;
+    /// The record a template sees: docker's field names, values as the columns print them.
+    fn record(&self, opts: &RowOptions) -> Value;
+}
+
+/// A list command's output: `rows` formatted with the `--format` value `format` (`""` for the
+/// default table; `-q` selects `{{.ID}}` unless a format is given, as in docker).
+pub fn render_list<R: ListRow>(
+    rows: &[R],
+    format: &str,
+    opts: &RowOptions,
+) -> Result<String, FormatError> {
+    let default = R::default_format(opts);
+    let format = if format.is_empty() && opts.quiet {
+        QUIET_FORMAT
+    } else {
+        format
+    };
+    let records: Vec<Value> = rows.iter().map(|r| r.record(opts)).collect();
+    render(resolve_format(format, &default), &R::header(), &records)
+}
+
+/// A published or exposed port of a container (docker's API `types.Port`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PortBinding {
+    /// Host address it is published on (`0.0.0.0`, `::`); empty when only exposed.
+    pub ip: String,
+    /// Port inside the container.
+    pub private_port: u16,
+    /// Port on the host; 0 when only exposed.
+    pub public_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub proto: String,
+}
+
+/// The PORTS column (docker's `DisplayablePorts`): consecutive ports grouped into ranges,
+/// `0.0.0.0:3000->3000/tcp, [::]:3000->3000/tcp`, `80/tcp` for exposed-only ports.
+pub fn display_ports(ports: &[PortBinding]) -> String {
+    let mut ports = ports.to_vec();
+    ports.sort_by(|a, b| {
+        (a.private_port, &a.ip, a.public_port, &a.proto).cmp(&(
+            b.private_port,
+            &b.ip,
+            b.public_port,
+            &b.proto,
+        ))
+    });
+    // (key, first, last) in order of first appearance.
+    let mut groups: Vec<(String, u16, u16)> = Vec::new();
+    let mut result = Vec::new();
+    let mut host_mappings = Vec::new();
+    for port in &ports {
+        let current = port.private_port;
+        let key = if port.ip.is_empty() {
+            port.proto.clone()
+        } else {
+            if port.public_port != current {
+                host_mappings.push(format!(
+                    "{}->{}/{}",
+                    join_host_port(&port.ip, &port.public_port.to_string()),
+                    port.private_port,
+                    port.proto
+                ));
+                continue;
+            }
+            format!("{}/{}", port.ip, port.proto)
+        };
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            None => groups.push((key, current, current)),
+            Some(group) if current == group.2.wrapping_add(1) => group.2 = current,
+            Some(group) => {
+                result.push(form_group(&group.0, group.1, group.2));
+                group.1 = current;
+                group.2 = current;
+            }
+        }
+    }
+    result.extend(
+        groups
+            .iter()
+            .map(|(k, first, last)| form_group(k, *first, *last)),
+    );
+    result.extend(host_mappings);
+    result.join(", ")
+}
+
+fn form_group(key: &str, first: u16, last: u16) -> String {
+    let (ip, proto) = match key.rsplit_once('/') {
+        Some((ip, proto)) => (ip, proto),
+        None => ("", key),
+    };
+    let mut group = first.to_string();
+    if first != last {
+        group = format!("{group}-{last}");
+    }
+    if !ip.is_empty() {
+        group = format!("{}->{group}", join_host_port(ip, &group));
+    }
+    format!("{group}/{proto}")
+}
+
+/// Go's `net.JoinHostPort`: IPv6 hosts in brackets.
+fn join_host_port(host: &str, port: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The COMMAND the daemon reports for a container: the path, then the arguments, each argument
+/// containing a space wrapped in single quotes (`/bin/sh -c 'echo about to fail && false'`).
+pub fn ps_command(path: &str, args: &[String]) -> String {
+    let mut out = path.to_owned();
+    for arg in args {
+        out.push(' ');
+        if arg.contains(' ') {
+            out.push('\'');
+            out.push_str(arg);
+            out.push('\'');
+        } else {
+            out.push_str(arg);
+        }
+    }
+    out
+}
+
+/// An instant as Go's `time.Time.String()` prints it in UTC: `2026-11-26 10:00:00 +0000 UTC`.
+pub fn go_time_string(t: Timestamp) -> String {
+    let (date, time) = civil(t.unix_secs());
+    let nanos = t.0.rem_euclid(1_000_000_000);
+    let frac = if nanos == 0 {
+        String::new()
+    } else {
+        format!(".{nanos:09}").trim_end_matches('0').to_owned()
+    };
+    format!("{date} {time}{frac} +0000 UTC")
+}
+
+/// An instant in RFC 3339 (UTC, whole seconds): `2026-11-26T10:00:00Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    let (date, time) = civil(t.unix_secs());
+    format!("{date}T{time}Z")
+}
+
+/// Splits Unix seconds into `YYYY-MM-DD` and `HH:MM:SS` (proleptic Gregorian, UTC).
+fn civil(secs: i64) -> (String, String) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
+    )
+}
+
+/// One container as `docker ps` lists it (the fields of docker's API `types.Container` that the
+/// columns use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PsRow {
+    /// Full 64-hex container ID.
+    pub id: String,
+    /// The image as the user named it (`anchors/busybox`, `sha256:7879…` for an ID).
+    pub image: String,
+    /// The image's full ID (`sha256:…`).
+    pub image_id: String,
+    /// The command, as built by [`ps_command`].
+    pub command: String,
+    /// When the container was created.
+    pub created: Timestamp,
+    /// Its state, for the STATUS column.
+    pub status: StatusSummary,
+    /// Published and exposed ports.
+    pub ports: Vec<PortBinding>,
+    /// Names, as the API gives them (`/web`).
+    pub names: Vec<String>,
+    /// Bytes in the container's writable layer (`ps -s`).
+    pub size_rw: Option<u64>,
+    /// Bytes of the whole root filesystem, image included (`ps -s`, "virtual").
+    pub size_root_fs: Option<u64>,
+}
+
+/// docker's default `ps` table.
+pub const PS_TABLE_FORMAT: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+impl ListRow for PsRow {
+    fn default_format(opts: &RowOptions) -> String {
+        if opts.size {
+            format!("{PS_TABLE_FORMAT}\t{{{{.Size}}}}")
+        } else {
+            PS_TABLE_FORMAT.to_owned()
+        }
+    }
+
+    fn header() -> Value {
+        record([
+            ("Command", "COMMAND".into()),
+            ("CreatedAt", "CREATED AT".into()),
+            ("ID", "CONTAINER ID".into()),
+            ("Image", "IMAGE".into()),
+            ("Labels", "LABELS".into()),
+            ("LocalVolumes", "LOCAL VOLUMES".into()),
+            ("Mounts", "MOUNTS".into()),
+            ("Names", "NAMES".into()),
+            ("Networks", "NETWORKS".into()),
+            ("Ports", "PORTS".into()),
+            ("RunningFor", "CREATED".into()),
+            ("Size", "SIZE".into()),
+            ("State", "STATE".into()),
+            ("Status", "STATUS".into()),
+        ])
+    }
+
+    fn record(&self, opts: &RowOptions) -> Value {
+        let mut names: Vec<&str> = self
+            .names
+            .iter()
+            .map(|n| n.strip_prefix('/').unwrap_or(n))
+            .collect();
+        if opts.trunc
+            && let Some(first) = names.iter().find(|n| !n.contains('/'))
+        {
+            names = vec![*first];
+        }
+        let command = if opts.trunc {
+            ellipsis(&self.command, 20)
+        } else {
+            self.command.clone()
+        };
+        let size = {
+            let rw = human_size(self.size_rw.unwrap_or(0));
+            match self.size_root_fs {
+                Some(v) if v > 0 => format!("{rw} (virtual {})", human_size(v)),
+                _ => rw,
+            }
+        };
+        record([
+            ("Command", go_quote(&command).into()),
+            ("CreatedAt", go_time_string(self.created).into()),
+            (
+                "ID",
+                if opts.trunc {
+                    truncate_id(&self.id)
+                } else {
+                    &self.id
+                }
+                .into(),
+            ),
+            ("Image", self.image_column(opts.trunc).into()),
+            ("Labels", "".into()),
+            ("LocalVolumes", "0".into()),
+            ("Mounts", "".into()),
+            ("Names", names.join(",").into()),
+            ("Networks", "".into()),
+            ("Ports", display_ports(&self.ports).into()),
+            ("RunningFor", time_ago(self.created, opts.now).into()),
+            ("Size", size.into()),
+            ("State", self.status.state_name().into()),
+            ("Status", self.status.render(opts.now).into()),
+        ])
+    }
+}
+
+impl PsRow {
+    /// docker's IMAGE column: an image given by ID is shortened to 12; a reference loses its
+    /// digest and the `docker.io/library/` prefix.
+    fn image_column(&self, trunc: bool) -> String {
+        if self.image.is_empty() {
+            return "<no image>".to_owned();
+        }
+        if !trunc {
+            return self.image.clone();
+        }
+        let short = truncate_id(&self.image_id);
+        if short == truncate_id(&self.image) {
+            return short.to_owned();
+        }
+        // Drop the digest; keep the tag if there is one.
+        match Reference::parse_normalized(&self.image) {
+            Ok(r) => match r.tag() {
+                Some(tag) => r
+                    .with_tag(tag)
+                    .map_or_else(|| r.familiar_name(), |t| t.familiar()),
+                None => r.familiar_name(),
+            },
+            Err(_) => self.image.clone(),
+        }
+    }
+}
+
+/// One line of `docker images`: an image under one repository and tag (an image with two tags
+/// is two rows; an untagged one is `<none>`/`<none>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRow {
+    /// Repository, or `<none>`.
+    pub repository: String,
+    /// Tag, or `<none>`.
+    pub tag: String,
+    /// Repository digest (`sha256:…`), or `<none>`.
+    pub digest: String,
+    /// Full image ID (`sha256:…`).
+    pub id: String,
+    /// When the image was created.
+    pub created: Timestamp,
+    /// Bytes of all its layers.
+    pub size: u64,
+    /// Containers using it, when known (`-1` in docker's API means not computed).
+    pub containers: Option<u64>,
+}
+
+/// docker's default `images` table.
+pub const IMAGES_TABLE_FORMAT: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+/// docker's `images --digests` table.
+pub const IMAGES_DIGESTS_TABLE_FORMAT: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+impl ListRow for ImageRow {
+    fn default_format(opts: &RowOptions) -> String {
+        if opts.digests {
+            IMAGES_DIGESTS_TABLE_FORMAT
+        } else {
+            IMAGES_TABLE_FORMAT
+        }
+        .to_owned()
+    }
+
+    fn header() -> Value {
+        record([
+            ("Containers", "CONTAINERS".into()),
+            ("CreatedAt", "CREATED AT".into()),
+            ("CreatedSince", "CREATED".into()),
+            ("Digest", "DIGEST".into()),
+            ("ID", "IMAGE ID".into()),
+            ("Repository", "REPOSITORY".into()),
+            ("SharedSize", "SHARED SIZE".into()),
+            ("Size", "SIZE".into()),
+            ("Tag", "TAG".into()),
+            ("UniqueSize", "UNIQUE SIZE".into()),
+            ("VirtualSize", "VIRTUAL SIZE".into()),
+        ])
+    }
+
+    fn record(&self, opts: &RowOptions) -> Value {
+        let size = human_size(self.size);
+        record([
+            (
+                "Containers",
+                self.containers
+                    .map_or_else(|| "N/A".to_owned(), |n| n.to_string())
+                    .into(),
+            ),
+            ("CreatedAt", go_time_string(self.created).into()),
+            ("CreatedSince", time_ago(self.created, opts.now).into()),
+            ("Digest", self.digest.clone().into()),
+            (
+                "ID",
+                if opts.trunc {
+                    truncate_id(&self.id)
+                } else {
+                    &self.id
+                }
+                .into(),
+            ),
+            ("Repository", self.repository.clone().into()),
+            ("SharedSize", "N/A".into()),
+            ("Size", size.clone().into()),
+            ("Tag", self.tag.clone().into()),
+            ("UniqueSize", "N/A".into()),
+            ("VirtualSize", size.into()),
+        ])
+    }
+}
+
+/// One layer of `docker history`: an entry of the image config's history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// The ID of the image this step produced, or `<missing>`.
+    pub id: String,
+    /// When the step ran.
+    pub created: Timestamp,
+    /// The instruction (`/bin/sh -c #(nop)  CMD ["sh"]`, `RUN /bin/sh -c … # buildkit`).
+    pub created_by: String,
+    /// Bytes the step added.
+    pub size: u64,
+    /// The comment (`buildkit.dockerfile.v0`, an import message).
+    pub comment: String,
+}
+
+/// docker's default `history` table.
+pub const HISTORY_TABLE_FORMAT: &str =
+    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+
+impl ListRow for HistoryRow {
+    fn default_format(_: &RowOptions) -> String {
+        HISTORY_TABLE_FORMAT.to_owned()
+    }
+
+    fn header() -> Value {
+        record([
+            ("Comment", "COMMENT".into()),
+            ("CreatedAt", "CREATED AT".into()),
+            ("CreatedBy", "CREATED BY".into()),
+            ("CreatedSince", "CREATED".into()),
+            ("ID", "IMAGE".into()),
+            ("Size", "SIZE".into()),
+        ])
+    }
+
+    fn record(&self, opts: &RowOptions) -> Value {
+        let created_by = self.created_by.replace('\t', " ");
+        record([
+            ("Comment", self.comment.clone().into()),
+            ("CreatedAt", rfc3339(self.created).into()),
+            (
+                "CreatedBy",
+                if opts.trunc {
+                    ellipsis(&created_by, 45)
+                } else {
+                    created_by
+                }
+                .into(),
+            ),
+            (
+                "CreatedSince",
+                if opts.human {
+                    time_ago(self.created, opts.now)
+                } else {
+                    rfc3339(self.created)
+                }
+                .into(),
+            ),
+            (
+                "ID",
+                if opts.trunc {
+                    truncate_id(&self.id)
+                } else {
+                    &self.id
+                }
+                .into(),
+            ),
+            (
+                "Size",
+                if opts.human {
+                    human_size(self.size)
+                } else {
+                    self.size.to_string()
+                }
+                .into(),
+            ),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(ip: &str, private_port: u16, public_port: u16) -> PortBinding {
+        PortBinding {
+            ip: ip.into(),
+            private_port,
+            public_port,
+            proto: "tcp".into(),
+        }
+    }
+
+    #[test]
+    fn ports_group_like_docker() {
+        assert_eq!(display_ports(&[]), "");
+        assert_eq!(
+            display_ports(&[port("0.0.0.0", 3000, 3000), port("::", 3000, 3000)]),
+            "0.0.0.0:3000->3000/tcp, [::]:3000->3000/tcp"
+        );
+        assert_eq!(
+            display_ports(&[port("", 81, 0), port("", 80, 0), port("", 90, 0)]),
+            "80-81/tcp, 90/tcp"
+        );
+        assert_eq!(
+            display_ports(&[port("0.0.0.0", 80, 8080)]),
+            "0.0.0.0:8080->80/tcp"
+        );
+    }
+
+    #[test]
+    fn commands_quote_arguments_with_spaces() {
+        let args = ["-c".to_owned(), "exit 3".to_owned()];
+        assert_eq!(ps_command("sh", &args), "sh -c 'exit 3'");
+        assert_eq!(ps_command("true", &[]), "true");
+    }
+
+    #[test]
+    fn times_print_like_go() {
+        assert_eq!(
+            go_time_string(Timestamp::from_unix_secs(0)),
+            "1970-01-01 00:00:00 +0000 UTC"
+        );
+        assert_eq!(
+            go_time_string(Timestamp(1_764_151_200_500_000_000)),
+            "2025-11-26 10:00:00.5 +0000 UTC"
+        );
+        assert_eq!(
+            rfc3339(Timestamp::from_unix_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(Timestamp::from_unix_secs(-1)),
+            "1969-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn image_column_shortens_ids_and_drops_digests() {
+        let mut row = PsRow {
+            id: "a".repeat(64),
+            image: "sha256:7879cb9340a798737a47faf4d910f6ad7e37707c5938f257a38251bbebb13e8f".into(),
+            image_id: "sha256:7879cb9340a798737a47faf4d910f6ad7e37707c5938f257a38251bbebb13e8f"
+                .into(),
+            command: "true".into(),
+            created: Timestamp(0),
+            status: StatusSummary::Created,
+            ports: vec![],
+            names: vec!["/x".into()],
+            size_rw: None,
+            size_root_fs: None,
+        };
+        assert_eq!(row.image_column(true), "7879cb9340a7");
+        assert_eq!(row.image_column(false), row.image);
+        row.image = format!("docker.io/library/busybox:1.36@sha256:{}", "ab".repeat(32));
+        assert_eq!(row.image_column(true), "busybox:1.36");
+        row.image = format!("localhost:5000/app@sha256:{}", "ab".repeat(32));
+        assert_eq!(row.image_column(true), "localhost:5000/app");
+        row.image = "busybox:1.36".into();
+        assert_eq!(row.image_column(true), "busybox:1.36");
+        row.image = String::new();
+        assert_eq!(row.image_column(true), "<no image>");
+    }
+}

@@ -1,0 +1,431 @@
+//! Tables rebuilt from typed rows holding the samples' values, compared byte for byte with what
+//! docker printed.
+
+use std::time::Duration;
+
+use layerbox_core::cli::rows::{HistoryRow, ImageRow, PsRow, RowOptions, ps_command, render_list};
+use layerbox_core::cli::template::Template;
+use layerbox_core::cli::units::{StatusSummary, Timestamp};
+
+use super::sample;
+
+/// 2026-11-26T00:00:00Z, the day the samples were captured.
+const DAY: i64 = 1_795_651_200;
+
+/// An instant on the capture day, `h:m:s` UTC plus `millis`.
+fn at(h: i64, m: i64, s: i64, millis: i64) -> Timestamp {
+    Timestamp((DAY + h * 3600 + m * 60 + s) * 1_000_000_000 + millis * 1_000_000)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+const BUSYBOX_ID: &str = "sha256:7879cb9340a798737a47faf4d910f6ad7e37707c5938f257a38251bbebb13e8f";
+
+/// The five containers of the ps samples: `(created, status)` ages in seconds are given per
+/// sample because the clock ticked between captures.
+fn ps_rows(now: Timestamp, created: [u64; 5], ended: [u64; 5]) -> Vec<PsRow> {
+    let ago = |n| now.minus(secs(n));
+    let row =
+        |id: &str, image: &str, image_id: &str, command: String, i: usize, status, name: &str| {
+            PsRow {
+                id: id.to_owned(),
+                image: image.to_owned(),
+                image_id: image_id.to_owned(),
+                command,
+                created: ago(created[i]),
+                status,
+                ports: vec![],
+                names: vec![format!("/{name}")],
+                size_rw: None,
+                size_root_fs: None,
+            }
+        };
+    let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    vec![
+        row(
+            "db75e28655a8545c7840c0954604dca21e714eba0409976c4491862da092bb6f",
+            "anchors/busybox",
+            BUSYBOX_ID,
+            ps_command("sleep", &args(&["600"])),
+            0,
+            StatusSummary::Running {
+                started_at: ago(ended[0]),
+            },
+            "anchors-running",
+        ),
+        row(
+            "2d9f1fc22445f627edc4b6f2910fdc55533c73dbea622948a486aee6ada1bfea",
+            "anchors/tiny:legacy",
+            "sha256:467518590d27cd27c70991e682e477c4336c55ea0381445a05b07d895ac56d9a",
+            ps_command("cat", &args(&["/a", "/hello.txt"])),
+            1,
+            StatusSummary::Created,
+            "anchors-created",
+        ),
+        row(
+            "8830538137bf4d248e5a04993c4016f80d8b9b9b5a00d8adffe18e159dcf0885",
+            "anchors/busybox",
+            BUSYBOX_ID,
+            ps_command("sh", &args(&["-c", "exit 3"])),
+            2,
+            StatusSummary::Exited {
+                exit_code: 3,
+                finished_at: ago(ended[2]),
+            },
+            "anchors-failed",
+        ),
+        row(
+            "ed8a24f4ae09c056b7aac37bbb54e802e8fe721752a2b0963659d16e64da8348",
+            "anchors/busybox",
+            BUSYBOX_ID,
+            ps_command("true", &[]),
+            3,
+            StatusSummary::Exited {
+                exit_code: 0,
+                finished_at: ago(ended[3]),
+            },
+            "anchors-exited",
+        ),
+        row(
+            "375aa66509068a906327dc0358e491890c4f3d491c9798fe16d9cfb98b551a6a",
+            BUSYBOX_ID,
+            BUSYBOX_ID,
+            ps_command("/bin/sh", &args(&["-c", "echo about to fail && false"])),
+            4,
+            StatusSummary::Exited {
+                exit_code: 1,
+                finished_at: ago(ended[4]),
+            },
+            "angry_rhodes",
+        ),
+    ]
+}
+
+fn check(name: &str, got: &str) {
+    let want = sample(name);
+    assert_eq!(want.exit_code, 0, "{name}");
+    assert_eq!(got, want.output, "{name}: `{}`", want.command);
+}
+
+#[test]
+fn ps_a_matches_both_clis() {
+    let now = at(20, 9, 41, 0);
+    let opts = RowOptions::new(now);
+    let rows = ps_rows(now, [1, 1, 1, 1, 3], [1, 0, 1, 1, 3]);
+    check(
+        "ps-a-cli28.2.2.txt",
+        &render_list(&rows, "", &opts).unwrap(),
+    );
+    let rows = ps_rows(now, [1, 1, 1, 1, 3], [1, 0, 1, 1, 2]);
+    check(
+        "ps-a-cli20.10.24.txt",
+        &render_list(&rows, "", &opts).unwrap(),
+    );
+}
+
+#[test]
+fn ps_a_no_trunc_shows_everything() {
+    let now = at(20, 9, 42, 0);
+    let opts = RowOptions {
+        trunc: false,
+        ..RowOptions::new(now)
+    };
+    let rows = ps_rows(now, [2, 2, 2, 2, 4], [1, 0, 1, 1, 3]);
+    check("ps-a-no-trunc.txt", &render_list(&rows, "", &opts).unwrap());
+}
+
+#[test]
+fn ps_shows_running_only_rows_given() {
+    let now = at(20, 9, 41, 0);
+    let rows = ps_rows(now, [1, 1, 1, 1, 3], [1, 0, 1, 1, 3]);
+    let out = render_list(&rows[..1], "", &RowOptions::new(now)).unwrap();
+    check("ps-cli28.2.2.txt", &out);
+    check("ps-cli20.10.24.txt", &out);
+}
+
+#[test]
+fn ps_quiet_lists_short_ids() {
+    let now = at(20, 9, 41, 0);
+    let rows = ps_rows(now, [1; 5], [1; 5]);
+    let opts = RowOptions {
+        quiet: true,
+        ..RowOptions::new(now)
+    };
+    check("ps-a-q.txt", &render_list(&rows, "", &opts).unwrap());
+    // A custom format wins over -q, as in docker.
+    let out = render_list(&rows[..1], "{{.Names}}", &opts).unwrap();
+    assert_eq!(out, "anchors-running\n");
+}
+
+const BUSYBOX_SIZE: u64 = 1_985_594;
+const TINY_SIZE: u64 = 1_985_626;
+
+/// The images of the samples, newest first: (repository, tag, full ID, size, listed without
+/// `-a`). The samples show only 12 digits of the first two IDs; the rest of those two is made up.
+fn image_rows(now: Timestamp, ages: [u64; 10], all: bool) -> Vec<ImageRow> {
+    let list: [(&str, &str, &str, u64, bool); 10] = [
+        (
+            "<none>",
+            "<none>",
+            "29680a0d2fea3f4a3b8e1f1bd3e4f7d1c0b5a6c2e8d9f0a1b2c3d4e5f6a7b8c9",
+            TINY_SIZE,
+            false,
+        ),
+        (
+            "<none>",
+            "<none>",
+            "8696159adac3a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6",
+            TINY_SIZE,
+            false,
+        ),
+        (
+            "anchors/tiny",
+            "cli28",
+            "15ea001ce4c81dbad085848690136409c43d4f9d8e6b50f64585a6a491f0b2ed",
+            TINY_SIZE,
+            true,
+        ),
+        (
+            "<none>",
+            "<none>",
+            "abb4812cf5f6079982b8bb7cb36ac6fc8bfa30655ee2898ab673932e7d1bf689",
+            TINY_SIZE,
+            true,
+        ),
+        (
+            "anchors/tiny",
+            "buildkit",
+            "d885d06f9e5ee2d1e251acb73db09c29ee79866c1782dc510875d269362f1932",
+            TINY_SIZE,
+            true,
+        ),
+        (
+            "<none>",
+            "<none>",
+            "16f83704a91d319eed5d6f2dba3f3dddc8431275ed44f8d2bbf25a6b3422a123",
+            TINY_SIZE,
+            false,
+        ),
+        (
+            "anchors/tiny",
+            "legacy",
+            "467518590d27cd27c70991e682e477c4336c55ea0381445a05b07d895ac56d9a",
+            TINY_SIZE,
+            true,
+        ),
+        (
+            "<none>",
+            "<none>",
+            "f6f7636f522e564435c340ddbefac8763e1885498d2dcf59bcda1947b09f3a1a",
+            BUSYBOX_SIZE + 3,
+            false,
+        ),
+        (
+            "anchors/umoci-busybox",
+            "latest",
+            "6e1ce429c84ccd0abe05de7f5139e26d113e375d82b8bc7df14b5b4fe7219e82",
+            BUSYBOX_SIZE,
+            true,
+        ),
+        (
+            "anchors/busybox",
+            "latest",
+            "7879cb9340a798737a47faf4d910f6ad7e37707c5938f257a38251bbebb13e8f",
+            BUSYBOX_SIZE,
+            true,
+        ),
+    ];
+    list.iter()
+        .zip(ages)
+        .filter(|((.., top), _)| all || *top)
+        .map(|(&(repository, tag, id, size, _), age)| ImageRow {
+            repository: repository.to_owned(),
+            tag: tag.to_owned(),
+            digest: "<none>".to_owned(),
+            id: format!("sha256:{id}"),
+            created: now.minus(secs(age)),
+            size,
+            containers: None,
+        })
+        .collect()
+}
+
+#[test]
+fn images_match_both_clis() {
+    let now = at(20, 9, 41, 0);
+    let ages = [1, 1, 1, 2, 2, 3, 3, 3, 300, 1500];
+    let out = render_list(&image_rows(now, ages, false), "", &RowOptions::new(now)).unwrap();
+    check("images-cli28.2.2.txt", &out);
+    check("images-cli20.10.24.txt", &out);
+}
+
+#[test]
+fn images_a_shows_intermediate_images() {
+    let now = at(20, 9, 41, 0);
+    // The 20.10 CLI listed the `-a` rows in the daemon's order at the time of its call.
+    let ages = [1, 1, 1, 2, 2, 3, 3, 3, 300, 1500];
+    let out = render_list(&image_rows(now, ages, true), "", &RowOptions::new(now)).unwrap();
+    check("images-a-cli20.10.24.txt", &out);
+    let mut rows = image_rows(now, [2, 2, 2, 3, 3, 4, 4, 4, 300, 1500], true);
+    // The 28.2.2 CLI's call came a second later, with ties listed in another order.
+    let order = [2, 1, 0, 3, 4, 5, 7, 6, 8, 9];
+    rows = order.iter().map(|&i| rows[i].clone()).collect();
+    check(
+        "images-a-cli28.2.2.txt",
+        &render_list(&rows, "", &RowOptions::new(now)).unwrap(),
+    );
+}
+
+#[test]
+fn images_quiet_and_digests() {
+    let now = at(20, 9, 41, 0);
+    let rows = image_rows(now, [1, 1, 1, 2, 2, 3, 3, 3, 300, 1500], false);
+    let quiet = RowOptions {
+        quiet: true,
+        ..RowOptions::new(now)
+    };
+    check("images-q.txt", &render_list(&rows, "", &quiet).unwrap());
+    let rows = image_rows(now, [2, 2, 2, 3, 3, 4, 4, 4, 300, 1500], false);
+    let digests = RowOptions {
+        digests: true,
+        trunc: false,
+        ..RowOptions::new(now)
+    };
+    check(
+        "images-digests.txt",
+        &render_list(&rows, "", &digests).unwrap(),
+    );
+}
+
+#[test]
+fn images_json_format_escapes_like_go() {
+    let now = at(20, 9, 41, 0);
+    let rows = image_rows(now, [1, 1, 1, 2, 2, 3, 3, 3, 300, 1500], false);
+    let out = render_list(&rows[5..], "json", &RowOptions::new(now)).unwrap();
+    assert_eq!(
+        out,
+        concat!(
+            r#"{"Containers":"N/A","CreatedAt":"2026-11-26 19:44:41 +0000 UTC","CreatedSince":"25 minutes ago","#,
+            r#""Digest":"\u003cnone\u003e","ID":"7879cb9340a7","Repository":"anchors/busybox","SharedSize":"N/A","#,
+            r#""Size":"1.99MB","Tag":"latest","UniqueSize":"N/A","VirtualSize":"1.99MB"}"#,
+            "\n"
+        )
+    );
+}
+
+fn history_busybox(now: Timestamp) -> HistoryRow {
+    HistoryRow {
+        id: BUSYBOX_ID.to_owned(),
+        created: now.minus(secs(25 * 60 + 50)),
+        created_by: String::new(),
+        size: BUSYBOX_SIZE,
+        comment: "busybox rootfs (anchors)".to_owned(),
+    }
+}
+
+#[test]
+fn history_of_an_imported_image() {
+    let now = at(20, 9, 41, 0);
+    let rows = [history_busybox(now)];
+    check(
+        "history-busybox.txt",
+        &render_list(&rows, "", &RowOptions::new(now)).unwrap(),
+    );
+}
+
+fn legacy_history(now: Timestamp, age: u64) -> Vec<HistoryRow> {
+    let step = |id: &str, created_by: &str, size| HistoryRow {
+        id: format!("sha256:{id}"),
+        created: now.minus(secs(age)),
+        created_by: created_by.to_owned(),
+        size,
+        comment: String::new(),
+    };
+    vec![
+        step(
+            "467518590d27cd27c70991e682e477c4336c55ea0381445a05b07d895ac56d9a",
+            "/bin/sh -c #(nop)  CMD [\"cat\" \"/a\" \"/hello.txt\"]",
+            0,
+        ),
+        step(
+            "16f83704a91d319eed5d6f2dba3f3dddc8431275ed44f8d2bbf25a6b3422a123",
+            "/bin/sh -c #(nop) COPY file:be1b4059d20db816b307adfce5eb3cf420d1c92d83693ae3ab499980825f7db6 in /hello.txt ",
+            29,
+        ),
+        step(
+            "f6f7636f522e564435c340ddbefac8763e1885498d2dcf59bcda1947b09f3a1a",
+            "/bin/sh -c echo hi > /a",
+            3,
+        ),
+        history_busybox(now),
+    ]
+}
+
+#[test]
+fn history_of_a_legacy_build() {
+    let now = at(20, 9, 41, 0);
+    let opts = RowOptions::new(now);
+    check(
+        "history-tiny-legacy-cli20.10.24.txt",
+        &render_list(&legacy_history(now, 3), "", &opts).unwrap(),
+    );
+    check(
+        "history-tiny-legacy-cli28.2.2.txt",
+        &render_list(&legacy_history(now, 4), "", &opts).unwrap(),
+    );
+    let no_trunc = RowOptions {
+        trunc: false,
+        ..opts
+    };
+    check(
+        "history-tiny-legacy-no-trunc.txt",
+        &render_list(&legacy_history(now, 4), "", &no_trunc).unwrap(),
+    );
+}
+
+#[test]
+fn history_of_a_buildkit_build() {
+    let now = at(20, 9, 41, 0);
+    let step = |id: &str, created_by: &str, size| HistoryRow {
+        id: id.to_owned(),
+        created: now.minus(secs(3)),
+        created_by: created_by.to_owned(),
+        size,
+        comment: "buildkit.dockerfile.v0".to_owned(),
+    };
+    let rows = [
+        step(
+            "sha256:d885d06f9e5ee2d1e251acb73db09c29ee79866c1782dc510875d269362f1932",
+            "CMD [\"cat\" \"/a\" \"/hello.txt\"]",
+            0,
+        ),
+        step("<missing>", "COPY hello.txt /hello.txt # buildkit", 29),
+        step("<missing>", "RUN /bin/sh -c echo hi > /a # buildkit", 3),
+        HistoryRow {
+            id: "<missing>".to_owned(),
+            ..history_busybox(now)
+        },
+    ];
+    check(
+        "history-tiny-buildkit.txt",
+        &render_list(&rows, "", &RowOptions::new(now)).unwrap(),
+    );
+}
+
+#[test]
+fn inspect_format_over_the_inspect_document() {
+    let want = sample("inspect-format.txt");
+    let doc_text = sample("inspect-image-tiny-legacy.json.txt").output;
+    let doc: serde_json::Value = serde_json::from_str(&doc_text).unwrap();
+    // `docker inspect -f` runs the template once per object, each followed by a newline.
+    let template = Template::parse("{{.Id}} {{.Config.Cmd}} {{len .RootFS.Layers}}").unwrap();
+    let mut out = String::new();
+    for object in doc.as_array().unwrap() {
+        out.push_str(&template.execute(object).unwrap());
+        out.push('\n');
+    }
+    assert_eq!(out, want.output);
+    assert!(want.command.contains("{{len .RootFS.Layers}}"));
+}
