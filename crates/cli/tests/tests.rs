@@ -1,5 +1,8 @@
 //! Integration tests of the `layerbox` binary, one module per area.
 
+#[cfg(target_os = "linux")]
+mod linux_root;
+
 mod help {
     use std::process::Command;
 

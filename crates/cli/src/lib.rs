@@ -1,0 +1,9 @@
+//! The native side of layerbox: the Linux engine and the on-disk store.
+//!
+//! `main.rs` stays thin; everything that touches the host lives here so that integration tests
+//! (and later the core's `Backend` for Linux) drive it directly.
+
+#[cfg(target_os = "linux")]
+pub mod linux;
+#[cfg(target_os = "linux")]
+pub mod store;

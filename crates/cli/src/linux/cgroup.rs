@@ -1,0 +1,496 @@
+//! Cgroups for `--memory`, `--pids-limit` and `--cpus`, per controller: v1 where the controller
+//! has a v1 hierarchy (this machine is hybrid: v1 controllers plus a cgroup2 mount owning only
+//! `hugetlb`), v2 where it lives in the unified hierarchy.
+//!
+//! Like runc, a v1 cgroup nests under the caller's own cgroup of that hierarchy
+//! (`<caller>/layerbox/<id>`), so limits placed on the caller still hold; in v2 it is
+//! `/layerbox/<id>` below the cgroup2 mount.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::spec::Resources;
+
+/// The controllers layerbox sets limits with.
+pub const CONTROLLERS: &[&str] = &["memory", "pids", "cpu"];
+
+/// CFS period docker uses for `--cpus`, in microseconds.
+pub const CPU_PERIOD_US: u64 = 100_000;
+
+/// Where the cgroup hierarchies are mounted, read from `/proc/self/mountinfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hierarchies {
+    /// v1 controller name → its hierarchy's mount point (`cpu` and `cpuacct` may share one).
+    pub v1: BTreeMap<String, PathBuf>,
+    /// The cgroup2 mount point, if any.
+    pub v2: Option<PathBuf>,
+}
+
+impl Hierarchies {
+    /// Parses `/proc/self/mountinfo`: fstype `cgroup` mounts carry their controllers in the
+    /// super options, fstype `cgroup2` is the unified hierarchy.
+    pub fn parse(mountinfo: &str) -> Self {
+        let mut h = Self::default();
+        for line in mountinfo.lines() {
+            let Some((left, right)) = line.split_once(" - ") else {
+                continue;
+            };
+            let Some(mount_point) = left.split(' ').nth(4) else {
+                continue;
+            };
+            let mut right = right.split(' ');
+            let (fstype, _source, options) = (right.next(), right.next(), right.next());
+            match fstype {
+                Some("cgroup2") => h.v2 = Some(PathBuf::from(unescape(mount_point))),
+                Some("cgroup") => {
+                    for opt in options.unwrap_or_default().split(',') {
+                        if CONTROLLERS.contains(&opt) {
+                            h.v1.insert(opt.to_owned(), PathBuf::from(unescape(mount_point)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        h
+    }
+
+    /// The host's hierarchies.
+    pub fn current() -> io::Result<Self> {
+        Ok(Self::parse(&std::fs::read_to_string(
+            "/proc/self/mountinfo",
+        )?))
+    }
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space).
+pub fn unescape(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        if let (b'\\', Some(v)) = (b[i], octal) {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The caller's cgroup per v1 controller and in v2, from `/proc/self/cgroup`.
+pub fn parse_proc_cgroup(text: &str) -> (BTreeMap<String, String>, Option<String>) {
+    let mut v1 = BTreeMap::new();
+    let mut v2 = None;
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
+        let (Some(controllers), Some(path)) = (controllers, path) else {
+            continue;
+        };
+        if controllers.is_empty() {
+            v2 = Some(path.to_owned());
+        }
+        for c in controllers.split(',') {
+            v1.insert(c.to_owned(), path.to_owned());
+        }
+    }
+    (v1, v2)
+}
+
+/// Which hierarchy a controller of a [`Cgroup`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// A v1 hierarchy of its own.
+    V1,
+    /// The unified hierarchy.
+    V2,
+}
+
+/// A container's cgroup: one directory per v1 hierarchy used, and/or one in v2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cgroup {
+    /// The directories, each with its version; the process joins all of them.
+    pub dirs: Vec<(Version, PathBuf)>,
+    /// Files to write, in order, after the directories exist.
+    pub writes: Vec<(PathBuf, String)>,
+}
+
+/// Why a cgroup could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    /// A cgroup file or directory operation failed.
+    #[error("cgroup {path:?}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A limit was asked for a controller this host has in no hierarchy.
+    #[error("cgroup controller `{0}` is not available on this host")]
+    Unavailable(&'static str),
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> CgroupError + '_ {
+    move |source| CgroupError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl Cgroup {
+    /// Plans the cgroup of container `id`: which directories, which limit files. Controllers
+    /// without a limit still get a directory (so `docker stats`-like reads work), except that
+    /// v2 is used only when some controller lives there.
+    pub fn plan(
+        h: &Hierarchies,
+        proc_self_cgroup: &str,
+        v2_controllers: &str,
+        id: &str,
+        r: &Resources,
+    ) -> Result<Self, CgroupError> {
+        let (own_v1, _) = parse_proc_cgroup(proc_self_cgroup);
+        let v2_has: Vec<&str> = v2_controllers.split_whitespace().collect();
+        let mut dirs: Vec<(Version, PathBuf)> = Vec::new();
+        let mut writes = Vec::new();
+        let mut v2_dir = None;
+        for controller in CONTROLLERS {
+            let wanted = match *controller {
+                "memory" => r.memory.map(|m| m.to_string()),
+                "pids" => r.pids.map(|p| p.to_string()),
+                _ => r.cpus.map(|c| {
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        clippy::cast_precision_loss
+                    )]
+                    let quota = (c * CPU_PERIOD_US as f64).round() as u64;
+                    quota.to_string()
+                }),
+            };
+            let (version, dir) = if let Some(mount) = h.v1.get(*controller) {
+                let own = own_v1.get(*controller).map_or("/", String::as_str);
+                let dir = mount
+                    .join(own.trim_start_matches('/'))
+                    .join("layerbox")
+                    .join(id);
+                (Version::V1, dir)
+            } else if let (Some(mount), true) = (&h.v2, v2_has.contains(controller)) {
+                let dir = mount.join("layerbox").join(id);
+                v2_dir = Some(mount.clone());
+                (Version::V2, dir)
+            } else if wanted.is_some() {
+                return Err(CgroupError::Unavailable(controller));
+            } else {
+                continue;
+            };
+            if !dirs.contains(&(version, dir.clone())) {
+                dirs.push((version, dir.clone()));
+            }
+            let Some(value) = wanted else { continue };
+            let file = |name: &str| dir.join(name);
+            match (version, *controller) {
+                (Version::V1, "memory") => writes.push((file("memory.limit_in_bytes"), value)),
+                (Version::V2, "memory") => writes.push((file("memory.max"), value)),
+                (_, "pids") => writes.push((file("pids.max"), value)),
+                (Version::V1, _) => {
+                    writes.push((file("cpu.cfs_period_us"), CPU_PERIOD_US.to_string()));
+                    writes.push((file("cpu.cfs_quota_us"), value));
+                }
+                (Version::V2, _) => {
+                    writes.push((file("cpu.max"), format!("{value} {CPU_PERIOD_US}")));
+                }
+            }
+        }
+        if let Some(mount) = v2_dir {
+            // A v2 controller works in a child only when every ancestor delegates it.
+            let enable: Vec<String> = CONTROLLERS
+                .iter()
+                .filter(|c| !h.v1.contains_key(**c) && v2_has.contains(c))
+                .map(|c| format!("+{c}"))
+                .collect();
+            let enable = enable.join(" ");
+            writes.insert(
+                0,
+                (
+                    mount.join("layerbox/cgroup.subtree_control"),
+                    enable.clone(),
+                ),
+            );
+            writes.insert(0, (mount.join("cgroup.subtree_control"), enable));
+        }
+        Ok(Self { dirs, writes })
+    }
+
+    /// Plans the cgroup on this host.
+    pub fn for_host(id: &str, r: &Resources) -> Result<Self, CgroupError> {
+        let h = Hierarchies::current().map_err(io_at(Path::new("/proc/self/mountinfo")))?;
+        let own = std::fs::read_to_string("/proc/self/cgroup")
+            .map_err(io_at(Path::new("/proc/self/cgroup")))?;
+        let v2_controllers =
+            h.v2.as_ref()
+                .and_then(|m| std::fs::read_to_string(m.join("cgroup.controllers")).ok())
+                .unwrap_or_default();
+        Self::plan(&h, &own, &v2_controllers, id, r)
+    }
+
+    /// Creates the directories and writes the limits.
+    pub fn create(&self) -> Result<(), CgroupError> {
+        for (version, dir) in &self.dirs {
+            if *version == Version::V2 {
+                // the shared parent must exist before its subtree_control is written
+                if let Some(parent) = dir.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+                }
+            }
+        }
+        let mut pending: Vec<&(PathBuf, String)> = self.writes.iter().collect();
+        // subtree_control first (on the parents), then the directories, then the limits
+        pending.retain(|(path, value)| {
+            if path.ends_with("cgroup.subtree_control") {
+                let _ = std::fs::write(path, value);
+                false
+            } else {
+                true
+            }
+        });
+        for (_, dir) in &self.dirs {
+            std::fs::create_dir_all(dir).map_err(io_at(dir))?;
+        }
+        for (path, value) in pending {
+            std::fs::write(path, value).map_err(io_at(path))?;
+        }
+        Ok(())
+    }
+
+    /// The `cgroup.procs` files a process writes `0` to, to join the cgroup.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.join("cgroup.procs"))
+            .collect()
+    }
+
+    /// Whether the kernel's OOM killer killed a process of this cgroup
+    /// (`oom_kill` in v1 `memory.oom_control` or v2 `memory.events`).
+    pub fn oom_killed(&self) -> bool {
+        self.dirs.iter().any(|(version, dir)| {
+            let file = match version {
+                Version::V1 => dir.join("memory.oom_control"),
+                Version::V2 => dir.join("memory.events"),
+            };
+            std::fs::read_to_string(file).is_ok_and(|text| {
+                text.lines().any(|l| {
+                    l.strip_prefix("oom_kill ")
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                        .is_some_and(|n| n > 0)
+                })
+            })
+        })
+    }
+
+    /// Removes the directories once the cgroup is empty. The kernel may report a v1 cgroup busy
+    /// for a moment after its last process was reaped, so this retries briefly.
+    pub fn remove(&self) -> Result<(), CgroupError> {
+        for (_, dir) in &self.dirs {
+            let mut tries = 0;
+            loop {
+                match std::fs::remove_dir(dir) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 200 => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Err(e) => return Err(io_at(dir)(e)),
+                }
+            }
+            // The shared `layerbox` parent goes too once empty: in v1 memory it sits inside the
+            // caller's cgroup, which must stay removable by whoever made it.
+            if let Some(parent) = dir.parent().filter(|p| p.ends_with("layerbox")) {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// This machine's mountinfo, abridged (hybrid: v1 controllers plus cgroup2 at `unified`).
+    const HYBRID: &str = "\
+30 25 0:26 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+31 30 0:27 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+32 30 0:28 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+34 30 0:30 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+38 30 0:34 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+    const HYBRID_SELF: &str = "\
+10:pids:/
+4:memory:/process_api/abc
+2:cpu:/
+0::/
+";
+    const UNIFIED: &str = "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+
+    fn writes(cg: &Cgroup) -> Vec<(String, &str)> {
+        cg.writes
+            .iter()
+            .map(|(p, v)| (p.display().to_string(), v.as_str()))
+            .collect()
+    }
+
+    fn all() -> Resources {
+        Resources {
+            memory: Some(8 << 20),
+            pids: Some(20),
+            cpus: Some(0.5),
+        }
+    }
+
+    #[test]
+    fn hybrid_uses_v1_and_nests_memory_under_the_callers_cgroup() {
+        let h = Hierarchies::parse(HYBRID);
+        assert_eq!(h.v2.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
+        let cg = Cgroup::plan(&h, HYBRID_SELF, "hugetlb", "c1", &all()).unwrap();
+        assert_eq!(
+            cg.dirs,
+            [
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/memory/process_api/abc/layerbox/c1")
+                ),
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/pids/layerbox/c1")
+                ),
+                (Version::V1, PathBuf::from("/sys/fs/cgroup/cpu/layerbox/c1")),
+            ]
+        );
+        assert_eq!(
+            writes(&cg),
+            [
+                (
+                    "/sys/fs/cgroup/memory/process_api/abc/layerbox/c1/memory.limit_in_bytes"
+                        .to_owned(),
+                    "8388608"
+                ),
+                ("/sys/fs/cgroup/pids/layerbox/c1/pids.max".to_owned(), "20"),
+                (
+                    "/sys/fs/cgroup/cpu/layerbox/c1/cpu.cfs_period_us".to_owned(),
+                    "100000"
+                ),
+                (
+                    "/sys/fs/cgroup/cpu/layerbox/c1/cpu.cfs_quota_us".to_owned(),
+                    "50000"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn unified_uses_v2_files_and_delegates_the_controllers() {
+        let h = Hierarchies::parse(UNIFIED);
+        let cg = Cgroup::plan(
+            &h,
+            "0::/user.slice\n",
+            "cpuset cpu io memory pids",
+            "c2",
+            &all(),
+        )
+        .unwrap();
+        assert_eq!(
+            cg.dirs,
+            [(Version::V2, PathBuf::from("/sys/fs/cgroup/layerbox/c2"))]
+        );
+        assert_eq!(
+            writes(&cg),
+            [
+                (
+                    "/sys/fs/cgroup/cgroup.subtree_control".to_owned(),
+                    "+memory +pids +cpu"
+                ),
+                (
+                    "/sys/fs/cgroup/layerbox/cgroup.subtree_control".to_owned(),
+                    "+memory +pids +cpu"
+                ),
+                (
+                    "/sys/fs/cgroup/layerbox/c2/memory.max".to_owned(),
+                    "8388608"
+                ),
+                ("/sys/fs/cgroup/layerbox/c2/pids.max".to_owned(), "20"),
+                (
+                    "/sys/fs/cgroup/layerbox/c2/cpu.max".to_owned(),
+                    "50000 100000"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_limit_without_its_controller_is_an_error() {
+        let h = Hierarchies::parse(UNIFIED);
+        let r = Resources {
+            pids: Some(5),
+            ..Resources::default()
+        };
+        let err = Cgroup::plan(&h, "0::/\n", "memory", "c3", &r).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cgroup controller `pids` is not available on this host"
+        );
+    }
+
+    #[test]
+    fn create_writes_limits_and_remove_cleans_up_on_a_fake_hierarchy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mountinfo = format!(
+            "34 30 0:30 / {}/memory rw - cgroup cgroup rw,memory\n",
+            tmp.path().display()
+        );
+        let h = Hierarchies::parse(&mountinfo);
+        let r = Resources {
+            memory: Some(1 << 20),
+            ..Resources::default()
+        };
+        let cg = Cgroup::plan(&h, "4:memory:/\n", "", "c4", &r).unwrap();
+        cg.create().unwrap();
+        let dir = tmp.path().join("memory/layerbox/c4");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("memory.limit_in_bytes")).unwrap(),
+            "1048576"
+        );
+        assert_eq!(cg.procs_files(), [dir.join("cgroup.procs")]);
+        assert!(!cg.oom_killed());
+        std::fs::write(
+            dir.join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+        )
+        .unwrap();
+        assert!(cg.oom_killed());
+        // a real cgroupfs directory has only kernel files; the fake one must be emptied first
+        for f in ["memory.limit_in_bytes", "memory.oom_control"] {
+            std::fs::remove_file(dir.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+        assert!(!dir.exists());
+        assert!(!tmp.path().join("memory/layerbox").exists());
+    }
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape(r"/a\040b"), "/a b");
+        assert_eq!(unescape(r"/plain"), "/plain");
+    }
+}

@@ -1,0 +1,318 @@
+//! Starting a container and waiting for it.
+//!
+//! The processes, as in runc: the caller forks a *monitor*, which unshares the mount, UTS, IPC,
+//! network and PID namespaces and forks the container's first process (PID 1 inside). That
+//! process joins the cgroup, mounts the overlay in its own mount namespace (so no mount can
+//! outlive it), pivots, drops privileges and execs. A close-on-exec pipe carries the monitor's
+//! report of the PID and any start error back; EOF on it means the exec happened. The monitor
+//! waits for PID 1 and exits with docker's code for it (`128 + signal` when killed).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+
+use rustix::process::{Pid, Signal, WaitOptions};
+use rustix::thread::UnshareFlags;
+
+use super::LinuxError;
+use super::cgroup::Cgroup;
+use super::ffi::{self, Forked};
+use super::process::{StartError, finalize};
+use super::real::RealSyscall;
+use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
+use super::spec::{ContainerSpec, Output};
+use super::syscall::Syscall;
+
+/// The namespaces every container gets (docker's default with `--network none`; no user
+/// namespace, which rootless mode will add).
+pub const NAMESPACES: UnshareFlags = UnshareFlags::NEWNS
+    .union(UnshareFlags::NEWUTS)
+    .union(UnshareFlags::NEWIPC)
+    .union(UnshareFlags::NEWNET)
+    .union(UnshareFlags::NEWPID);
+
+/// How a container ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    /// docker's exit code: the process's own, or `128 + signal` (137 for SIGKILL and OOM).
+    pub code: i32,
+    /// Whether the kernel's OOM killer struck in the container's cgroup (`State.OOMKilled`).
+    pub oom_killed: bool,
+}
+
+/// A started container: its PID 1 runs the user's program.
+#[derive(Debug)]
+pub struct Running {
+    pid: Pid,
+    monitor: Pid,
+    cgroup: Cgroup,
+}
+
+/// Starts a container and waits until its program is exec'd; start errors (command not found,
+/// permission denied, a failed mount) come back here with docker's exit code.
+pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
+    let ctx = |what: &str| {
+        let what = what.to_owned();
+        move |source| LinuxError::Io {
+            context: what,
+            source,
+        }
+    };
+    let l = &spec.layers;
+    for dir in [&l.upper, &l.work, &l.merged] {
+        std::fs::create_dir_all(dir).map_err(ctx(&format!("create {}", dir.display())))?;
+    }
+    write_init_layer(&l.init).map_err(ctx("write the init layer"))?;
+    write_etc_files(&l.etc_files, &spec.hostname).map_err(ctx("write /etc files"))?;
+    let cgroup = Cgroup::for_host(&spec.id, &spec.resources)?;
+    cgroup.create()?;
+    let started = start(spec, &cgroup);
+    if started.is_err() {
+        let _ = cgroup.remove();
+    }
+    let (pid, monitor) = started?;
+    Ok(Running {
+        pid,
+        monitor,
+        cgroup,
+    })
+}
+
+/// Runs a container to its end (`docker run` attached, without a TTY).
+pub fn run(spec: &ContainerSpec) -> Result<Exit, LinuxError> {
+    spawn(spec)?.wait()
+}
+
+fn open_output(out: &Output) -> io::Result<Option<File>> {
+    match out {
+        Output::Inherit => Ok(None),
+        Output::Null => File::options().write(true).open("/dev/null").map(Some),
+        Output::File(path) => File::options()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(Some),
+    }
+}
+
+fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError> {
+    let io_err = |context: &str| {
+        let context = context.to_owned();
+        move |source| LinuxError::Io { context, source }
+    };
+    let stdout = open_output(&spec.stdout).map_err(io_err("open the stdout log"))?;
+    let stderr = open_output(&spec.stderr).map_err(io_err("open the stderr log"))?;
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| io_err("pipe")(e.into()))?;
+    let (mut read, write) = (File::from(read), File::from(write));
+    let monitor = match ffi::fork().map_err(io_err("fork"))? {
+        Forked::Child => {
+            drop(read);
+            monitor_main(spec, cgroup, write, stdout.as_ref(), stderr.as_ref())
+        }
+        Forked::Parent(pid) => Pid::from_raw(pid).expect("fork returns a positive pid"),
+    };
+    drop(write);
+    let mut report = String::new();
+    read.read_to_string(&mut report)
+        .map_err(io_err("read the start report"))?;
+    let mut pid = None;
+    let mut error = None;
+    for line in report.lines() {
+        if let Some(p) = line.strip_prefix('P') {
+            pid = p.parse().ok().and_then(Pid::from_raw);
+        } else if let Some(rest) = line.strip_prefix('E') {
+            let (code, message) = rest.split_once(' ').unwrap_or((rest, ""));
+            error = Some(StartError {
+                code: code.parse().unwrap_or(125),
+                message: message.to_owned(),
+            });
+        }
+    }
+    if let Some(error) = error {
+        let _ = wait_exit(monitor);
+        return Err(error.into());
+    }
+    if let Some(pid) = pid {
+        return Ok((pid, monitor));
+    }
+    let code = wait_exit(monitor).map_err(io_err("wait for the monitor"))?;
+    Err(StartError {
+        code: 125,
+        message: format!("container init exited before exec (status {code})"),
+    }
+    .into())
+}
+
+/// Enters the container's namespaces (all but PID take effect at once; PID applies to children).
+pub fn enter_namespaces(sys: &dyn Syscall) -> io::Result<()> {
+    sys.unshare(NAMESPACES)
+}
+
+/// The monitor process: never returns.
+fn monitor_main(
+    spec: &ContainerSpec,
+    cgroup: &Cgroup,
+    mut report: File,
+    stdout: Option<&File>,
+    stderr: Option<&File>,
+) -> ! {
+    let sys = RealSyscall;
+    let fail = |report: &mut File, e: &StartError| -> ! {
+        let _ = writeln!(report, "E{} {}", e.code, e.message.replace('\n', " "));
+        ffi::exit_now(i32::from(e.code))
+    };
+    // The monitor dies with its caller, and PID 1 with the monitor: nothing is left running.
+    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    if let Err(e) = enter_namespaces(&sys) {
+        fail(
+            &mut report,
+            &StartError::from_message(format!("unshare: {e}")),
+        );
+    }
+    match ffi::fork() {
+        Err(e) => fail(&mut report, &StartError::from_message(format!("fork: {e}"))),
+        Ok(Forked::Child) => {
+            let e = init_main(&sys, spec, cgroup, stdout, stderr);
+            fail(&mut report, &e)
+        }
+        Ok(Forked::Parent(child)) => {
+            let _ = writeln!(report, "P{child}");
+            // Close our end: the caller sees EOF once PID 1 has exec'd (or failed).
+            drop(report);
+            let child = Pid::from_raw(child).expect("fork returns a positive pid");
+            ffi::exit_now(wait_exit(child).unwrap_or(125))
+        }
+    }
+}
+
+/// The container's PID 1 before exec: returns only on failure.
+fn init_main(
+    sys: &dyn Syscall,
+    spec: &ContainerSpec,
+    cgroup: &Cgroup,
+    stdout: Option<&File>,
+    stderr: Option<&File>,
+) -> StartError {
+    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    for procs in cgroup.procs_files() {
+        if let Err(e) = sys.write_file(&procs, "0") {
+            return StartError::from_message(format!("join cgroup {}: {e}", procs.display()));
+        }
+    }
+    if let Err(e) = prepare_rootfs(sys, &spec.layers) {
+        return StartError::from_message(format!("error preparing rootfs: {e}"));
+    }
+    let program = match finalize(sys, spec) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let stdio = || -> io::Result<()> {
+        rustix::stdio::dup2_stdin(File::open("/dev/null")?)?;
+        if let Some(f) = stdout {
+            rustix::stdio::dup2_stdout(f)?;
+        }
+        if let Some(f) = stderr {
+            rustix::stdio::dup2_stderr(f)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = stdio() {
+        return StartError::from_message(format!("set up stdio: {e}"));
+    }
+    let mut cmd = std::process::Command::new(&program);
+    cmd.arg0(&spec.args[0]).args(&spec.args[1..]).env_clear();
+    for kv in &spec.env {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        cmd.env(k, v);
+    }
+    let e = cmd.exec();
+    let what = match e.raw_os_error() {
+        Some(libc::ENOENT) => "no such file or directory".to_owned(),
+        Some(libc::EACCES) => "permission denied".to_owned(),
+        _ => e.to_string(),
+    };
+    StartError::from_message(format!("exec: \"{}\": {what}", spec.args[0]))
+}
+
+/// Waits for a child and returns docker's code for how it ended.
+fn wait_exit(pid: Pid) -> io::Result<i32> {
+    loop {
+        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
+            Ok(Some((_, status))) => {
+                if let Some(code) = status.exit_status() {
+                    return Ok(code);
+                }
+                if let Some(signal) = status.terminating_signal() {
+                    return Ok(128 + signal);
+                }
+            }
+            Ok(None) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+impl Running {
+    /// PID 1 of the container, as the host sees it.
+    pub fn pid(&self) -> i32 {
+        self.pid.as_raw_nonzero().get()
+    }
+
+    /// Sends a signal to the container's PID 1 (`docker kill -s`).
+    pub fn kill(&self, signal: Signal) -> Result<(), LinuxError> {
+        rustix::process::kill_process(self.pid, signal).map_err(|e| LinuxError::Io {
+            context: format!("kill {}", self.pid()),
+            source: e.into(),
+        })
+    }
+
+    /// Waits for the container to end, then removes its cgroup.
+    pub fn wait(self) -> Result<Exit, LinuxError> {
+        let code = wait_exit(self.monitor).map_err(|source| LinuxError::Io {
+            context: "wait for the container".to_owned(),
+            source,
+        })?;
+        let oom_killed = self.cgroup.oom_killed();
+        self.cgroup.remove()?;
+        Ok(Exit { code, oom_killed })
+    }
+
+    /// The container's cgroup (to read its limits and counters back).
+    pub fn cgroup(&self) -> &Cgroup {
+        &self.cgroup
+    }
+}
+
+/// The cgroup directory of `controller`-type v1 files or v2, for reading limits back in tests.
+pub fn cgroup_file(cgroup: &Cgroup, name: &str) -> Option<std::path::PathBuf> {
+    cgroup
+        .dirs
+        .iter()
+        .map(|(_, d)| d.join(name))
+        .find(|p| Path::new(p).exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linux::syscall::{Call, RecordingSyscall};
+
+    #[test]
+    fn the_monitor_unshares_mount_uts_ipc_net_and_pid() {
+        let sys = RecordingSyscall::default();
+        enter_namespaces(&sys).unwrap();
+        assert_eq!(sys.calls(), [Call::Unshare(NAMESPACES)]);
+        for ns in [
+            UnshareFlags::NEWNS,
+            UnshareFlags::NEWUTS,
+            UnshareFlags::NEWIPC,
+            UnshareFlags::NEWNET,
+            UnshareFlags::NEWPID,
+        ] {
+            assert!(NAMESPACES.contains(ns));
+        }
+        assert!(!NAMESPACES.contains(UnshareFlags::NEWUSER));
+    }
+}

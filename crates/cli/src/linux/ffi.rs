@@ -1,0 +1,44 @@
+//! The kernel calls rustix has no safe wrapper for. The only `unsafe` of the crate.
+#![allow(unsafe_code)]
+
+use std::io;
+
+/// Whether the caller is the parent or the new child of a [`fork`].
+pub enum Forked {
+    /// In the parent: the child's pid.
+    Parent(i32),
+    /// In the child.
+    Child,
+}
+
+/// `fork(2)` through glibc, so its atfork handlers leave malloc usable in the child.
+///
+/// The child must only do the container setup and then exec or [`exit_now`]: it never returns
+/// into the caller's other threads' state (locks held by them at the fork stay held).
+pub fn fork() -> io::Result<Forked> {
+    // SAFETY: fork has no memory-safety preconditions; the caller's contract above keeps the
+    // child away from state owned by threads that do not exist in it.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// `_exit(2)`: ends a forked child at once, without running the parent's atexit handlers or
+/// flushing buffers that belong to the parent.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and takes no pointers.
+    unsafe { libc::_exit(code) }
+}
+
+/// `unshare(2)` of namespaces only.
+pub fn unshare(flags: rustix::thread::UnshareFlags) -> io::Result<()> {
+    use rustix::thread::UnshareFlags;
+    if flags.intersects(UnshareFlags::FILES | UnshareFlags::FS | UnshareFlags::SYSVSEM) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: rustix marks unshare unsafe for CLONE_FILES (threads could see each other's file
+    // descriptors vanish); the check above admits only namespace flags.
+    Ok(unsafe { rustix::thread::unshare_unsafe(flags) }?)
+}

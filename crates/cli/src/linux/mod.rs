@@ -1,0 +1,68 @@
+//! The Linux engine: real containers with overlayfs, namespaces, cgroups and pivot_root.
+//!
+//! ```no_run
+//! use layerbox::linux::{ContainerSpec, Layers, run};
+//! let layers = Layers {
+//!     lowers: vec!["/var/lib/layerbox/layers/busybox".into()],
+//!     upper: "/tmp/c/upper".into(),
+//!     work: "/tmp/c/work".into(),
+//!     merged: "/tmp/c/merged".into(),
+//!     init: "/tmp/c/init".into(),
+//!     etc_files: "/tmp/c/etc".into(),
+//! };
+//! let spec = ContainerSpec::new("0123456789ab", layers, vec!["echo".into(), "hi".into()]);
+//! let exit = run(&spec)?; // needs root
+//! assert_eq!(exit.code, 0);
+//! # Ok::<(), layerbox::linux::LinuxError>(())
+//! ```
+//!
+//! Kernel calls go through [`Syscall`]; the sequence of mounts and process changes is
+//! unit-tested with [`RecordingSyscall`], the real thing by the root-only integration tests.
+
+pub mod cgroup;
+pub mod container;
+pub mod diff;
+mod ffi;
+pub mod process;
+pub mod real;
+pub mod rootfs;
+pub mod spec;
+pub mod syscall;
+
+pub use cgroup::{Cgroup, CgroupError};
+pub use container::{Exit, Running, run, spawn};
+pub use diff::{Change, ChangeKind, changes};
+pub use process::StartError;
+pub use real::RealSyscall;
+pub use rootfs::RootfsError;
+pub use spec::{ContainerSpec, Layers, Output, Resources, Ulimit, User};
+pub use syscall::{Call, RecordingSyscall, Syscall};
+
+/// An error of the Linux engine.
+#[derive(Debug, thiserror::Error)]
+pub enum LinuxError {
+    /// The container's process could not be started (docker's 125, 126 or 127).
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// Its cgroup could not be set up.
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    /// A host operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl LinuxError {
+    /// docker's exit code for this error: the start error's own, else 125 (the engine's).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Start(e) => e.code,
+            _ => 125,
+        }
+    }
+}

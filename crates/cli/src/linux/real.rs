@@ -1,0 +1,170 @@
+//! [`RealSyscall`]: the [`Syscall`] trait on the running kernel, through rustix.
+
+use std::io;
+use std::path::Path;
+
+use rustix::fs::{Access, FileType, Mode};
+use rustix::mount::{MountPropagationFlags, UnmountFlags};
+use rustix::process::Rlimit;
+use rustix::thread::CapabilitySets;
+
+use super::ffi;
+use super::syscall::{CapabilitySet, FileKind, Mount, MountFlags, Resource, Syscall, UnshareFlags};
+
+/// The kernel itself. Most calls need root (or the matching capability).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealSyscall;
+
+impl Syscall for RealSyscall {
+    fn unshare(&self, flags: UnshareFlags) -> io::Result<()> {
+        ffi::unshare(flags)
+    }
+
+    fn mount(&self, m: &Mount) -> io::Result<()> {
+        let data = std::ffi::CString::new(m.data.as_str())?;
+        let data = (!m.data.is_empty()).then_some(data.as_c_str());
+        Ok(rustix::mount::mount(
+            m.source.as_str(),
+            &m.target,
+            m.fstype.as_str(),
+            m.flags,
+            data,
+        )?)
+    }
+
+    fn make_rprivate(&self, target: &Path) -> io::Result<()> {
+        Ok(rustix::mount::mount_change(
+            target,
+            MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+        )?)
+    }
+
+    fn bind(&self, source: &Path, target: &Path, recursive: bool) -> io::Result<()> {
+        if recursive {
+            Ok(rustix::mount::mount_bind_recursive(source, target)?)
+        } else {
+            Ok(rustix::mount::mount_bind(source, target)?)
+        }
+    }
+
+    fn remount_bind_readonly(&self, target: &Path, flags: MountFlags) -> io::Result<()> {
+        Ok(rustix::mount::mount_remount(
+            target,
+            flags | MountFlags::BIND | MountFlags::RDONLY,
+            "",
+        )?)
+    }
+
+    fn umount_detach(&self, target: &Path) -> io::Result<()> {
+        Ok(rustix::mount::unmount(target, UnmountFlags::DETACH)?)
+    }
+
+    fn pivot_root(&self, new_root: &Path) -> io::Result<()> {
+        rustix::process::chdir(new_root)?;
+        Ok(rustix::process::pivot_root(".", ".")?)
+    }
+
+    fn chdir(&self, path: &Path) -> io::Result<()> {
+        Ok(rustix::process::chdir(path)?)
+    }
+
+    fn mkdir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+
+    fn mknod_char(&self, path: &Path, mode: u32, major: u32, minor: u32) -> io::Result<()> {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            FileType::CharacterDevice,
+            Mode::from_raw_mode(mode),
+            rustix::fs::makedev(major, minor),
+        )?;
+        // mknod honours the umask; the device modes are fixed.
+        Ok(rustix::fs::chmod(path, Mode::from_raw_mode(mode))?)
+    }
+
+    fn symlink(&self, target: &str, link: &Path) -> io::Result<()> {
+        std::os::unix::fs::symlink(target, link)
+    }
+
+    fn write_file(&self, path: &Path, contents: &str) -> io::Result<()> {
+        std::fs::write(path, contents)
+    }
+
+    fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Ok(Some(FileKind::Dir)),
+            Ok(m) if m.is_file() => Ok(Some(FileKind::File)),
+            Ok(_) => Ok(Some(FileKind::Other)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn sethostname(&self, name: &str) -> io::Result<()> {
+        Ok(rustix::system::sethostname(name.as_bytes())?)
+    }
+
+    fn hard_rlimit(&self, resource: Resource) -> Option<u64> {
+        rustix::process::getrlimit(resource).maximum
+    }
+
+    fn setrlimit(
+        &self,
+        resource: Resource,
+        soft: Option<u64>,
+        hard: Option<u64>,
+    ) -> io::Result<()> {
+        Ok(rustix::process::setrlimit(
+            resource,
+            Rlimit {
+                current: soft,
+                maximum: hard,
+            },
+        )?)
+    }
+
+    fn drop_bounding_except(&self, keep: CapabilitySet) -> io::Result<()> {
+        let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")?
+            .trim()
+            .parse()
+            .map_err(|_| io::Error::other("cannot parse /proc/sys/kernel/cap_last_cap"))?;
+        for cap in (0..=last).map(|n| CapabilitySet::from_bits_retain(1u64 << n)) {
+            if !keep.contains(cap) {
+                rustix::thread::remove_capability_from_bounding_set(cap)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_user(&self, uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+        use rustix::process::{Gid, Uid};
+        let groups: Vec<Gid> = groups.iter().map(|g| Gid::from_raw(*g)).collect();
+        rustix::thread::set_thread_groups(&groups)?;
+        let gid = Gid::from_raw(gid);
+        rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+        let uid = Uid::from_raw(uid);
+        Ok(rustix::thread::set_thread_res_uid(uid, uid, uid)?)
+    }
+
+    fn set_capabilities(&self, caps: CapabilitySet) -> io::Result<()> {
+        rustix::thread::set_capabilities(
+            None,
+            CapabilitySets {
+                effective: caps,
+                permitted: caps,
+                inheritable: CapabilitySet::empty(),
+            },
+        )?;
+        Ok(rustix::thread::clear_ambient_capability_set()?)
+    }
+
+    fn set_no_new_privs(&self) -> io::Result<()> {
+        Ok(rustix::thread::set_no_new_privs(true)?)
+    }
+
+    fn access_exec(&self, path: &Path) -> io::Result<()> {
+        Ok(rustix::fs::access(path, Access::EXEC_OK)?)
+    }
+}

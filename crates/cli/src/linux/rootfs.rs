@@ -1,0 +1,437 @@
+//! The container's filesystem: the overlay, /proc, a minimal /dev, /sys, the /etc files,
+//! docker's masked and read-only paths, then `pivot_root` into it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::spec::Layers;
+use super::syscall::{FileKind, Mount, MountFlags, Syscall};
+
+/// Paths docker hides from a container: files get /dev/null on top, directories an empty
+/// read-only tmpfs (moby `oci.DefaultSpec`, `MaskedPaths`).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths docker makes read-only (moby `oci.DefaultSpec`, `ReadonlyPaths`).
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// The character devices of a container's /dev: name, major, minor (all mode 0666, as runc).
+pub const DEVICES: &[(&str, u32, u32)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+/// The /etc files every container gets from the engine rather than from its image.
+pub const ETC_FILES: &[&str] = &["hosts", "hostname", "resolv.conf"];
+
+/// Why the filesystem could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    /// A layer path that overlayfs' option string cannot carry.
+    #[error("layer path {0:?} contains ':' or ','")]
+    BadLayerPath(PathBuf),
+    /// A kernel call failed.
+    #[error("{what} {path:?}: {source}")]
+    Sys {
+        /// The call, e.g. `mount overlay on`.
+        what: &'static str,
+        /// The path it acted on.
+        path: PathBuf,
+        /// The kernel's error.
+        source: io::Error,
+    },
+}
+
+fn check<T>(what: &'static str, path: &Path, r: io::Result<T>) -> Result<T, RootfsError> {
+    r.map_err(|source| RootfsError::Sys {
+        what,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The overlay's option string: `lowerdir` lists the top layer first, so the init layer comes
+/// first and the image's base layer last.
+pub fn overlay_options(layers: &Layers) -> Result<String, RootfsError> {
+    let lowers = std::iter::once(&layers.init).chain(layers.lowers.iter().rev());
+    let mut all = lowers.clone().collect::<Vec<_>>();
+    all.push(&layers.upper);
+    all.push(&layers.work);
+    if let Some(bad) = all
+        .iter()
+        .find(|p| p.to_string_lossy().contains([':', ',']))
+    {
+        return Err(RootfsError::BadLayerPath((*bad).clone()));
+    }
+    let lowerdir = lowers
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(":");
+    Ok(format!(
+        "lowerdir={lowerdir},upperdir={},workdir={}",
+        layers.upper.display(),
+        layers.work.display()
+    ))
+}
+
+/// Writes docker's init layer: the mount points the engine needs, so that creating them never
+/// shows up in the container's own layer.
+pub fn write_init_layer(init: &Path) -> io::Result<()> {
+    for dir in ["dev", "proc", "sys", "etc"] {
+        std::fs::create_dir_all(init.join(dir))?;
+    }
+    for file in ETC_FILES {
+        let path = init.join("etc").join(file);
+        if !path.exists() {
+            std::fs::write(path, "")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the container's /etc/hosts, /etc/hostname and /etc/resolv.conf into `dir`: what docker
+/// writes for a container with only a loopback interface (no address line for the hostname),
+/// and the host's resolvers.
+pub fn write_etc_files(dir: &Path, hostname: &str) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("hosts"),
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+         fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
+         ff02::2\tip6-allrouters\n",
+    )?;
+    std::fs::write(dir.join("hostname"), format!("{hostname}\n"))?;
+    // docker copies the host's file, dropping loopback resolvers the container cannot reach.
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv = host
+        .lines()
+        .filter(|l| {
+            let mut words = l.split_whitespace();
+            !(words.next() == Some("nameserver")
+                && words
+                    .next()
+                    .is_some_and(|a| a.starts_with("127.") || a == "::1"))
+        })
+        .fold(String::new(), |mut acc, l| {
+            acc.push_str(l);
+            acc.push('\n');
+            acc
+        });
+    std::fs::write(dir.join("resolv.conf"), resolv)
+}
+
+/// `path` (absolute inside the container) below the merged directory.
+fn inside(merged: &Path, path: &str) -> PathBuf {
+    merged.join(path.trim_start_matches('/'))
+}
+
+/// Sets up the container's filesystem and pivots into it. Runs in the container's first process,
+/// already in its own mount namespace; afterwards `/` is the overlay and the host's tree is gone.
+pub fn prepare_rootfs(sys: &dyn Syscall, layers: &Layers) -> Result<(), RootfsError> {
+    let root = Path::new("/");
+    check("make private", root, sys.make_rprivate(root))?;
+    let merged = &layers.merged;
+    let mount = |source: &str, target: PathBuf, fstype: &str, flags: MountFlags, data: &str| {
+        let m = Mount {
+            source: source.to_owned(),
+            target,
+            fstype: fstype.to_owned(),
+            flags,
+            data: data.to_owned(),
+        };
+        check("mount", &m.target, sys.mount(&m))
+    };
+    let hardened = MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::NODEV;
+    mount(
+        "overlay",
+        merged.clone(),
+        "overlay",
+        MountFlags::empty(),
+        &overlay_options(layers)?,
+    )?;
+    mount("proc", inside(merged, "/proc"), "proc", hardened, "")?;
+    let dev = inside(merged, "/dev");
+    mount(
+        "tmpfs",
+        dev.clone(),
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::STRICTATIME,
+        "mode=755,size=65536k",
+    )?;
+    for (name, major, minor) in DEVICES {
+        let path = dev.join(name);
+        check("mknod", &path, sys.mknod_char(&path, 0o666, *major, *minor))?;
+    }
+    for (dir, fstype, source, flags, data) in [
+        (
+            "pts",
+            "devpts",
+            "devpts",
+            MountFlags::NOSUID | MountFlags::NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620,gid=5",
+        ),
+        ("shm", "tmpfs", "shm", hardened, "mode=1777,size=65536k"),
+        ("mqueue", "mqueue", "mqueue", hardened, ""),
+    ] {
+        let path = dev.join(dir);
+        check("mkdir", &path, sys.mkdir_all(&path))?;
+        mount(source, path, fstype, flags, data)?;
+    }
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        let link = dev.join(name);
+        check("symlink", &link, sys.symlink(target, &link))?;
+    }
+    mount(
+        "sysfs",
+        inside(merged, "/sys"),
+        "sysfs",
+        hardened | MountFlags::RDONLY,
+        "",
+    )?;
+    for file in ETC_FILES {
+        let target = inside(merged, &format!("/etc/{file}"));
+        let source = layers.etc_files.join(file);
+        check("bind mount", &target, sys.bind(&source, &target, false))?;
+    }
+    for path in MASKED_PATHS {
+        let target = inside(merged, path);
+        match check("stat", &target, sys.file_kind(&target))? {
+            None => {}
+            Some(FileKind::Dir) => mount("tmpfs", target, "tmpfs", MountFlags::RDONLY, "")?,
+            Some(_) => {
+                let null = dev.join("null");
+                check("mask", &target, sys.bind(&null, &target, false))?;
+            }
+        }
+    }
+    for path in READONLY_PATHS {
+        let target = inside(merged, path);
+        if check("stat", &target, sys.file_kind(&target))?.is_some() {
+            check("bind mount", &target, sys.bind(&target, &target, true))?;
+            check(
+                "remount read-only",
+                &target,
+                sys.remount_bind_readonly(&target, hardened),
+            )?;
+        }
+    }
+    check("pivot_root", merged, sys.pivot_root(merged))?;
+    // The old root now sits on top of the new one; detaching it leaves only the overlay.
+    check("unmount old root", root, sys.umount_detach(Path::new(".")))?;
+    check("chdir", root, sys.chdir(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linux::syscall::{Call, RecordingSyscall};
+
+    fn layers() -> Layers {
+        Layers {
+            lowers: vec!["/s/l/base".into(), "/s/l/mid".into()],
+            upper: "/s/c/upper".into(),
+            work: "/s/c/work".into(),
+            merged: "/s/c/merged".into(),
+            init: "/s/c/init".into(),
+            etc_files: "/s/c/etc".into(),
+        }
+    }
+
+    #[test]
+    fn overlay_lists_the_init_layer_first_and_the_base_last() {
+        assert_eq!(
+            overlay_options(&layers()).unwrap(),
+            "lowerdir=/s/c/init:/s/l/mid:/s/l/base,upperdir=/s/c/upper,workdir=/s/c/work"
+        );
+    }
+
+    #[test]
+    fn overlay_refuses_paths_it_cannot_quote() {
+        let mut l = layers();
+        l.lowers.push("/s/l/a:b".into());
+        assert!(matches!(
+            overlay_options(&l),
+            Err(RootfsError::BadLayerPath(p)) if p == Path::new("/s/l/a:b")
+        ));
+    }
+
+    #[test]
+    fn the_sequence_makes_root_private_mounts_the_overlay_then_pivots_last() {
+        let sys = RecordingSyscall::default();
+        prepare_rootfs(&sys, &layers()).unwrap();
+        let calls = sys.calls();
+        assert_eq!(calls[0], Call::MakeRprivate("/".into()));
+        let Call::Mount(overlay) = &calls[1] else {
+            panic!("{:?}", calls[1])
+        };
+        assert_eq!(
+            (overlay.fstype.as_str(), overlay.target.as_path()),
+            ("overlay", Path::new("/s/c/merged"))
+        );
+        let n = calls.len();
+        assert_eq!(
+            &calls[n - 3..],
+            &[
+                Call::PivotRoot("/s/c/merged".into()),
+                Call::UmountDetach(".".into()),
+                Call::Chdir("/".into()),
+            ]
+        );
+        let mounted: Vec<(&str, &Path)> = calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::Mount(m) => Some((m.fstype.as_str(), m.target.as_path())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            mounted,
+            [
+                ("overlay", Path::new("/s/c/merged")),
+                ("proc", Path::new("/s/c/merged/proc")),
+                ("tmpfs", Path::new("/s/c/merged/dev")),
+                ("devpts", Path::new("/s/c/merged/dev/pts")),
+                ("tmpfs", Path::new("/s/c/merged/dev/shm")),
+                ("mqueue", Path::new("/s/c/merged/dev/mqueue")),
+                ("sysfs", Path::new("/s/c/merged/sys")),
+            ]
+        );
+    }
+
+    #[test]
+    fn dev_gets_the_six_devices_with_their_numbers() {
+        let sys = RecordingSyscall::default();
+        prepare_rootfs(&sys, &layers()).unwrap();
+        let nodes: Vec<(String, u32, u32, u32)> = sys
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::MknodChar {
+                    path,
+                    mode,
+                    major,
+                    minor,
+                } => Some((path.display().to_string(), mode, major, minor)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            nodes,
+            [
+                ("/s/c/merged/dev/null".to_owned(), 0o666, 1, 3),
+                ("/s/c/merged/dev/zero".to_owned(), 0o666, 1, 5),
+                ("/s/c/merged/dev/full".to_owned(), 0o666, 1, 7),
+                ("/s/c/merged/dev/random".to_owned(), 0o666, 1, 8),
+                ("/s/c/merged/dev/urandom".to_owned(), 0o666, 1, 9),
+                ("/s/c/merged/dev/tty".to_owned(), 0o666, 5, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn masks_files_with_dev_null_dirs_with_tmpfs_and_skips_missing_paths() {
+        let mut sys = RecordingSyscall::default();
+        sys.files
+            .insert("/s/c/merged/proc/kcore".into(), FileKind::File);
+        sys.files
+            .insert("/s/c/merged/proc/acpi".into(), FileKind::Dir);
+        sys.files
+            .insert("/s/c/merged/proc/sys".into(), FileKind::Dir);
+        prepare_rootfs(&sys, &layers()).unwrap();
+        let calls = sys.calls();
+        assert!(calls.contains(&Call::Bind {
+            source: "/s/c/merged/dev/null".into(),
+            target: "/s/c/merged/proc/kcore".into(),
+            recursive: false
+        }));
+        assert!(calls.iter().any(|c| matches!(c,
+            Call::Mount(m) if m.target == Path::new("/s/c/merged/proc/acpi")
+                && m.fstype == "tmpfs" && m.flags == MountFlags::RDONLY)));
+        let sys_at = calls
+            .iter()
+            .position(|c| {
+                *c == Call::Bind {
+                    source: "/s/c/merged/proc/sys".into(),
+                    target: "/s/c/merged/proc/sys".into(),
+                    recursive: true,
+                }
+            })
+            .unwrap();
+        assert!(matches!(&calls[sys_at + 1],
+            Call::RemountBindReadonly(p, _) if p == Path::new("/s/c/merged/proc/sys")));
+        // nothing is done to paths that do not exist
+        assert!(
+            !calls
+                .iter()
+                .any(|c| format!("{c:?}").contains("timer_stats"))
+        );
+    }
+
+    #[test]
+    fn etc_files_are_bind_mounted_from_the_container_dir() {
+        let sys = RecordingSyscall::default();
+        prepare_rootfs(&sys, &layers()).unwrap();
+        for f in ETC_FILES {
+            assert!(sys.calls().contains(&Call::Bind {
+                source: Path::new("/s/c/etc").join(f),
+                target: Path::new("/s/c/merged/etc").join(f),
+                recursive: false,
+            }));
+        }
+    }
+
+    #[test]
+    fn a_failed_mount_stops_the_sequence_before_pivot_root() {
+        let mut sys = RecordingSyscall::default();
+        sys.fail_mounts.insert("/s/c/merged/proc".into());
+        let err = prepare_rootfs(&sys, &layers()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "mount \"/s/c/merged/proc\": Operation not permitted (os error 1)"
+        );
+        assert!(!sys.calls().iter().any(|c| matches!(c, Call::PivotRoot(_))));
+    }
+
+    #[test]
+    fn etc_files_hold_the_hostname() {
+        let dir = tempfile::tempdir().unwrap();
+        write_etc_files(dir.path(), "abc123").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("hostname")).unwrap(),
+            "abc123\n"
+        );
+        let hosts = std::fs::read_to_string(dir.path().join("hosts")).unwrap();
+        assert!(hosts.starts_with("127.0.0.1\tlocalhost\n"), "{hosts}");
+        assert!(!hosts.contains("abc123"), "{hosts}");
+        let resolv = std::fs::read_to_string(dir.path().join("resolv.conf")).unwrap();
+        assert!(!resolv.contains("nameserver 127."), "{resolv}");
+    }
+}

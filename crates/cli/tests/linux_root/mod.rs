@@ -1,0 +1,434 @@
+//! Real containers on this kernel. They need root: run as anyone else, each test prints a note
+//! and passes without checking anything. They run one at a time (cgroups, hostnames and the
+//! mount table are shared), on a busybox rootfs made from Debian's busybox-static.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use layerbox::linux::diff::{ChangeKind, changes};
+use layerbox::linux::syscall::Resource;
+use layerbox::linux::{
+    ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit, User, run, spawn,
+};
+
+const BUSYBOX: &str = "/bin/busybox";
+
+/// One test at a time; the guard also holds the shared busybox layer.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The busybox image layer: /bin/busybox, its applet links, /etc/passwd and /etc/group, plus
+/// a few files for the diff tests. Built once per test binary.
+fn busybox_layer() -> &'static Path {
+    static LAYER: OnceLock<tempfile::TempDir> = OnceLock::new();
+    LAYER
+        .get_or_init(|| {
+            assert!(
+                Path::new(BUSYBOX).exists(),
+                "{BUSYBOX} is missing\nhint: apt-get install busybox-static (cargo xtask test does)"
+            );
+            let dir = tempfile::Builder::new()
+                .prefix("layerbox-busybox-")
+                .tempdir()
+                .unwrap();
+            let r = dir.path();
+            for d in ["bin", "etc", "tmp", "root", "opt/cache", "usr/bin", "usr/sbin", "sbin"] {
+                std::fs::create_dir_all(r.join(d)).unwrap();
+            }
+            std::fs::copy(BUSYBOX, r.join("bin/busybox")).unwrap();
+            let list = std::process::Command::new(BUSYBOX)
+                .arg("--list")
+                .output()
+                .unwrap();
+            for applet in String::from_utf8(list.stdout).unwrap().lines() {
+                if applet != "busybox" {
+                    std::os::unix::fs::symlink("busybox", r.join("bin").join(applet)).unwrap();
+                }
+            }
+            std::fs::write(
+                r.join("etc/passwd"),
+                "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+            )
+            .unwrap();
+            std::fs::write(r.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
+            std::fs::write(r.join("etc/motd"), "welcome\n").unwrap();
+            std::fs::write(r.join("opt/cache/a"), "a\n").unwrap();
+            dir
+        })
+        .path()
+}
+
+/// A container over the busybox layer, writing stdout and stderr to `log`.
+struct Fixture {
+    dir: tempfile::TempDir,
+    spec: ContainerSpec,
+}
+
+impl Fixture {
+    fn new(args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("layerbox-ctr-")
+            .tempdir()
+            .unwrap();
+        let c = dir.path();
+        let layers = layerbox::linux::Layers {
+            lowers: vec![busybox_layer().to_owned()],
+            upper: c.join("upper"),
+            work: c.join("work"),
+            merged: c.join("merged"),
+            init: c.join("init"),
+            etc_files: c.join("etc"),
+        };
+        // the temp dir's random suffix makes the cgroup name unique
+        let suffix = c
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace("layerbox-ctr-", "");
+        let id = format!("lbtest-{suffix}");
+        let mut spec =
+            ContainerSpec::new(&id, layers, args.iter().map(|s| (*s).to_owned()).collect());
+        "box1".clone_into(&mut spec.hostname);
+        spec.stdout = Output::File(c.join("log"));
+        spec.stderr = Output::File(c.join("log"));
+        Self { dir, spec }
+    }
+
+    fn upper(&self) -> PathBuf {
+        self.spec.layers.upper.clone()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
+    fn run(&self) -> Result<Exit, LinuxError> {
+        let result = run(&self.spec);
+        assert_no_mounts_below(self.dir.path());
+        result
+    }
+}
+
+fn assert_no_mounts_below(dir: &Path) {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let dir = dir.display().to_string();
+    let leaked: Vec<&str> = info.lines().filter(|l| l.contains(&dir)).collect();
+    assert!(leaked.is_empty(), "leaked mounts: {leaked:#?}");
+}
+
+/// Skips (with a note) unless root; otherwise returns the serial guard.
+macro_rules! root_only {
+    () => {{
+        if !is_root() {
+            eprintln!("note: skipped, the Linux engine's tests need root");
+            return;
+        }
+        serial()
+    }};
+}
+
+#[test]
+fn echo_hi_prints_hi_and_exits_0() {
+    let _g = root_only!();
+    let f = Fixture::new(&["/bin/busybox", "echo", "hi"]);
+    let exit = f.run().unwrap();
+    assert_eq!(
+        exit,
+        Exit {
+            code: 0,
+            oom_killed: false
+        }
+    );
+    assert_eq!(f.log(), "hi\n");
+}
+
+#[test]
+fn the_containers_own_exit_code_comes_back() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(f.run().unwrap().code, 3);
+    assert_eq!(f.log(), "out\nerr\n");
+}
+
+#[test]
+fn a_missing_command_is_127_with_runcs_message() {
+    let _g = root_only!();
+    let f = Fixture::new(&["nosuchcmd"]);
+    let err = f.run().unwrap_err();
+    assert_eq!(err.exit_code(), 127);
+    assert_eq!(
+        err.to_string(),
+        "exec: \"nosuchcmd\": executable file not found in $PATH"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_executable_is_126() {
+    let _g = root_only!();
+    let f = Fixture::new(&["/etc/passwd"]);
+    let err = f.run().unwrap_err();
+    assert_eq!(err.exit_code(), 126);
+    assert_eq!(err.to_string(), "exec: \"/etc/passwd\": permission denied");
+}
+
+#[test]
+fn sigkill_from_outside_is_137() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sleep", "60"]);
+    let running = spawn(&f.spec).unwrap();
+    running.kill(rustix::process::Signal::KILL).unwrap();
+    assert_eq!(
+        running.wait().unwrap(),
+        Exit {
+            code: 137,
+            oom_killed: false
+        }
+    );
+    assert_no_mounts_below(f.dir.path());
+}
+
+#[test]
+fn kill_9_of_pid_1_from_inside_is_ignored_as_in_docker() {
+    // The kernel protects a PID namespace's init from signals sent from inside it that it has
+    // no handler for, so `docker run busybox sh -c 'kill -9 $$'` goes on and exits 0 too.
+    let _g = root_only!();
+    let f = Fixture::new(&["sh", "-c", "kill -9 $$; echo survived"]);
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "survived\n");
+}
+
+#[test]
+fn kill_9_of_a_shell_that_is_not_pid_1_ends_it_with_137() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sh", "-c", "sh -c 'kill -9 $$'; echo $?"]);
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "Killed\n137\n");
+}
+
+#[test]
+fn hostname_pid_1_and_a_private_process_table() {
+    let _g = root_only!();
+    let f = Fixture::new(&[
+        "sh",
+        "-c",
+        "hostname; cat /etc/hostname; echo $$; ls /proc | grep -c '^[0-9]'",
+    ]);
+    assert_eq!(f.run().unwrap().code, 0);
+    // sh, ls and grep: nothing of the host's
+    assert_eq!(f.log(), "box1\nbox1\n1\n3\n");
+}
+
+#[test]
+fn env_working_dir_and_user() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["sh", "-c", "echo $GREETING; pwd; id -u; id -g"]);
+    f.spec.env.push("GREETING=hello".to_owned());
+    f.spec.cwd = "/srv/app".to_owned();
+    f.spec.user = User {
+        uid: 65534,
+        gid: 65534,
+    };
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "hello\n/srv/app\n65534\n65534\n");
+}
+
+#[test]
+fn dockers_default_capabilities_and_no_new_privs() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&[
+        "sh",
+        "-c",
+        "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status",
+    ]);
+    f.spec.no_new_privileges = true;
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(
+        f.log(),
+        "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\n"
+    );
+    let f = Fixture::new(&[
+        "sh",
+        "-c",
+        "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status",
+    ]);
+    let mut f2 = f;
+    f2.spec.user = User {
+        uid: 1000,
+        gid: 1000,
+    };
+    assert_eq!(f2.run().unwrap().code, 0);
+    assert_eq!(f2.log(), "CapEff:\t0000000000000000\nNoNewPrivs:\t0\n");
+}
+
+#[test]
+fn dev_proc_and_the_masked_and_read_only_paths() {
+    let _g = root_only!();
+    let f = Fixture::new(&[
+        "sh",
+        "-c",
+        "ls /dev; wc -c < /proc/timer_list; echo 1 > /proc/sys/vm/drop_caches || echo ro; \
+         echo x > /dev/null && head -c 4 /dev/zero | wc -c; \
+         grep -c localhost /etc/hosts; mount | grep -c ' /dev/shm '",
+    ]);
+    assert_eq!(f.run().unwrap().code, 0);
+    let log = f.log();
+    let mut lines = log.lines();
+    let dev: Vec<&str> = lines.by_ref().take_while(|l| *l != "0").collect();
+    assert_eq!(
+        dev,
+        [
+            "core", "fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr",
+            "stdin", "stdout", "tty", "urandom", "zero"
+        ]
+    );
+    let rest: Vec<&str> = lines.collect();
+    assert!(rest[0].contains("Read-only file system"), "{log}");
+    assert_eq!(&rest[1..], ["ro", "4", "2", "1"], "{log}");
+}
+
+#[test]
+fn a_write_lands_in_the_upper_dir() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sh", "-c", "echo data > /hello"]);
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(
+        std::fs::read_to_string(f.upper().join("hello")).unwrap(),
+        "data\n"
+    );
+    let got = changes(&f.upper(), &[busybox_layer().to_owned()]).unwrap();
+    let summary: Vec<(Option<char>, &str)> =
+        got.iter().map(|c| (c.letter(), c.path.as_str())).collect();
+    assert_eq!(summary, [(Some('A'), "/hello")]);
+}
+
+#[test]
+fn a_delete_becomes_a_whiteout_and_a_replaced_dir_is_opaque() {
+    let _g = root_only!();
+    let f = Fixture::new(&[
+        "sh",
+        "-c",
+        "rm /etc/motd && rm -r /opt/cache && mkdir /opt/cache",
+    ]);
+    assert_eq!(f.run().unwrap().code, 0);
+    let got = changes(&f.upper(), &[busybox_layer().to_owned()]).unwrap();
+    let summary: Vec<(&ChangeKind, &str, String)> = got
+        .iter()
+        .map(|c| (&c.kind, c.path.as_str(), c.oci_path()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (&ChangeKind::Modified, "/etc", "etc".to_owned()),
+            (&ChangeKind::Deleted, "/etc/motd", "etc/.wh.motd".to_owned()),
+            (&ChangeKind::Modified, "/opt", "opt".to_owned()),
+            (&ChangeKind::Modified, "/opt/cache", "opt/cache".to_owned()),
+            (
+                &ChangeKind::Opaque,
+                "/opt/cache",
+                "opt/cache/.wh..wh..opq".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn memory_cpu_and_pids_limits_are_in_the_cgroup() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["sleep", "60"]);
+    f.spec.resources = Resources {
+        memory: Some(64 << 20),
+        pids: Some(10),
+        cpus: Some(0.5),
+    };
+    let running = spawn(&f.spec).unwrap();
+    let cg = running.cgroup().clone();
+    let read = |name: &str| {
+        let path = cg
+            .dirs
+            .iter()
+            .map(|(_, d)| d.join(name))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no {name} in {:?}", cg.dirs));
+        std::fs::read_to_string(path).unwrap().trim().to_owned()
+    };
+    let v2 = cg
+        .dirs
+        .iter()
+        .any(|(v, _)| *v == layerbox::linux::cgroup::Version::V2);
+    if v2 {
+        assert_eq!(read("memory.max"), "67108864");
+        assert_eq!(read("cpu.max"), "50000 100000");
+    } else {
+        assert_eq!(read("memory.limit_in_bytes"), "67108864");
+        assert_eq!(read("cpu.cfs_quota_us"), "50000");
+    }
+    assert_eq!(read("pids.max"), "10");
+    let pid = running.pid().to_string();
+    for procs in cg.procs_files() {
+        let members = std::fs::read_to_string(&procs).unwrap();
+        assert_eq!(members.trim(), pid, "{procs:?}");
+    }
+    running.kill(rustix::process::Signal::KILL).unwrap();
+    assert_eq!(running.wait().unwrap().code, 137);
+    for (_, dir) in &cg.dirs {
+        assert!(!dir.exists(), "cgroup {dir:?} left behind");
+        assert!(
+            !dir.parent().unwrap().exists(),
+            "{dir:?}'s parent left behind"
+        );
+    }
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&[
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5 6; do sleep 30 & echo $i; done",
+    ]);
+    f.spec.resources.pids = Some(4);
+    // sh and three sleeps fill the cgroup; busybox sh gives up on the fourth fork with 2
+    assert_eq!(f.run().unwrap().code, 2);
+    assert_eq!(
+        f.log(),
+        "1\n2\n3\nsh: can't fork: Resource temporarily unavailable\n"
+    );
+}
+
+#[test]
+fn exceeding_memory_is_an_oom_kill_with_137() {
+    let _g = root_only!();
+    // tail keeps the current line in memory; /dev/zero has no newline
+    let mut f = Fixture::new(&["tail", "/dev/zero"]);
+    f.spec.resources.memory = Some(16 << 20);
+    assert_eq!(
+        f.run().unwrap(),
+        Exit {
+            code: 137,
+            oom_killed: true
+        }
+    );
+}
+
+#[test]
+fn rlimits_are_clamped_to_the_current_hard_limit() {
+    let _g = root_only!();
+    let hard = rustix::process::getrlimit(Resource::Nofile).maximum;
+    let mut f = Fixture::new(&["sh", "-c", "ulimit -n; ulimit -Hn"]);
+    f.spec.ulimits.push(Ulimit {
+        resource: Resource::Nofile,
+        soft: Some(1 << 40),
+        hard: Some(1 << 40),
+    });
+    assert_eq!(f.run().unwrap().code, 0);
+    let want = hard.map_or("unlimited".to_owned(), |h| h.min(1 << 40).to_string());
+    assert_eq!(f.log(), format!("{want}\n{want}\n"));
+}
