@@ -2,3 +2,4 @@
 
 mod buildkit;
 mod cli;
+mod lint;

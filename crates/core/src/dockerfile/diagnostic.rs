@@ -26,6 +26,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::parser::ParseError;
+
 /// How serious a diagnostic is. Ordered from most to least serious.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -328,6 +330,32 @@ pub fn render_all(
         .join("\n")
 }
 
+/// See the `From<&ParseError>` implementation.
+impl From<ParseError> for Diagnostic {
+    fn from(err: ParseError) -> Self {
+        Diagnostic::from(&err)
+    }
+}
+
+/// A parse error is an error diagnostic at the parser's location, coded like the error kind.
+impl From<&ParseError> for Diagnostic {
+    fn from(err: &ParseError) -> Self {
+        let loc = err.location;
+        Diagnostic {
+            severity: Severity::Error,
+            code: err.code().to_owned(),
+            message: err.kind.to_string(),
+            span: loc.span.start..loc.span.end,
+            line: loc.line,
+            column: loc.column,
+            end_line: loc.end_line,
+            end_column: loc.end_column,
+            help: None,
+            explanation: None,
+        }
+    }
+}
+
 /// Returns the 1-based line and character column of byte `offset` in `source`.
 ///
 /// `offset` must be on a character boundary and at most `source.len()`.
@@ -582,6 +610,23 @@ mod tests {
             &RenderOptions::default(),
         );
         assert_eq!(all.matches("\n\nf:").count(), 1);
+    }
+
+    #[test]
+    fn parse_errors_convert_with_their_location() {
+        let src = "FROM alpine\nENV PATH\n";
+        let err = crate::dockerfile::parser::parse(src).unwrap_err();
+        let d = Diagnostic::from(&err);
+        assert_eq!((d.severity, d.line, d.column), (Severity::Error, 2, 1));
+        assert_eq!(d.message, "ENV must have two arguments");
+        assert_eq!(d.code, err.code());
+        assert_eq!(
+            d.render("Dockerfile", src, &RenderOptions::default()),
+            format!(
+                "Dockerfile:2:1: error[{}]: ENV must have two arguments\n  |\n2 | ENV PATH\n  | ^^^^^^^^\n",
+                err.code()
+            )
+        );
     }
 
     #[test]

@@ -7,5 +7,6 @@
 pub mod diagnostic;
 pub mod expand;
 pub mod ignore;
+pub mod lint;
 pub mod parser;
 pub mod quote;
