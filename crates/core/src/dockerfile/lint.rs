@@ -474,8 +474,7 @@ impl<'a> Ctx<'a> {
     // ----- whole-file checks -------------------------------------------------------------
 
     fn check_casing(&mut self) {
-        let mut nodes: Vec<&Node> = self.ast.children.iter().collect();
-        nodes.extend(self.ast.children.iter().flat_map(|n| n.children.iter()));
+        let nodes: Vec<&Node> = self.ast.children.iter().collect();
         let lower = nodes
             .iter()
             .filter(|n| n.value == n.value.to_lowercase())
@@ -1267,25 +1266,28 @@ impl<'a> Ctx<'a> {
         }
 
         let real: Vec<&Command> = commands.iter().filter(|c| !c.argv().is_empty()).collect();
-        if copied_anything && !real.is_empty() {
-            if real.iter().all(|c| is_cleanup(c)) {
-                let span = self.head(node);
-                self.emit(
-                    &REMOVE_IN_LATER_LAYER,
-                    span,
-                    "removing files in a separate RUN does not make the image smaller",
-                );
-            } else if real
+        if real.is_empty() {
+            return;
+        }
+        // Whatever is removed came from an earlier layer (or the base image).
+        if real.iter().all(|c| is_cleanup(c)) {
+            let span = self.head(node);
+            self.emit(
+                &REMOVE_IN_LATER_LAYER,
+                span,
+                "removing files in a separate RUN does not make the image smaller",
+            );
+        } else if copied_anything
+            && real
                 .iter()
                 .all(|c| matches!(c.program(), Some("chown" | "chmod")))
-            {
-                let span = self.head(node);
-                self.emit(
-                    &CHANGE_OWNER_IN_LATER_LAYER,
-                    span,
-                    "changing owner or mode in a separate RUN stores the files twice",
-                );
-            }
+        {
+            let span = self.head(node);
+            self.emit(
+                &CHANGE_OWNER_IN_LATER_LAYER,
+                span,
+                "changing owner or mode in a separate RUN stores the files twice",
+            );
         }
     }
 
@@ -1719,6 +1721,9 @@ fn json_example(keyword: &str, command: &str) -> String {
 /// The offset of `word` in `text` as a whole word (not inside a longer identifier), or of its
 /// first occurrence.
 fn find_word(text: &str, word: &str) -> Option<usize> {
+    if word.is_empty() {
+        return None;
+    }
     let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
     let mut from = 0;
     while let Some(i) = text[from..].find(word) {

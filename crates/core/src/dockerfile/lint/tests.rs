@@ -526,3 +526,46 @@ fn helpers() {
     );
     assert_eq!(find_word("RUN xapt apt", "apt"), Some(9));
 }
+
+#[test]
+fn never_panics_and_spans_stay_in_the_source() {
+    let mut inputs: Vec<String> = CASES
+        .iter()
+        .flat_map(|(_, p, n)| [(*p).to_owned(), (*n).to_owned()])
+        .collect();
+    inputs.push("FROM é:ü AS ß\nRUN <<ÉOF\nçd /x && sudo apt-get install ü\nÉOF\nCOPY \"\" \"\"\nRUN \"\" && cd \"\"\n".to_owned());
+    inputs.push("FROM a\nONBUILD RUN cd /x\nRUN [\"sh\", \"-c\"]\nRUN [\"\"]\nCOPY\nADD x\nEXPOSE\nENV\nUSER\n".to_owned());
+    let options = LintOptions {
+        dockerignore: Some(DockerIgnore::parse("*\n").unwrap()),
+        ..LintOptions::default()
+    };
+    for input in &inputs {
+        for (cut, _) in input.char_indices().chain([(input.len(), ' ')]) {
+            let src = &input[..cut];
+            for d in lint_source(src, &options) {
+                assert!(
+                    d.span.start <= d.span.end && d.span.end <= src.len(),
+                    "{src:?}: {d:?}"
+                );
+                assert!(src.is_char_boundary(d.span.start) && src.is_char_boundary(d.span.end));
+                let _ = d.render(
+                    "Dockerfile",
+                    src,
+                    &crate::dockerfile::diagnostic::RenderOptions::default(),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cleanup_in_its_own_run_is_flagged_even_without_copy() {
+    let src = "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nRUN apt-get purge -y gcc && apt-get autoremove -y\n";
+    let d = findings(src)
+        .into_iter()
+        .find(|d| d.code == "LB014")
+        .unwrap();
+    assert_eq!(d.line, 3);
+    // chown of base-image files alone is not the copy-up lesson.
+    assert!(!codes("FROM alpine:3\nRUN chown -R 1000 /var/log\n").contains(&"LB015".to_owned()));
+}
