@@ -7,6 +7,103 @@
 pub mod diagnostic;
 pub mod expand;
 pub mod ignore;
+pub mod instructions;
 pub mod lint;
 pub mod parser;
 pub mod quote;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use instructions::{ArgCommand, InstructionError, InstructionErrorKind, Stage};
+use parser::{Ast, Directive, Location, ParseError, Span, Warning};
+
+/// A parsed Dockerfile: stages with typed instructions, meta ARGs and parser warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dockerfile {
+    /// The build stages in file order.
+    pub stages: Vec<Stage>,
+    /// ARGs declared before the first FROM (visible to FROM lines only).
+    pub meta_args: Vec<ArgCommand>,
+    /// Parser warnings (empty continuation lines).
+    pub warnings: Vec<Warning>,
+    /// Parser directives (`syntax`, `escape`, `check`).
+    pub directives: Vec<Directive>,
+    /// The escape token in effect.
+    pub escape_token: char,
+    /// The AST the stages were built from (for the dump and for lint rules).
+    pub ast: Ast,
+}
+
+/// Any error of [`parse`]: a syntax error or a rejected instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+pub enum Error {
+    /// Lines, directives, heredocs, JSON (spec §1–§7).
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// Instruction arguments and flags (spec §12).
+    #[error(transparent)]
+    Instruction(#[from] InstructionError),
+}
+
+impl Error {
+    /// Byte span of the error in the source.
+    pub fn span(&self) -> Span {
+        self.location().span
+    }
+
+    /// 1-based line of the error.
+    pub fn line(&self) -> usize {
+        self.location().line
+    }
+
+    /// Lines and columns of the error.
+    pub fn location(&self) -> Location {
+        match self {
+            Error::Parse(e) => e.location,
+            Error::Instruction(e) => e.location,
+        }
+    }
+
+    /// A stable code for diagnostics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Parse(e) => e.code(),
+            Error::Instruction(e) => e.code(),
+        }
+    }
+}
+
+/// Parses a Dockerfile into stages and typed instructions (spec §1–§12).
+///
+/// ```
+/// use layerbox_core::dockerfile::{self, instructions::Instruction};
+///
+/// let df = dockerfile::parse("FROM python:3.9-slim\nWORKDIR /app\nCOPY . .\n").unwrap();
+/// assert_eq!(df.stages[0].base_name, "python:3.9-slim");
+/// assert!(matches!(df.stages[0].instructions[1], Instruction::Copy(_)));
+/// let err = dockerfile::parse("FROM a\nFORM b\n").unwrap_err();
+/// assert_eq!(err.to_string(), "unknown instruction: FORM (did you mean FROM?)");
+/// assert_eq!((err.line(), err.code()), (2, "unknown-instruction"));
+/// ```
+pub fn parse(text: &str) -> Result<Dockerfile, Error> {
+    let ast = parser::parse(text)?;
+    let (stages, meta_args) = instructions::parse(&ast, text)?;
+    if stages.is_empty() {
+        let span = Span::new(text.len(), text.len());
+        return Err(InstructionError {
+            kind: InstructionErrorKind::NoStages,
+            start_line: ast.end_line,
+            location: Location::from_span(text, span),
+        }
+        .into());
+    }
+    Ok(Dockerfile {
+        stages,
+        meta_args,
+        warnings: ast.warnings.clone(),
+        directives: ast.directives.clone(),
+        escape_token: ast.escape_token,
+        ast,
+    })
+}

@@ -1,5 +1,6 @@
 //! BuildKit's own Dockerfile vectors (`tests/data/buildkit`, see its README for the rules).
 
+mod instructions;
 mod parser;
 mod shell;
 
