@@ -27,6 +27,7 @@ use super::diagnostic::{Diagnostic, Severity};
 use super::expand::Lexer;
 use super::ignore::DockerIgnore;
 use super::parser::{Ast, Node, Span, parse};
+use crate::image::Reference;
 use shell::Command;
 
 /// One lint rule: its stable code, name, default severity and documentation.
@@ -474,7 +475,12 @@ impl<'a> Ctx<'a> {
     // ----- whole-file checks -------------------------------------------------------------
 
     fn check_casing(&mut self) {
-        let nodes: Vec<&Node> = self.ast.children.iter().collect();
+        // As BuildKit: stages and their commands; ARGs before the first FROM are not commands.
+        let nodes: Vec<&Node> = self
+            .stages
+            .iter()
+            .flat_map(|s| std::iter::once(s.from).chain(s.body.iter().copied()))
+            .collect();
         let lower = nodes
             .iter()
             .filter(|n| n.value == n.value.to_lowercase())
@@ -720,26 +726,27 @@ impl<'a> Ctx<'a> {
         }
 
         // LB004/LB005: images (not stages, not scratch, not variables) should be pinned.
-        if self.stages[index].parent.is_none()
-            && !base.contains('$')
-            && base != "scratch"
-            && !base.is_empty()
+        let is_image =
+            self.stages[index].parent.is_none() && !base.contains('$') && base != "scratch";
+        if let Some(reference) = is_image
+            .then(|| Reference::parse_normalized(&base).ok())
+            .flatten()
         {
             let span = self.word_span(from, &base);
-            match image_tag(&base) {
-                ImageTag::None => self.emit(
+            match (reference.tag(), reference.digest()) {
+                (None, None) => self.emit(
                     &IMAGE_WITHOUT_TAG,
                     span,
                     format!("base image `{base}` has no tag, so it means `{base}:latest`"),
                 ),
-                ImageTag::Tag(tag) if tag == "latest" => {
+                (Some("latest"), None) => {
                     self.emit(
                         &IMAGE_LATEST_TAG,
                         span,
                         format!("base image `{base}` uses the `latest` tag"),
                     );
                 }
-                ImageTag::Digest | ImageTag::Tag(_) => {}
+                _ => {}
             }
         }
     }
@@ -750,11 +757,9 @@ impl<'a> Ctx<'a> {
         let body = self.stages[index].body.clone();
         let shipped = self.shipped().contains(&index);
         let mut last_of: BTreeMap<String, &Node> = BTreeMap::new();
-        let mut shell_changed = false;
-        let mut workdir_set = self.ancestor_has(index, "workdir", |n| {
-            n.args.first().is_some_and(|p| is_absolute(p))
-        });
-        let mut any_workdir = self.ancestor_has(index, "workdir", |_| true);
+        let mut shell_changed = self.ancestor_has(index, "shell", |_| true);
+        // As BuildKit, only the first WORKDIR is checked: fixing it fixes the ones after it.
+        let mut workdir_set = self.ancestor_has(index, "workdir", |_| true);
         let mut copied_context: Option<&Node> = None;
         let mut copied_anything = false;
         let mut stage_env: BTreeSet<String> = self.ancestor_env(index);
@@ -772,7 +777,7 @@ impl<'a> Ctx<'a> {
                             span,
                             format!(
                                 "Multiple {} instructions should not be used in the same stage because only the last one will be used",
-                                keyword.to_uppercase()
+                                node.value
                             ),
                         );
                     }
@@ -788,7 +793,7 @@ impl<'a> Ctx<'a> {
                             span,
                             format!(
                                 "JSON arguments recommended for {} to prevent unintended behavior related to OS signals",
-                                keyword.to_uppercase()
+                                node.value
                             ),
                             &example,
                         );
@@ -843,9 +848,7 @@ impl<'a> Ctx<'a> {
                 "workdir" => {
                     self.check_undefined_vars(node, &stage_env);
                     let path = node.args.first().cloned().unwrap_or_default();
-                    if is_absolute(&path) {
-                        workdir_set = true;
-                    } else if !workdir_set && !path.starts_with('$') {
+                    if !workdir_set && !is_absolute(&path) && !path.starts_with('$') {
                         let span = self.word_span(node, &path);
                         self.emit(
                             &WORKDIR_RELATIVE_PATH,
@@ -853,7 +856,7 @@ impl<'a> Ctx<'a> {
                             format!("Relative workdir \"{path}\" can have unexpected results if the base image changes"),
                         );
                     }
-                    any_workdir = true;
+                    workdir_set = true;
                 }
                 "user" | "stopsignal" | "volume" => self.check_undefined_vars(node, &stage_env),
                 "expose" => {
@@ -862,7 +865,7 @@ impl<'a> Ctx<'a> {
                 }
                 "copy" | "add" => {
                     self.check_undefined_vars(node, &stage_env);
-                    self.check_copy(node, any_workdir);
+                    self.check_copy(node, workdir_set);
                     let from_context = flag_value(node, "from").is_none_or(|f| f.is_empty());
                     let (sources, _) = copy_sources(node);
                     if from_context
@@ -977,7 +980,13 @@ impl<'a> Ctx<'a> {
             _ => node.args.iter().map(String::as_str).collect(),
         };
         let lexer = Lexer::new(self.ast.escape_token);
-        let known: Vec<(String, String)> = env.iter().map(|k| (k.clone(), String::new())).collect();
+        let known: Vec<(String, String)> = env
+            .iter()
+            .map(String::as_str)
+            .chain(AUTOMATIC_ARGS.iter().copied())
+            .chain(PROXY_ARGS.iter().copied())
+            .map(|k| (k.to_owned(), String::new()))
+            .collect();
         let mut reported = BTreeSet::new();
         for word in words {
             let Ok(expansion) = lexer.process(word, &known) else {
@@ -1352,6 +1361,20 @@ const AUTOMATIC_ARGS: &[&str] = &[
     "BUILDKIT_SYNTAX",
 ];
 
+/// Proxy build arguments, predefined without an ARG.
+const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 /// Environment variables every base image is assumed to define (the linter cannot see the
 /// base image's config).
 const ASSUMED_IMAGE_ENV: &[&str] = &["PATH", "HOME", "HOSTNAME"];
@@ -1600,39 +1623,10 @@ fn is_secret_key(key: &str) -> bool {
     !parts.iter().any(|p| p == "public") && parts.iter().any(|p| SECRET.contains(&p.as_str()))
 }
 
-/// How a base image reference is pinned.
-enum ImageTag {
-    None,
-    Tag(String),
-    Digest,
-}
-
-fn image_tag(reference: &str) -> ImageTag {
-    if reference.contains('@') {
-        return ImageTag::Digest;
-    }
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    match last.split_once(':') {
-        Some((_, tag)) => ImageTag::Tag(tag.to_owned()),
-        None => ImageTag::None,
-    }
-}
-
-/// A loose check of an image reference: non-empty, no empty name part, no empty tag or digest.
+/// Whether `reference` is an image reference docker accepts (what BuildKit checks the default
+/// of a FROM argument against).
 fn valid_reference(reference: &str) -> bool {
-    if reference.is_empty()
-        || reference.ends_with([':', '@', '/'])
-        || reference.starts_with([':', '@', '/'])
-    {
-        return false;
-    }
-    if reference
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_ascii_uppercase() && !reference.contains(':'))
-    {
-        return false;
-    }
-    !reference.contains("//") && !reference.contains("::")
+    Reference::parse_normalized(reference).is_ok()
 }
 
 /// Names referenced as `$NAME` or `${NAME…}` in `word` (for FROM, where every use counts).

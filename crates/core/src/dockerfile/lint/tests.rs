@@ -518,8 +518,18 @@ fn helpers() {
         suggest("VERSON", ["VERSION", "OTHER"].into_iter()),
         Some("VERSION")
     );
-    assert!(valid_reference("alpine:3.20") && valid_reference("ghcr.io/a/b@sha256:00"));
-    assert!(!valid_reference("alpine:") && !valid_reference("") && !valid_reference(":3"));
+    assert!(
+        valid_reference("alpine:3.20")
+            && valid_reference(
+                "ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+            )
+    );
+    assert!(
+        !valid_reference("alpine:")
+            && !valid_reference("")
+            && !valid_reference(":3")
+            && !valid_reference("a:-x86")
+    );
     assert_eq!(referenced_vars("${A}/$B_c:${D:-x}"), ["A", "B_c", "D"]);
     assert!(
         is_git("https://github.com/moby/buildkit.git#v0.12") && !is_git("https://example.com/x")
@@ -568,4 +578,40 @@ fn cleanup_in_its_own_run_is_flagged_even_without_copy() {
     assert_eq!(d.line, 3);
     // chown of base-image files alone is not the copy-up lesson.
     assert!(!codes("FROM alpine:3\nRUN chown -R 1000 /var/log\n").contains(&"LB015".to_owned()));
+}
+
+#[test]
+fn buildkit_dispatch_details() {
+    // Messages name the instruction as written.
+    let all = findings("from alpine:3\ncmd echo a\ncmd echo b\nuser 1\n");
+    let messages: Vec<&str> = all.iter().map(|d| d.message.as_str()).collect();
+    assert!(messages.contains(
+        &"JSON arguments recommended for cmd to prevent unintended behavior related to OS signals"
+    ));
+    assert!(messages.contains(&"Multiple cmd instructions should not be used in the same stage because only the last one will be used"));
+    // A SHELL in the parent stage counts.
+    assert!(
+        !codes("FROM alpine:3 AS base\nSHELL [\"/bin/ash\", \"-c\"]\nFROM base\nCMD echo\n")
+            .contains(&"JSONArgsRecommended".to_owned())
+    );
+    // Only the first WORKDIR is checked.
+    let all = findings("FROM alpine:3\nWORKDIR a\nWORKDIR b\n");
+    assert_eq!(
+        all.iter()
+            .filter(|d| d.code == "WorkdirRelativePath")
+            .count(),
+        1
+    );
+    // Predefined platform and proxy args are not undefined variables.
+    assert!(
+        !codes("FROM alpine:3\nENV P=$TARGETPLATFORM Q=$HTTP_PROXY\n")
+            .contains(&"UndefinedVar".to_owned())
+    );
+    // Meta ARGs are not counted for casing.
+    assert!(
+        !codes("ARG V=1\narg W=2\nfrom alpine:3\nrun true\n")
+            .contains(&"ConsistentInstructionCasing".to_owned())
+    );
+    // Invalid defaults are judged by docker's reference grammar.
+    assert!(codes("ARG V\nFROM alpine:$V-x86\n").contains(&"InvalidDefaultArgInFrom".to_owned()));
 }
