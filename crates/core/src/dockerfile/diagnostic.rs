@@ -26,7 +26,9 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::parser::ParseError;
+use super::Error;
+use super::instructions::InstructionError;
+use super::parser::{Location, ParseError};
 
 /// How serious a diagnostic is. Ordered from most to least serious.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -340,11 +342,36 @@ impl From<ParseError> for Diagnostic {
 /// A parse error is an error diagnostic at the parser's location, coded like the error kind.
 impl From<&ParseError> for Diagnostic {
     fn from(err: &ParseError) -> Self {
-        let loc = err.location;
+        Diagnostic::at(err.location, err.code(), err.kind.to_string())
+    }
+}
+
+/// An instruction error (unknown instruction, bad flag …) is an error diagnostic on the
+/// instruction; the message is BuildKit's without its `dockerfile parse error on line N:` prefix,
+/// since the diagnostic carries the line.
+impl From<&InstructionError> for Diagnostic {
+    fn from(err: &InstructionError) -> Self {
+        Diagnostic::at(err.location, err.code(), err.kind.to_string())
+    }
+}
+
+/// Either kind of error from [`crate::dockerfile::parse`].
+impl From<&Error> for Diagnostic {
+    fn from(err: &Error) -> Self {
+        match err {
+            Error::Parse(e) => e.into(),
+            Error::Instruction(e) => e.into(),
+        }
+    }
+}
+
+impl Diagnostic {
+    /// An error diagnostic at a location the parser already computed.
+    fn at(loc: Location, code: &str, message: String) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            code: err.code().to_owned(),
-            message: err.kind.to_string(),
+            code: code.to_owned(),
+            message,
             span: loc.span.start..loc.span.end,
             line: loc.line,
             column: loc.column,
@@ -627,6 +654,16 @@ mod tests {
                 err.code()
             )
         );
+    }
+
+    #[test]
+    fn instruction_errors_convert_without_the_line_prefix() {
+        let src = "FROM alpine\nFORM x\n";
+        let err = crate::dockerfile::parse(src).unwrap_err();
+        let d = Diagnostic::from(&err);
+        assert_eq!((d.severity, d.line, d.column), (Severity::Error, 2, 1));
+        assert_eq!(d.message, "unknown instruction: FORM (did you mean FROM?)");
+        assert_eq!(d.code, "unknown-instruction");
     }
 
     #[test]

@@ -23,10 +23,12 @@ mod shell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use super::Dockerfile;
 use super::diagnostic::{Diagnostic, Severity};
 use super::expand::Lexer;
 use super::ignore::DockerIgnore;
-use super::parser::{Ast, Node, Span, parse};
+use super::instructions::mount::{Mount, MountType};
+use super::parser::{Ast, Node, Span};
 use crate::image::Reference;
 use shell::Command;
 
@@ -250,17 +252,24 @@ pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
     })
 }
 
-/// Parses `source` and lints it; a parse error comes back as the only diagnostic.
+/// Parses `source` and lints it; a parse or instruction error comes back as the only
+/// diagnostic.
 pub fn lint_source(source: &str, options: &LintOptions) -> Vec<Diagnostic> {
-    match parse(source) {
-        Ok(ast) => lint(&ast, source, options),
-        Err(err) => vec![Diagnostic::from(err)],
+    match super::parse(source) {
+        Ok(parsed) => lint(&parsed, source, options),
+        Err(err) => vec![Diagnostic::from(&err)],
     }
 }
 
 /// Lints a parsed Dockerfile. `source` is the text it was parsed from (for lines and columns).
 /// Findings come back in source order.
-pub fn lint(ast: &Ast, source: &str, options: &LintOptions) -> Vec<Diagnostic> {
+pub fn lint(parsed: &Dockerfile, source: &str, options: &LintOptions) -> Vec<Diagnostic> {
+    lint_ast(&parsed.ast, source, options)
+}
+
+/// Lints a bare AST, for a file whose instructions do not all pass the typed layer (an editor
+/// still wants the other findings while one line is wrong).
+pub fn lint_ast(ast: &Ast, source: &str, options: &LintOptions) -> Vec<Diagnostic> {
     let mut ctx = Ctx::new(ast, source, options);
     ctx.check_casing();
     ctx.check_stages();
@@ -1392,25 +1401,14 @@ fn flag_value(node: &Node, name: &str) -> Option<String> {
 }
 
 /// The targets of a RUN's cache and tmpfs mounts (where a package manager's cache may live).
+/// Values are taken as written: variables in them are not expanded.
 fn cache_mounts(node: &Node) -> Vec<String> {
     node.flags
         .iter()
         .filter_map(|f| f.strip_prefix("--mount="))
-        .filter_map(|spec| {
-            let mut kind = "bind";
-            let mut target = None;
-            for field in spec.split(',') {
-                let (key, value) = field.split_once('=').unwrap_or((field, ""));
-                match key.trim().to_lowercase().as_str() {
-                    "type" => kind = value,
-                    "target" | "dst" | "destination" => target = Some(value.to_owned()),
-                    _ => {}
-                }
-            }
-            matches!(kind, "cache" | "tmpfs")
-                .then_some(target)
-                .flatten()
-        })
+        .filter_map(|spec| Mount::parse(spec, &mut |v| Ok(v.to_owned())).ok())
+        .filter(|m| matches!(m.kind, MountType::Cache | MountType::Tmpfs))
+        .map(|m| m.target)
         .collect()
 }
 

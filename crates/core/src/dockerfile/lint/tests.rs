@@ -503,6 +503,18 @@ fn parse_errors_become_diagnostics() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].severity, Severity::Error);
     assert_eq!(all[0].message, "unterminated heredoc");
+    let all = findings("FROM alpine\nRUN --mont=type=cache,target=/x true\n");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].message, "unknown flag: --mont (did you mean mount?)");
+    assert_eq!(all[0].line, 2);
+    // The AST can still be linted while one instruction is wrong.
+    let src = "FROM alpine\nRUN --mont=x true\nRUN sudo true\n";
+    let ast = crate::dockerfile::parser::parse(src).unwrap();
+    assert!(
+        lint_ast(&ast, src, &LintOptions::default())
+            .iter()
+            .any(|d| d.code == "LB013")
+    );
 }
 
 #[test]
