@@ -1,9 +1,9 @@
 //! Starting a container and waiting for it.
 //!
-//! The processes, as in runc: the caller forks a *monitor*, which unshares the mount, UTS, IPC,
-//! network and PID namespaces and forks the container's first process (PID 1 inside). That
-//! process joins the cgroup, mounts the overlay in its own mount namespace (so no mount can
-//! outlive it), pivots, drops privileges and execs. A close-on-exec pipe carries the monitor's
+//! The processes, as in runc: the caller forks a *monitor*, which unshares the UTS, IPC,
+//! network and PID namespaces and forks the container's first process (PID 1 inside). The
+//! monitor puts it into the cgroup while PID 1 unshares its own mount namespace, mounts the
+//! overlay there (so no mount can outlive it), pivots, drops privileges and execs. A close-on-exec pipe carries the monitor's
 //! report of the PID and any start error back; EOF on it means the exec happened. The monitor
 //! waits for PID 1 and exits with docker's code for it (`128 + signal` when killed).
 
@@ -24,10 +24,10 @@ use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
 use super::spec::{ContainerSpec, Output};
 use super::syscall::Syscall;
 
-/// The namespaces every container gets (docker's default with `--network none`; no user
-/// namespace, which rootless mode will add).
-pub const NAMESPACES: UnshareFlags = UnshareFlags::NEWNS
-    .union(UnshareFlags::NEWUTS)
+/// The namespaces the monitor unshares for the container (docker's default with
+/// `--network none`; no user namespace, which rootless mode will add). The mount namespace is
+/// PID 1's own (see [`prepare_rootfs`]): the monitor stays in the host's to reach the cgroups.
+pub const NAMESPACES: UnshareFlags = UnshareFlags::NEWUTS
     .union(UnshareFlags::NEWIPC)
     .union(UnshareFlags::NEWNET)
     .union(UnshareFlags::NEWPID);
@@ -145,7 +145,7 @@ fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError
     .into())
 }
 
-/// Enters the container's namespaces (all but PID take effect at once; PID applies to children).
+/// Enters the container's namespaces but the mount one (PID applies to children).
 pub fn enter_namespaces(sys: &dyn Syscall) -> io::Result<()> {
     sys.unshare(NAMESPACES)
 }
@@ -171,36 +171,58 @@ fn monitor_main(
             &StartError::from_message(format!("unshare: {e}")),
         );
     }
+    let (go_read, go_write) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+        Ok((r, w)) => (File::from(r), File::from(w)),
+        Err(e) => fail(&mut report, &StartError::from_message(format!("pipe: {e}"))),
+    };
     match ffi::fork() {
         Err(e) => fail(&mut report, &StartError::from_message(format!("fork: {e}"))),
         Ok(Forked::Child) => {
-            let e = init_main(&sys, spec, cgroup, stdout, stderr);
+            drop(go_write);
+            let e = init_main(&sys, spec, go_read, stdout, stderr);
             fail(&mut report, &e)
         }
         Ok(Forked::Parent(child)) => {
+            drop(go_read);
             let _ = writeln!(report, "P{child}");
+            let pid = Pid::from_raw(child).expect("fork returns a positive pid");
+            // Moving a task into a v1 cgroup waits for an RCU grace period (milliseconds under
+            // load), so the monitor does it while PID 1 builds its filesystem; PID 1 waits for
+            // the go-ahead only right before exec.
+            if let Err(e) = join_cgroup(&sys, cgroup, child) {
+                let _ = rustix::process::kill_process(pid, Signal::KILL);
+                let _ = wait_exit(pid);
+                fail(&mut report, &e);
+            }
+            let mut go_write = go_write;
+            let _ = go_write.write_all(b"1");
+            drop(go_write);
             // Close our end: the caller sees EOF once PID 1 has exec'd (or failed).
             drop(report);
-            let child = Pid::from_raw(child).expect("fork returns a positive pid");
-            ffi::exit_now(wait_exit(child).unwrap_or(125))
+            ffi::exit_now(wait_exit(pid).unwrap_or(125))
         }
     }
+}
+
+/// Puts process `pid` into every directory of the container's cgroup.
+pub fn join_cgroup(sys: &dyn Syscall, cgroup: &Cgroup, pid: i32) -> Result<(), StartError> {
+    for procs in cgroup.procs_files() {
+        sys.write_file(&procs, &pid.to_string()).map_err(|e| {
+            StartError::from_message(format!("join cgroup {}: {e}", procs.display()))
+        })?;
+    }
+    Ok(())
 }
 
 /// The container's PID 1 before exec: returns only on failure.
 fn init_main(
     sys: &dyn Syscall,
     spec: &ContainerSpec,
-    cgroup: &Cgroup,
+    mut go: File,
     stdout: Option<&File>,
     stderr: Option<&File>,
 ) -> StartError {
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
-    for procs in cgroup.procs_files() {
-        if let Err(e) = sys.write_file(&procs, "0") {
-            return StartError::from_message(format!("join cgroup {}: {e}", procs.display()));
-        }
-    }
     if let Err(e) = prepare_rootfs(sys, &spec.layers) {
         return StartError::from_message(format!("error preparing rootfs: {e}"));
     }
@@ -221,6 +243,12 @@ fn init_main(
     if let Err(e) = stdio() {
         return StartError::from_message(format!("set up stdio: {e}"));
     }
+    // Wait until the monitor has put us into the cgroup (EOF: it failed and reported why).
+    let mut byte = [0u8; 1];
+    if !matches!(go.read(&mut byte), Ok(1)) {
+        ffi::exit_now(125);
+    }
+    drop(go);
     let mut cmd = std::process::Command::new(&program);
     cmd.arg0(&spec.args[0]).args(&spec.args[1..]).env_clear();
     for kv in &spec.env {
@@ -297,15 +325,35 @@ pub fn cgroup_file(cgroup: &Cgroup, name: &str) -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linux::cgroup::Version;
     use crate::linux::syscall::{Call, RecordingSyscall};
 
     #[test]
-    fn the_monitor_unshares_mount_uts_ipc_net_and_pid() {
+    fn joining_writes_the_pid_to_every_hierarchy() {
+        let sys = RecordingSyscall::default();
+        let cgroup = Cgroup {
+            dirs: vec![
+                (Version::V1, "/cg/memory/layerbox/c".into()),
+                (Version::V1, "/cg/pids/layerbox/c".into()),
+            ],
+            writes: vec![],
+        };
+        join_cgroup(&sys, &cgroup, 4242).unwrap();
+        assert_eq!(
+            sys.calls(),
+            [
+                Call::WriteFile("/cg/memory/layerbox/c/cgroup.procs".into(), "4242".into()),
+                Call::WriteFile("/cg/pids/layerbox/c/cgroup.procs".into(), "4242".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_monitor_unshares_uts_ipc_net_and_pid() {
         let sys = RecordingSyscall::default();
         enter_namespaces(&sys).unwrap();
         assert_eq!(sys.calls(), [Call::Unshare(NAMESPACES)]);
         for ns in [
-            UnshareFlags::NEWNS,
             UnshareFlags::NEWUTS,
             UnshareFlags::NEWIPC,
             UnshareFlags::NEWNET,
@@ -313,6 +361,6 @@ mod tests {
         ] {
             assert!(NAMESPACES.contains(ns));
         }
-        assert!(!NAMESPACES.contains(UnshareFlags::NEWUSER));
+        assert!(!NAMESPACES.intersects(UnshareFlags::NEWUSER | UnshareFlags::NEWNS));
     }
 }

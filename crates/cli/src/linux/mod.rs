@@ -9,6 +9,7 @@
 //!     merged: "/tmp/c/merged".into(),
 //!     init: "/tmp/c/init".into(),
 //!     etc_files: "/tmp/c/etc".into(),
+//!     volatile: false,
 //! };
 //! let spec = ContainerSpec::new("0123456789ab", layers, vec!["echo".into(), "hi".into()]);
 //! let exit = run(&spec)?; // needs root

@@ -170,6 +170,7 @@ mod tests {
             merged: "/m".into(),
             init: "/i".into(),
             etc_files: "/e".into(),
+            volatile: false,
         };
         ContainerSpec::new(
             "0123456789abcdef",

@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::spec::Layers;
-use super::syscall::{FileKind, Mount, MountFlags, Syscall};
+use super::syscall::{FileKind, Mount, MountFlags, Syscall, UnshareFlags};
 
 /// Paths docker hides from a container: files get /dev/null on top, directories an empty
 /// read-only tmpfs (moby `oci.DefaultSpec`, `MaskedPaths`).
@@ -89,9 +89,10 @@ pub fn overlay_options(layers: &Layers) -> Result<String, RootfsError> {
         .collect::<Vec<_>>()
         .join(":");
     Ok(format!(
-        "lowerdir={lowerdir},upperdir={},workdir={}",
+        "lowerdir={lowerdir},upperdir={},workdir={}{}",
         layers.upper.display(),
-        layers.work.display()
+        layers.work.display(),
+        if layers.volatile { ",volatile" } else { "" }
     ))
 }
 
@@ -146,10 +147,16 @@ fn inside(merged: &Path, path: &str) -> PathBuf {
     merged.join(path.trim_start_matches('/'))
 }
 
-/// Sets up the container's filesystem and pivots into it. Runs in the container's first process,
-/// already in its own mount namespace; afterwards `/` is the overlay and the host's tree is gone.
+/// Sets up the container's filesystem and pivots into it, in a mount namespace of its own that
+/// dies with the container's last process; afterwards `/` is the overlay and the host's tree is
+/// gone. Runs in the container's first process.
 pub fn prepare_rootfs(sys: &dyn Syscall, layers: &Layers) -> Result<(), RootfsError> {
     let root = Path::new("/");
+    check(
+        "unshare the mount namespace",
+        root,
+        sys.unshare(UnshareFlags::NEWNS),
+    )?;
     check("make private", root, sys.make_rprivate(root))?;
     let merged = &layers.merged;
     let mount = |source: &str, target: PathBuf, fstype: &str, flags: MountFlags, data: &str| {
@@ -262,6 +269,7 @@ mod tests {
             merged: "/s/c/merged".into(),
             init: "/s/c/init".into(),
             etc_files: "/s/c/etc".into(),
+            volatile: false,
         }
     }
 
@@ -270,6 +278,19 @@ mod tests {
         assert_eq!(
             overlay_options(&layers()).unwrap(),
             "lowerdir=/s/c/init:/s/l/mid:/s/l/base,upperdir=/s/c/upper,workdir=/s/c/work"
+        );
+    }
+
+    #[test]
+    fn a_throwaway_layer_is_mounted_volatile() {
+        let l = Layers {
+            volatile: true,
+            ..layers()
+        };
+        assert!(
+            overlay_options(&l)
+                .unwrap()
+                .ends_with(",workdir=/s/c/work,volatile")
         );
     }
 
@@ -288,9 +309,10 @@ mod tests {
         let sys = RecordingSyscall::default();
         prepare_rootfs(&sys, &layers()).unwrap();
         let calls = sys.calls();
-        assert_eq!(calls[0], Call::MakeRprivate("/".into()));
-        let Call::Mount(overlay) = &calls[1] else {
-            panic!("{:?}", calls[1])
+        assert_eq!(calls[0], Call::Unshare(UnshareFlags::NEWNS));
+        assert_eq!(calls[1], Call::MakeRprivate("/".into()));
+        let Call::Mount(overlay) = &calls[2] else {
+            panic!("{:?}", calls[2])
         };
         assert_eq!(
             (overlay.fstype.as_str(), overlay.target.as_path()),

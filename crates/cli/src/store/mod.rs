@@ -386,6 +386,7 @@ impl Store {
             merged: dir.join("merged"),
             init: dir.join("init"),
             etc_files: dir.join("etc"),
+            volatile: false,
         })
     }
 }

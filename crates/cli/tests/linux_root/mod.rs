@@ -85,6 +85,7 @@ impl Fixture {
             merged: c.join("merged"),
             init: c.join("init"),
             etc_files: c.join("etc"),
+            volatile: false,
         };
         // the temp dir's random suffix makes the cgroup name unique
         let suffix = c
