@@ -1,5 +1,5 @@
 //! The docker-compatible command line shared by the browser terminal and the native binary:
-//! the command grammar (argv to a typed [`Command`](grammar::Command)), help texts and usage
+//! the command grammar (argv to a typed [`Command`](command::Command)), help texts and usage
 //! errors with docker's words and exit codes, and the output formatting (tables, sizes, relative
 //! times, `--format` templates) as pure functions over rows the engine fills.
 //!
@@ -10,7 +10,11 @@
 //! assert_eq!(truncate_id("sha256:15ea001ce4c81dbad085848690136409"), "15ea001ce4c8");
 //! ```
 
+pub mod command;
+pub mod flags;
+pub mod grammar;
 pub mod rows;
+pub mod split;
 pub mod table;
 pub mod tabwriter;
 pub mod template;

@@ -1,5 +1,6 @@
 //! The `cli` module: output against real docker samples, and the command grammar.
 
+mod grammar;
 mod output;
 
 use std::path::PathBuf;
