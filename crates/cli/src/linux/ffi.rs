@@ -32,6 +32,37 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Brings the loopback interface of the current network namespace up, as docker does for every
+/// container (`ip link set lo up`: `SIOCGIFFLAGS`, then `SIOCSIFFLAGS` with `IFF_UP`).
+pub fn loopback_up() -> io::Result<()> {
+    // SAFETY: socket takes no pointers; the descriptor is owned right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor nobody else owns.
+    let sock = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&sock);
+    // SAFETY: ifreq is a plain C struct (a name and a union of plain fields); zero is valid.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = libc::c_char::try_from(*src).unwrap_or(0);
+    }
+    // SAFETY: SIOCGIFFLAGS reads the name and writes `ifru_flags` of the ifreq we own.
+    if unsafe { libc::ioctl(raw, libc::SIOCGIFFLAGS, &raw mut req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel filled `ifru_flags`, the union member SIOCGIFFLAGS writes.
+    unsafe {
+        req.ifr_ifru.ifru_flags |= libc::c_short::try_from(libc::IFF_UP).unwrap_or(1);
+    }
+    // SAFETY: SIOCSIFFLAGS reads the name and `ifru_flags` of the ifreq we own.
+    if unsafe { libc::ioctl(raw, libc::SIOCSIFFLAGS, &raw const req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// `unshare(2)` of namespaces only.
 pub fn unshare(flags: rustix::thread::UnshareFlags) -> io::Result<()> {
     use rustix::thread::UnshareFlags;

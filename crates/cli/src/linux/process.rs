@@ -1,4 +1,4 @@
-//! The container's process, after its filesystem is ready: hostname, rlimits, user,
+//! The container's process, after its filesystem is ready: hostname, loopback, rlimits, user,
 //! capabilities, working directory, and finding `argv[0]` before exec as runc does.
 
 use std::path::{Path, PathBuf};
@@ -112,7 +112,7 @@ pub fn look_path(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Sta
         .ok_or_else(|| fail("executable file not found in $PATH".to_owned()))
 }
 
-/// Makes the current (already pivoted) process into the container's: hostname, rlimits,
+/// Makes the current (already pivoted) process into the container's: hostname, `lo` up, rlimits,
 /// working directory, bounding set, user, capabilities, no_new_privs. Returns the program to exec.
 pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, StartError> {
     let other = |what: &str, e: &std::io::Error| StartError {
@@ -121,6 +121,8 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Star
     };
     sys.sethostname(&spec.hostname)
         .map_err(|e| other("sethostname", &e))?;
+    sys.loopback_up()
+        .map_err(|e| other("bring up the loopback interface", &e))?;
     for u in &spec.ulimits {
         let (soft, hard) = clamp_ulimit(u, sys.hard_rlimit(u.resource));
         sys.setrlimit(u.resource, soft, hard)
@@ -273,6 +275,7 @@ mod tests {
             sys.calls(),
             [
                 Call::Sethostname("0123456789ab".into()),
+                Call::LoopbackUp,
                 Call::Setrlimit(Resource::Nofile, Some(20_000), Some(20_000)),
                 Call::MkdirAll("/work".into()),
                 Call::DropBoundingExcept(DEFAULT_CAPABILITIES),

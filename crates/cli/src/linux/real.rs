@@ -106,6 +106,10 @@ impl Syscall for RealSyscall {
         Ok(rustix::system::sethostname(name.as_bytes())?)
     }
 
+    fn loopback_up(&self) -> io::Result<()> {
+        ffi::loopback_up()
+    }
+
     fn hard_rlimit(&self, resource: Resource) -> Option<u64> {
         rustix::process::getrlimit(resource).maximum
     }

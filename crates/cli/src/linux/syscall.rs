@@ -67,6 +67,8 @@ pub trait Syscall {
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>>;
     /// `sethostname(2)`.
     fn sethostname(&self, name: &str) -> io::Result<()>;
+    /// Brings `lo` of the current network namespace up.
+    fn loopback_up(&self) -> io::Result<()>;
     /// The current hard limit of a resource (`None`: unlimited).
     fn hard_rlimit(&self, resource: Resource) -> Option<u64>;
     /// `setrlimit(2)`; `None` is unlimited.
@@ -113,6 +115,7 @@ pub enum Call {
     },
     WriteFile(PathBuf, String),
     Sethostname(String),
+    LoopbackUp,
     Setrlimit(Resource, Option<u64>, Option<u64>),
     DropBoundingExcept(CapabilitySet),
     SetUser {
@@ -219,6 +222,10 @@ impl Syscall for RecordingSyscall {
     }
     fn sethostname(&self, name: &str) -> io::Result<()> {
         self.record(Call::Sethostname(name.into()));
+        Ok(())
+    }
+    fn loopback_up(&self) -> io::Result<()> {
+        self.record(Call::LoopbackUp);
         Ok(())
     }
     fn hard_rlimit(&self, resource: Resource) -> Option<u64> {

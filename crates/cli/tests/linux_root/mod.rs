@@ -3,7 +3,7 @@
 //! mount table are shared), on a busybox rootfs made from Debian's busybox-static.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 use layerbox::linux::diff::{ChangeKind, changes};
 use layerbox::linux::syscall::Resource;
@@ -13,7 +13,7 @@ use layerbox::linux::{
 
 const BUSYBOX: &str = "/bin/busybox";
 
-/// One test at a time; the guard also holds the shared busybox layer.
+/// One test at a time.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock()
@@ -24,45 +24,43 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-/// The busybox image layer: /bin/busybox, its applet links, /etc/passwd and /etc/group, plus
-/// a few files for the diff tests. Built once per test binary.
-fn busybox_layer() -> &'static Path {
-    static LAYER: OnceLock<tempfile::TempDir> = OnceLock::new();
-    LAYER
-        .get_or_init(|| {
-            assert!(
-                Path::new(BUSYBOX).exists(),
-                "{BUSYBOX} is missing\nhint: apt-get install busybox-static (cargo xtask test does)"
-            );
-            let dir = tempfile::Builder::new()
-                .prefix("layerbox-busybox-")
-                .tempdir()
-                .unwrap();
-            let r = dir.path();
-            for d in ["bin", "etc", "tmp", "root", "opt/cache", "usr/bin", "usr/sbin", "sbin"] {
-                std::fs::create_dir_all(r.join(d)).unwrap();
-            }
-            std::fs::copy(BUSYBOX, r.join("bin/busybox")).unwrap();
-            let list = std::process::Command::new(BUSYBOX)
-                .arg("--list")
-                .output()
-                .unwrap();
-            for applet in String::from_utf8(list.stdout).unwrap().lines() {
-                if applet != "busybox" {
-                    std::os::unix::fs::symlink("busybox", r.join("bin").join(applet)).unwrap();
-                }
-            }
-            std::fs::write(
-                r.join("etc/passwd"),
-                "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-            )
-            .unwrap();
-            std::fs::write(r.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
-            std::fs::write(r.join("etc/motd"), "welcome\n").unwrap();
-            std::fs::write(r.join("opt/cache/a"), "a\n").unwrap();
-            dir
-        })
-        .path()
+/// Writes the busybox image layer into `r`: /bin/busybox, its applet links, /etc/passwd and
+/// /etc/group, plus a few files for the diff tests.
+fn make_busybox_layer(r: &Path) {
+    assert!(
+        Path::new(BUSYBOX).exists(),
+        "{BUSYBOX} is missing\nhint: apt-get install busybox-static (cargo xtask test does)"
+    );
+    for d in [
+        "bin",
+        "etc",
+        "tmp",
+        "root",
+        "opt/cache",
+        "usr/bin",
+        "usr/sbin",
+        "sbin",
+    ] {
+        std::fs::create_dir_all(r.join(d)).unwrap();
+    }
+    std::fs::copy(BUSYBOX, r.join("bin/busybox")).unwrap();
+    let list = std::process::Command::new(BUSYBOX)
+        .arg("--list")
+        .output()
+        .unwrap();
+    for applet in String::from_utf8(list.stdout).unwrap().lines() {
+        if applet != "busybox" {
+            std::os::unix::fs::symlink("busybox", r.join("bin").join(applet)).unwrap();
+        }
+    }
+    std::fs::write(
+        r.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    )
+    .unwrap();
+    std::fs::write(r.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
+    std::fs::write(r.join("etc/motd"), "welcome\n").unwrap();
+    std::fs::write(r.join("opt/cache/a"), "a\n").unwrap();
 }
 
 /// A container over the busybox layer, writing stdout and stderr to `log`.
@@ -78,8 +76,9 @@ impl Fixture {
             .tempdir()
             .unwrap();
         let c = dir.path();
+        make_busybox_layer(&c.join("lower"));
         let layers = layerbox::linux::Layers {
-            lowers: vec![busybox_layer().to_owned()],
+            lowers: vec![c.join("lower")],
             upper: c.join("upper"),
             work: c.join("work"),
             merged: c.join("merged"),
@@ -100,6 +99,10 @@ impl Fixture {
         spec.stdout = Output::File(c.join("log"));
         spec.stderr = Output::File(c.join("log"));
         Self { dir, spec }
+    }
+
+    fn lower(&self) -> PathBuf {
+        self.dir.path().join("lower")
     }
 
     fn upper(&self) -> PathBuf {
@@ -214,16 +217,17 @@ fn kill_9_of_a_shell_that_is_not_pid_1_ends_it_with_137() {
 }
 
 #[test]
-fn hostname_pid_1_and_a_private_process_table() {
+fn hostname_pid_1_a_private_process_table_and_only_loopback() {
     let _g = root_only!();
     let f = Fixture::new(&[
         "sh",
         "-c",
-        "hostname; cat /etc/hostname; echo $$; ls /proc | grep -c '^[0-9]'",
+        "hostname; cat /etc/hostname; echo $$; ls /proc | grep -c '^[0-9]'; \
+         ls /sys/class/net; cat /sys/class/net/lo/flags",
     ]);
     assert_eq!(f.run().unwrap().code, 0);
-    // sh, ls and grep: nothing of the host's
-    assert_eq!(f.log(), "box1\nbox1\n1\n3\n");
+    // sh, ls and grep: nothing of the host's; only `lo`, up (IFF_UP | IFF_LOOPBACK)
+    assert_eq!(f.log(), "box1\nbox1\n1\n3\nlo\n0x9\n");
 }
 
 #[test]
@@ -303,7 +307,7 @@ fn a_write_lands_in_the_upper_dir() {
         std::fs::read_to_string(f.upper().join("hello")).unwrap(),
         "data\n"
     );
-    let got = changes(&f.upper(), &[busybox_layer().to_owned()]).unwrap();
+    let got = changes(&f.upper(), &[f.lower()]).unwrap();
     let summary: Vec<(Option<char>, &str)> =
         got.iter().map(|c| (c.letter(), c.path.as_str())).collect();
     assert_eq!(summary, [(Some('A'), "/hello")]);
@@ -318,7 +322,7 @@ fn a_delete_becomes_a_whiteout_and_a_replaced_dir_is_opaque() {
         "rm /etc/motd && rm -r /opt/cache && mkdir /opt/cache",
     ]);
     assert_eq!(f.run().unwrap().code, 0);
-    let got = changes(&f.upper(), &[busybox_layer().to_owned()]).unwrap();
+    let got = changes(&f.upper(), &[f.lower()]).unwrap();
     let summary: Vec<(&ChangeKind, &str, String)> = got
         .iter()
         .map(|c| (&c.kind, c.path.as_str(), c.oci_path()))
@@ -432,4 +436,101 @@ fn rlimits_are_clamped_to_the_current_hard_limit() {
     assert_eq!(f.run().unwrap().code, 0);
     let want = hard.map_or("unlimited".to_owned(), |h| h.min(1 << 40).to_string());
     assert_eq!(f.log(), format!("{want}\n{want}\n"));
+}
+
+#[test]
+fn killing_the_monitor_takes_the_container_down_with_it() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sleep", "60"]);
+    let running = spawn(&f.spec).unwrap();
+    let pid = rustix::process::Pid::from_raw(running.pid()).unwrap();
+    let monitor = std::fs::read_to_string(format!("/proc/{}/stat", running.pid()))
+        .unwrap()
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<i32>()
+        .unwrap();
+    let monitor = rustix::process::Pid::from_raw(monitor).unwrap();
+    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+    rustix::process::kill_process(monitor, rustix::process::Signal::KILL).unwrap();
+    assert_eq!(running.wait().unwrap().code, 137);
+    // PID 1 gets SIGKILL as its parent dies: its pidfd turns readable when it has exited
+    // (the 10 s are a safety net against a hang, not a measurement)
+    let mut fds = [rustix::event::PollFd::new(
+        &pidfd,
+        rustix::event::PollFlags::IN,
+    )];
+    let ready = rustix::event::poll(
+        &mut fds,
+        Some(&rustix::event::Timespec {
+            tv_sec: 10,
+            tv_nsec: 0,
+        }),
+    )
+    .unwrap();
+    assert_eq!(ready, 1, "PID 1 outlived its monitor");
+    assert_no_mounts_below(f.dir.path());
+}
+
+#[test]
+fn a_container_in_the_store_leaves_it_clean() {
+    use layerbox::store::{ProblemKind, RecordKind, Store};
+    let _g = root_only!();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let lower = store
+        .create_layer("busybox", |dir| {
+            make_busybox_layer(dir);
+            Ok(())
+        })
+        .unwrap();
+    let id = "c0ffee0123456789";
+    store
+        .put_record(RecordKind::Container, id, &serde_json::json!({"id": id}))
+        .unwrap();
+    let layers = store.container_layers(id, vec![lower.clone()]).unwrap();
+    let mut spec = ContainerSpec::new(
+        id,
+        layers,
+        vec!["sh".into(), "-c".into(), "echo x > /x".into()],
+    );
+    spec.stdout = Output::Null;
+    assert_eq!(run(&spec).unwrap().code, 0);
+    let diff = changes(&spec.layers.upper, &[lower]).unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert!(store.check(false).unwrap().is_clean());
+
+    // a mount left under the store (as a crashed engine holding mounts in the host's namespace
+    // would leave) is found and unmounted
+    let leak = store.root().join("containers").join(id).join("merged");
+    let m = layerbox::linux::syscall::Mount {
+        source: "tmpfs".into(),
+        target: leak.clone(),
+        fstype: "tmpfs".into(),
+        flags: layerbox::linux::syscall::MountFlags::empty(),
+        data: String::new(),
+    };
+    layerbox::linux::Syscall::mount(&layerbox::linux::RealSyscall, &m).unwrap();
+    let report = store.check(true).unwrap();
+    let root = std::fs::canonicalize(store.root()).unwrap();
+    assert_eq!(
+        report
+            .problems
+            .iter()
+            .map(|p| (p.kind, p.path.clone(), p.repaired))
+            .collect::<Vec<_>>(),
+        [(
+            ProblemKind::LeakedMount,
+            root.join("containers").join(id).join("merged"),
+            true
+        )]
+    );
+    assert_no_mounts_below(tmp.path());
+    store.remove_record(RecordKind::Container, id).unwrap();
+    assert!(!store.container_dir(id).unwrap().exists());
+    assert!(store.check(false).unwrap().is_clean());
 }
