@@ -47,6 +47,64 @@ pub struct Ulimit {
     pub hard: Option<u64>,
 }
 
+/// docker's `--ulimit` names (go-units `ulimitNameMapping`).
+const ULIMIT_NAMES: &[(&str, Resource)] = &[
+    ("core", Resource::Core),
+    ("cpu", Resource::Cpu),
+    ("data", Resource::Data),
+    ("fsize", Resource::Fsize),
+    ("locks", Resource::Locks),
+    ("memlock", Resource::Memlock),
+    ("msgqueue", Resource::Msgqueue),
+    ("nice", Resource::Nice),
+    ("nofile", Resource::Nofile),
+    ("nproc", Resource::Nproc),
+    ("rss", Resource::Rss),
+    ("rtprio", Resource::Rtprio),
+    ("rttime", Resource::Rttime),
+    ("sigpending", Resource::Sigpending),
+    ("stack", Resource::Stack),
+];
+
+impl std::str::FromStr for Ulimit {
+    type Err = String;
+
+    /// Parses `--ulimit name=soft[:hard]` with docker's (go-units') messages; `-1` is unlimited.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, values) = s
+            .split_once('=')
+            .ok_or_else(|| format!("invalid ulimit argument: {s}"))?;
+        let resource = ULIMIT_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| *r)
+            .ok_or_else(|| format!("invalid ulimit type: {name}"))?;
+        let (soft, hard) = values.split_once(':').unwrap_or((values, values));
+        let parse = |v: &str| -> Result<Option<u64>, String> {
+            match v.parse::<i64>() {
+                Ok(-1) => Ok(None),
+                Ok(n) => u64::try_from(n)
+                    .map(Some)
+                    .map_err(|_| format!("invalid ulimit argument: {s}")),
+                Err(_) => Err(format!("invalid ulimit argument: {s}")),
+            }
+        };
+        let (soft, hard) = (parse(soft)?, parse(hard)?);
+        if let (Some(s), Some(h)) = (soft, hard)
+            && s > h
+        {
+            return Err(format!(
+                "ulimit soft limit must be less than or equal to hard limit: {s} > {h}"
+            ));
+        }
+        Ok(Self {
+            resource,
+            soft,
+            hard,
+        })
+    }
+}
+
 /// Cgroup limits: `--memory`, `--pids-limit`, `--cpus`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Resources {
@@ -131,5 +189,74 @@ impl ContainerSpec {
             .rev()
             .find_map(|e| e.strip_prefix("PATH="))
             .unwrap_or(DEFAULT_PATH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulimits_parse_as_docker_writes_them() {
+        assert_eq!(
+            "nofile=1024:2048".parse::<Ulimit>().unwrap(),
+            Ulimit {
+                resource: Resource::Nofile,
+                soft: Some(1024),
+                hard: Some(2048)
+            }
+        );
+        assert_eq!(
+            "nproc=64".parse::<Ulimit>().unwrap(),
+            Ulimit {
+                resource: Resource::Nproc,
+                soft: Some(64),
+                hard: Some(64)
+            }
+        );
+        assert_eq!(
+            "core=-1".parse::<Ulimit>().unwrap(),
+            Ulimit {
+                resource: Resource::Core,
+                soft: None,
+                hard: None
+            }
+        );
+        assert_eq!(
+            "bogus=1".parse::<Ulimit>().unwrap_err(),
+            "invalid ulimit type: bogus"
+        );
+        assert_eq!(
+            "nofile".parse::<Ulimit>().unwrap_err(),
+            "invalid ulimit argument: nofile"
+        );
+        assert_eq!(
+            "nofile=x".parse::<Ulimit>().unwrap_err(),
+            "invalid ulimit argument: nofile=x"
+        );
+        assert_eq!(
+            "nofile=20:10".parse::<Ulimit>().unwrap_err(),
+            "ulimit soft limit must be less than or equal to hard limit: 20 > 10"
+        );
+    }
+
+    #[test]
+    fn path_comes_from_the_environment_or_docker_default() {
+        let layers = Layers {
+            lowers: vec![],
+            upper: "/u".into(),
+            work: "/w".into(),
+            merged: "/m".into(),
+            init: "/i".into(),
+            etc_files: "/e".into(),
+            volatile: false,
+        };
+        let mut spec = ContainerSpec::new("abcdef0123456789", layers, vec!["sh".into()]);
+        assert_eq!(spec.path_var(), DEFAULT_PATH);
+        assert_eq!(spec.hostname, "abcdef012345");
+        spec.env = vec!["PATH=/a".into(), "X=1".into(), "PATH=/b".into()];
+        assert_eq!(spec.path_var(), "/b");
+        spec.env.clear();
+        assert_eq!(spec.path_var(), DEFAULT_PATH);
     }
 }

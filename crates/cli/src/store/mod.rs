@@ -250,10 +250,45 @@ impl Store {
     /// Stores a blob under its sha256 and returns its digest (`sha256:<hex>`).
     pub fn put_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let hex = hex::encode(Sha256::digest(bytes));
-        let dir = self.blobs();
-        if !dir.join(&hex).exists() {
-            atomic_write(&dir, &hex, bytes)?;
+        if self.blobs().join(&hex).exists() {
+            return Ok(format!("sha256:{hex}"));
         }
+        self.put_blob_from(bytes)
+    }
+
+    /// Stores a blob read from `reader` (a layer tar can be hundreds of MB): hashed while it is
+    /// written to a temp file, which is renamed to its digest once complete.
+    pub fn put_blob_from(&self, mut reader: impl io::Read) -> Result<String, StoreError> {
+        let dir = self.blobs();
+        let tmp = dir.join(tmp_name("blob"));
+        let mut hasher = Sha256::new();
+        let written = (|| {
+            let mut f = File::create(&tmp)?;
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                f.write_all(&buf[..n])?;
+            }
+            f.sync_all()
+        })();
+        let hex = hex::encode(hasher.finalize());
+        let dest = dir.join(&hex);
+        let renamed = written.and_then(|()| {
+            if dest.exists() {
+                std::fs::remove_file(&tmp)
+            } else {
+                std::fs::rename(&tmp, &dest)
+            }
+        });
+        if let Err(e) = renamed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(at(&dest)(e));
+        }
+        sync_dir(&dir)?;
         Ok(format!("sha256:{hex}"))
     }
 
@@ -448,6 +483,11 @@ mod tests {
             "sha256:98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"
         );
         assert_eq!(store.put_blob(b"hi\n").unwrap(), d);
+        assert_eq!(store.put_blob_from(&b"hi\n"[..]).unwrap(), d);
+        let big = vec![7u8; 600 * 1024];
+        let big_digest = store.put_blob_from(&big[..]).unwrap();
+        assert_eq!(big_digest, store.put_blob(&big).unwrap());
+        assert_eq!(store.read_blob(&big_digest).unwrap().unwrap(), big);
         assert_eq!(store.read_blob(&d).unwrap().unwrap(), b"hi\n");
         let missing = format!("sha256:{}", "0".repeat(64));
         assert_eq!(store.read_blob(&missing).unwrap(), None);
@@ -460,7 +500,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names.len(), 1);
+        assert_eq!(names.len(), 2);
     }
 
     #[test]

@@ -183,6 +183,20 @@ fn a_file_that_is_not_executable_is_126() {
 }
 
 #[test]
+fn a_missing_layer_is_an_engine_error_125() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["true"]);
+    f.spec.layers.lowers = vec![f.dir.path().join("no-such-layer")];
+    let err = f.run().unwrap_err();
+    assert_eq!(err.exit_code(), 125);
+    assert!(
+        err.to_string()
+            .starts_with("error preparing rootfs: mount \""),
+        "{err}"
+    );
+}
+
+#[test]
 fn sigkill_from_outside_is_137() {
     let _g = root_only!();
     let f = Fixture::new(&["sleep", "60"]);
