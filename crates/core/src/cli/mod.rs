@@ -13,6 +13,7 @@
 pub mod command;
 pub mod flags;
 pub mod grammar;
+pub mod inspect;
 pub mod rows;
 pub mod split;
 pub mod table;
@@ -20,3 +21,4 @@ pub mod tabwriter;
 pub mod template;
 pub mod text;
 pub mod units;
+pub mod version;

@@ -661,10 +661,15 @@ impl Exec {
                         .enumerate()
                         .map(|(i, e)| (Value::from(i), e.clone()))
                         .collect(),
-                    Value::Object(m) => m
-                        .iter()
-                        .map(|(k, e)| (Value::String(k.clone()), e.clone()))
-                        .collect(),
+                    Value::Object(m) => {
+                        // Go ranges over a map in key order, whatever order it was built in.
+                        let mut pairs: Vec<(&String, &Value)> = m.iter().collect();
+                        pairs.sort_by(|a, b| a.0.cmp(b.0));
+                        pairs
+                            .into_iter()
+                            .map(|(k, e)| (Value::String(k.clone()), e.clone()))
+                            .collect()
+                    }
                     Value::Null => Vec::new(),
                     other => {
                         return Err(exec_err(

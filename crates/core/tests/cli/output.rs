@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use layerbox_core::cli::inspect::{inspect_format, inspect_json};
 use layerbox_core::cli::rows::{HistoryRow, ImageRow, PsRow, RowOptions, ps_command, render_list};
-use layerbox_core::cli::template::Template;
 use layerbox_core::cli::units::{StatusSummary, Timestamp};
+use layerbox_core::cli::version::render_version;
 
 use super::sample;
 
@@ -418,14 +419,140 @@ fn history_of_a_buildkit_build() {
 fn inspect_format_over_the_inspect_document() {
     let want = sample("inspect-format.txt");
     let doc_text = sample("inspect-image-tiny-legacy.json.txt").output;
-    let doc: serde_json::Value = serde_json::from_str(&doc_text).unwrap();
-    // `docker inspect -f` runs the template once per object, each followed by a newline.
-    let template = Template::parse("{{.Id}} {{.Config.Cmd}} {{len .RootFS.Layers}}").unwrap();
-    let mut out = String::new();
-    for object in doc.as_array().unwrap() {
-        out.push_str(&template.execute(object).unwrap());
-        out.push('\n');
+    let objects: Vec<serde_json::Value> = serde_json::from_str(&doc_text).unwrap();
+    let format = "{{.Id}} {{.Config.Cmd}} {{len .RootFS.Layers}}";
+    assert!(want.command.contains(format));
+    assert_eq!(inspect_format(format, &objects).unwrap(), want.output);
+}
+
+#[test]
+fn version_from_dockers_own_template() {
+    let info = serde_json::json!({
+        "Client": {
+            "Platform": {"Name": ""},
+            "Version": "20.10.24+dfsg1",
+            "APIVersion": "1.41",
+            "DefaultAPIVersion": "1.41",
+            "GoVersion": "go1.19.8",
+            "GitCommit": "297e128",
+            "BuildTime": "Thu May  7 21:09:36 2026",
+            "Os": "linux",
+            "Arch": "amd64",
+            "Context": "default",
+            "Experimental": true
+        },
+        "ServerOK": true,
+        "Server": {
+            "Platform": {"Name": ""},
+            "Components": [
+                {"Name": "Engine", "Version": "20.10.24+dfsg1", "Details": {
+                    "ApiVersion": "1.41", "MinAPIVersion": "1.12", "GoVersion": "go1.19.8",
+                    "GitCommit": "5d6db84", "BuildTime": "Thu May  7 21:09:36 2026", "Os": "linux",
+                    "Arch": "amd64", "Experimental": "false"}},
+                {"Name": "containerd", "Version": "1.6.20~ds1", "Details": {"GitCommit": "1.6.20~ds1-1+deb12u3"}},
+                {"Name": "runc", "Version": "1.1.5+ds1", "Details": {"GitCommit": "1.1.5+ds1-1+deb12u1"}},
+                {"Name": "docker-init", "Version": "0.19.0", "Details": {"GitCommit": ""}}
+            ]
+        }
+    });
+    check(
+        "version-cli20.10.24.txt",
+        &render_version(&info, None).unwrap(),
+    );
+}
+
+/// JSON that keeps its keys in document order (serde_json's map sorts them), so that an
+/// inspect sample can be read and written back in docker's field order.
+enum Ordered {
+    Scalar(serde_json::Value),
+    Array(Vec<Ordered>),
+    Object(Vec<(String, Ordered)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(v.into()))
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(serde_json::Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Ordered::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Ordered::Object(pairs))
+            }
+        }
+        d.deserialize_any(Visitor)
     }
-    assert_eq!(out, want.output);
-    assert!(want.command.contains("{{len .RootFS.Layers}}"));
+}
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Ordered::Scalar(v) => v.serialize(s),
+            Ordered::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Ordered::Object(pairs) => {
+                let mut map = s.serialize_map(Some(pairs.len()))?;
+                for (k, v) in pairs {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[test]
+fn inspect_json_is_written_like_go() {
+    for name in [
+        "inspect-image-busybox.json.txt",
+        "inspect-image-tiny-buildkit.json.txt",
+        "inspect-image-tiny-legacy.json.txt",
+        "inspect-container-exited.json.txt",
+    ] {
+        let want = sample(name);
+        let objects: Vec<Ordered> = serde_json::from_str(&want.output).unwrap();
+        assert_eq!(inspect_json(&objects).unwrap(), want.output, "{name}");
+    }
 }
