@@ -46,14 +46,9 @@ fn child(args: &[String]) -> ExitCode {
     };
     let dir = Path::new(dir);
     let layers = Layers {
-        lowers: vec![PathBuf::from(lower)],
-        upper: dir.join("upper"),
-        work: dir.join("work"),
-        merged: dir.join("merged"),
-        init: dir.join("init"),
-        etc_files: dir.join("etc"),
         // `run --rm`: the layer is thrown away, so unmounting need not sync the upper fs
         volatile: true,
+        ..Layers::in_dir(dir, vec![PathBuf::from(lower)])
     };
     let mut spec = ContainerSpec::new(id, layers, vec!["/bin/true".to_owned()]);
     spec.stdout = Output::Inherit;

@@ -1,16 +1,10 @@
 //! The Linux engine: real containers with overlayfs, namespaces, cgroups and pivot_root.
 //!
 //! ```no_run
+//! use std::path::Path;
 //! use layerbox::linux::{ContainerSpec, Layers, run};
-//! let layers = Layers {
-//!     lowers: vec!["/var/lib/layerbox/layers/busybox".into()],
-//!     upper: "/tmp/c/upper".into(),
-//!     work: "/tmp/c/work".into(),
-//!     merged: "/tmp/c/merged".into(),
-//!     init: "/tmp/c/init".into(),
-//!     etc_files: "/tmp/c/etc".into(),
-//!     volatile: false,
-//! };
+//! let lowers = vec!["/var/lib/layerbox/layers/busybox".into()];
+//! let layers = Layers::in_dir(Path::new("/var/lib/layerbox/containers/0123456789ab"), lowers);
 //! let spec = ContainerSpec::new("0123456789ab", layers, vec!["echo".into(), "hi".into()]);
 //! let exit = run(&spec)?; // needs root
 //! assert_eq!(exit.code, 0);

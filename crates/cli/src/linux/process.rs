@@ -165,15 +165,7 @@ mod tests {
     use crate::linux::syscall::{Call, RecordingSyscall, Resource};
 
     fn spec(args: &[&str]) -> ContainerSpec {
-        let layers = Layers {
-            lowers: vec![],
-            upper: "/u".into(),
-            work: "/w".into(),
-            merged: "/m".into(),
-            init: "/i".into(),
-            etc_files: "/e".into(),
-            volatile: false,
-        };
+        let layers = Layers::in_dir(Path::new("/c"), vec![]);
         ContainerSpec::new(
             "0123456789abcdef",
             layers,

@@ -262,15 +262,10 @@ mod tests {
     use crate::linux::syscall::{Call, RecordingSyscall};
 
     fn layers() -> Layers {
-        Layers {
-            lowers: vec!["/s/l/base".into(), "/s/l/mid".into()],
-            upper: "/s/c/upper".into(),
-            work: "/s/c/work".into(),
-            merged: "/s/c/merged".into(),
-            init: "/s/c/init".into(),
-            etc_files: "/s/c/etc".into(),
-            volatile: false,
-        }
+        Layers::in_dir(
+            Path::new("/s/c"),
+            vec!["/s/l/base".into(), "/s/l/mid".into()],
+        )
     }
 
     #[test]

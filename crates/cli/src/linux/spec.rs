@@ -1,6 +1,6 @@
 //! What to run: the container's layers, process and limits, as docker's `run` flags give them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::syscall::Resource;
 
@@ -24,6 +24,22 @@ pub struct Layers {
     /// unmount, where it costs tens of milliseconds on a busy disk. Only for layers that are
     /// thrown away (`run --rm`): after a crash the upper dir is unusable.
     pub volatile: bool,
+}
+
+impl Layers {
+    /// The usual layout: `upper`, `work`, `merged`, `init` and `etc` inside one container
+    /// directory, over image layers `lowers` (bottom first); not volatile.
+    pub fn in_dir(dir: &Path, lowers: Vec<PathBuf>) -> Self {
+        Self {
+            lowers,
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            merged: dir.join("merged"),
+            init: dir.join("init"),
+            etc_files: dir.join("etc"),
+            volatile: false,
+        }
+    }
 }
 
 /// The user a container's process runs as (`--user uid[:gid]`, numeric).
@@ -242,15 +258,9 @@ mod tests {
 
     #[test]
     fn path_comes_from_the_environment_or_docker_default() {
-        let layers = Layers {
-            lowers: vec![],
-            upper: "/u".into(),
-            work: "/w".into(),
-            merged: "/m".into(),
-            init: "/i".into(),
-            etc_files: "/e".into(),
-            volatile: false,
-        };
+        let layers = Layers::in_dir(Path::new("/c"), vec![]);
+        assert_eq!(layers.work, Path::new("/c/work"));
+        assert_eq!(layers.etc_files, Path::new("/c/etc"));
         let mut spec = ContainerSpec::new("abcdef0123456789", layers, vec!["sh".into()]);
         assert_eq!(spec.path_var(), DEFAULT_PATH);
         assert_eq!(spec.hostname, "abcdef012345");

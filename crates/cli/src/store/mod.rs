@@ -414,15 +414,7 @@ impl Store {
     /// The overlay directories of container `id` over image layers `lowers` (bottom first).
     pub fn container_layers(&self, id: &str, lowers: Vec<PathBuf>) -> Result<Layers, StoreError> {
         let dir = self.container_dir(id)?;
-        Ok(Layers {
-            lowers,
-            upper: dir.join("upper"),
-            work: dir.join("work"),
-            merged: dir.join("merged"),
-            init: dir.join("init"),
-            etc_files: dir.join("etc"),
-            volatile: false,
-        })
+        Ok(Layers::in_dir(&dir, lowers))
     }
 }
 

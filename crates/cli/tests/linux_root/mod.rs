@@ -77,15 +77,7 @@ impl Fixture {
             .unwrap();
         let c = dir.path();
         make_busybox_layer(&c.join("lower"));
-        let layers = layerbox::linux::Layers {
-            lowers: vec![c.join("lower")],
-            upper: c.join("upper"),
-            work: c.join("work"),
-            merged: c.join("merged"),
-            init: c.join("init"),
-            etc_files: c.join("etc"),
-            volatile: false,
-        };
+        let layers = layerbox::linux::Layers::in_dir(c, vec![c.join("lower")]);
         // the temp dir's random suffix makes the cgroup name unique
         let suffix = c
             .file_name()
