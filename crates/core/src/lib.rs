@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod dockerfile;
 pub mod examples;
+pub mod fs;
 pub mod image;
 
 /// The version of layerbox, shared by the binary and the playground.

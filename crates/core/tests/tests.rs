@@ -2,4 +2,5 @@
 
 mod buildkit;
 mod cli;
+mod fs;
 mod lint;

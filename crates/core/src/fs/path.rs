@@ -1,0 +1,138 @@
+//! Paths inside the simulated root: no leading slash, components joined by `/`, the root is `""`.
+//!
+//! Keys of this shape sort so that a directory comes right before its descendants and all of
+//! them form one contiguous range, which is what lets the layer maps list a directory cheaply.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// `a/b` + `c` → `a/b/c`; the root joins to the bare name.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The parent of a non-root path (`a/b` → `a`, `a` → the root).
+pub(crate) fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// The last component (`a/b` → `b`).
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rfind('/').map_or(path, |i| &path[i + 1..])
+}
+
+/// Whether `path` lies strictly below `dir`.
+pub(crate) fn is_under(path: &str, dir: &str) -> bool {
+    if dir.is_empty() {
+        !path.is_empty()
+    } else {
+        path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
+    }
+}
+
+/// The proper ancestors of `path`, root excluded, outermost first (`a/b/c` → `a`, `a/b`).
+pub(crate) fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+
+/// The absolute form shown to people (`etc/passwd` → `/etc/passwd`).
+pub(crate) fn display(path: &str) -> String {
+    format!("/{path}")
+}
+
+/// The keys strictly below `dir` in a path-keyed map, in order.
+pub(crate) fn descendants<'a, V>(
+    map: &'a BTreeMap<String, V>,
+    dir: &str,
+) -> impl Iterator<Item = (&'a String, &'a V)> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let dir_is_root = dir.is_empty();
+    map.range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        .skip_while(move |(k, _)| dir_is_root && k.is_empty())
+        .take_while(move |(k, _)| k.starts_with(&prefix))
+}
+
+/// The direct children of `dir` in a path-keyed map: `(name, value)` in name order. Skips each
+/// child's subtree with one seek, so the cost is in the number of children, not descendants.
+pub(crate) fn children<'a, V>(map: &'a BTreeMap<String, V>, dir: &str) -> Vec<(&'a str, &'a V)> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut out = Vec::new();
+    let mut from = prefix.clone();
+    loop {
+        let mut range = map.range::<str, _>((Bound::Included(from.as_str()), Bound::Unbounded));
+        let Some((key, value)) = range.find(|(k, _)| !k.is_empty() || !dir.is_empty()) else {
+            break;
+        };
+        let Some(rest) = key.strip_prefix(prefix.as_str()) else {
+            break;
+        };
+        if rest.is_empty() {
+            // `prefix` itself cannot be a key (keys never end in `/`); be safe anyway.
+            from = format!("{key}\0");
+            continue;
+        }
+        let name = rest.split('/').next().unwrap_or(rest);
+        let child_key = &key[..prefix.len() + name.len()];
+        if rest.len() == name.len() {
+            out.push((name, value));
+            from = format!("{key}\0");
+        } else {
+            // `0` is the byte after `/`: jump past `child/…`.
+            from = format!("{child_key}0");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_helpers() {
+        assert_eq!(join("", "a"), "a");
+        assert_eq!(join("a", "b"), "a/b");
+        assert_eq!(parent("a/b/c"), "a/b");
+        assert_eq!(parent("a"), "");
+        assert_eq!(file_name("a/b"), "b");
+        assert!(is_under("a/b", "a"));
+        assert!(!is_under("ab", "a"));
+        assert!(!is_under("a", "a"));
+        assert!(is_under("a", ""));
+        assert_eq!(ancestors("a/b/c").collect::<Vec<_>>(), ["a", "a/b"]);
+        assert_eq!(display("etc"), "/etc");
+    }
+
+    #[test]
+    fn children_skip_subtrees_and_neighbours() {
+        let map: BTreeMap<String, u8> = ["", "a", "a-b", "a.x", "a/b", "a/b/c", "a/b0", "a/c", "b"]
+            .iter()
+            .map(|k| ((*k).to_owned(), 0))
+            .collect();
+        let names = |d| {
+            children(&map, d)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(""), ["a", "a-b", "a.x", "b"]);
+        assert_eq!(names("a"), ["b", "b0", "c"]);
+        assert_eq!(names("a/b"), ["c"]);
+        assert!(names("b").is_empty());
+        let below_a: Vec<_> = descendants(&map, "a").map(|(k, _)| k.as_str()).collect();
+        assert_eq!(below_a, ["a/b", "a/b/c", "a/b0", "a/c"]);
+        assert_eq!(descendants(&map, "").count(), 8);
+    }
+}

@@ -1,0 +1,5 @@
+//! The union filesystem and layer tars.
+
+#[cfg(target_os = "linux")]
+mod overlay;
+mod union;
