@@ -5,11 +5,11 @@
 //! layers) say the same with `.wh.<name>` and `.wh..wh..opq` entries; [`Change::oci_path`] gives
 //! that name. (With `redirect_dir` and `metacopy` off, as on this machine, nothing else appears.)
 
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use layerbox_core::image::{Digest, DigestWriter};
 
 /// What happened at a path, as `docker diff` shows it (plus opaque directories).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +27,10 @@ pub enum ChangeKind {
 /// What an added or modified entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryType {
-    /// A regular file with the sha256 of its content (lowercase hex).
+    /// A regular file with the digest of its content.
     File {
         /// sha256 of the content.
-        sha256: String,
+        digest: Digest,
     },
     /// A directory.
     Dir,
@@ -98,18 +98,10 @@ fn is_opaque(path: &Path) -> bool {
         .is_ok_and(|n| buf[..n] == *b"y")
 }
 
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
+fn sha256_file(path: &Path) -> io::Result<Digest> {
+    let mut h = DigestWriter::new();
+    io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    Ok(h.finish())
 }
 
 fn entry(path: &Path, meta: &std::fs::Metadata) -> io::Result<Entry> {
@@ -120,7 +112,7 @@ fn entry(path: &Path, meta: &std::fs::Metadata) -> io::Result<Entry> {
         EntryType::Symlink(std::fs::read_link(path)?)
     } else if ft.is_file() {
         EntryType::File {
-            sha256: sha256_file(path)?,
+            digest: sha256_file(path)?,
         }
     } else {
         EntryType::Other
@@ -242,9 +234,7 @@ mod tests {
         assert_eq!(
             hello.kind,
             EntryType::File {
-                // sha256 of "hi\n"
-                sha256: "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"
-                    .to_owned()
+                digest: Digest::sha256_of(b"hi\n")
             }
         );
         assert_eq!(hello.size, 3);

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use layerbox_core::image::Digest;
 
 use super::{RecordKind, Store, StoreError, TMP_PREFIX, at};
 use crate::linux::cgroup::unescape;
@@ -107,8 +107,9 @@ impl Store {
             if name.starts_with(TMP_PREFIX) {
                 continue;
             }
+            let named = format!("sha256:{name}").parse::<Digest>().ok();
             let ok = std::fs::read(&path)
-                .is_ok_and(|b| hex::encode(Sha256::digest(&b)) == name.as_ref());
+                .is_ok_and(|b| named.is_some_and(|d| d == Digest::sha256_of(&b)));
             if !ok {
                 found(ProblemKind::CorruptBlob, path, &remove_any);
             }

@@ -22,9 +22,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use layerbox_core::image::{Digest, DigestWriter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 pub use check::{CheckReport, Problem, ProblemKind};
 
@@ -44,9 +44,6 @@ pub enum StoreError {
         /// The error.
         source: io::Error,
     },
-    /// A digest that is not `sha256:` and 64 lowercase hex digits.
-    #[error("invalid digest {0:?}")]
-    InvalidDigest(String),
     /// A record or ID with characters that cannot name a file.
     #[error("invalid id {0:?}")]
     InvalidId(String),
@@ -170,18 +167,6 @@ fn valid_id(id: &str) -> Result<&str, StoreError> {
     }
 }
 
-/// The hex part of a `sha256:<64 hex>` digest.
-pub fn digest_hex(digest: &str) -> Result<&str, StoreError> {
-    digest
-        .strip_prefix("sha256:")
-        .filter(|h| {
-            h.len() == 64
-                && h.bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        })
-        .ok_or_else(|| StoreError::InvalidDigest(digest.to_owned()))
-}
-
 /// A lock on the store, released when dropped.
 #[derive(Debug)]
 pub struct StoreLock {
@@ -247,21 +232,21 @@ impl Store {
         self.root.join("blobs/sha256")
     }
 
-    /// Stores a blob under its sha256 and returns its digest (`sha256:<hex>`).
-    pub fn put_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let hex = hex::encode(Sha256::digest(bytes));
-        if self.blobs().join(&hex).exists() {
-            return Ok(format!("sha256:{hex}"));
+    /// Stores a blob under its sha256 and returns its digest.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
+        let digest = Digest::sha256_of(bytes);
+        if self.blob_path(&digest).exists() {
+            return Ok(digest);
         }
         self.put_blob_from(bytes)
     }
 
     /// Stores a blob read from `reader` (a layer tar can be hundreds of MB): hashed while it is
     /// written to a temp file, which is renamed to its digest once complete.
-    pub fn put_blob_from(&self, mut reader: impl io::Read) -> Result<String, StoreError> {
+    pub fn put_blob_from(&self, mut reader: impl io::Read) -> Result<Digest, StoreError> {
         let dir = self.blobs();
         let tmp = dir.join(tmp_name("blob"));
-        let mut hasher = Sha256::new();
+        let mut hasher = DigestWriter::new();
         let written = (|| {
             let mut f = File::create(&tmp)?;
             let mut buf = vec![0u8; 256 * 1024];
@@ -275,8 +260,8 @@ impl Store {
             }
             f.sync_all()
         })();
-        let hex = hex::encode(hasher.finalize());
-        let dest = dir.join(&hex);
+        let digest = hasher.finish();
+        let dest = self.blob_path(&digest);
         let renamed = written.and_then(|()| {
             if dest.exists() {
                 std::fs::remove_file(&tmp)
@@ -289,17 +274,17 @@ impl Store {
             return Err(at(&dest)(e));
         }
         sync_dir(&dir)?;
-        Ok(format!("sha256:{hex}"))
+        Ok(digest)
     }
 
     /// Where the blob with `digest` lives.
-    pub fn blob_path(&self, digest: &str) -> Result<PathBuf, StoreError> {
-        Ok(self.blobs().join(digest_hex(digest)?))
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs().join(digest.hex())
     }
 
     /// The blob's bytes, `None` when the store does not have it.
-    pub fn read_blob(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.blob_path(digest)?;
+    pub fn read_blob(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.blob_path(digest);
         match std::fs::read(&path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -471,7 +456,7 @@ mod tests {
         let store = Store::open(tmp.path()).unwrap();
         let d = store.put_blob(b"hi\n").unwrap();
         assert_eq!(
-            d,
+            d.to_string(),
             "sha256:98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"
         );
         assert_eq!(store.put_blob(b"hi\n").unwrap(), d);
@@ -481,12 +466,8 @@ mod tests {
         assert_eq!(big_digest, store.put_blob(&big).unwrap());
         assert_eq!(store.read_blob(&big_digest).unwrap().unwrap(), big);
         assert_eq!(store.read_blob(&d).unwrap().unwrap(), b"hi\n");
-        let missing = format!("sha256:{}", "0".repeat(64));
+        let missing = Digest::from_bytes([0; 32]);
         assert_eq!(store.read_blob(&missing).unwrap(), None);
-        assert!(matches!(
-            store.read_blob("sha256:XYZ"),
-            Err(StoreError::InvalidDigest(_))
-        ));
         // no temp file is left beside the blob
         let names: Vec<_> = std::fs::read_dir(tmp.path().join("blobs/sha256"))
             .unwrap()
