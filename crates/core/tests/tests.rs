@@ -3,4 +3,5 @@
 mod buildkit;
 mod cli;
 mod fs;
+mod image;
 mod lint;

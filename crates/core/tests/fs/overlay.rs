@@ -10,12 +10,14 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write as _};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use layerbox_core::fs::{Change, EntryKind, FileData, FsError, Layer, LayerStack, UnionFs};
+use layerbox_core::fs::{FileData, FsError, Layer, LayerStack, UnionFs};
+
+use super::tree::{DiskView, Node, describe_diff, disk_tree, layer_tree};
 
 /// Seeds that once found a difference (errno order of `link` and `rename`, chown clearing
 /// setuid, rename of two names of one file, the opaque mark a failed rename leaves, how `mv`
@@ -252,30 +254,6 @@ fn apply_kernel(root: &Path, op: &Op) -> io::Result<()> {
     }
 }
 
-/// What the comparison looks at for one path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
-    Dir {
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        opaque: bool,
-    },
-    File {
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        content: Vec<u8>,
-        link_group: Option<String>,
-    },
-    Symlink {
-        uid: u32,
-        gid: u32,
-        target: String,
-    },
-    Whiteout,
-}
-
 fn sim_merged(sim: &UnionFs) -> BTreeMap<String, Node> {
     let mut out = BTreeMap::new();
     for (p, s) in sim.walk("/").unwrap().into_iter().skip(1) {
@@ -310,112 +288,6 @@ fn sim_merged(sim: &UnionFs) -> BTreeMap<String, Node> {
     out
 }
 
-fn sim_upper(layer: &Layer) -> BTreeMap<String, Node> {
-    let mut out = BTreeMap::new();
-    for (p, change) in layer.iter() {
-        if p.is_empty() {
-            continue;
-        }
-        let node = match change {
-            Change::Whiteout => Node::Whiteout,
-            Change::Entry(_) | Change::HardLink(_) => {
-                let (primary, e) = layer.entry(p).unwrap();
-                let m = e.meta;
-                match &e.kind {
-                    EntryKind::Dir { opaque } => Node::Dir {
-                        mode: m.mode,
-                        uid: m.uid,
-                        gid: m.gid,
-                        opaque: *opaque,
-                    },
-                    EntryKind::Symlink(t) => Node::Symlink {
-                        uid: m.uid,
-                        gid: m.gid,
-                        target: t.clone(),
-                    },
-                    EntryKind::File(d) => {
-                        let names: Vec<&str> = std::iter::once(primary)
-                            .chain(layer.links_to(primary))
-                            .collect();
-                        let link_group =
-                            (names.len() > 1).then(|| (*names.iter().min().unwrap()).to_owned());
-                        Node::File {
-                            mode: m.mode,
-                            uid: m.uid,
-                            gid: m.gid,
-                            content: d.bytes().unwrap().to_vec(),
-                            link_group,
-                        }
-                    }
-                }
-            }
-        };
-        out.insert(p.to_owned(), node);
-    }
-    out
-}
-
-/// Reads a directory tree from disk; with `overlay_upper`, converts whiteouts and opaque dirs.
-fn disk_tree(root: &Path, overlay_upper: bool) -> BTreeMap<String, Node> {
-    let mut out = BTreeMap::new();
-    let mut inodes: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        for entry in fs::read_dir(root.join(&rel)).unwrap() {
-            let entry = entry.unwrap();
-            let rel_child = rel.join(entry.file_name());
-            let key = rel_child.to_str().unwrap().to_owned();
-            let full = root.join(&rel_child);
-            let m = fs::symlink_metadata(&full).unwrap();
-            let ft = m.file_type();
-            let node = if ft.is_dir() {
-                stack.push(rel_child);
-                let opaque = overlay_upper
-                    && xattr::get(&full, "trusted.overlay.opaque")
-                        .ok()
-                        .flatten()
-                        .as_deref()
-                        == Some(b"y".as_slice());
-                Node::Dir {
-                    mode: m.mode() & 0o7777,
-                    uid: m.uid(),
-                    gid: m.gid(),
-                    opaque,
-                }
-            } else if ft.is_symlink() {
-                Node::Symlink {
-                    uid: m.uid(),
-                    gid: m.gid(),
-                    target: fs::read_link(&full).unwrap().to_str().unwrap().to_owned(),
-                }
-            } else if ft.is_char_device() && m.rdev() == 0 && overlay_upper {
-                Node::Whiteout
-            } else {
-                if overlay_upper && m.nlink() > 1 {
-                    inodes.entry(m.ino()).or_default().push(key.clone());
-                }
-                Node::File {
-                    mode: m.mode() & 0o7777,
-                    uid: m.uid(),
-                    gid: m.gid(),
-                    content: fs::read(&full).unwrap(),
-                    link_group: None,
-                }
-            };
-            out.insert(key, node);
-        }
-    }
-    for names in inodes.values().filter(|n| n.len() > 1) {
-        let first = names.iter().min().unwrap().clone();
-        for n in names {
-            if let Some(Node::File { link_group, .. }) = out.get_mut(n) {
-                *link_group = Some(first.clone());
-            }
-        }
-    }
-    out
-}
-
 /// The last operations, which is where a difference shows.
 fn tail(log: &[String]) -> String {
     let keep = if std::env::var_os("LAYERBOX_OVERLAY_FULL_LOG").is_some() {
@@ -424,24 +296,6 @@ fn tail(log: &[String]) -> String {
         12
     };
     log[log.len().saturating_sub(keep)..].join("\n")
-}
-
-fn describe_diff(a: &BTreeMap<String, Node>, b: &BTreeMap<String, Node>) -> String {
-    let mut lines = Vec::new();
-    for k in a
-        .keys()
-        .chain(b.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        if a.get(k) != b.get(k) {
-            lines.push(format!(
-                "  {k}:\n    sim:    {:?}\n    kernel: {:?}",
-                a.get(k),
-                b.get(k)
-            ));
-        }
-    }
-    lines.join("\n")
 }
 
 struct Mounts(Vec<PathBuf>);
@@ -557,8 +411,10 @@ fn run_seed(seed: u64, base: &Path) -> Result<(), String> {
                     return Err(format!("seed {seed}: results differ\n{}", tail(&log)));
                 }
                 if std::env::var_os("LAYERBOX_OVERLAY_EVERY_OP").is_some() {
-                    let (sim_up, kernel_up) =
-                        (sim_upper(sim.upper().unwrap()), disk_tree(&upper, true));
+                    let (sim_up, kernel_up) = (
+                        layer_tree(sim.upper().unwrap()),
+                        disk_tree(&upper, DiskView::OverlayUpper),
+                    );
                     if sim_up != kernel_up {
                         return Err(format!(
                             "seed {seed}: upper layers differ\n{}\n{}",
@@ -569,7 +425,7 @@ fn run_seed(seed: u64, base: &Path) -> Result<(), String> {
                 }
             }
         }
-        let (sim_tree, kernel_tree) = (sim_merged(&sim), disk_tree(&merged, false));
+        let (sim_tree, kernel_tree) = (sim_merged(&sim), disk_tree(&merged, DiskView::Merged));
         if sim_tree != kernel_tree {
             return Err(format!(
                 "seed {seed}: merged trees differ after layer {layer_no}\n{}\n{}",
@@ -580,7 +436,10 @@ fn run_seed(seed: u64, base: &Path) -> Result<(), String> {
         let _ = Command::new("umount").arg(&merged).status();
         mounts.0.pop();
         let layer = sim.into_upper();
-        let (sim_up, kernel_up) = (sim_upper(&layer), disk_tree(&upper, true));
+        let (sim_up, kernel_up) = (
+            layer_tree(&layer),
+            disk_tree(&upper, DiskView::OverlayUpper),
+        );
         if sim_up != kernel_up {
             return Err(format!(
                 "seed {seed}: upper layers differ after layer {layer_no}\n{}\n{}",
