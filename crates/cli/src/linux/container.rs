@@ -165,6 +165,17 @@ fn monitor_main(
     };
     // The monitor dies with its caller, and PID 1 with the monitor: nothing is left running.
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    let keep: Vec<i32> = [Some(&report), stdout, stderr]
+        .into_iter()
+        .flatten()
+        .map(std::os::fd::AsRawFd::as_raw_fd)
+        .collect();
+    if let Err(e) = ffi::close_fds_except(&keep) {
+        fail(
+            &mut report,
+            &StartError::from_message(format!("close inherited descriptors: {e}")),
+        );
+    }
     if let Err(e) = enter_namespaces(&sys) {
         fail(
             &mut report,

@@ -63,6 +63,42 @@ pub fn loopback_up() -> io::Result<()> {
     Ok(())
 }
 
+/// Closes every file descriptor from 3 up except `keep`, with `close_range(2)`.
+///
+/// A forked monitor never execs, so close-on-exec does not shed what it inherited: another
+/// thread's pipe ends, or the store's lock file, whose `flock` would stay held for as long as the
+/// container runs.
+pub fn close_fds_except(keep: &[i32]) -> io::Result<()> {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter_map(|fd| u32::try_from(*fd).ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut first = 3u32;
+    for fd in keep.into_iter().chain(std::iter::once(u32::MAX)) {
+        if fd > first {
+            // SAFETY: close_range takes two integers and flags; it only closes descriptors,
+            // and no Rust object of this process owns the ones in the range (we never return
+            // into code that would use them: the caller is a forked child about to fork or exit).
+            let rc = unsafe {
+                libc::syscall(
+                    libc::SYS_close_range,
+                    libc::c_uint::from(first),
+                    libc::c_uint::from(fd - 1),
+                    0 as libc::c_uint,
+                )
+            };
+            if rc < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        first = fd.saturating_add(1);
+    }
+    Ok(())
+}
+
 /// `unshare(2)` of namespaces only.
 pub fn unshare(flags: rustix::thread::UnshareFlags) -> io::Result<()> {
     use rustix::thread::UnshareFlags;

@@ -540,3 +540,20 @@ fn a_container_in_the_store_leaves_it_clean() {
     assert!(!store.container_dir(id).unwrap().exists());
     assert!(store.check(false).unwrap().is_clean());
 }
+
+#[test]
+fn a_running_container_does_not_hold_the_store_lock() {
+    use layerbox::store::Store;
+    let _g = root_only!();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let f = Fixture::new(&["sleep", "60"]);
+    let lock = store.lock().unwrap();
+    let running = spawn(&f.spec).unwrap();
+    drop(lock);
+    // the monitor forked while the lock was held; it must not keep the lock file open
+    let other = Store::open(tmp.path().join("store")).unwrap();
+    assert!(other.try_lock().unwrap().is_some());
+    running.kill(rustix::process::Signal::KILL).unwrap();
+    assert_eq!(running.wait().unwrap().code, 137);
+}
