@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::table::{FormatError, QUIET_FORMAT, render, resolve_format};
 use super::template::record;
 use super::text::{ellipsis, go_quote, truncate_id};
-use super::units::{StatusSummary, Timestamp, human_size, time_ago};
+use super::units::{StatusSummary, Timestamp, human_size, human_size_4, time_ago};
 use crate::image::Reference;
 
 /// How a list is shown: the `--no-trunc`, `-q`, `-s`, `--digests` and `-H` switches, and the
@@ -534,6 +534,206 @@ impl ListRow for HistoryRow {
     }
 }
 
+/// An image as the engine lists it (docker's API `ImageSummary`), before `docker images`
+/// turns it into rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// Full ID (`sha256:…`).
+    pub id: String,
+    /// `repository:tag` names (normalised or familiar).
+    pub repo_tags: Vec<String>,
+    /// `repository@sha256:…` names.
+    pub repo_digests: Vec<String>,
+    /// When it was created.
+    pub created: Timestamp,
+    /// Bytes of all its layers.
+    pub size: u64,
+    /// Containers using it, when counted.
+    pub containers: Option<u64>,
+}
+
+/// docker's `imageFormat`: one row per repository and tag (and per digest with `--digests`);
+/// a dangling image is one `<none>` row. Repositories keep their first-seen order (Go's map
+/// order is random; layerbox's is stable).
+pub fn image_rows(images: &[ImageSummary], digests: bool) -> Vec<ImageRow> {
+    let mut rows = Vec::new();
+    for image in images {
+        let row = |repository: &str, tag: &str, digest: &str| ImageRow {
+            repository: repository.to_owned(),
+            tag: tag.to_owned(),
+            digest: digest.to_owned(),
+            id: image.id.clone(),
+            created: image.created,
+            size: image.size,
+            containers: image.containers,
+        };
+        // (repository, tags, digests) in first-seen order.
+        let mut repos: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+        for reference in image
+            .repo_tags
+            .iter()
+            .filter_map(|r| Reference::parse_normalized(r).ok())
+        {
+            if let Some(tag) = reference.tag() {
+                repo_entry(&mut repos, reference.familiar_name())
+                    .1
+                    .push(tag.to_owned());
+            }
+        }
+        for reference in image
+            .repo_digests
+            .iter()
+            .filter_map(|r| Reference::parse_normalized(r).ok())
+        {
+            if let Some(digest) = reference.digest() {
+                repo_entry(&mut repos, reference.familiar_name())
+                    .2
+                    .push(digest.to_string());
+            }
+        }
+        if repos.is_empty() {
+            rows.push(row("<none>", "<none>", "<none>"));
+            continue;
+        }
+        for (repository, tags, repo_digests) in &repos {
+            if tags.is_empty() {
+                // A digest-only reference: a row per digest with --digests, else one row.
+                if digests {
+                    rows.extend(repo_digests.iter().map(|d| row(repository, "<none>", d)));
+                } else {
+                    rows.push(row(repository, "<none>", ""));
+                }
+                continue;
+            }
+            for tag in tags {
+                if digests && !repo_digests.is_empty() {
+                    rows.extend(repo_digests.iter().map(|d| row(repository, tag, d)));
+                } else {
+                    rows.push(row(repository, tag, "<none>"));
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The entry of `name` in `repos`, added at the end if new.
+fn repo_entry(
+    repos: &mut Vec<(String, Vec<String>, Vec<String>)>,
+    name: String,
+) -> &mut (String, Vec<String>, Vec<String>) {
+    let i = if let Some(i) = repos.iter().position(|(r, ..)| *r == name) {
+        i
+    } else {
+        repos.push((name, Vec::new(), Vec::new()));
+        repos.len() - 1
+    };
+    &mut repos[i]
+}
+
+/// One line of `docker system df`: images, containers, local volumes or build cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskUsageRow {
+    /// `Images`, `Containers`, `Local Volumes` or `Build Cache`.
+    pub kind: String,
+    /// How many there are.
+    pub total: usize,
+    /// How many are in use.
+    pub active: usize,
+    /// Bytes they take.
+    pub size: u64,
+    /// Bytes a prune would free.
+    pub reclaimable: u64,
+    /// Whether RECLAIMABLE shows a percentage (all but the build cache).
+    pub percent: bool,
+}
+
+/// docker's default `system df` table.
+pub const DF_TABLE_FORMAT: &str =
+    "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+
+impl ListRow for DiskUsageRow {
+    fn default_format(_: &RowOptions) -> String {
+        DF_TABLE_FORMAT.to_owned()
+    }
+
+    fn header() -> Value {
+        record([
+            ("Active", "ACTIVE".into()),
+            ("Reclaimable", "RECLAIMABLE".into()),
+            ("Size", "SIZE".into()),
+            ("TotalCount", "TOTAL".into()),
+            ("Type", "TYPE".into()),
+        ])
+    }
+
+    fn record(&self, _: &RowOptions) -> Value {
+        let reclaimable = if self.percent && self.size > 0 {
+            format!(
+                "{} ({}%)",
+                human_size_4(self.reclaimable),
+                self.reclaimable * 100 / self.size
+            )
+        } else {
+            human_size_4(self.reclaimable)
+        };
+        record([
+            ("Active", self.active.to_string().into()),
+            ("Reclaimable", reclaimable.into()),
+            ("Size", human_size_4(self.size).into()),
+            ("TotalCount", self.total.to_string().into()),
+            ("Type", self.kind.clone().into()),
+        ])
+    }
+}
+
+/// `docker port CONTAINER`: one `80/tcp -> 0.0.0.0:8080` line per published binding, ordered
+/// like the PORTS column; with `private_port` (`80` or `80/udp`), only that port's bindings.
+pub fn port_lines(ports: &[PortBinding], private_port: Option<&str>) -> Vec<String> {
+    let wanted = private_port.map(|p| match p.split_once('/') {
+        Some((port, proto)) => (port.to_owned(), proto.to_lowercase()),
+        None => (p.to_owned(), "tcp".to_owned()),
+    });
+    let mut published: Vec<&PortBinding> = ports
+        .iter()
+        .filter(|p| !p.ip.is_empty() || p.public_port != 0)
+        .filter(|p| {
+            wanted.as_ref().is_none_or(|(port, proto)| {
+                *port == p.private_port.to_string() && *proto == p.proto
+            })
+        })
+        .collect();
+    published
+        .sort_by(|a, b| (a.private_port, &a.proto, &a.ip).cmp(&(b.private_port, &b.proto, &b.ip)));
+    published
+        .into_iter()
+        .map(|p| {
+            let host = join_host_port(&p.ip, &p.public_port.to_string());
+            if wanted.is_some() {
+                host
+            } else {
+                format!("{}/{} -> {host}", p.private_port, p.proto)
+            }
+        })
+        .collect()
+}
+
+/// `docker top`: the process table (`UID PID PPID …`), aligned by a tabwriter with minimum
+/// width 20 and padding 3 as docker does.
+pub fn render_top(titles: &[String], processes: &[Vec<String>]) -> String {
+    let mut text = titles.join("\t");
+    text.push('\n');
+    for process in processes {
+        text.push_str(&process.join("\t"));
+        text.push('\n');
+    }
+    super::tabwriter::TabWriter {
+        min_width: 20,
+        padding: 3,
+    }
+    .format(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,6 +761,141 @@ mod tests {
         assert_eq!(
             display_ports(&[port("0.0.0.0", 80, 8080)]),
             "0.0.0.0:8080->80/tcp"
+        );
+    }
+
+    fn summary(tags: &[&str], digests: &[&str]) -> ImageSummary {
+        ImageSummary {
+            id: format!("sha256:{}", "ab".repeat(32)),
+            repo_tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            repo_digests: digests.iter().map(|d| (*d).to_owned()).collect(),
+            created: Timestamp(0),
+            size: 1,
+            containers: None,
+        }
+    }
+
+    fn names(rows: &[ImageRow]) -> Vec<String> {
+        rows.iter()
+            .map(|r| format!("{} {} {}", r.repository, r.tag, r.digest))
+            .collect()
+    }
+
+    #[test]
+    fn images_expand_to_rows_like_docker() {
+        let digest = format!("sha256:{}", "cd".repeat(32));
+        assert_eq!(
+            names(&image_rows(&[summary(&[], &[])], false)),
+            ["<none> <none> <none>"]
+        );
+        let tagged = summary(
+            &[
+                "anchors/tiny:legacy",
+                "docker.io/library/busybox:latest",
+                "anchors/tiny:v2",
+            ],
+            &[],
+        );
+        assert_eq!(
+            names(&image_rows(&[tagged], false)),
+            [
+                "anchors/tiny legacy <none>",
+                "anchors/tiny v2 <none>",
+                "busybox latest <none>"
+            ]
+        );
+        let pulled = summary(&["busybox:latest"], &[&format!("busybox@{digest}")]);
+        assert_eq!(
+            names(&image_rows(std::slice::from_ref(&pulled), false)),
+            ["busybox latest <none>"]
+        );
+        assert_eq!(
+            names(&image_rows(&[pulled], true)),
+            [format!("busybox latest {digest}")]
+        );
+        let digest_only = summary(&[], &[&format!("busybox@{digest}")]);
+        assert_eq!(
+            names(&image_rows(std::slice::from_ref(&digest_only), false)),
+            ["busybox <none> "]
+        );
+        assert_eq!(
+            names(&image_rows(&[digest_only], true)),
+            [format!("busybox <none> {digest}")]
+        );
+    }
+
+    #[test]
+    fn disk_usage_table() {
+        let rows = [
+            DiskUsageRow {
+                kind: "Images".into(),
+                total: 5,
+                active: 2,
+                size: 16_430_000,
+                reclaimable: 11_625_000,
+                percent: true,
+            },
+            DiskUsageRow {
+                kind: "Containers".into(),
+                total: 2,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+                percent: true,
+            },
+            DiskUsageRow {
+                kind: "Local Volumes".into(),
+                total: 2,
+                active: 1,
+                size: 36,
+                reclaimable: 0,
+                percent: true,
+            },
+            DiskUsageRow {
+                kind: "Build Cache".into(),
+                total: 0,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+                percent: false,
+            },
+        ];
+        let out = render_list(&rows, "", &RowOptions::new(Timestamp(0))).unwrap();
+        assert_eq!(
+            out,
+            "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n\
+             Images          5         2         16.43MB   11.62MB (70%)\n\
+             Containers      2         0         0B        0B\n\
+             Local Volumes   2         1         36B       0B (0%)\n\
+             Build Cache     0         0         0B        0B\n"
+        );
+    }
+
+    #[test]
+    fn port_and_top_outputs() {
+        let ports = [
+            port("::", 3000, 3000),
+            port("0.0.0.0", 3000, 3000),
+            port("", 8080, 0),
+        ];
+        assert_eq!(
+            port_lines(&ports, None),
+            ["3000/tcp -> 0.0.0.0:3000", "3000/tcp -> [::]:3000"]
+        );
+        assert_eq!(
+            port_lines(&ports, Some("3000")),
+            ["0.0.0.0:3000", "[::]:3000"]
+        );
+        assert!(port_lines(&ports, Some("3000/udp")).is_empty());
+        let titles = ["UID", "PID", "CMD"].map(String::from);
+        let procs = [vec![
+            "root".to_owned(),
+            "1".to_owned(),
+            "sleep 600".to_owned(),
+        ]];
+        assert_eq!(
+            render_top(&titles, &procs),
+            "UID                 PID                 CMD\nroot                1                   sleep 600\n"
         );
     }
 

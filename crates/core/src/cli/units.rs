@@ -51,6 +51,20 @@ impl Timestamp {
 /// Sizes print as the image model prints them (go-units `HumanSizeWithPrecision(n, 3)`).
 pub use crate::image::human_size;
 
+/// go-units `HumanSize`: like [`human_size`] with 4 significant digits (`16.43MB`), as
+/// `system df` prints its sizes.
+pub fn human_size_4(bytes: u64) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    #[allow(clippy::cast_precision_loss)] // printed with 4 significant digits
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    format!("{}{}", go_format_g(size, 4), UNITS[unit])
+}
+
 /// Go's `fmt.Sprintf("%.*g", precision, x)`: shortest of fixed or exponent form at `precision`
 /// significant digits, trailing zeros removed.
 pub fn go_format_g(x: f64, precision: usize) -> String {
@@ -289,6 +303,15 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(human_size(*bytes), *want, "{bytes}");
         }
+    }
+
+    #[test]
+    fn four_digit_sizes() {
+        assert_eq!(human_size_4(16_430_000), "16.43MB");
+        assert_eq!(human_size_4(11_625_000), "11.62MB");
+        assert_eq!(human_size_4(36), "36B");
+        assert_eq!(human_size_4(0), "0B");
+        assert_eq!(human_size(16_430_000), "16.4MB");
     }
 
     #[test]
