@@ -41,12 +41,14 @@ pub struct Exit {
     pub oom_killed: bool,
 }
 
-/// A started container: its PID 1 runs the user's program.
+/// A started container: its PID 1 runs the user's program. Dropped without [`Running::wait`]
+/// (say, by a panic), it kills the container and cleans up, so nothing outlives its owner.
 #[derive(Debug)]
 pub struct Running {
     pid: Pid,
     monitor: Pid,
     cgroup: Cgroup,
+    reaped: bool,
 }
 
 /// Starts a container and waits until its program is exec'd; start errors (command not found,
@@ -76,6 +78,7 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
         pid,
         monitor,
         cgroup,
+        reaped: false,
     })
 }
 
@@ -308,11 +311,12 @@ impl Running {
     }
 
     /// Waits for the container to end, then removes its cgroup.
-    pub fn wait(self) -> Result<Exit, LinuxError> {
+    pub fn wait(mut self) -> Result<Exit, LinuxError> {
         let code = wait_exit(self.monitor).map_err(|source| LinuxError::Io {
             context: "wait for the container".to_owned(),
             source,
         })?;
+        self.reaped = true;
         let oom_killed = self.cgroup.oom_killed();
         self.cgroup.remove()?;
         Ok(Exit { code, oom_killed })
@@ -321,6 +325,17 @@ impl Running {
     /// The container's cgroup (to read its limits and counters back).
     pub fn cgroup(&self) -> &Cgroup {
         &self.cgroup
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            // PID 1 takes every process of its namespace with it; the monitor follows.
+            let _ = rustix::process::kill_process(self.pid, Signal::KILL);
+            let _ = wait_exit(self.monitor);
+            let _ = self.cgroup.remove();
+        }
     }
 }
 

@@ -557,3 +557,21 @@ fn a_running_container_does_not_hold_the_store_lock() {
     running.kill(rustix::process::Signal::KILL).unwrap();
     assert_eq!(running.wait().unwrap().code, 137);
 }
+
+#[test]
+fn dropping_a_running_container_kills_it_and_removes_its_cgroup() {
+    let _g = root_only!();
+    let f = Fixture::new(&["sleep", "60"]);
+    let running = spawn(&f.spec).unwrap();
+    let pid = rustix::process::Pid::from_raw(running.pid()).unwrap();
+    let dirs = running.cgroup().dirs.clone();
+    drop(running);
+    // reaped by its monitor, which was reaped by the drop: the PID is free
+    assert_eq!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    );
+    for (_, dir) in dirs {
+        assert!(!dir.exists(), "cgroup {dir:?} left behind");
+    }
+}
