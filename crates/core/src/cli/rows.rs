@@ -672,7 +672,7 @@ impl ListRow for DiskUsageRow {
             format!(
                 "{} ({}%)",
                 human_size_4(self.reclaimable),
-                self.reclaimable * 100 / self.size
+                u128::from(self.reclaimable) * 100 / u128::from(self.size)
             )
         } else {
             human_size_4(self.reclaimable)

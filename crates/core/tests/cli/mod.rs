@@ -2,6 +2,7 @@
 
 mod grammar;
 mod output;
+mod robust;
 
 use std::path::PathBuf;
 
