@@ -112,10 +112,22 @@ impl Diagnostic {
         source: &str,
         span: Range<usize>,
     ) -> Self {
-        let start = floor_char_boundary(source, span.start);
-        let end = floor_char_boundary(source, span.end.max(span.start));
-        let (line, column) = position(source, start);
-        let (end_line, end_column) = position(source, end);
+        Self::new_in(severity, code, message, &LineIndex::new(source), span)
+    }
+
+    /// Like [`Diagnostic::new`], with the lines of the source already indexed: use it when
+    /// creating many diagnostics for one file.
+    pub fn new_in(
+        severity: Severity,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        index: &LineIndex<'_>,
+        span: Range<usize>,
+    ) -> Self {
+        let start = floor_char_boundary(index.source, span.start);
+        let end = floor_char_boundary(index.source, span.end.max(span.start));
+        let (line, column) = index.position(start);
+        let (end_line, end_column) = index.position(end);
         Diagnostic {
             severity,
             code: code.into(),
@@ -235,9 +247,11 @@ impl Diagnostic {
     /// three, otherwise the first and the last with a `...` marker (`None`) between them.
     fn shown_lines<'s>(&self, source: &'s str) -> Vec<Option<ShownLine<'s>>> {
         let mut lines = Vec::new();
-        let mut offset = 0;
-        for (index, raw) in source.split_inclusive('\n').enumerate() {
-            let number = index + 1;
+        // Start at the line holding the span, so that rendering does not rescan the file.
+        let first = floor_char_boundary(source, self.span.start);
+        let mut offset = source[..first].rfind('\n').map_or(0, |i| i + 1);
+        for (index, raw) in source[offset..].split_inclusive('\n').enumerate() {
+            let number = self.line + index;
             let line_end = offset + raw.len();
             if number >= self.line && number <= self.end_line.max(self.line) {
                 let text = raw.trim_end_matches(['\n', '\r']);
@@ -383,6 +397,32 @@ impl Diagnostic {
     }
 }
 
+/// The start of every line of a source, to turn many byte offsets into lines and columns
+/// without rescanning the text each time.
+#[derive(Debug, Clone)]
+pub struct LineIndex<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    /// Indexes the lines of `source`.
+    pub fn new(source: &'s str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { source, starts }
+    }
+
+    /// The 1-based line and character column of byte `offset` (clamped into the source).
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.source, offset);
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, self.source[start..offset].chars().count() + 1)
+    }
+}
+
 /// Returns the 1-based line and character column of byte `offset` in `source`.
 ///
 /// `offset` must be on a character boundary and at most `source.len()`.
@@ -489,6 +529,20 @@ mod tests {
         assert_eq!(position(SRC, 19), (2, 1));
         assert_eq!(position("é\nxé y", 8), (2, 5));
         assert_eq!(position("", 0), (1, 1));
+    }
+
+    #[test]
+    fn line_index_agrees_with_position() {
+        for src in [SRC, "", "\n", "é\nxé y\n\n", "no newline"] {
+            let index = LineIndex::new(src);
+            for offset in (0..=src.len()).filter(|&o| src.is_char_boundary(o)) {
+                assert_eq!(
+                    index.position(offset),
+                    position(src, offset),
+                    "{src:?} @ {offset}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::Dockerfile;
-use super::diagnostic::{Diagnostic, Severity};
-use super::expand::Lexer;
+use super::diagnostic::{Diagnostic, LineIndex, Severity};
+use super::expand::{Env, Lexer};
 use super::ignore::DockerIgnore;
 use super::instructions::mount::{Mount, MountType};
 use super::parser::{Ast, Node, Span};
@@ -303,6 +303,7 @@ struct Stage<'a> {
 
 struct Ctx<'a> {
     source: &'a str,
+    index: LineIndex<'a>,
     ast: &'a Ast,
     options: &'a LintOptions,
     globals: Vec<&'a Node>,
@@ -360,6 +361,7 @@ impl<'a> Ctx<'a> {
         skip.extend(options.skip.iter().map(|s| s.to_lowercase()));
         Ctx {
             source,
+            index: LineIndex::new(source),
             ast,
             options,
             globals,
@@ -388,11 +390,11 @@ impl<'a> Ctx<'a> {
             rule.severity
         };
         self.out.push(
-            Diagnostic::new(
+            Diagnostic::new_in(
                 severity,
                 rule.code,
                 message,
-                self.source,
+                &self.index,
                 span.start..span.end,
             )
             .with_help(help)
@@ -989,13 +991,7 @@ impl<'a> Ctx<'a> {
             _ => node.args.iter().map(String::as_str).collect(),
         };
         let lexer = Lexer::new(self.ast.escape_token);
-        let known: Vec<(String, String)> = env
-            .iter()
-            .map(String::as_str)
-            .chain(AUTOMATIC_ARGS.iter().copied())
-            .chain(PROXY_ARGS.iter().copied())
-            .map(|k| (k.to_owned(), String::new()))
-            .collect();
+        let known = Known(env);
         let mut reported = BTreeSet::new();
         for word in words {
             let Ok(expansion) = lexer.process(word, &known) else {
@@ -1348,6 +1344,18 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+    }
+}
+
+/// Names declared so far, plus BuildKit's predefined args, as an expansion environment (every
+/// value empty: only whether a name is set matters here).
+struct Known<'e>(&'e BTreeSet<String>);
+
+impl Env for Known<'_> {
+    fn get_var(&self, name: &str) -> Option<&str> {
+        let set =
+            self.0.contains(name) || AUTOMATIC_ARGS.contains(&name) || PROXY_ARGS.contains(&name);
+        set.then_some("")
     }
 }
 
