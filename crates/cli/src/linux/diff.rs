@@ -1,94 +1,45 @@
-//! A container's changes, read from its overlay upper directory.
+//! A directory in overlayfs' form, read as the core's [`Layer`]: a container's upper directory
+//! after a run (its changes), or an unpacked image layer.
 //!
 //! overlayfs records a deletion as a character device 0/0 and a directory that replaced a lower
-//! one as a directory with the `trusted.overlay.opaque=y` xattr. OCI layers (and the core's `fs`
-//! layers) say the same with `.wh.<name>` and `.wh..wh..opq` entries; [`Change::oci_path`] gives
-//! that name. (With `redirect_dir` and `metacopy` off, as on this machine, nothing else appears.)
+//! one as a directory with the `trusted.overlay.opaque=y` xattr; they become
+//! [`Change::Whiteout`](layerbox_core::fs::Change::Whiteout) and an opaque
+//! [`EntryKind::Dir`], which the core's [`tar`](layerbox_core::fs::tar) writer turns into OCI's
+//! `.wh.<name>` and `.wh..wh..opq`. So a layer built on Linux and one built by the simulator are
+//! the same kind of value and compare path by path. (With `redirect_dir` and `metacopy` off, as
+//! on this machine, overlayfs writes nothing else.)
 
+use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use layerbox_core::image::{Digest, DigestWriter};
+use layerbox_core::fs::{Entry, EntryKind, Layer, LayerStack, Meta, PathChange, changes};
 
-/// What happened at a path, as `docker diff` shows it (plus opaque directories).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeKind {
-    /// `A`: new in this layer.
-    Added,
-    /// `C`: present below and replaced or changed (directories: something inside changed).
-    Modified,
-    /// `D`: deleted; an OCI whiteout `.wh.<name>`.
-    Deleted,
-    /// The directory hides everything below it; an OCI `.wh..wh..opq` inside it.
-    Opaque,
-}
-
-/// What an added or modified entry is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryType {
-    /// A regular file with the digest of its content.
-    File {
-        /// sha256 of the content.
-        digest: Digest,
+/// Why a directory could not be read as a layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// Reading the directory failed.
+    #[error("{path:?}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
     },
-    /// A directory.
-    Dir,
-    /// A symlink and its target.
-    Symlink(PathBuf),
-    /// A device, fifo or socket.
-    Other,
+    /// A device node, FIFO or socket, which a core layer cannot hold (same words as the core's
+    /// tar reader).
+    #[error("`{0}` is a device node or fifo, which the simulated filesystem does not support")]
+    Unsupported(String),
+    /// A name that is not UTF-8.
+    #[error("{0:?}: the name is not valid UTF-8")]
+    NotUtf8(PathBuf),
 }
 
-/// The metadata of an added or modified entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Its type (and content digest).
-    pub kind: EntryType,
-    /// Permission bits (`0o7777`).
-    pub mode: u32,
-    /// Owner.
-    pub uid: u32,
-    /// Group.
-    pub gid: u32,
-    /// Size in bytes (files).
-    pub size: u64,
-}
-
-/// One change of a container's layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// The absolute path inside the container, e.g. `/etc/motd`.
-    pub path: String,
-    /// What happened.
-    pub kind: ChangeKind,
-    /// For added and modified entries, what is there now.
-    pub entry: Option<Entry>,
-}
-
-impl Change {
-    /// The path of this change in an OCI layer tar (no leading `/`): whiteouts become
-    /// `dir/.wh.name`, opaque directories `dir/.wh..wh..opq`.
-    pub fn oci_path(&self) -> String {
-        let rel = self.path.trim_start_matches('/');
-        match self.kind {
-            ChangeKind::Deleted => match rel.rsplit_once('/') {
-                Some((dir, name)) => format!("{dir}/.wh.{name}"),
-                None => format!(".wh.{rel}"),
-            },
-            ChangeKind::Opaque => format!("{rel}/.wh..wh..opq"),
-            _ => rel.to_owned(),
-        }
-    }
-
-    /// `docker diff`'s letter (`A`, `C`, `D`); opaque directories have none of their own.
-    pub fn letter(&self) -> Option<char> {
-        match self.kind {
-            ChangeKind::Added => Some('A'),
-            ChangeKind::Modified => Some('C'),
-            ChangeKind::Deleted => Some('D'),
-            ChangeKind::Opaque => None,
-        }
+fn at(path: &Path) -> impl FnOnce(io::Error) -> DiffError + '_ {
+    move |source| DiffError::Io {
+        path: path.to_owned(),
+        source,
     }
 }
 
@@ -98,118 +49,145 @@ fn is_opaque(path: &Path) -> bool {
         .is_ok_and(|n| buf[..n] == *b"y")
 }
 
-fn sha256_file(path: &Path) -> io::Result<Digest> {
-    let mut h = DigestWriter::new();
-    io::copy(&mut std::fs::File::open(path)?, &mut h)?;
-    Ok(h.finish())
+/// Reads `dir` (overlayfs form) as a layer: paths relative to it, owners, modes and mtimes as on
+/// disk, file contents in memory, hard links within the directory kept as links.
+pub fn read_layer_dir(dir: &Path) -> Result<Layer, DiffError> {
+    let mut layer = Layer::new();
+    let mut inodes = HashMap::new();
+    walk(dir, "", &mut layer, &mut inodes)?;
+    Ok(layer)
 }
 
-fn entry(path: &Path, meta: &std::fs::Metadata) -> io::Result<Entry> {
-    let ft = meta.file_type();
-    let kind = if ft.is_dir() {
-        EntryType::Dir
-    } else if ft.is_symlink() {
-        EntryType::Symlink(std::fs::read_link(path)?)
-    } else if ft.is_file() {
-        EntryType::File {
-            digest: sha256_file(path)?,
-        }
-    } else {
-        EntryType::Other
-    };
-    Ok(Entry {
-        kind,
-        mode: meta.mode() & 0o7777,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        size: if ft.is_file() { meta.len() } else { 0 },
-    })
-}
-
-/// The changes in `upper` against the image layers `lowers` (any order), sorted by path.
-pub fn changes(upper: &Path, lowers: &[PathBuf]) -> io::Result<Vec<Change>> {
-    let mut out = Vec::new();
-    walk(upper, Path::new(""), lowers, &mut out)?;
-    out.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then(opaque_last(a).cmp(&opaque_last(b)))
-    });
-    Ok(out)
-}
-
-fn opaque_last(c: &Change) -> bool {
-    c.kind == ChangeKind::Opaque
-}
-
-fn walk(dir: &Path, rel: &Path, lowers: &[PathBuf], out: &mut Vec<Change>) -> io::Result<()> {
-    for item in std::fs::read_dir(dir)? {
-        let item = item?;
+fn walk(
+    dir: &Path,
+    rel: &str,
+    layer: &mut Layer,
+    inodes: &mut HashMap<(u64, u64), String>,
+) -> Result<(), DiffError> {
+    let mut items: Vec<_> = std::fs::read_dir(dir)
+        .map_err(at(dir))?
+        .collect::<Result<_, _>>()
+        .map_err(at(dir))?;
+    items.sort_by_key(std::fs::DirEntry::file_name);
+    for item in items {
         let path = item.path();
-        let rel = rel.join(item.file_name());
-        let meta = std::fs::symlink_metadata(&path)?;
-        let name = format!("/{}", rel.display());
-        let ft = meta.file_type();
-        if ft.is_char_device() && meta.rdev() == 0 {
-            out.push(Change {
-                path: name,
-                kind: ChangeKind::Deleted,
-                entry: None,
-            });
-            continue;
-        }
-        let below = lowers
-            .iter()
-            .any(|l| std::fs::symlink_metadata(l.join(&rel)).is_ok());
-        out.push(Change {
-            path: name.clone(),
-            kind: if below {
-                ChangeKind::Modified
-            } else {
-                ChangeKind::Added
-            },
-            entry: Some(entry(&path, &meta)?),
-        });
-        if ft.is_dir() {
-            if below && is_opaque(&path) {
-                out.push(Change {
-                    path: name,
-                    kind: ChangeKind::Opaque,
-                    entry: None,
-                });
+        let name = item
+            .file_name()
+            .into_string()
+            .map_err(|_| DiffError::NotUtf8(path.clone()))?;
+        let key = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        let m = std::fs::symlink_metadata(&path).map_err(at(&path))?;
+        let ft = m.file_type();
+        let meta = Meta {
+            mode: m.mode() & 0o7777,
+            uid: m.uid(),
+            gid: m.gid(),
+            mtime: m.mtime(),
+        };
+        if ft.is_char_device() && m.rdev() == 0 {
+            layer.insert_whiteout(key);
+        } else if ft.is_dir() {
+            let opaque = is_opaque(&path);
+            layer.insert(
+                key.clone(),
+                Entry {
+                    meta,
+                    kind: EntryKind::Dir { opaque },
+                },
+            );
+            walk(&path, &key, layer, inodes)?;
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(&path).map_err(at(&path))?;
+            let target = target
+                .into_os_string()
+                .into_string()
+                .map_err(|_| DiffError::NotUtf8(path.clone()))?;
+            layer.insert(key, Entry::symlink(meta, target));
+        } else if ft.is_file() {
+            if m.nlink() > 1
+                && let Some(first) = inodes.get(&(m.dev(), m.ino()))
+            {
+                layer.insert_hardlink(key, first);
+                continue;
             }
-            walk(&path, &rel, lowers, out)?;
+            if m.nlink() > 1 {
+                inodes.insert((m.dev(), m.ino()), key.clone());
+            }
+            let bytes = std::fs::read(&path).map_err(at(&path))?;
+            layer.insert(key, Entry::file(meta, bytes));
+        } else {
+            return Err(DiffError::Unsupported(format!("/{key}")));
         }
     }
     Ok(())
 }
 
+/// A container's changes in `docker diff` terms: its upper directory against its image layers
+/// (`lowers`, bottom first), with the core's rules.
+pub fn container_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<PathChange>, DiffError> {
+    let below = lowers
+        .iter()
+        .map(|l| read_layer_dir(l).map(std::sync::Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Layers read from overlayfs directories are well formed; a failure here means a lower
+    // directory that is not a layer (say, a whiteout of a directory that a lower layer has as
+    // a file), which the kernel would refuse too.
+    let below = LayerStack::from_layers(below)
+        .map_err(|e| DiffError::Unsupported(format!("lower layers: {e}")))?;
+    Ok(changes(&read_layer_dir(upper)?, &below))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use layerbox_core::fs::{Change, FileData};
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn oci_names_for_whiteouts_and_opaque_dirs() {
-        let c = |path: &str, kind| Change {
-            path: path.to_owned(),
-            kind,
-            entry: None,
-        };
+    fn files_dirs_symlinks_and_hard_links_with_their_metadata() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        std::fs::write(d.join("etc/motd"), "hi\n").unwrap();
+        std::fs::set_permissions(d.join("etc/motd"), std::fs::Permissions::from_mode(0o640))
+            .unwrap();
+        std::os::unix::fs::symlink("etc/motd", d.join("link")).unwrap();
+        std::fs::hard_link(d.join("etc/motd"), d.join("hard")).unwrap();
+        let layer = read_layer_dir(d).unwrap();
+        let paths: Vec<&str> = layer.iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["etc", "etc/motd", "hard", "link"]);
+        let (_, motd) = layer.entry("etc/motd").unwrap();
         assert_eq!(
-            c("/etc/motd", ChangeKind::Deleted).oci_path(),
-            "etc/.wh.motd"
+            motd.kind,
+            EntryKind::File(FileData::Bytes(b"hi\n".to_vec()))
         );
-        assert_eq!(c("/top", ChangeKind::Deleted).oci_path(), ".wh.top");
+        assert_eq!(motd.meta.mode, 0o640);
+        let uid = rustix::process::geteuid().as_raw();
+        assert_eq!(motd.meta.uid, uid);
+        // "etc/motd" sorts after "etc" but "hard" comes later: the first one seen holds the data
         assert_eq!(
-            c("/var/cache", ChangeKind::Opaque).oci_path(),
-            "var/cache/.wh..wh..opq"
+            layer.get("hard"),
+            Some(&Change::HardLink("etc/motd".into()))
         );
-        assert_eq!(c("/a/b", ChangeKind::Added).oci_path(), "a/b");
-        assert_eq!(c("/a/b", ChangeKind::Modified).letter(), Some('C'));
+        assert_eq!(
+            layer.entry("link").unwrap().1.kind,
+            EntryKind::Symlink("etc/motd".into())
+        );
+        assert!(matches!(
+            layer.get("etc"),
+            Some(Change::Entry(Entry {
+                kind: EntryKind::Dir { opaque: false },
+                ..
+            }))
+        ));
     }
 
     #[test]
-    fn added_and_modified_are_told_apart_by_the_lower_layers() {
+    fn changes_against_lower_layers_follow_docker_diff() {
         let tmp = tempfile::tempdir().unwrap();
         let (lower, upper) = (tmp.path().join("lower"), tmp.path().join("upper"));
         std::fs::create_dir_all(lower.join("etc")).unwrap();
@@ -217,30 +195,39 @@ mod tests {
         std::fs::create_dir_all(upper.join("etc")).unwrap();
         std::fs::write(upper.join("etc/motd"), "new").unwrap();
         std::fs::write(upper.join("hello"), "hi\n").unwrap();
-        std::os::unix::fs::symlink("hello", upper.join("link")).unwrap();
-        let got = changes(&upper, &[lower]).unwrap();
-        let summary: Vec<(Option<char>, &str)> =
-            got.iter().map(|c| (c.letter(), c.path.as_str())).collect();
+        let set_mtime = |dir: &Path, secs: u64| {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            std::fs::File::open(dir).unwrap().set_modified(t).unwrap();
+        };
+        let diff = |lowers: &[PathBuf]| -> Vec<String> {
+            container_changes(&upper, lowers)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        set_mtime(&lower.join("etc"), 1_000);
+        set_mtime(&upper.join("etc"), 2_000);
         assert_eq!(
-            summary,
-            [
-                (Some('C'), "/etc"),
-                (Some('C'), "/etc/motd"),
-                (Some('A'), "/hello"),
-                (Some('A'), "/link"),
-            ]
+            diff(std::slice::from_ref(&lower)),
+            ["C /etc", "C /etc/motd", "A /hello"]
         );
-        let hello = got[2].entry.as_ref().unwrap();
+        // a directory only copied up as a parent (same mode and mtime) is not listed
+        set_mtime(&upper.join("etc"), 1_000);
+        assert_eq!(diff(&[lower]), ["C /etc/motd", "A /hello"]);
+    }
+
+    #[test]
+    fn a_fifo_cannot_be_a_layer_entry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(tmp.path().join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
         assert_eq!(
-            hello.kind,
-            EntryType::File {
-                digest: Digest::sha256_of(b"hi\n")
-            }
-        );
-        assert_eq!(hello.size, 3);
-        assert_eq!(
-            got[3].entry.as_ref().unwrap().kind,
-            EntryType::Symlink("hello".into())
+            read_layer_dir(tmp.path()).unwrap_err().to_string(),
+            "`/pipe` is a device node or fifo, which the simulated filesystem does not support"
         );
     }
 }

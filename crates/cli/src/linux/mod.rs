@@ -26,7 +26,7 @@ pub mod syscall;
 
 pub use cgroup::{Cgroup, CgroupError};
 pub use container::{Exit, Running, run, spawn};
-pub use diff::{Change, ChangeKind, changes};
+pub use diff::{DiffError, container_changes, read_layer_dir};
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;

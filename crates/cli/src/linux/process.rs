@@ -123,6 +123,8 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Star
         .map_err(|e| other("sethostname", &e))?;
     sys.loopback_up()
         .map_err(|e| other("bring up the loopback interface", &e))?;
+    // docker's containers start with umask 022 whatever the caller's
+    sys.umask(0o022);
     for u in &spec.ulimits {
         let (soft, hard) = clamp_ulimit(u, sys.hard_rlimit(u.resource));
         sys.setrlimit(u.resource, soft, hard)
@@ -268,6 +270,7 @@ mod tests {
             [
                 Call::Sethostname("0123456789ab".into()),
                 Call::LoopbackUp,
+                Call::Umask(0o022),
                 Call::Setrlimit(Resource::Nofile, Some(20_000), Some(20_000)),
                 Call::MkdirAll("/work".into()),
                 Call::DropBoundingExcept(DEFAULT_CAPABILITIES),

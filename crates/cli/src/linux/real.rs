@@ -106,6 +106,10 @@ impl Syscall for RealSyscall {
         Ok(rustix::system::sethostname(name.as_bytes())?)
     }
 
+    fn umask(&self, mask: u32) {
+        rustix::process::umask(Mode::from_raw_mode(mask));
+    }
+
     fn loopback_up(&self) -> io::Result<()> {
         ffi::loopback_up()
     }

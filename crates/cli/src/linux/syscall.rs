@@ -67,6 +67,8 @@ pub trait Syscall {
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>>;
     /// `sethostname(2)`.
     fn sethostname(&self, name: &str) -> io::Result<()>;
+    /// `umask(2)`.
+    fn umask(&self, mask: u32);
     /// Brings `lo` of the current network namespace up.
     fn loopback_up(&self) -> io::Result<()>;
     /// The current hard limit of a resource (`None`: unlimited).
@@ -115,6 +117,7 @@ pub enum Call {
     },
     WriteFile(PathBuf, String),
     Sethostname(String),
+    Umask(u32),
     LoopbackUp,
     Setrlimit(Resource, Option<u64>, Option<u64>),
     DropBoundingExcept(CapabilitySet),
@@ -223,6 +226,9 @@ impl Syscall for RecordingSyscall {
     fn sethostname(&self, name: &str) -> io::Result<()> {
         self.record(Call::Sethostname(name.into()));
         Ok(())
+    }
+    fn umask(&self, mask: u32) {
+        self.record(Call::Umask(mask));
     }
     fn loopback_up(&self) -> io::Result<()> {
         self.record(Call::LoopbackUp);

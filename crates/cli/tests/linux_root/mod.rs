@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use layerbox::linux::diff::{ChangeKind, changes};
+use layerbox::linux::diff::{container_changes, read_layer_dir};
 use layerbox::linux::syscall::Resource;
 use layerbox::linux::{
     ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit, User, run, spawn,
 };
+use layerbox_core::fs::tar::TarOptions;
+use layerbox_core::fs::{EntryKind, FileData};
 
 const BUSYBOX: &str = "/bin/busybox";
 
@@ -61,6 +63,14 @@ fn make_busybox_layer(r: &Path) {
     std::fs::write(r.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
     std::fs::write(r.join("etc/motd"), "welcome\n").unwrap();
     std::fs::write(r.join("opt/cache/a"), "a\n").unwrap();
+    // an image's directories are old: any change a container makes gives a newer mtime
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    for d in ["", "etc", "opt", "opt/cache"] {
+        std::fs::File::open(r.join(d))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
 }
 
 /// A container over the busybox layer, writing stdout and stderr to `log`.
@@ -110,6 +120,15 @@ impl Fixture {
         assert_no_mounts_below(self.dir.path());
         result
     }
+}
+
+/// The container's changes as `docker diff` prints them.
+fn diff(f: &Fixture) -> Vec<String> {
+    container_changes(&f.upper(), &[f.lower()])
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn assert_no_mounts_below(dir: &Path) {
@@ -309,14 +328,18 @@ fn a_write_lands_in_the_upper_dir() {
     let _g = root_only!();
     let f = Fixture::new(&["sh", "-c", "echo data > /hello"]);
     assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(diff(&f), ["A /hello"]);
+    let layer = read_layer_dir(&f.upper()).unwrap();
+    let (_, hello) = layer.entry("hello").unwrap();
     assert_eq!(
-        std::fs::read_to_string(f.upper().join("hello")).unwrap(),
-        "data\n"
+        hello.kind,
+        EntryKind::File(FileData::Bytes(b"data\n".to_vec()))
     );
-    let got = changes(&f.upper(), &[f.lower()]).unwrap();
-    let summary: Vec<(Option<char>, &str)> =
-        got.iter().map(|c| (c.letter(), c.path.as_str())).collect();
-    assert_eq!(summary, [(Some('A'), "/hello")]);
+    // root-owned, and 0644 from docker's umask 022
+    assert_eq!(
+        (hello.meta.mode, hello.meta.uid, hello.meta.gid),
+        (0o644, 0, 0)
+    );
 }
 
 #[test]
@@ -328,23 +351,26 @@ fn a_delete_becomes_a_whiteout_and_a_replaced_dir_is_opaque() {
         "rm /etc/motd && rm -r /opt/cache && mkdir /opt/cache",
     ]);
     assert_eq!(f.run().unwrap().code, 0);
-    let got = changes(&f.upper(), &[f.lower()]).unwrap();
-    let summary: Vec<(&ChangeKind, &str, String)> = got
-        .iter()
-        .map(|c| (&c.kind, c.path.as_str(), c.oci_path()))
+    assert_eq!(
+        diff(&f),
+        ["C /etc", "D /etc/motd", "C /opt", "C /opt/cache"]
+    );
+    // the core's layer tar writer gives the OCI names
+    let layer = read_layer_dir(&f.upper()).unwrap();
+    let bytes = layerbox_core::fs::tar::write_layer(&layer, &TarOptions::default());
+    let names: Vec<String> = tar::Archive::new(&bytes[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
         .collect();
     assert_eq!(
-        summary,
+        names,
         [
-            (&ChangeKind::Modified, "/etc", "etc".to_owned()),
-            (&ChangeKind::Deleted, "/etc/motd", "etc/.wh.motd".to_owned()),
-            (&ChangeKind::Modified, "/opt", "opt".to_owned()),
-            (&ChangeKind::Modified, "/opt/cache", "opt/cache".to_owned()),
-            (
-                &ChangeKind::Opaque,
-                "/opt/cache",
-                "opt/cache/.wh..wh..opq".to_owned()
-            ),
+            "etc/",
+            "etc/.wh.motd",
+            "opt/",
+            "opt/cache/",
+            "opt/cache/.wh..wh..opq"
         ]
     );
 }
@@ -506,7 +532,7 @@ fn a_container_in_the_store_leaves_it_clean() {
     );
     spec.stdout = Output::Null;
     assert_eq!(run(&spec).unwrap().code, 0);
-    let diff = changes(&spec.layers.upper, &[lower]).unwrap();
+    let diff = container_changes(&spec.layers.upper, &[lower]).unwrap();
     assert_eq!(diff.len(), 1, "{diff:?}");
     assert!(store.check(false).unwrap().is_clean());
 
