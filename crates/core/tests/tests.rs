@@ -2,6 +2,7 @@
 
 mod buildkit;
 mod cli;
+mod dockerfile_robustness;
 mod fs;
 mod image;
 mod lint;

@@ -15,7 +15,7 @@
 //! assert_eq!(lex.process_words("a \"b c\" $NAME", &env).unwrap(), ["a", "b c", "world"]);
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasher;
 
 use serde::Serialize;
@@ -124,7 +124,14 @@ pub enum ExpandErrorKind {
     /// A nested word without its terminator.
     #[error("unexpected end of statement while looking for matching {0}")]
     Unterminated(char),
+    /// `${a:-${b:-…}}` nested deeper than [`MAX_NESTING`] (a layerbox limit: BuildKit has none,
+    /// but the browser's stack is small).
+    #[error("substitutions nested too deeply (more than {MAX_NESTING})")]
+    TooDeep,
 }
+
+/// The deepest `${…}` nesting the lexer accepts.
+pub const MAX_NESTING: usize = 256;
 
 /// An expansion error: `failed to process "<input>": <kind>`, with the byte offset in the input
 /// where it was detected so a caller can point at it.
@@ -152,6 +159,7 @@ impl ExpandError {
             ExpandErrorKind::UnterminatedSingleQuote
             | ExpandErrorKind::UnterminatedDoubleQuote
             | ExpandErrorKind::Unterminated(_) => "expand-unterminated-quote",
+            ExpandErrorKind::TooDeep => "expand-too-deep",
         }
     }
 }
@@ -230,6 +238,7 @@ impl Lexer {
             env: &EnvRef(env),
             scanner: Scanner { src: word, pos: 0 },
             raw_escapes: self.raw_escapes,
+            depth: 0,
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
         };
@@ -329,6 +338,7 @@ struct ShellWord<'a, 'e> {
     env: &'e dyn DynEnv,
     scanner: Scanner<'a>,
     raw_escapes: bool,
+    depth: usize,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
 }
@@ -498,7 +508,13 @@ impl ShellWord<'_, '_> {
 
     /// A nested word up to `stop`; running out of input becomes `missing`.
     fn nested(&mut self, stop: char, raw_escapes: bool, missing: ExpandErrorKind) -> Inner<String> {
-        match self.process_stop_on(Some(stop), raw_escapes) {
+        if self.depth >= MAX_NESTING {
+            return Err(ExpandErrorKind::TooDeep);
+        }
+        self.depth += 1;
+        let out = self.process_stop_on(Some(stop), raw_escapes);
+        self.depth -= 1;
+        match out {
             Ok((word, _)) => Ok(word),
             Err(_) if self.scanner.peek().is_none() => Err(missing),
             Err(e) => Err(e),
@@ -809,57 +825,71 @@ fn expand_template(out: &mut String, template: &str, matched: &str) {
     out.push_str(rest);
 }
 
-/// Backtracking matcher with memoisation: explores alternatives in regex priority order, so the
-/// first match found is the one Go's leftmost-first engine reports.
-struct Matcher<'p, 't> {
+/// Backtracking matcher: explores alternatives in regex priority order, so the first match found
+/// is the one Go's leftmost-first engine reports. It uses an explicit stack (patterns can be long
+/// and the browser's stack is small) and remembers failed states, so no state is explored twice.
+struct Matcher<'p> {
     toks: &'p [Tok],
     greedy: bool,
-    text: &'t [(usize, char)],
-    memo: HashMap<(usize, usize), Option<usize>>,
+    text: Vec<char>,
+    /// `run[i]`: how many characters from `i` on are not a newline (what `.*` can take).
+    run: Vec<usize>,
+    failed: HashSet<(usize, usize)>,
 }
 
-impl<'p, 't> Matcher<'p, 't> {
-    fn new(p: &'p Pattern, text: &'t [(usize, char)]) -> Self {
+impl<'p> Matcher<'p> {
+    fn new(p: &'p Pattern, text: &[(usize, char)]) -> Self {
+        let text: Vec<char> = text.iter().map(|&(_, c)| c).collect();
+        let mut run = vec![0; text.len() + 1];
+        for i in (0..text.len()).rev() {
+            run[i] = if text[i] == '\n' { 0 } else { run[i + 1] + 1 };
+        }
         Matcher {
             toks: &p.toks,
             greedy: p.greedy,
             text,
-            memo: HashMap::new(),
+            run,
+            failed: HashSet::new(),
         }
     }
 
+    /// The end (char index) of the preferred match starting at `start`.
     fn at(&mut self, start: usize) -> Option<usize> {
-        self.m(0, start)
-    }
-
-    fn m(&mut self, pi: usize, ti: usize) -> Option<usize> {
-        if let Some(&r) = self.memo.get(&(pi, ti)) {
-            return r;
-        }
-        let r = match self.toks.get(pi) {
-            None => Some(ti),
-            Some(Tok::Lit(c)) => match self.text.get(ti) {
-                Some(&(_, t)) if t == *c => self.m(pi + 1, ti + 1),
-                _ => None,
-            },
-            Some(Tok::Any) => match self.text.get(ti) {
-                Some(&(_, t)) if t != '\n' => self.m(pi + 1, ti + 1),
-                _ => None,
-            },
-            Some(Tok::Star) => {
-                let max = self.text[ti..]
-                    .iter()
-                    .take_while(|&&(_, c)| c != '\n')
-                    .count();
-                if self.greedy {
-                    (0..=max).rev().find_map(|k| self.m(pi + 1, ti + k))
-                } else {
-                    (0..=max).find_map(|k| self.m(pi + 1, ti + k))
+        // (pattern index, text index, next alternative to try)
+        let mut stack = vec![(0usize, start, 0usize)];
+        while let Some(frame) = stack.last_mut() {
+            let (pi, ti, alt) = *frame;
+            let Some(tok) = self.toks.get(pi) else {
+                return Some(ti);
+            };
+            frame.2 += 1;
+            let next = if self.failed.contains(&(pi, ti)) {
+                None
+            } else {
+                match *tok {
+                    Tok::Lit(c) => (alt == 0 && self.text.get(ti) == Some(&c)).then_some(ti + 1),
+                    Tok::Any => (alt == 0 && self.text.get(ti).is_some_and(|&c| c != '\n'))
+                        .then_some(ti + 1),
+                    Tok::Star => {
+                        let max = self.run[ti];
+                        (alt <= max).then(|| {
+                            if self.greedy {
+                                ti + max - alt
+                            } else {
+                                ti + alt
+                            }
+                        })
+                    }
                 }
+            };
+            if let Some(nti) = next {
+                stack.push((pi + 1, nti, 0));
+            } else {
+                self.failed.insert((pi, ti));
+                stack.pop();
             }
-        };
-        self.memo.insert((pi, ti), r);
-        r
+        }
+        None
     }
 }
 
@@ -887,6 +917,21 @@ mod tests {
             err.to_string(),
             "failed to process \"${FOO:?msg}\": FOO: msg"
         );
+        let deep = format!(
+            "{}x{}",
+            "${a:-".repeat(MAX_NESTING + 1),
+            "}".repeat(MAX_NESTING + 1)
+        );
+        assert_eq!(
+            lex.process_word(&deep, &NoEnv).unwrap_err().kind,
+            ExpandErrorKind::TooDeep
+        );
+        let ok = format!(
+            "{}x{}",
+            "${a:-".repeat(MAX_NESTING),
+            "}".repeat(MAX_NESTING)
+        );
+        assert_eq!(lex.process_word(&ok, &NoEnv).unwrap(), "x");
         let err = lex.process_word("${FOO", &NoEnv).unwrap_err();
         assert_eq!(
             err.kind.to_string(),
@@ -917,5 +962,11 @@ mod tests {
         let p = Pattern::parse("*", true).unwrap();
         assert_eq!(p.replace_all("ab", "[$0]$$${x}"), "[ab]$");
         assert_eq!(Pattern::parse("\\x", true), Err('x'));
+        // Long patterns and values: no deep recursion, no blow-up.
+        let p = Pattern::parse(&"a?".repeat(20_000), false).unwrap();
+        assert_eq!(p.match_prefix(&"ab".repeat(20_000)), Some(40_000));
+        assert_eq!(p.match_prefix(&"ab".repeat(19_999)), None);
+        let p = Pattern::parse(&"*a".repeat(100), false).unwrap();
+        assert_eq!(p.match_prefix(&"a".repeat(99)), None);
     }
 }

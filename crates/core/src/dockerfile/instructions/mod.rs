@@ -27,7 +27,7 @@ mod suggest;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::parser::{Ast, Location, Node, parse_heredoc};
+use super::parser::{Ast, LineIndex, Location, Node, parse_heredoc};
 use super::quote::go_quote;
 use bflag::{BFlags, FlagError};
 use mount::{Mount, MountError};
@@ -676,16 +676,19 @@ pub fn parse_signal(value: &str) -> Result<&str, String> {
 /// Converts an AST into stages and meta ARGs (ARGs before the first FROM), rejecting what
 /// BuildKit rejects. `src` is the text the AST was parsed from (for locations).
 pub fn parse(ast: &Ast, src: &str) -> Result<(Vec<Stage>, Vec<ArgCommand>), InstructionError> {
+    let index = LineIndex::new(src);
     let mut stages: Vec<Stage> = Vec::new();
     let mut meta_args = Vec::new();
     for node in &ast.children {
-        match parse_instruction(node, src)? {
+        match parse_instruction_indexed(node, &index)? {
             Parsed::Stage(stage) => stages.push(stage),
             Parsed::Instruction(Instruction::Arg(arg)) if stages.is_empty() => meta_args.push(arg),
             Parsed::Instruction(instruction) => match stages.last_mut() {
                 Some(stage) => stage.instructions.push(instruction),
                 None => {
-                    return Err(Request::new(node, src).error(InstructionErrorKind::NoBuildStage));
+                    return Err(
+                        Request::new(node, &index).error(InstructionErrorKind::NoBuildStage)
+                    );
                 }
             },
         }
@@ -704,7 +707,15 @@ pub enum Parsed {
 
 /// Converts one AST node (BuildKit's `ParseInstruction`).
 pub fn parse_instruction(node: &Node, src: &str) -> Result<Parsed, InstructionError> {
-    let req = Request::new(node, src);
+    parse_instruction_indexed(node, &LineIndex::new(src))
+}
+
+/// [`parse_instruction`] with a prebuilt line index (for converting many nodes).
+pub fn parse_instruction_indexed(
+    node: &Node,
+    index: &LineIndex<'_>,
+) -> Result<Parsed, InstructionError> {
+    let req = Request::new(node, index);
     let i = |r: Result<Instruction, InstructionError>| r.map(Parsed::Instruction);
     match node.keyword().as_str() {
         "env" => i(req.parse_env()),
@@ -744,7 +755,7 @@ pub fn parse_instruction(node: &Node, src: &str) -> Result<Parsed, InstructionEr
 /// BuildKit's `parseRequest`: a node's arguments and flags.
 struct Request<'n> {
     node: &'n Node,
-    src: &'n str,
+    index: &'n LineIndex<'n>,
     args: Vec<String>,
     flags: BFlags,
 }
@@ -769,7 +780,7 @@ fn is_valid_stage_name(name: &str) -> bool {
 }
 
 impl<'n> Request<'n> {
-    fn new(node: &'n Node, src: &'n str) -> Self {
+    fn new(node: &'n Node, index: &'n LineIndex<'n>) -> Self {
         let mut args = node.args.clone();
         if let Some(child) = node.children.first() {
             args.push(child.value.clone());
@@ -777,7 +788,7 @@ impl<'n> Request<'n> {
         }
         Request {
             node,
-            src,
+            index,
             args,
             flags: BFlags::new(&node.flags),
         }
@@ -787,19 +798,26 @@ impl<'n> Request<'n> {
         Meta {
             keyword: self.node.value.clone(),
             original: self.node.original.clone(),
-            location: Location::from_span(self.src, self.node.span),
+            location: self.index.location(self.node.span),
         }
     }
 
     fn error(&self, kind: InstructionErrorKind) -> InstructionError {
         let span = match &kind {
             InstructionErrorKind::Flag(f) => self.node.span_of(&format!("--{}", f.flag())),
+            InstructionErrorKind::Mount(_) => self.node.span_of("--mount"),
+            InstructionErrorKind::InvalidNetworkMode(_) => self.node.span_of("--network"),
+            InstructionErrorKind::InvalidSecurityMode(_) => self.node.span_of("--security"),
+            InstructionErrorKind::DurationTooShort(name) => self.node.span_of(&format!("--{name}")),
+            InstructionErrorKind::Retries(_) | InstructionErrorKind::NegativeRetries(_) => {
+                self.node.span_of("--retries")
+            }
             _ => self.node.span,
         };
         InstructionError {
             kind,
             start_line: self.node.start_line,
-            location: Location::from_span(self.src, span),
+            location: self.index.location(span),
         }
     }
 

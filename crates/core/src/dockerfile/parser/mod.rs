@@ -28,6 +28,10 @@ pub use line_parsers::{extract_builder_flags, parse_json_array, parse_name_val, 
 use super::quote::{go_quote, go_quote_list};
 use directives::DirectiveParser;
 
+/// How deeply `ONBUILD ONBUILD …` may nest before the parser gives up (a layerbox limit that
+/// keeps recursion bounded; BuildKit rejects any chaining one step later anyway).
+pub const MAX_ONBUILD_NESTING: usize = 16;
+
 /// Longest physical line BuildKit accepts (`bufio.MaxScanTokenSize - 1`).
 pub const MAX_LINE_LEN: usize = 65535;
 
@@ -63,10 +67,47 @@ pub struct Location {
 }
 
 impl Location {
-    /// Computes lines and columns of `span` in `src`.
+    /// Computes lines and columns of `span` in `src` (use a [`LineIndex`] for many spans).
     pub fn from_span(src: &str, span: Span) -> Self {
-        let (line, column) = line_col(src, span.start);
-        let (end_line, end_column) = line_col(src, span.end);
+        LineIndex::new(src).location(span)
+    }
+}
+
+/// Line starts of a source, for turning many spans into lines and columns cheaply.
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the lines of `src`.
+    pub fn new(src: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { src, starts }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.src[start..offset].chars().count() + 1)
+    }
+
+    /// The location of `span`.
+    pub fn location(&self, span: Span) -> Location {
+        let (line, column) = self.line_col(span.start);
+        let (end_line, end_column) = self.line_col(span.end);
         Location {
             span,
             line,
@@ -79,14 +120,7 @@ impl Location {
 
 /// The 1-based line and column (in characters) of byte `offset` in `src`.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(src.len());
-    while !src.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &src[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    LineIndex::new(src).line_col(offset)
 }
 
 /// Why parsing failed (spec §1–§7); messages are BuildKit's.
@@ -117,6 +151,9 @@ pub enum ParseErrorKind {
     /// End of file before a heredoc's terminator.
     #[error("unterminated heredoc")]
     UnterminatedHeredoc,
+    /// `ONBUILD` nested more than [`MAX_ONBUILD_NESTING`] times.
+    #[error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")]
+    OnbuildTooDeep,
     /// A heredoc delimiter that does not lex (normally unreachable, see spec §7).
     #[error("{0}")]
     HeredocDelimiter(String),
@@ -135,6 +172,7 @@ impl ParseErrorKind {
             ParseErrorKind::JsonNotStringArray => "json-not-string-array",
             ParseErrorKind::UnterminatedHeredoc => "unterminated-heredoc",
             ParseErrorKind::HeredocDelimiter(_) => "heredoc-delimiter",
+            ParseErrorKind::OnbuildTooDeep => "invalid-onbuild",
         }
     }
 }
@@ -317,6 +355,7 @@ impl Ast {
 pub fn parse(src: &str) -> Result<Ast, ParseError> {
     Parser {
         src,
+        index: LineIndex::new(src),
         lines: Lines {
             src,
             pos: 0,
@@ -394,6 +433,7 @@ fn is_comment(line: &str) -> bool {
 
 struct Parser<'a> {
     src: &'a str,
+    index: LineIndex<'a>,
     lines: Lines<'a>,
     escape: char,
     directives: DirectiveParser,
@@ -403,7 +443,7 @@ impl Parser<'_> {
     fn error(&self, kind: ParseErrorKind, span: Span) -> ParseError {
         ParseError {
             kind,
-            location: Location::from_span(self.src, span),
+            location: self.index.location(span),
         }
     }
 
@@ -512,12 +552,13 @@ impl Parser<'_> {
                     detail: "Empty continuation lines will become errors in a future release"
                         .to_string(),
                     url: "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/",
-                    location: Location::from_span(self.src, span),
+                    location: self.index.location(span),
                 });
             }
             let instruction_span = Span::new(token_start, end_offset);
-            let mut node = new_node_from_line(&joined, self.escape, std::mem::take(&mut comments))
-                .map_err(|kind| self.error(kind, instruction_span))?;
+            let mut node =
+                new_node_from_line(&joined, self.escape, std::mem::take(&mut comments), 0)
+                    .map_err(|kind| self.error(kind, instruction_span))?;
             if node.can_contain_heredoc() && joined.contains("<<") {
                 let heredocs = heredocs_from_line(&joined).map_err(|e| {
                     self.error(
@@ -585,6 +626,7 @@ fn new_node_from_line(
     line: &str,
     escape: char,
     comments: Vec<String>,
+    depth: usize,
 ) -> Result<Node, ParseErrorKind> {
     let split = line_parsers::split_command(line, escape);
     let keyword = split.keyword.to_lowercase();
@@ -603,9 +645,16 @@ fn new_node_from_line(
         segments: Vec::new(),
     };
     if keyword == "onbuild" {
+        if depth >= MAX_ONBUILD_NESTING {
+            return Err(ParseErrorKind::OnbuildTooDeep);
+        }
         if !split.args.is_empty() {
-            node.children
-                .push(new_node_from_line(split.args, escape, Vec::new())?);
+            node.children.push(new_node_from_line(
+                split.args,
+                escape,
+                Vec::new(),
+                depth + 1,
+            )?);
         }
         return Ok(node);
     }
