@@ -811,6 +811,25 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 "shell" => shell_changed = true,
+                "onbuild" => {
+                    // A trigger runs in every image built FROM this one: same lessons. Its
+                    // heredocs hang on the ONBUILD node.
+                    if let Some(child) = node.children.first() {
+                        let mut trigger = child.clone();
+                        trigger.heredocs.clone_from(&node.heredocs);
+                        match child.keyword().as_str() {
+                            "run" => {
+                                let commands = run_commands(&trigger);
+                                let mounts = cache_mounts(&trigger);
+                                self.check_run(
+                                    &trigger, &commands, &mounts, true, false, &stage_env,
+                                );
+                            }
+                            "copy" | "add" => self.check_copy(&trigger, true),
+                            _ => {}
+                        }
+                    }
+                }
                 "maintainer" => {
                     let span = self.head(node);
                     self.emit(

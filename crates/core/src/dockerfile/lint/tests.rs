@@ -627,3 +627,24 @@ fn buildkit_dispatch_details() {
     // Invalid defaults are judged by docker's reference grammar.
     assert!(codes("ARG V\nFROM alpine:$V-x86\n").contains(&"InvalidDefaultArgInFrom".to_owned()));
 }
+
+#[test]
+fn onbuild_triggers_are_linted() {
+    let src = "FROM alpine:3\nONBUILD RUN cd /src && sudo make\nONBUILD ADD app.py /app/\nUSER 1\n";
+    let all = findings(src);
+    for code in ["LB007", "LB013", "LB006"] {
+        let d = all
+            .iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("{code} in {all:#?}"));
+        assert!(d.line == 2 || d.line == 3);
+    }
+    let d = all.iter().find(|d| d.code == "LB007").unwrap();
+    assert_eq!(&src[d.span.clone()], "cd /src");
+    assert!(codes("FROM alpine:3\nONBUILD RUN make\nONBUILD COPY . /app/\nUSER 1\n").is_empty());
+    // Heredoc triggers too.
+    assert!(
+        codes("FROM alpine:3\nONBUILD RUN <<EOF\ncd /x\nEOF\nUSER 1\n")
+            .contains(&"LB007".to_owned())
+    );
+}
