@@ -15,6 +15,7 @@ pub mod dockerfile;
 pub mod examples;
 pub mod fs;
 pub mod image;
+pub mod sim;
 
 /// The version of layerbox, shared by the binary and the playground.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
