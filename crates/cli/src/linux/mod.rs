@@ -16,8 +16,8 @@
 
 pub mod cgroup;
 pub mod container;
-pub mod diff;
 mod ffi;
+pub mod layerdir;
 pub mod process;
 pub mod real;
 pub mod rootfs;
@@ -26,7 +26,7 @@ pub mod syscall;
 
 pub use cgroup::{Cgroup, CgroupError};
 pub use container::{Exit, Running, run, spawn};
-pub use diff::{DiffError, container_changes, read_layer_dir};
+pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer_dir};
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;

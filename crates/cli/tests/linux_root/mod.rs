@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use layerbox::linux::diff::{container_changes, read_layer_dir};
+use layerbox::linux::layerdir::{container_changes, read_layer_dir};
 use layerbox::linux::syscall::Resource;
 use layerbox::linux::{
     ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit, User, run, spawn,
@@ -600,4 +600,81 @@ fn dropping_a_running_container_kills_it_and_removes_its_cgroup() {
     for (_, dir) in dirs {
         assert!(!dir.exists(), "cgroup {dir:?} left behind");
     }
+}
+
+#[test]
+fn whiteouts_opaque_dirs_and_owners_round_trip_through_a_layer_dir() {
+    use layerbox_core::fs::{Entry, Layer, Meta};
+    let _g = root_only!();
+    let meta = |mode, uid| Meta {
+        mode,
+        uid,
+        gid: uid,
+        mtime: 1_600_000_000,
+    };
+    let mut layer = Layer::new();
+    layer.insert("etc", Entry::dir(meta(0o755, 0)));
+    layer.insert_whiteout("etc/motd");
+    layer.insert(
+        "opt",
+        Entry {
+            meta: meta(0o755, 0),
+            kind: EntryKind::Dir { opaque: true },
+        },
+    );
+    layer.insert("home", Entry::dir(meta(0o700, 1000)));
+    layer.insert("home/su", Entry::file(meta(0o4755, 1000), "x"));
+    let tmp = tempfile::tempdir().unwrap();
+    layerbox::linux::write_layer_dir(&layer, tmp.path()).unwrap();
+    assert_eq!(read_layer_dir(tmp.path()).unwrap(), layer);
+}
+
+#[test]
+fn an_imported_rootfs_tarball_runs_and_an_upper_layer_hides_a_file() {
+    use layerbox::linux::write_layer_dir;
+    use layerbox::store::Store;
+    use layerbox_core::fs::{Entry, Layer, Meta, tar};
+    let _g = root_only!();
+    let tmp = tempfile::tempdir().unwrap();
+    // `import`: a rootfs tarball becomes a layer (through the core's tar reader) and is unpacked
+    let rootfs = tmp.path().join("rootfs");
+    make_busybox_layer(&rootfs);
+    let tarball = tar::write_layer(&read_layer_dir(&rootfs).unwrap(), &TarOptions::default());
+    let base = tar::read_layer(&tarball).unwrap();
+    // a second layer deletes /etc/motd and adds /etc/greeting
+    let mut top = Layer::new();
+    top.insert("etc", Entry::dir(Meta::new(0o755, 1_600_000_000)));
+    top.insert_whiteout("etc/motd");
+    top.insert(
+        "etc/greeting",
+        Entry::file(Meta::new(0o644, 1_600_000_000), "hello\n"),
+    );
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let lowers: Vec<PathBuf> = [("base", &base), ("top", &top)]
+        .into_iter()
+        .map(|(id, layer)| {
+            store
+                .create_layer(id, |dir| {
+                    write_layer_dir(layer, dir).map_err(std::io::Error::other)
+                })
+                .unwrap()
+        })
+        .collect();
+    let c = tmp.path().join("c");
+    let mut spec = ContainerSpec::new(
+        "imported01",
+        layerbox::linux::Layers::in_dir(&c, lowers),
+        vec![
+            "sh".into(),
+            "-c".into(),
+            "cat /etc/greeting; test -e /etc/motd || echo motd gone; /bin/busybox echo hi".into(),
+        ],
+    );
+    spec.stdout = Output::File(tmp.path().join("log"));
+    assert_eq!(run(&spec).unwrap().code, 0);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("log")).unwrap(),
+        "hello\nmotd gone\nhi\n"
+    );
+    assert_no_mounts_below(tmp.path());
 }

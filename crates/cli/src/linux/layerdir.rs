@@ -1,5 +1,6 @@
-//! A directory in overlayfs' form, read as the core's [`Layer`]: a container's upper directory
-//! after a run (its changes), or an unpacked image layer.
+//! Directories in overlayfs' form and the core's [`Layer`], both ways: a container's upper
+//! directory read after a run (its changes), and an image layer written out (unpacked) to be an
+//! overlay lower directory.
 //!
 //! overlayfs records a deletion as a character device 0/0 and a directory that replaced a lower
 //! one as a directory with the `trusted.overlay.opaque=y` xattr; they become
@@ -14,11 +15,13 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use layerbox_core::fs::{Entry, EntryKind, Layer, LayerStack, Meta, PathChange, changes};
+use layerbox_core::fs::{
+    Change, Entry, EntryKind, FileData, Layer, LayerStack, Meta, PathChange, changes,
+};
 
 /// Why a directory could not be read as a layer.
 #[derive(Debug, thiserror::Error)]
-pub enum DiffError {
+pub enum LayerDirError {
     /// Reading the directory failed.
     #[error("{path:?}: {source}")]
     Io {
@@ -36,8 +39,8 @@ pub enum DiffError {
     NotUtf8(PathBuf),
 }
 
-fn at(path: &Path) -> impl FnOnce(io::Error) -> DiffError + '_ {
-    move |source| DiffError::Io {
+fn at(path: &Path) -> impl FnOnce(io::Error) -> LayerDirError + '_ {
+    move |source| LayerDirError::Io {
         path: path.to_owned(),
         source,
     }
@@ -51,19 +54,43 @@ fn is_opaque(path: &Path) -> bool {
 
 /// Reads `dir` (overlayfs form) as a layer: paths relative to it, owners, modes and mtimes as on
 /// disk, file contents in memory, hard links within the directory kept as links.
-pub fn read_layer_dir(dir: &Path) -> Result<Layer, DiffError> {
+pub fn read_layer_dir(dir: &Path) -> Result<Layer, LayerDirError> {
     let mut layer = Layer::new();
-    let mut inodes = HashMap::new();
+    let mut inodes: HashMap<(u64, u64), Vec<String>> = HashMap::new();
     walk(dir, "", &mut layer, &mut inodes)?;
+    // The first name in path order holds the data, as in a tar the core writes or reads.
+    for mut names in inodes.into_values() {
+        names.sort();
+        let mut names = names.into_iter();
+        let Some(primary) = names.next() else {
+            continue;
+        };
+        let path = dir.join(&primary);
+        let m = std::fs::symlink_metadata(&path).map_err(at(&path))?;
+        let bytes = std::fs::read(&path).map_err(at(&path))?;
+        layer.insert(primary.clone(), Entry::file(meta_of(&m), bytes));
+        for name in names {
+            layer.insert_hardlink(name, &primary);
+        }
+    }
     Ok(layer)
+}
+
+fn meta_of(m: &std::fs::Metadata) -> Meta {
+    Meta {
+        mode: m.mode() & 0o7777,
+        uid: m.uid(),
+        gid: m.gid(),
+        mtime: m.mtime(),
+    }
 }
 
 fn walk(
     dir: &Path,
     rel: &str,
     layer: &mut Layer,
-    inodes: &mut HashMap<(u64, u64), String>,
-) -> Result<(), DiffError> {
+    inodes: &mut HashMap<(u64, u64), Vec<String>>,
+) -> Result<(), LayerDirError> {
     let mut items: Vec<_> = std::fs::read_dir(dir)
         .map_err(at(dir))?
         .collect::<Result<_, _>>()
@@ -74,7 +101,7 @@ fn walk(
         let name = item
             .file_name()
             .into_string()
-            .map_err(|_| DiffError::NotUtf8(path.clone()))?;
+            .map_err(|_| LayerDirError::NotUtf8(path.clone()))?;
         let key = if rel.is_empty() {
             name
         } else {
@@ -82,12 +109,7 @@ fn walk(
         };
         let m = std::fs::symlink_metadata(&path).map_err(at(&path))?;
         let ft = m.file_type();
-        let meta = Meta {
-            mode: m.mode() & 0o7777,
-            uid: m.uid(),
-            gid: m.gid(),
-            mtime: m.mtime(),
-        };
+        let meta = meta_of(&m);
         if ft.is_char_device() && m.rdev() == 0 {
             layer.insert_whiteout(key);
         } else if ft.is_dir() {
@@ -105,30 +127,130 @@ fn walk(
             let target = target
                 .into_os_string()
                 .into_string()
-                .map_err(|_| DiffError::NotUtf8(path.clone()))?;
+                .map_err(|_| LayerDirError::NotUtf8(path.clone()))?;
             layer.insert(key, Entry::symlink(meta, target));
         } else if ft.is_file() {
-            if m.nlink() > 1
-                && let Some(first) = inodes.get(&(m.dev(), m.ino()))
-            {
-                layer.insert_hardlink(key, first);
-                continue;
-            }
             if m.nlink() > 1 {
-                inodes.insert((m.dev(), m.ino()), key.clone());
+                // linked within this directory or not: decided once the walk is done
+                inodes.entry((m.dev(), m.ino())).or_default().push(key);
+                continue;
             }
             let bytes = std::fs::read(&path).map_err(at(&path))?;
             layer.insert(key, Entry::file(meta, bytes));
         } else {
-            return Err(DiffError::Unsupported(format!("/{key}")));
+            return Err(LayerDirError::Unsupported(format!("/{key}")));
         }
     }
     Ok(())
 }
 
+/// Writes `layer` into the empty directory `dir` in overlayfs' form, so it can be a lower
+/// directory: whiteouts as character devices 0/0, opaque directories with
+/// `trusted.overlay.opaque=y`, owners, modes and mtimes as recorded. Needs root (`mknod`,
+/// `trusted.*` xattrs, `chown`) for layers that have those.
+pub fn write_layer_dir(layer: &Layer, dir: &Path) -> Result<(), LayerDirError> {
+    let mut dirs = Vec::new();
+    let mut links = Vec::new();
+    for (key, change) in layer.iter() {
+        let path = dir.join(key);
+        match change {
+            Change::Whiteout => {
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    &path,
+                    rustix::fs::FileType::CharacterDevice,
+                    rustix::fs::Mode::empty(),
+                    0,
+                )
+                .map_err(|e| at(&path)(e.into()))?;
+            }
+            // a link may sort before the file it links to
+            Change::HardLink(target) => links.push((path, dir.join(target))),
+            Change::Entry(e) => {
+                match &e.kind {
+                    EntryKind::Dir { opaque } => {
+                        std::fs::create_dir(&path).map_err(at(&path))?;
+                        if *opaque {
+                            rustix::fs::lsetxattr(
+                                &path,
+                                "trusted.overlay.opaque",
+                                b"y",
+                                rustix::fs::XattrFlags::empty(),
+                            )
+                            .map_err(|e| at(&path)(e.into()))?;
+                        }
+                        // mode and mtime once its children are in (they change the mtime)
+                        dirs.push((path, e.meta));
+                        continue;
+                    }
+                    EntryKind::Symlink(target) => {
+                        std::os::unix::fs::symlink(target, &path).map_err(at(&path))?;
+                    }
+                    EntryKind::File(data) => {
+                        std::fs::write(&path, file_bytes(data)).map_err(at(&path))?;
+                    }
+                }
+                set_meta(&path, &e.meta, !matches!(e.kind, EntryKind::Symlink(_)))?;
+            }
+        }
+    }
+    for (path, target) in links {
+        std::fs::hard_link(target, &path).map_err(at(&path))?;
+    }
+    for (path, meta) in dirs.iter().rev() {
+        set_meta(path, meta, true)?;
+    }
+    Ok(())
+}
+
+/// A file's bytes; a simulated file gets the bytes the core's tar writer gives it (its digest
+/// repeated), so both engines unpack the same content.
+fn file_bytes(data: &FileData) -> std::borrow::Cow<'_, [u8]> {
+    match data {
+        FileData::Bytes(b) => b.into(),
+        FileData::Simulated { size, digest } => {
+            let len = usize::try_from(*size).unwrap_or(usize::MAX);
+            digest
+                .as_bytes()
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect::<Vec<u8>>()
+                .into()
+        }
+    }
+}
+
+fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), LayerDirError> {
+    std::os::unix::fs::lchown(path, Some(meta.uid), Some(meta.gid)).map_err(at(path))?;
+    if chmod {
+        // after chown, which clears setuid and setgid bits
+        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(meta.mode))
+            .map_err(|e| at(path)(e.into()))?;
+    }
+    let time = rustix::fs::Timespec {
+        tv_sec: meta.mtime,
+        tv_nsec: 0,
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        path,
+        &rustix::fs::Timestamps {
+            last_access: time,
+            last_modification: time,
+        },
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| at(path)(e.into()))
+}
+
 /// A container's changes in `docker diff` terms: its upper directory against its image layers
 /// (`lowers`, bottom first), with the core's rules.
-pub fn container_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<PathChange>, DiffError> {
+pub fn container_changes(
+    upper: &Path,
+    lowers: &[PathBuf],
+) -> Result<Vec<PathChange>, LayerDirError> {
     let below = lowers
         .iter()
         .map(|l| read_layer_dir(l).map(std::sync::Arc::new))
@@ -137,7 +259,7 @@ pub fn container_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<PathCha
     // directory that is not a layer (say, a whiteout of a directory that a lower layer has as
     // a file), which the kernel would refuse too.
     let below = LayerStack::from_layers(below)
-        .map_err(|e| DiffError::Unsupported(format!("lower layers: {e}")))?;
+        .map_err(|e| LayerDirError::Unsupported(format!("lower layers: {e}")))?;
     Ok(changes(&read_layer_dir(upper)?, &below))
 }
 
@@ -168,7 +290,7 @@ mod tests {
         assert_eq!(motd.meta.mode, 0o640);
         let uid = rustix::process::geteuid().as_raw();
         assert_eq!(motd.meta.uid, uid);
-        // "etc/motd" sorts after "etc" but "hard" comes later: the first one seen holds the data
+        // "etc/motd" sorts before "hard": it holds the data
         assert_eq!(
             layer.get("hard"),
             Some(&Change::HardLink("etc/motd".into()))
@@ -215,6 +337,45 @@ mod tests {
         // a directory only copied up as a parent (same mode and mtime) is not listed
         set_mtime(&upper.join("etc"), 1_000);
         assert_eq!(diff(&[lower]), ["C /etc/motd", "A /hello"]);
+    }
+
+    #[test]
+    fn a_written_layer_reads_back_the_same() {
+        let (uid, gid) = (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        );
+        let meta = |mode, mtime| Meta {
+            mode,
+            uid,
+            gid,
+            mtime,
+        };
+        let mut layer = Layer::new();
+        layer.insert("app", Entry::dir(meta(0o750, 1_600_000_000)));
+        layer.insert("app/bin", Entry::dir(meta(0o755, 1_600_000_100)));
+        layer.insert(
+            "app/bin/run",
+            Entry::file(meta(0o755, 1_600_000_200), "#!/bin/sh\n"),
+        );
+        layer.insert(
+            "app/link",
+            Entry::symlink(meta(0o777, 1_600_000_300), "bin/run"),
+        );
+        assert!(layer.insert_hardlink("app/zz", "app/bin/run"));
+        let tmp = tempfile::tempdir().unwrap();
+        write_layer_dir(&layer, tmp.path()).unwrap();
+        assert_eq!(read_layer_dir(tmp.path()).unwrap(), layer);
+    }
+
+    #[test]
+    fn a_simulated_file_unpacks_as_its_digest_repeated() {
+        let digest = layerbox_core::image::Digest::sha256_of(b"big");
+        let data = FileData::Simulated { size: 70, digest };
+        let bytes = file_bytes(&data);
+        assert_eq!(bytes.len(), 70);
+        assert_eq!(&bytes[..32], digest.as_bytes());
+        assert_eq!(&bytes[64..], &digest.as_bytes()[..6]);
     }
 
     #[test]
