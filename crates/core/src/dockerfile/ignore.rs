@@ -226,6 +226,21 @@ impl DockerIgnore {
     }
 }
 
+/// The ignore files that apply to a build whose Dockerfile is at `dockerfile` (a path relative
+/// to the context root), in order of preference: `<Dockerfile path>.dockerignore` next to the
+/// Dockerfile, then `.dockerignore` at the context root. The first that exists is used alone.
+///
+/// ```
+/// use layerbox_core::dockerfile::ignore::ignore_file_candidates;
+///
+/// assert_eq!(ignore_file_candidates("docker/Dockerfile.dev"), ["docker/Dockerfile.dev.dockerignore", ".dockerignore"]);
+/// assert_eq!(ignore_file_candidates("./Dockerfile"), ["Dockerfile.dockerignore", ".dockerignore"]);
+/// ```
+pub fn ignore_file_candidates(dockerfile: &str) -> [String; 2] {
+    let path = clean(dockerfile.trim_start_matches('/'));
+    [format!("{path}.dockerignore"), ".dockerignore".to_owned()]
+}
+
 /// Splits a `.dockerignore` into `(line number, pattern)` pairs as BuildKit reads it: a UTF-8 BOM
 /// is dropped, lines starting with `#` are comments, the rest is trimmed, blank lines are skipped,
 /// and the pattern (after any `!`) is cleaned like a path with one leading `/` removed.
