@@ -20,6 +20,7 @@
 
 pub mod bflag;
 pub mod duration;
+pub mod expansion;
 pub mod expose;
 pub mod mount;
 mod suggest;
