@@ -271,7 +271,15 @@ impl Cgroup {
         Ok(())
     }
 
-    /// The `cgroup.procs` files a process writes `0` to, to join the cgroup.
+    /// The control file `name` (e.g. `pids.max`) in whichever of the directories has it.
+    pub fn file(&self, name: &str) -> Option<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.join(name))
+            .find(|p| p.exists())
+    }
+
+    /// The `cgroup.procs` files a process writes its PID to, to join the cgroup.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs
             .iter()
@@ -472,6 +480,11 @@ mod tests {
             "1048576"
         );
         assert_eq!(cg.procs_files(), [dir.join("cgroup.procs")]);
+        assert_eq!(
+            cg.file("memory.limit_in_bytes"),
+            Some(dir.join("memory.limit_in_bytes"))
+        );
+        assert_eq!(cg.file("pids.max"), None);
         assert!(!cg.oom_killed());
         std::fs::write(
             dir.join("memory.oom_control"),

@@ -10,7 +10,6 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 
 use rustix::process::{Pid, Signal, WaitOptions};
 use rustix::thread::UnshareFlags;
@@ -337,15 +336,6 @@ impl Drop for Running {
             let _ = self.cgroup.remove();
         }
     }
-}
-
-/// The cgroup directory of `controller`-type v1 files or v2, for reading limits back in tests.
-pub fn cgroup_file(cgroup: &Cgroup, name: &str) -> Option<std::path::PathBuf> {
-    cgroup
-        .dirs
-        .iter()
-        .map(|(_, d)| d.join(name))
-        .find(|p| Path::new(p).exists())
 }
 
 #[cfg(test)]

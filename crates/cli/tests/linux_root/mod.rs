@@ -388,10 +388,7 @@ fn memory_cpu_and_pids_limits_are_in_the_cgroup() {
     let cg = running.cgroup().clone();
     let read = |name: &str| {
         let path = cg
-            .dirs
-            .iter()
-            .map(|(_, d)| d.join(name))
-            .find(|p| p.exists())
+            .file(name)
             .unwrap_or_else(|| panic!("no {name} in {:?}", cg.dirs));
         std::fs::read_to_string(path).unwrap().trim().to_owned()
     };
