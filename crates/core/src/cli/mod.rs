@@ -13,6 +13,7 @@
 pub mod command;
 pub mod flags;
 pub mod grammar;
+pub mod info;
 pub mod inspect;
 pub mod rows;
 pub mod split;

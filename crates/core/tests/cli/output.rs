@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use layerbox_core::cli::info::{ClientInfo, SecurityOption, ServerInfo, render_info};
 use layerbox_core::cli::inspect::{inspect_format, inspect_json};
 use layerbox_core::cli::rows::{HistoryRow, ImageRow, PsRow, RowOptions, ps_command, render_list};
 use layerbox_core::cli::units::{StatusSummary, Timestamp};
@@ -555,4 +556,80 @@ fn inspect_json_is_written_like_go() {
         let objects: Vec<Ordered> = serde_json::from_str(&want.output).unwrap();
         assert_eq!(inspect_json(&objects).unwrap(), want.output, "{name}");
     }
+}
+
+#[test]
+fn info_prints_line_by_line_like_docker() {
+    let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let client = ClientInfo {
+        context: "default".into(),
+        debug: false,
+    };
+    let server = ServerInfo {
+        containers: 0,
+        containers_running: 0,
+        containers_paused: 0,
+        containers_stopped: 0,
+        images: 9,
+        server_version: "20.10.24+dfsg1".into(),
+        driver: "overlay2".into(),
+        driver_status: vec![
+            pair("Backing Filesystem", "extfs"),
+            pair("Supports d_type", "true"),
+            pair("Native Overlay Diff", "true"),
+            pair("userxattr", "false"),
+        ],
+        logging_driver: "json-file".into(),
+        cgroup_driver: "cgroupfs".into(),
+        cgroup_version: "1".into(),
+        volume_plugins: strings(&["local"]),
+        network_plugins: strings(&["bridge", "host", "ipvlan", "macvlan", "null", "overlay"]),
+        log_plugins: strings(&[
+            "awslogs",
+            "fluentd",
+            "gcplogs",
+            "gelf",
+            "journald",
+            "json-file",
+            "local",
+            "logentries",
+            "splunk",
+            "syslog",
+        ]),
+        swarm: "inactive".into(),
+        runtimes: strings(&[
+            "runc",
+            "io.containerd.runtime.v1.linux",
+            "io.containerd.runc.v2",
+        ]),
+        default_runtime: "runc".into(),
+        os_type: "linux".into(),
+        init_binary: "docker-init".into(),
+        containerd_commit: "1.6.20~ds1-1+deb12u3".into(),
+        runc_commit: "1.1.5+ds1-1+deb12u1".into(),
+        init_commit: String::new(),
+        security_options: vec![SecurityOption {
+            name: "seccomp".into(),
+            profile: Some("default".into()),
+        }],
+        kernel_version: "6.18.44-fc-v669".into(),
+        operating_system: "Debian GNU/Linux 12 (bookworm)".into(),
+        architecture: "x86_64".into(),
+        ncpu: 2,
+        mem_total: 25_275_936_768,
+        name: "vm".into(),
+        id: "TF74:7LDW:HWI7:AAFO:G5YI:ELDF:GLYT:OCNA:POOK:DHC7:ICPD:ZDIW".into(),
+        docker_root_dir: "/tmp/anchors/docker/root".into(),
+        debug: false,
+        index_server_address: "https://index.docker.io/v1/".into(),
+        labels: vec![],
+        experimental_build: false,
+        insecure_registries: strings(&["127.0.0.0/8"]),
+        live_restore_enabled: false,
+    };
+    check(
+        "info.txt",
+        &render_info(&client, Some(&server), None).unwrap(),
+    );
 }
