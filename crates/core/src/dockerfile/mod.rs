@@ -85,8 +85,16 @@ impl Error {
 /// let err = dockerfile::parse("FROM a\nFORM b\n").unwrap_err();
 /// assert_eq!(err.to_string(), "unknown instruction: FORM (did you mean FROM?)");
 /// assert_eq!((err.line(), err.code()), (2, "unknown-instruction"));
+/// assert_eq!(dockerfile::parse("").unwrap_err().to_string(), "the Dockerfile cannot be empty");
 /// ```
 pub fn parse(text: &str) -> Result<Dockerfile, Error> {
+    if text.is_empty() {
+        return Err(ParseError {
+            kind: parser::ParseErrorKind::EmptyDockerfile,
+            location: Location::from_span(text, Span::new(0, 0)),
+        }
+        .into());
+    }
     let ast = parser::parse(text)?;
     let (stages, meta_args) = instructions::parse(&ast, text)?;
     if stages.is_empty() {

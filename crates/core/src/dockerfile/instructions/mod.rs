@@ -19,6 +19,7 @@
 //! ```
 
 pub mod bflag;
+pub mod chmod;
 pub mod duration;
 pub mod expansion;
 pub mod expose;

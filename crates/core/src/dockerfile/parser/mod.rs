@@ -130,6 +130,9 @@ pub enum ParseErrorKind {
     /// A physical line of 65 536 bytes or more.
     #[error("dockerfile line greater than max allowed size of 65535")]
     LineTooLong,
+    /// An empty file given to the build front end ([`crate::dockerfile::parse`]).
+    #[error("the Dockerfile cannot be empty")]
+    EmptyDockerfile,
     /// Only blank lines and comments.
     #[error("file with no instructions")]
     NoInstructions,
@@ -164,7 +167,7 @@ impl ParseErrorKind {
     pub fn code(&self) -> &'static str {
         match self {
             ParseErrorKind::LineTooLong => "line-too-long",
-            ParseErrorKind::NoInstructions => "no-instructions",
+            ParseErrorKind::NoInstructions | ParseErrorKind::EmptyDockerfile => "no-instructions",
             ParseErrorKind::DuplicateDirective(_) => "duplicate-directive",
             ParseErrorKind::InvalidEscapeToken(_) => "invalid-escape-token",
             ParseErrorKind::MissingValue(_) => "missing-value",
