@@ -204,12 +204,19 @@ impl DockerIgnore {
     /// parent directories) and changed the outcome, or `None` when no pattern applies. Useful to
     /// show a learner *why* a file is or isn't in the context.
     pub fn deciding_pattern(&self, path: &str) -> Option<&Pattern> {
-        let path = clean(path.trim_start_matches('/'));
+        let trimmed = path.trim_start_matches('/');
+        let cleaned;
+        let path = if is_clean(trimmed) {
+            trimmed
+        } else {
+            cleaned = clean(trimmed);
+            cleaned.as_str()
+        };
         if path == "." {
             return None;
         }
         // The parent directories of `path` are its prefixes up to each `/`.
-        let parents: Vec<&str> = path.match_indices('/').map(|(i, _)| &path[..i]).collect();
+        let parents = path.match_indices('/').map(|(i, _)| &path[..i]);
         let mut excluded = false;
         let mut decided = None;
         for pattern in &self.patterns {
@@ -217,7 +224,7 @@ impl DockerIgnore {
             if pattern.exclusion != excluded {
                 continue;
             }
-            if pattern.matches(&path) || parents.iter().any(|dir| pattern.matches(dir)) {
+            if pattern.matches(path) || parents.clone().any(|dir| pattern.matches(dir)) {
                 excluded = !pattern.exclusion;
                 decided = Some(pattern);
             }
@@ -282,6 +289,13 @@ pub fn read_patterns(text: &str) -> Result<Vec<(usize, String)>, IgnoreError> {
         out.push((line, cleaned));
     }
     Ok(out)
+}
+
+/// Whether `path` is already what [`clean`] would make of it (the common case for walked paths).
+fn is_clean(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path.split('/').all(|part| !matches!(part, "" | "." | ".."))
 }
 
 /// Cleans a slash-separated path lexically, as Go's `path.Clean`: repeated slashes, `.` and
@@ -375,7 +389,117 @@ enum Matcher {
     /// (or equal it without its leading `/`).
     Suffix(String),
     /// Anything else: a small automaton over the instructions.
-    Glob(Vec<Inst>),
+    Glob(Glob),
+}
+
+/// A compiled wildcard pattern: a quick literal test, then the automaton.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Glob {
+    /// The literal text every match starts with (the leading plain characters).
+    prefix: String,
+    /// The literal text every match ends with (the trailing plain characters).
+    suffix: String,
+    insts: Vec<Inst>,
+    /// The states with epsilon moves, in order.
+    epsilons: Vec<usize>,
+}
+
+impl Glob {
+    fn new(insts: Vec<Inst>) -> Self {
+        let literal = |inst: &Inst| match inst {
+            Inst::Char(c) => Some(*c),
+            _ => None,
+        };
+        let prefix = insts.iter().map_while(literal).collect();
+        let mut suffix: Vec<char> = insts.iter().rev().map_while(literal).collect();
+        suffix.reverse();
+        let epsilons = insts
+            .iter()
+            .enumerate()
+            .filter(|(_, inst)| matches!(inst, Inst::Star | Inst::Rest | Inst::DirSkip))
+            .map(|(i, _)| i)
+            .collect();
+        Glob {
+            prefix,
+            suffix: suffix.into_iter().collect(),
+            insts,
+            epsilons,
+        }
+    }
+
+    /// Whether the whole of `path` matches (anchored at both ends).
+    fn matches(&self, path: &str) -> bool {
+        path.starts_with(self.prefix.as_str())
+            && path.ends_with(self.suffix.as_str())
+            && self.run(path)
+    }
+
+    /// Simulates the automaton with one bit per state; every state set is a few words.
+    fn run(&self, path: &str) -> bool {
+        let accept = self.insts.len();
+        let words = accept / 64 + 1;
+        // Patterns of up to 127 states (nearly all) keep their two state sets on the stack.
+        let mut stack = [0u64; 4];
+        let mut heap = Vec::new();
+        let storage: &mut [u64] = if words <= 2 {
+            &mut stack[..words * 2]
+        } else {
+            heap.resize(words * 2, 0);
+            &mut heap
+        };
+        let (mut current, mut next) = storage.split_at_mut(words);
+        set_bit(current, 0);
+        self.close(current);
+        for c in path.chars() {
+            next.fill(0);
+            let mut alive = false;
+            for (w, &word) in current.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let state = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let Some(inst) = self.insts.get(state) else {
+                        continue;
+                    };
+                    let (stay, advance) = inst.step(c);
+                    if stay {
+                        set_bit(next, state);
+                    }
+                    if advance {
+                        set_bit(next, state + 1);
+                    }
+                    alive |= stay || advance;
+                }
+            }
+            if !alive {
+                return false;
+            }
+            self.close(next);
+            std::mem::swap(&mut current, &mut next);
+        }
+        bit(current, accept)
+    }
+
+    /// Adds the states reachable by epsilon moves; they all go forward, so one pass in state
+    /// order suffices.
+    fn close(&self, states: &mut [u64]) {
+        for &state in &self.epsilons {
+            if bit(states, state) {
+                set_bit(states, state + 1);
+                if self.insts[state] == Inst::DirSkip {
+                    set_bit(states, state + 2);
+                }
+            }
+        }
+    }
+}
+
+fn bit(words: &[u64], i: usize) -> bool {
+    words[i / 64] & (1 << (i % 64)) != 0
+}
+
+fn set_bit(words: &mut [u64], i: usize) {
+    words[i / 64] |= 1 << (i % 64);
 }
 
 /// One step of a compiled glob; all epsilon moves go forward.
@@ -474,7 +598,7 @@ impl Matcher {
             Kind::Exact => Matcher::Exact(pattern.to_owned()),
             Kind::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_owned()),
             Kind::Suffix => Matcher::Suffix(pattern[2..].to_owned()),
-            Kind::Glob => Matcher::Glob(insts),
+            Kind::Glob => Matcher::Glob(Glob::new(insts)),
         }
     }
 
@@ -486,7 +610,7 @@ impl Matcher {
                 path.ends_with(suffix.as_str())
                     || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
             }
-            Matcher::Glob(insts) => run(insts, path),
+            Matcher::Glob(glob) => glob.matches(path),
         }
     }
 }
@@ -522,58 +646,20 @@ fn compile_class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Inst {
     Inst::Class { negated, ranges }
 }
 
-/// Runs the automaton `insts` over the whole of `path` (anchored at both ends).
-fn run(insts: &[Inst], path: &str) -> bool {
-    let accept = insts.len();
-    let mut current = vec![false; accept + 1];
-    let mut next = vec![false; accept + 1];
-    current[0] = true;
-    close(insts, &mut current);
-    for c in path.chars() {
-        next.fill(false);
-        let mut alive = false;
-        for (state, inst) in insts.iter().enumerate() {
-            if !current[state] {
-                continue;
-            }
-            let (stay, advance) = match inst {
-                Inst::Char(x) => (false, *x == c),
-                Inst::One => (false, c != '/'),
-                Inst::Class { negated, ranges } => (
-                    false,
-                    ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated,
-                ),
-                Inst::Star => (c != '/', false),
-                Inst::DirSkip => (false, false),
-                Inst::DirInside => (c != '\n', c == '/'),
-                Inst::Rest => (c != '\n', false),
-            };
-            next[state] |= stay;
-            next[state + 1] |= advance;
-            alive |= stay || advance;
-        }
-        if !alive {
-            return false;
-        }
-        close(insts, &mut next);
-        std::mem::swap(&mut current, &mut next);
-    }
-    current[accept]
-}
-
-/// Adds the states reachable by epsilon moves; they all go forward, so one pass suffices.
-fn close(insts: &[Inst], states: &mut [bool]) {
-    for (state, inst) in insts.iter().enumerate() {
-        if !states[state] {
-            continue;
-        }
-        match inst {
-            Inst::Star | Inst::Rest => states[state + 1] = true,
-            Inst::DirSkip => {
-                states[state + 1] = true;
-                states[state + 2] = true;
-            }
-            _ => {}
+impl Inst {
+    /// What reading `c` in this state does: stay in it, advance to the next one (or both).
+    fn step(&self, c: char) -> (bool, bool) {
+        match self {
+            Inst::Char(x) => (false, *x == c),
+            Inst::One => (false, c != '/'),
+            Inst::Class { negated, ranges } => (
+                false,
+                ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated,
+            ),
+            Inst::Star => (c != '/', false),
+            Inst::DirSkip => (false, false),
+            Inst::DirInside => (c != '\n', c == '/'),
+            Inst::Rest => (c != '\n', false),
         }
     }
 }
@@ -906,6 +992,29 @@ mod tests {
         assert!(ignore.deciding_pattern("main.rs").is_none());
         assert!(ignore.has_exclusions());
         assert_eq!(ignore.patterns().len(), 3);
+    }
+
+    #[test]
+    fn long_globs_use_several_words_of_state() {
+        let pattern = format!("{}*{}", "a/".repeat(40), "b?".repeat(40));
+        let path = format!("{}xyz{}", "a/".repeat(40), "bc".repeat(40));
+        assert!(excluded(&[&pattern], &path));
+        assert!(!excluded(&[&pattern], &path.replace("xyz", "x/z")));
+    }
+
+    #[test]
+    fn literal_ends_are_checked_first() {
+        let Matcher::Glob(glob) = Matcher::compile("src/*.log") else {
+            panic!("not a glob")
+        };
+        assert_eq!(
+            (glob.prefix.as_str(), glob.suffix.as_str()),
+            ("src/", ".log")
+        );
+        assert!(
+            glob.matches("src/a.log") && !glob.matches("src/a.rs") && !glob.matches("lib/a.log")
+        );
+        assert!(!glob.matches("src/a/b.log"));
     }
 
     #[test]
