@@ -3,6 +3,7 @@
 //! Every task first installs what it needs and is missing (idempotent: version guards skip what
 //! is already there). Tools come only from crates.io, npm and Debian.
 
+mod catalog;
 mod setup;
 mod steps;
 
@@ -15,6 +16,7 @@ tasks:
   serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
   test               install what tests need, then run every check; ends with `N passed, N failed`
   bench size         byte sizes of the release .wasm and .js, raw and gzip -9
+  catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm)
 ";
 
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         ["serve", rest @ ..] => parse_port(rest).and_then(steps::serve),
         ["test"] => steps::test(),
         ["bench", "size"] => steps::bench_size(),
+        ["catalog"] => catalog::generate(),
         ["setup"] => setup::all(setup::Need::Everything),
         [] | ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
