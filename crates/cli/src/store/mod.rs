@@ -6,7 +6,8 @@
 //! <root>/layers/<id>/               unpacked layers, the overlay's lower directories
 //! <root>/images/<id>.json           image records
 //! <root>/containers/<id>.json       container records
-//! <root>/containers/<id>/           a container's upper, work, merged, init and etc dirs
+//! <root>/containers/<id>/           a container's upper, work, merged and etc dirs
+//! <root>/init/                      the init layer all containers share (mount points)
 //! <root>/tmp/                       layers being unpacked (renamed into layers/ when complete)
 //! ```
 //!
@@ -399,7 +400,10 @@ impl Store {
     /// The overlay directories of container `id` over image layers `lowers` (bottom first).
     pub fn container_layers(&self, id: &str, lowers: Vec<PathBuf>) -> Result<Layers, StoreError> {
         let dir = self.container_dir(id)?;
-        Ok(Layers::in_dir(&dir, lowers))
+        Ok(Layers {
+            init: self.root.join("init"),
+            ..Layers::in_dir(&dir, lowers)
+        })
     }
 }
 
