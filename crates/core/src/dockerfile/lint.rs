@@ -30,10 +30,12 @@ use super::ignore::DockerIgnore;
 use super::instructions::mount::{Mount, MountType};
 use super::parser::{Ast, Node, Span};
 use crate::image::Reference;
+use serde::Serialize;
 use shell::Command;
 
-/// One lint rule: its stable code, name, default severity and documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One lint rule: its stable code, name, default severity and documentation (serialisable, so
+/// that the playground can list the rules with their explanations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rule {
     /// The stable code printed in diagnostics (`LB003`, or BuildKit's check name).
     pub code: &'static str,
@@ -280,6 +282,7 @@ pub fn lint_ast(ast: &Ast, source: &str, options: &LintOptions) -> Vec<Diagnosti
     }
     ctx.check_final_user();
     let mut out = ctx.out;
+    out.retain(|d| !skipped_by_comment(ast, d));
     out.sort_by(|a, b| {
         a.span
             .start
@@ -287,6 +290,57 @@ pub fn lint_ast(ast: &Ast, source: &str, options: &LintOptions) -> Vec<Diagnosti
             .then_with(|| a.code.cmp(&b.code))
     });
     out
+}
+
+/// Lint settings from a `check=` directive or comment: `skip=<names>|all;error=true`.
+#[derive(Debug, Default)]
+struct CheckSettings {
+    /// Rule codes or names, lower-cased (`all` skips every rule).
+    skip: BTreeSet<String>,
+    /// Report findings as errors.
+    error: bool,
+}
+
+impl CheckSettings {
+    fn parse(value: &str) -> Self {
+        let mut settings = CheckSettings::default();
+        for part in value.split(';') {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            match key.trim().to_lowercase().as_str() {
+                "skip" => settings
+                    .skip
+                    .extend(value.split(',').map(|n| n.trim().to_lowercase())),
+                "error" => settings.error = value.trim().eq_ignore_ascii_case("true"),
+                _ => {}
+            }
+        }
+        settings
+    }
+
+    fn skips(&self, rule: &Rule) -> bool {
+        ["all", rule.code, rule.name]
+            .iter()
+            .any(|n| self.skip.contains(&n.to_lowercase()))
+    }
+}
+
+/// Whether a `# check=skip=…` comment right above the instruction holding `d` silences it.
+fn skipped_by_comment(ast: &Ast, d: &Diagnostic) -> bool {
+    let at = ast
+        .children
+        .partition_point(|n| n.span.start <= d.span.start);
+    let Some(node) = at.checked_sub(1).map(|i| &ast.children[i]) else {
+        return false;
+    };
+    let Some(rule) = rule(&d.code) else {
+        return false;
+    };
+    d.span.start <= node.span.end
+        && node
+            .prev_comment
+            .iter()
+            .filter_map(|c| c.strip_prefix("check="))
+            .any(|value| CheckSettings::parse(value).skips(rule))
 }
 
 /// One build stage: its FROM and the instructions after it.
@@ -308,9 +362,7 @@ struct Ctx<'a> {
     options: &'a LintOptions,
     globals: Vec<&'a Node>,
     stages: Vec<Stage<'a>>,
-    skip: BTreeSet<String>,
-    skip_all: bool,
-    as_error: bool,
+    check: CheckSettings,
     out: Vec<Diagnostic>,
 }
 
@@ -338,27 +390,10 @@ impl<'a> Ctx<'a> {
                 globals.push(node);
             }
         }
-        let mut skip = BTreeSet::new();
-        let mut skip_all = false;
-        let mut as_error = false;
-        if let Some(check) = ast.directive("check") {
-            for part in check.split(';') {
-                let (key, value) = part.split_once('=').unwrap_or((part, ""));
-                match key.trim().to_lowercase().as_str() {
-                    "skip" => {
-                        for name in value.split(',').map(str::trim) {
-                            if name.eq_ignore_ascii_case("all") {
-                                skip_all = true;
-                            }
-                            skip.insert(name.to_lowercase());
-                        }
-                    }
-                    "error" => as_error = value.trim().eq_ignore_ascii_case("true"),
-                    _ => {}
-                }
-            }
-        }
-        skip.extend(options.skip.iter().map(|s| s.to_lowercase()));
+        let mut check = CheckSettings::parse(ast.directive("check").unwrap_or(""));
+        check
+            .skip
+            .extend(options.skip.iter().map(|s| s.to_lowercase()));
         Ctx {
             source,
             index: LineIndex::new(source),
@@ -366,9 +401,7 @@ impl<'a> Ctx<'a> {
             options,
             globals,
             stages,
-            skip,
-            skip_all,
-            as_error,
+            check,
             out: Vec::new(),
         }
     }
@@ -378,13 +411,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn emit_with_help(&mut self, rule: &Rule, span: Span, message: impl Into<String>, help: &str) {
-        if self.skip_all
-            || self.skip.contains(&rule.code.to_lowercase())
-            || self.skip.contains(&rule.name.to_lowercase())
-        {
+        if self.check.skips(rule) {
             return;
         }
-        let severity = if self.as_error {
+        let severity = if self.check.error {
             Severity::Error
         } else {
             rule.severity

@@ -648,3 +648,30 @@ fn onbuild_triggers_are_linted() {
             .contains(&"LB007".to_owned())
     );
 }
+
+#[test]
+fn check_comments_silence_the_next_instruction() {
+    let src =
+        "FROM alpine:3\n# check=skip=JSONArgsRecommended\nCMD echo a\nENTRYPOINT echo b\nUSER 1\n";
+    let all = findings(src);
+    let json: Vec<usize> = all
+        .iter()
+        .filter(|d| d.code == "JSONArgsRecommended")
+        .map(|d| d.line)
+        .collect();
+    assert_eq!(json, [4]);
+    assert!(codes("FROM alpine:3\n# check=skip=all\nRUN sudo true\nUSER 1\n").is_empty());
+    // A rule skipped elsewhere is still reported.
+    assert!(
+        codes("FROM alpine:3\n# check=skip=LB007\nRUN sudo true\nUSER 1\n")
+            .contains(&"LB013".to_owned())
+    );
+}
+
+#[test]
+fn rules_serialise_for_the_playground() {
+    let json = serde_json::to_value(rule("LB002").unwrap()).unwrap();
+    assert_eq!(json["code"], "LB002");
+    assert_eq!(json["severity"], "warning");
+    assert!(json["explanation"].as_str().unwrap().contains("whiteout"));
+}
