@@ -937,6 +937,7 @@ impl<'a> Ctx<'a> {
                     copied_anything = true;
                 }
                 "run" => {
+                    self.check_undefined_vars(node, &stage_env);
                     let commands = run_commands(node);
                     let mounts = cache_mounts(node);
                     let installs = commands.iter().any(is_dependency_install);
@@ -1037,6 +1038,12 @@ impl<'a> Ctx<'a> {
                 }));
                 words
             }
+            // The builder expands only the --mount values of a RUN; the shell does the rest.
+            "run" => node
+                .flags
+                .iter()
+                .filter_map(|f| f.strip_prefix("--mount="))
+                .collect(),
             _ => node.args.iter().map(String::as_str).collect(),
         };
         let lexer = Lexer::new(self.ast.escape_token);

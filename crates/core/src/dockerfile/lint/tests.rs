@@ -675,3 +675,16 @@ fn rules_serialise_for_the_playground() {
     assert_eq!(json["severity"], "warning");
     assert!(json["explanation"].as_str().unwrap().contains("whiteout"));
 }
+
+#[test]
+fn undefined_vars_in_run_mounts_only() {
+    let all = findings(
+        "FROM alpine:3\nRUN --mount=type=cache,target=$CACHE_DIR echo $NOT_CHECKED\nUSER 1\n",
+    );
+    let vars: Vec<&str> = all
+        .iter()
+        .filter(|d| d.code == "UndefinedVar")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(vars, ["Usage of undefined variable '$CACHE_DIR'"]);
+}
