@@ -7,7 +7,9 @@
 //! (`RUN <<EOF`, `RUN bash <<EOF`) are linted like any other command, exec-form `sh -c` too, and
 //! `RUN --mount=type=cache` makes advice about package-manager caches moot.
 //!
-//! The `# check=skip=<names>|all;error=true` directive is honoured (names or codes).
+//! The `# check=skip=<names>|all;error=true` directive is honoured (names or codes), and so is a
+//! `# check=skip=…` comment right above an instruction. BuildKit's experimental checks
+//! (CopyIgnoredFile, InvalidDefinitionDescription) run by default here; the second only as `info`.
 //!
 //! ```
 //! use layerbox_core::dockerfile::lint::{lint_source, LintOptions};
@@ -150,7 +152,7 @@ rules! {
         fix: "use a build argument such as $BUILDPLATFORM, or drop the flag";
     COPY_IGNORED_FILE = "CopyIgnoredFile" "CopyIgnoredFile" Warning true
         summary: "attempting to copy a file that is excluded by .dockerignore"
-        why: "Files excluded by .dockerignore are never sent to the builder, so the COPY fails (or copies less than it says)."
+        why: "Files excluded by .dockerignore are never sent to the builder, so the COPY fails (or copies less than it says). (Experimental in BuildKit, which runs it only when asked; here it runs whenever the .dockerignore is known.)"
         fix: "remove the path from .dockerignore or stop copying it";
     INVALID_DEFINITION_DESCRIPTION = "InvalidDefinitionDescription" "InvalidDefinitionDescription" Info true
         summary: "comment for build stage or argument should follow the format: `# <arg/stage name> <description>`"
