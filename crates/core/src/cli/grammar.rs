@@ -23,6 +23,7 @@ use super::command::{self as cmd, Builder, Command};
 use super::flags::{
     DEFAULT_WIDTH, FlagError, FlagKind, FlagSpec, ParsedFlags, flag_usages, parse_flags_or_help,
 };
+use super::report::report_error;
 
 /// How many positional arguments a command takes (docker's `cli.ExactArgs`, `RequiresMinArgs`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -680,16 +681,10 @@ pub enum UsageError {
     /// A wrong number of arguments: the whole text docker prints.
     #[error("{0}")]
     Args(String),
-    /// An option value `run`/`create` reject (`docker: invalid containerPort: x.`).
-    #[error("{program}: {message}.\nSee '{program} {command} --help'.")]
-    Invalid {
-        /// `docker` or `layerbox`.
-        program: String,
-        /// `run` or `create`.
-        command: String,
-        /// What is wrong, without a final period.
-        message: String,
-    },
+    /// An option value `run`/`create` reject, as docker's `reportError` words it
+    /// (`docker: invalid containerPort: x.` and the help hint).
+    #[error("{0}")]
+    Invalid(String),
     /// Another command's invalid value (`"x" is not a valid value for --type`).
     #[error("{0}")]
     Rejected(String),
@@ -703,7 +698,7 @@ impl UsageError {
     /// 127 when the program is unknown, 1 for everything else (argument counts included).
     pub const fn exit_code(&self) -> u8 {
         match self {
-            Self::Flag { .. } | Self::Invalid { .. } => 125,
+            Self::Flag { .. } | Self::Invalid(_) => 125,
             Self::NotFound(_) => 127,
             _ => 1,
         }
@@ -830,11 +825,7 @@ fn parse_command(
         .map(Parsed::Command)
         .map_err(|message| {
             if invoked.name == "run" || invoked.name == "create" {
-                UsageError::Invalid {
-                    program: program.to_owned(),
-                    command: invoked.name.clone(),
-                    message: message.trim_end_matches('.').to_owned(),
-                }
+                UsageError::Invalid(report_error(program, &invoked.name, &message, true))
             } else {
                 UsageError::Rejected(message)
             }

@@ -15,6 +15,7 @@ pub mod flags;
 pub mod grammar;
 pub mod info;
 pub mod inspect;
+pub mod report;
 pub mod rows;
 pub mod split;
 pub mod table;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use layerbox_core::cli::info::{ClientInfo, SecurityOption, ServerInfo, render_info};
 use layerbox_core::cli::inspect::{inspect_format, inspect_json};
+use layerbox_core::cli::report::{RunStage, daemon_error, not_found, run_failure};
 use layerbox_core::cli::rows::{HistoryRow, ImageRow, PsRow, RowOptions, ps_command, render_list};
 use layerbox_core::cli::units::{StatusSummary, Timestamp};
 use layerbox_core::cli::version::render_version;
@@ -631,5 +632,57 @@ fn info_prints_line_by_line_like_docker() {
     check(
         "info.txt",
         &render_info(&client, Some(&server), None).unwrap(),
+    );
+}
+
+#[test]
+fn run_failures_match_the_samples() {
+    let cases = [
+        (
+            "run-nosuchcmd.txt",
+            "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container \
+             process: exec: \"nosuchcmd\": executable file not found in $PATH: unknown",
+            RunStage::Start,
+        ),
+        (
+            "run-noexec-perm.txt",
+            "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container \
+             process: exec: \"/etc/passwd\": permission denied: unknown",
+            RunStage::Start,
+        ),
+        (
+            "run-name-conflict.txt",
+            "Conflict. The container name \"/anchors-exited\" is already in use by container \
+             \"ed8a24f4ae09c056b7aac37bbb54e802e8fe721752a2b0963659d16e64da8348\". You have to remove (or rename) that \
+             container to be able to reuse that name.",
+            RunStage::Create,
+        ),
+    ];
+    for (name, message, stage) in cases {
+        let want = sample(name);
+        let (text, code) = run_failure("docker", message, stage);
+        // The permission-denied capture also has a stray daemon log line after docker's own.
+        assert!(
+            want.output.starts_with(&format!("{text}\n")),
+            "{name}:\n{text}\n---\n{}",
+            want.output
+        );
+        assert_eq!(i32::from(code), want.exit_code, "{name}");
+    }
+    let want = sample("rmi-nosuch.txt");
+    assert_eq!(
+        format!("{}\n", not_found("image", "anchors/fail")),
+        want.output
+    );
+    let want = sample("rm-running.txt");
+    assert_eq!(
+        format!(
+            "{}\n",
+            daemon_error(
+                "You cannot remove a running container db75e28655a8545c7840c0954604dca21e714eba0409976c4491862da092bb6f. \
+                 Stop the container before attempting removal or force remove"
+            )
+        ),
+        want.output
     );
 }
