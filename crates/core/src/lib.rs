@@ -10,6 +10,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod build;
 pub mod cli;
 pub mod dockerfile;
 pub mod examples;

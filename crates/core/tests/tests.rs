@@ -1,5 +1,6 @@
 //! Integration tests of layerbox-core, one module per area.
 
+mod build;
 mod buildkit;
 mod cli;
 mod dockerfile_robustness;

@@ -150,6 +150,15 @@ impl UnionFs {
         Ok(layer)
     }
 
+    /// Puts an already built layer (a build-cache hit) on top of the read-only layers. The
+    /// writable layer must be empty.
+    pub fn push_layer(&mut self, layer: Arc<Layer>) -> Result<(), FsError> {
+        if self.upper.as_ref().is_some_and(|u| !u.is_empty()) {
+            return Err(FsError::InvalidArgument("/".into()));
+        }
+        Arc::make_mut(&mut self.lower).push(layer)
+    }
+
     // ----- lookup -----
 
     fn find(&self, p: &str) -> Option<(Loc, &Entry)> {
