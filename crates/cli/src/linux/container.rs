@@ -3,9 +3,10 @@
 //! The processes, as in runc: the caller forks a *monitor*, which unshares the UTS, IPC,
 //! network and PID namespaces and forks the container's first process (PID 1 inside). The
 //! monitor puts it into the cgroup while PID 1 unshares its own mount namespace, mounts the
-//! overlay there (so no mount can outlive it), pivots, drops privileges and execs. A close-on-exec pipe carries the monitor's
-//! report of the PID and any start error back; EOF on it means the exec happened. The monitor
-//! waits for PID 1 and exits with docker's code for it (`128 + signal` when killed).
+//! overlay there (so no mount can outlive it), pivots, drops privileges and execs. A
+//! close-on-exec pipe carries the report of the PID and of any start error back to the caller;
+//! EOF on it means the exec happened. The monitor waits for PID 1 and exits with docker's code
+//! for it (`128 + signal` when killed).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -17,7 +18,7 @@ use rustix::thread::UnshareFlags;
 use super::LinuxError;
 use super::cgroup::Cgroup;
 use super::ffi::{self, Forked};
-use super::process::{StartError, finalize};
+use super::process::{StartError, finalize, go_errno};
 use super::real::RealSyscall;
 use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
 use super::spec::{ContainerSpec, Output};
@@ -269,12 +270,7 @@ fn init_main(
         cmd.env(k, v);
     }
     let e = cmd.exec();
-    let what = match e.raw_os_error() {
-        Some(libc::ENOENT) => "no such file or directory".to_owned(),
-        Some(libc::EACCES) => "permission denied".to_owned(),
-        _ => e.to_string(),
-    };
-    StartError::from_message(format!("exec: \"{}\": {what}", spec.args[0]))
+    StartError::from_message(format!("exec: \"{}\": {}", spec.args[0], go_errno(&e)))
 }
 
 /// Waits for a child and returns docker's code for how it ended.

@@ -62,7 +62,7 @@ pub fn clamp_ulimit(u: &Ulimit, current_hard: Option<u64>) -> (Option<u64>, Opti
 }
 
 /// The text of an errno, lowercased as Go prints it (runc's messages come from Go).
-fn go_errno(e: &std::io::Error) -> String {
+pub(crate) fn go_errno(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ENOENT) => "no such file or directory".to_owned(),
         Some(libc::EACCES) => "permission denied".to_owned(),

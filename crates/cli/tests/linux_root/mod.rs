@@ -194,6 +194,23 @@ fn a_file_that_is_not_executable_is_126() {
 }
 
 #[test]
+fn a_script_whose_interpreter_is_missing_is_127_from_exec_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = root_only!();
+    let f = Fixture::new(&["/run.sh"]);
+    // found and executable, so only execve(2) can tell: ENOENT for the missing #! interpreter
+    let script = f.lower().join("run.sh");
+    std::fs::write(&script, "#!/bin/bash\necho never\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = f.run().unwrap_err();
+    assert_eq!(err.exit_code(), 127);
+    assert_eq!(
+        err.to_string(),
+        "exec: \"/run.sh\": no such file or directory"
+    );
+}
+
+#[test]
 fn a_missing_layer_is_an_engine_error_125() {
     let _g = root_only!();
     let mut f = Fixture::new(&["true"]);
