@@ -24,6 +24,7 @@ pub mod duration;
 pub mod expansion;
 pub mod expose;
 pub mod mount;
+pub mod source;
 mod suggest;
 
 use serde::Serialize;
