@@ -376,20 +376,25 @@ impl Store {
         Ok(ids)
     }
 
-    /// Removes a record (and, for a container, its directory).
+    /// Removes a record and, for a container, its directory. The record goes first, so a crash
+    /// midway leaves at worst a directory nobody refers to, which [`Store::check`] removes; the
+    /// directory is renamed into `tmp/` (one atomic step) before it is deleted.
     pub fn remove_record(&self, kind: RecordKind, id: &str) -> Result<(), StoreError> {
         let path = self.record_path(kind, id)?;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(at(&path)(e)),
+            _ => sync_dir(&self.root.join(kind.dir()))?,
+        }
         if kind == RecordKind::Container {
             let dir = self.container_dir(id)?;
-            match std::fs::remove_dir_all(&dir) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(at(&dir)(e)),
-                _ => {}
+            let trash = self.root.join("tmp").join(tmp_name(id));
+            match std::fs::rename(&dir, &trash) {
+                Ok(()) => std::fs::remove_dir_all(&trash).map_err(at(&trash))?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at(&dir)(e)),
             }
         }
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(at(&path)(e)),
-            _ => sync_dir(&self.root.join(kind.dir())),
-        }
+        Ok(())
     }
 
     /// A container's directory.
@@ -505,6 +510,32 @@ mod tests {
         ));
         store.remove_record(RecordKind::Image, "a1").unwrap();
         assert_eq!(store.list_records(RecordKind::Image).unwrap(), ["b2"]);
+    }
+
+    #[test]
+    fn removing_a_container_takes_its_record_and_its_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        store
+            .put_record(RecordKind::Container, "c1", &serde_json::json!({}))
+            .unwrap();
+        let upper = store.container_layers("c1", vec![]).unwrap().upper;
+        std::fs::create_dir_all(upper.join("etc")).unwrap();
+        std::fs::write(upper.join("etc/x"), "x").unwrap();
+        store.remove_record(RecordKind::Container, "c1").unwrap();
+        assert!(
+            store
+                .list_records(RecordKind::Container)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!store.container_dir("c1").unwrap().exists());
+        assert_eq!(
+            std::fs::read_dir(tmp.path().join("tmp")).unwrap().count(),
+            0
+        );
+        // removing what is gone already is not an error
+        store.remove_record(RecordKind::Container, "c1").unwrap();
     }
 
     #[test]
