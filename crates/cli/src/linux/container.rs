@@ -240,7 +240,7 @@ fn init_main(
     if let Err(e) = prepare_rootfs(sys, &spec.layers) {
         return StartError::from_message(format!("error preparing rootfs: {e}"));
     }
-    let program = match finalize(sys, spec) {
+    let prepared = match finalize(sys, spec) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -263,9 +263,9 @@ fn init_main(
         ffi::exit_now(125);
     }
     drop(go);
-    let mut cmd = std::process::Command::new(&program);
+    let mut cmd = std::process::Command::new(&prepared.program);
     cmd.arg0(&spec.args[0]).args(&spec.args[1..]).env_clear();
-    for kv in &spec.env {
+    for kv in &prepared.env {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         cmd.env(k, v);
     }

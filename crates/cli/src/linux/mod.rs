@@ -23,6 +23,7 @@ pub mod real;
 pub mod rootfs;
 pub mod spec;
 pub mod syscall;
+pub mod user;
 
 pub use cgroup::{Cgroup, CgroupError};
 pub use container::{Exit, Running, run, spawn};
@@ -30,8 +31,9 @@ pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;
-pub use spec::{ContainerSpec, Layers, Output, Resources, Ulimit, User};
+pub use spec::{ContainerSpec, Layers, Output, Resources, Ulimit};
 pub use syscall::{Call, RecordingSyscall, Syscall};
+pub use user::ExecUser;
 
 /// An error of the Linux engine.
 #[derive(Debug, thiserror::Error)]

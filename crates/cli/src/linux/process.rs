@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::spec::{ContainerSpec, Ulimit};
 use super::syscall::{CapabilitySet, FileKind, Syscall};
+use super::user::resolve;
 
 /// docker's default capabilities (moby `oci/caps/defaults.go`); every other one is dropped
 /// from the bounding set.
@@ -112,9 +113,18 @@ pub fn look_path(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Sta
         .ok_or_else(|| fail("executable file not found in $PATH".to_owned()))
 }
 
+/// What to exec once the process is the container's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The program, found in `PATH`.
+    pub program: PathBuf,
+    /// The environment: the spec's, plus `HOME` from /etc/passwd when it sets none (as docker).
+    pub env: Vec<String>,
+}
+
 /// Makes the current (already pivoted) process into the container's: hostname, `lo` up, rlimits,
-/// working directory, bounding set, user, capabilities, no_new_privs. Returns the program to exec.
-pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, StartError> {
+/// working directory, bounding set, user, capabilities, no_new_privs. Returns what to exec.
+pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<Prepared, StartError> {
     let other = |what: &str, e: &std::io::Error| StartError {
         code: 125,
         message: format!("{what}: {}", go_errno(e)),
@@ -134,12 +144,17 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Star
     if sys.file_kind(cwd).ok().flatten().is_none() {
         sys.mkdir_all(cwd).map_err(|e| other("mkdir cwd", &e))?;
     }
+    let etc = |name: &str| sys.read_file(Path::new(name)).unwrap_or_default();
+    let user = resolve(&spec.user, &etc("/etc/passwd"), &etc("/etc/group"))
+        .map_err(StartError::from_message)?;
+    let mut groups = user.groups.clone();
+    groups.extend(spec.groups.iter().filter(|g| !user.groups.contains(g)));
     sys.drop_bounding_except(DEFAULT_CAPABILITIES)
         .map_err(|e| other("drop capabilities", &e))?;
-    sys.set_user(spec.user.uid, spec.user.gid, &spec.groups)
+    sys.set_user(user.uid, user.gid, &groups)
         .map_err(|e| other("set user", &e))?;
     // Like moby since 23.0: a non-root user starts with no effective capabilities.
-    let caps = if spec.user.uid == 0 {
+    let caps = if user.uid == 0 {
         DEFAULT_CAPABILITIES
     } else {
         CapabilitySet::empty()
@@ -157,13 +172,20 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<PathBuf, Star
             go_errno(&e)
         ))
     })?;
-    look_path(sys, spec)
+    let mut env = spec.env.clone();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", user.home));
+    }
+    Ok(Prepared {
+        program: look_path(sys, spec)?,
+        env,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux::spec::{Layers, User};
+    use crate::linux::spec::Layers;
     use crate::linux::syscall::{Call, RecordingSyscall, Resource};
 
     fn spec(args: &[&str]) -> ContainerSpec {
@@ -264,7 +286,16 @@ mod tests {
         });
         s.cwd = "/work".into();
         s.no_new_privileges = true;
-        assert_eq!(finalize(&sys, &s).unwrap(), Path::new("/bin/sh"));
+        let prepared = finalize(&sys, &s).unwrap();
+        assert_eq!(prepared.program, Path::new("/bin/sh"));
+        // no /etc/passwd in this fake: root's HOME is /
+        assert_eq!(
+            prepared.env,
+            [
+                format!("PATH={}", crate::linux::spec::DEFAULT_PATH),
+                "HOME=/".to_owned()
+            ]
+        );
         assert_eq!(
             sys.calls(),
             [
@@ -288,18 +319,25 @@ mod tests {
 
     #[test]
     fn another_user_gets_no_effective_capabilities() {
-        let sys = busybox();
+        let mut sys = busybox();
         let mut s = spec(&["sh"]);
-        s.user = User {
-            uid: 65534,
-            gid: 65534,
-        };
-        finalize(&sys, &s).unwrap();
+        sys.contents.insert(
+            "/etc/passwd".into(),
+            "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n".into(),
+        );
+        sys.contents
+            .insert("/etc/group".into(), "users:x:100:nobody\n".into());
+        s.user = "nobody".into();
+        s.groups = vec![100, 7];
+        s.env.push("HOME=/srv".into());
+        let prepared = finalize(&sys, &s).unwrap();
+        // a HOME of the spec's own wins over the passwd entry's
+        assert!(!prepared.env.contains(&"HOME=/nonexistent".to_owned()));
         let calls = sys.calls();
         assert!(calls.contains(&Call::SetUser {
             uid: 65534,
             gid: 65534,
-            groups: vec![]
+            groups: vec![100, 7]
         }));
         assert!(calls.contains(&Call::SetCapabilities(CapabilitySet::empty())));
         assert!(!calls.contains(&Call::SetNoNewPrivs));

@@ -92,6 +92,10 @@ impl Syscall for RealSyscall {
         std::fs::write(path, contents)
     }
 
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => Ok(Some(FileKind::Dir)),

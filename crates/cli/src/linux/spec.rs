@@ -43,15 +43,6 @@ impl Layers {
     }
 }
 
-/// The user a container's process runs as (`--user uid[:gid]`, numeric).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct User {
-    /// The user ID.
-    pub uid: u32,
-    /// The primary group ID.
-    pub gid: u32,
-}
-
 /// A resource limit (`--ulimit name=soft:hard`). Clamped to the caller's hard limit when applied,
 /// because this machine (like many CI runners) lacks `CAP_SYS_RESOURCE` to raise it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,9 +149,10 @@ pub struct ContainerSpec {
     pub env: Vec<String>,
     /// The working directory (created when missing, as docker does).
     pub cwd: String,
-    /// The user and group.
-    pub user: User,
-    /// Supplementary groups.
+    /// `--user` or `USER` as written: a name or ID with an optional `:group`, resolved in the
+    /// container's /etc/passwd and /etc/group (empty: root).
+    pub user: String,
+    /// `--group-add`: supplementary groups besides those /etc/group gives the user.
     pub groups: Vec<u32>,
     /// The hostname (docker: the first 12 hex digits of the ID).
     pub hostname: String,
@@ -188,7 +180,7 @@ impl ContainerSpec {
             args,
             env: vec![format!("PATH={DEFAULT_PATH}")],
             cwd: "/".to_owned(),
-            user: User::default(),
+            user: String::new(),
             groups: Vec::new(),
             hostname: id.chars().take(12).collect(),
             resources: Resources::default(),

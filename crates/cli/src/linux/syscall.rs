@@ -63,6 +63,8 @@ pub trait Syscall {
     fn symlink(&self, target: &str, link: &Path) -> io::Result<()>;
     /// Writes (truncating) a small file, e.g. a cgroup's `cgroup.procs`.
     fn write_file(&self, path: &Path, contents: &str) -> io::Result<()>;
+    /// Reads a small text file (the container's /etc/passwd).
+    fn read_file(&self, path: &Path) -> io::Result<String>;
     /// What `path` is, or `None` when it does not exist.
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>>;
     /// `sethostname(2)`.
@@ -139,6 +141,8 @@ pub struct RecordingSyscall {
     pub files: BTreeMap<PathBuf, FileKind>,
     /// Paths that [`Syscall::access_exec`] accepts.
     pub executables: BTreeSet<PathBuf>,
+    /// File contents for [`Syscall::read_file`] (missing: `ENOENT`).
+    pub contents: BTreeMap<PathBuf, String>,
     /// Hard rlimits reported by [`Syscall::hard_rlimit`] (missing: unlimited).
     pub hard_limits: Vec<(Resource, u64)>,
     /// Mount targets whose mount fails with `EPERM`.
@@ -219,6 +223,12 @@ impl Syscall for RecordingSyscall {
     fn write_file(&self, path: &Path, contents: &str) -> io::Result<()> {
         self.record(Call::WriteFile(path.into(), contents.into()));
         Ok(())
+    }
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        self.contents
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
     }
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
         Ok(self.files.get(path).copied())

@@ -7,9 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use layerbox::linux::layerdir::{container_changes, read_layer_dir};
 use layerbox::linux::syscall::Resource;
-use layerbox::linux::{
-    ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit, User, run, spawn,
-};
+use layerbox::linux::{ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit, run, spawn};
 use layerbox_core::fs::tar::TarOptions;
 use layerbox_core::fs::{EntryKind, FileData};
 
@@ -278,12 +276,28 @@ fn env_working_dir_and_user() {
     let mut f = Fixture::new(&["sh", "-c", "echo $GREETING; pwd; id -u; id -g"]);
     f.spec.env.push("GREETING=hello".to_owned());
     f.spec.cwd = "/srv/app".to_owned();
-    f.spec.user = User {
-        uid: 65534,
-        gid: 65534,
-    };
+    f.spec.user = "65534:65534".to_owned();
     assert_eq!(f.run().unwrap().code, 0);
     assert_eq!(f.log(), "hello\n/srv/app\n65534\n65534\n");
+}
+
+#[test]
+fn a_user_name_is_looked_up_in_the_containers_passwd() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["sh", "-c", "id -u; id -g; echo $HOME"]);
+    f.spec.user = "nobody".to_owned();
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "65534\n65534\n/nonexistent\n");
+    let mut f = Fixture::new(&["true"]);
+    f.spec.user = "ghost".to_owned();
+    let err = f.run().unwrap_err();
+    assert_eq!(
+        (err.exit_code(), err.to_string()),
+        (
+            125,
+            "unable to find user ghost: no matching entries in passwd file".to_owned()
+        )
+    );
 }
 
 #[test]
@@ -306,10 +320,7 @@ fn dockers_default_capabilities_and_no_new_privs() {
         "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status",
     ]);
     let mut f2 = f;
-    f2.spec.user = User {
-        uid: 1000,
-        gid: 1000,
-    };
+    f2.spec.user = "1000:1000".to_owned();
     assert_eq!(f2.run().unwrap().code, 0);
     assert_eq!(f2.log(), "CapEff:\t0000000000000000\nNoNewPrivs:\t0\n");
 }
