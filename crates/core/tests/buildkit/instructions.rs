@@ -174,6 +174,12 @@ fn whole_files_become_stages() {
     assert_eq!(c.from, "build");
     assert_eq!(c.meta.location.line, 6);
 
+    // The typed form serialises for `layerbox parse --json` and the browser.
+    let json = serde_json::to_value(&df).unwrap();
+    assert_eq!(json["stages"][0]["instructions"][0]["instruction"], "RUN");
+    assert_eq!(json["stages"][1]["instructions"][0]["from"], "build");
+    assert_eq!(json["stages"][0]["meta"]["location"]["line"], 3);
+
     let err = dockerfile::parse("ARG A=1\n").unwrap_err();
     assert_eq!(err.to_string(), "dockerfile contains no stages to build");
     let err = dockerfile::parse("RUN x\nFROM a\n").unwrap_err();

@@ -670,11 +670,14 @@ fn new_node_from_line(
 impl Node {
     /// RUN, COPY, ADD (or ONBUILD of one) in shell form may carry heredocs.
     fn can_contain_heredoc(&self) -> bool {
-        let node = match (self.keyword().as_str(), self.children.first()) {
-            ("onbuild", Some(child)) => child,
+        let node = match self.children.first() {
+            Some(child) if self.value.eq_ignore_ascii_case("onbuild") => child,
             _ => self,
         };
-        matches!(node.keyword().as_str(), "run" | "copy" | "add") && !node.json
+        ["run", "copy", "add"]
+            .iter()
+            .any(|k| node.value.eq_ignore_ascii_case(k))
+            && !node.json
     }
 }
 
