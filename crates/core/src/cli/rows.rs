@@ -17,6 +17,10 @@
 //!     names: vec!["/anchors-running".into()],
 //!     size_rw: None,
 //!     size_root_fs: None,
+//!     labels: vec![],
+//!     mounts: vec![],
+//!     local_volumes: 0,
+//!     networks: vec!["bridge".into()],
 //! };
 //! let out = render_list(&[row], "", &RowOptions::new(now)).unwrap();
 //! assert!(out.ends_with("\"sleep 600\"   1 second ago   Up 1 second             anchors-running\n"));
@@ -259,6 +263,14 @@ pub struct PsRow {
     pub size_rw: Option<u64>,
     /// Bytes of the whole root filesystem, image included (`ps -s`, "virtual").
     pub size_root_fs: Option<u64>,
+    /// Labels, `key` and `value` (`{{.Labels}}` prints them sorted, `k=v,…`).
+    pub labels: Vec<(String, String)>,
+    /// Mounts, by volume name or else source path (`{{.Mounts}}`).
+    pub mounts: Vec<String>,
+    /// How many of the mounts are volumes of the `local` driver (`{{.LocalVolumes}}`).
+    pub local_volumes: usize,
+    /// Networks it is attached to (`{{.Networks}}`).
+    pub networks: Vec<String>,
 }
 
 /// docker's default `ps` table.
@@ -304,6 +316,25 @@ impl ListRow for PsRow {
         {
             names = vec![*first];
         }
+        let mut labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        labels.sort();
+        let mounts: Vec<String> = self
+            .mounts
+            .iter()
+            .map(|m| {
+                if opts.trunc {
+                    ellipsis(m, 15)
+                } else {
+                    m.clone()
+                }
+            })
+            .collect();
+        let mut networks = self.networks.clone();
+        networks.sort();
         let command = if opts.trunc {
             ellipsis(&self.command, 20)
         } else {
@@ -318,7 +349,10 @@ impl ListRow for PsRow {
         };
         record([
             ("Command", go_quote(&command).into()),
-            ("CreatedAt", go_time_string(self.created).into()),
+            (
+                "CreatedAt",
+                go_time_string(self.created.whole_seconds()).into(),
+            ),
             (
                 "ID",
                 if opts.trunc {
@@ -329,13 +363,16 @@ impl ListRow for PsRow {
                 .into(),
             ),
             ("Image", self.image_column(opts.trunc).into()),
-            ("Labels", "".into()),
-            ("LocalVolumes", "0".into()),
-            ("Mounts", "".into()),
+            ("Labels", labels.join(",").into()),
+            ("LocalVolumes", self.local_volumes.to_string().into()),
+            ("Mounts", mounts.join(",").into()),
             ("Names", names.join(",").into()),
-            ("Networks", "".into()),
+            ("Networks", networks.join(",").into()),
             ("Ports", display_ports(&self.ports).into()),
-            ("RunningFor", time_ago(self.created, opts.now).into()),
+            (
+                "RunningFor",
+                time_ago(self.created.whole_seconds(), opts.now).into(),
+            ),
             ("Size", size.into()),
             ("State", self.status.state_name().into()),
             ("Status", self.status.render(opts.now).into()),
@@ -432,8 +469,14 @@ impl ListRow for ImageRow {
                     .map_or_else(|| "N/A".to_owned(), |n| n.to_string())
                     .into(),
             ),
-            ("CreatedAt", go_time_string(self.created).into()),
-            ("CreatedSince", time_ago(self.created, opts.now).into()),
+            (
+                "CreatedAt",
+                go_time_string(self.created.whole_seconds()).into(),
+            ),
+            (
+                "CreatedSince",
+                time_ago(self.created.whole_seconds(), opts.now).into(),
+            ),
             ("Digest", self.digest.clone().into()),
             (
                 "ID",
@@ -506,7 +549,7 @@ impl ListRow for HistoryRow {
             (
                 "CreatedSince",
                 if opts.human {
-                    time_ago(self.created, opts.now)
+                    time_ago(self.created.whole_seconds(), opts.now)
                 } else {
                     rfc3339(self.created)
                 }
@@ -907,6 +950,25 @@ mod tests {
     }
 
     #[test]
+    fn created_counts_from_the_whole_second() {
+        // Created at .9 of a second, listed 1.6 s later: docker's API rounds Created down, so
+        // the row says 2 seconds, not 1.
+        let created = Timestamp(10_900_000_000);
+        let now = Timestamp(12_500_000_000);
+        let row = HistoryRow {
+            id: "x".into(),
+            created,
+            created_by: String::new(),
+            size: 0,
+            comment: String::new(),
+        };
+        assert_eq!(
+            row.record(&RowOptions::new(now))["CreatedSince"],
+            "2 seconds ago"
+        );
+    }
+
+    #[test]
     fn times_print_like_go() {
         assert_eq!(
             go_time_string(Timestamp::from_unix_secs(0)),
@@ -940,8 +1002,22 @@ mod tests {
             names: vec!["/x".into()],
             size_rw: None,
             size_root_fs: None,
+            labels: vec![],
+            mounts: vec![],
+            local_volumes: 0,
+            networks: vec![],
         };
         assert_eq!(row.image_column(true), "7879cb9340a7");
+        row.labels = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
+        row.mounts = vec!["0123456789abcdef0123".into()];
+        row.local_volumes = 1;
+        row.networks = vec!["bridge".into()];
+        let out = render_list(
+            std::slice::from_ref(&row),
+            "{{.Labels}} {{.Mounts}} {{.LocalVolumes}} {{.Networks}}",
+            &RowOptions::new(Timestamp(0)),
+        );
+        assert_eq!(out.unwrap(), "a=1,b=2 0123456789abcd… 1 bridge\n");
         assert_eq!(row.image_column(false), row.image);
         row.image = format!("docker.io/library/busybox:1.36@sha256:{}", "ab".repeat(32));
         assert_eq!(row.image_column(true), "busybox:1.36");

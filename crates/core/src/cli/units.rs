@@ -34,6 +34,13 @@ impl Timestamp {
         self.0.div_euclid(1_000_000_000)
     }
 
+    /// This instant without its fraction of a second, as docker's API reports `Created` for
+    /// containers, images and history (so `N seconds ago` counts from the whole second).
+    #[must_use]
+    pub const fn whole_seconds(self) -> Timestamp {
+        Timestamp::from_unix_secs(self.unix_secs())
+    }
+
     /// The time from `self` to the later instant `now`; zero when `now` is earlier.
     pub fn elapsed_until(self, now: Timestamp) -> Duration {
         let nanos = now.0.saturating_sub(self.0);
@@ -382,6 +389,9 @@ mod tests {
             "Exited (3) 5 seconds ago"
         );
         assert_eq!(time_ago(ago(75), now), "About a minute ago");
+        let t = Timestamp(1_500_000_000_999_999_999);
+        assert_eq!(t.whole_seconds(), Timestamp::from_unix_secs(1_500_000_000));
+        assert_eq!(Timestamp(-1).whole_seconds(), Timestamp::from_unix_secs(-1));
         assert_eq!(time_ago(now, now), "Less than a second ago");
         // A clock that went backwards shows no negative time.
         assert_eq!(

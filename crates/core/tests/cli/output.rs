@@ -43,6 +43,10 @@ fn ps_rows(now: Timestamp, created: [u64; 5], ended: [u64; 5]) -> Vec<PsRow> {
                 names: vec![format!("/{name}")],
                 size_rw: None,
                 size_root_fs: None,
+                labels: vec![],
+                mounts: vec![],
+                local_volumes: 0,
+                networks: vec!["none".to_owned()],
             }
         };
     let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
