@@ -2,7 +2,24 @@
 //! `.dockerignore` matching, diagnostics and lint.
 //!
 //! It follows BuildKit's Dockerfile front end (`frontend/dockerfile`), checked against BuildKit's
-//! own test vectors in `tests/data/buildkit`.
+//! own test vectors in `tests/data/buildkit`. The layers, from text to what a builder needs:
+//!
+//! * [`parser`]: lines, directives, continuations, heredocs → [`parser::Ast`] of [`parser::Node`]s
+//!   with spans, and BuildKit's AST dump;
+//! * [`instructions`]: the AST → [`instructions::Stage`]s of typed [`instructions::Instruction`]s;
+//! * [`expand`]: the variable lexer, used by [`instructions::Instruction::expand`] (spec §11).
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use layerbox_core::dockerfile::{self, expand::Lexer, instructions::Instruction};
+//!
+//! let df = dockerfile::parse("FROM alpine\nENV DIR=/srv\nWORKDIR $DIR/app\n").unwrap();
+//! assert_eq!(df.ast.dump(), "(from \"alpine\")\n(env \"DIR\" \"/srv\" \"=\")\n(workdir \"$DIR/app\")\n");
+//! let env = BTreeMap::from([("DIR".to_string(), "/srv".to_string())]);
+//! let workdir = df.stages[0].instructions[1].expand(&Lexer::new(df.escape_token), &env).unwrap();
+//! let Instruction::Workdir(w) = workdir else { unreachable!() };
+//! assert_eq!(w.path, "/srv/app");
+//! ```
 
 pub mod diagnostic;
 pub mod expand;

@@ -46,30 +46,22 @@ pub(crate) fn split_ws(s: &str) -> Vec<String> {
 pub(crate) struct SplitCommand<'a> {
     pub keyword: &'a str,
     pub flags: Vec<String>,
-    /// The trimmed argument text and its byte offset in the line.
+    /// The trimmed argument text.
     pub args: &'a str,
-    pub args_offset: usize,
 }
 
 /// Splits an instruction line into keyword, builder flags and argument text (spec §5).
 pub(crate) fn split_command(line: &str, escape: char) -> SplitCommand<'_> {
-    let trimmed = line.trim();
-    let base = line.len() - line.trim_start().len();
-    let (keyword, rest) = split_ws_once(trimmed);
+    let (keyword, rest) = split_ws_once(line.trim());
     let mut out = SplitCommand {
         keyword,
         flags: Vec::new(),
         args: "",
-        args_offset: line.len(),
     };
     if let Some(rest) = rest {
-        let rest_offset = base + (trimmed.len() - rest.len());
         let (args, flags) = extract_builder_flags(rest, escape);
-        let args_start = rest_offset + (rest.len() - args.len());
-        let args_trimmed = args.trim();
         out.flags = flags;
-        out.args_offset = args_start + (args.len() - args.trim_start().len());
-        out.args = args_trimmed;
+        out.args = args.trim();
     }
     out
 }
