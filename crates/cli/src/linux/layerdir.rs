@@ -169,7 +169,10 @@ pub fn write_layer_dir(layer: &Layer, dir: &Path) -> Result<(), LayerDirError> {
             Change::Entry(e) => {
                 match &e.kind {
                     EntryKind::Dir { opaque } => {
-                        std::fs::create_dir(&path).map_err(at(&path))?;
+                        // "" is the root itself: a layer may record its metadata
+                        if !key.is_empty() {
+                            std::fs::create_dir(&path).map_err(at(&path))?;
+                        }
                         if *opaque {
                             rustix::fs::lsetxattr(
                                 &path,

@@ -14,6 +14,7 @@
 //! Kernel calls go through [`Syscall`]; the sequence of mounts and process changes is
 //! unit-tested with [`RecordingSyscall`], the real thing by the root-only integration tests.
 
+pub mod build;
 pub mod cgroup;
 pub mod container;
 mod ffi;
@@ -25,6 +26,7 @@ pub mod spec;
 pub mod syscall;
 pub mod user;
 
+pub use build::LinuxRun;
 pub use cgroup::{Cgroup, CgroupError};
 pub use container::{Exit, Running, run, spawn};
 pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer_dir};

@@ -703,3 +703,66 @@ fn an_imported_rootfs_tarball_runs_and_an_upper_layer_hides_a_file() {
     );
     assert_no_mounts_below(tmp.path());
 }
+
+#[test]
+fn the_core_builder_runs_run_steps_in_real_containers() {
+    use layerbox::linux::LinuxRun;
+    use layerbox::store::Store;
+    use layerbox_core::build::{BaseImage, BuildCache, BuildContext, BuildOptions, build};
+    use layerbox_core::fs::Change;
+    use layerbox_core::image::{ImageConfig, Reference};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    let _g = root_only!();
+    let tmp = tempfile::tempdir().unwrap();
+    let rootfs = tmp.path().join("rootfs");
+    make_busybox_layer(&rootfs);
+    let base = Arc::new(read_layer_dir(&rootfs).unwrap());
+    let (diff_id, _) = layerbox_core::fs::tar::diff_id(&base, &TarOptions::default());
+    let mut config = ImageConfig::default();
+    config.rootfs.diff_ids = vec![diff_id];
+    config.history = vec![layerbox_core::image::History::default()];
+    config.config.env = Some(vec!["PATH=/bin".into()]);
+    let reference: Reference = "busybox:latest".parse().unwrap();
+    let images: BTreeMap<Reference, BaseImage> = [(
+        reference,
+        BaseImage {
+            config,
+            layers: vec![base],
+        },
+    )]
+    .into();
+    let dockerfile = "FROM busybox:latest\n\
+                      RUN echo hi > /a && rm /etc/motd && hostname > /h\n\
+                      WORKDIR /w\n\
+                      RUN pwd > /w/here\n\
+                      COPY hello.txt /hello.txt\n";
+    let context = BuildContext::from_files(&[("hello.txt", "hello\n")]).unwrap();
+    let mut run = LinuxRun::new(Store::open(tmp.path().join("store")).unwrap());
+    run.output = Output::File(tmp.path().join("build.log"));
+    let built = build(
+        dockerfile,
+        &context,
+        &BuildOptions::default(),
+        &images,
+        &mut run,
+        &mut BuildCache::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    // base, RUN, WORKDIR, RUN, COPY
+    assert_eq!(built.layers.len(), 5, "{:?}", built.config.history);
+    let file = |layer: usize, path: &str| match built.layers[layer].entry(path) {
+        Some((_, e)) => match &e.kind {
+            EntryKind::File(FileData::Bytes(b)) => String::from_utf8(b.clone()).unwrap(),
+            other => panic!("{path}: {other:?}"),
+        },
+        None => panic!("{path} not in layer {layer}"),
+    };
+    assert_eq!(file(1, "a"), "hi\n");
+    assert_eq!(file(1, "h"), "buildkitsandbox\n");
+    assert_eq!(built.layers[1].get("etc/motd"), Some(&Change::Whiteout));
+    assert_eq!(file(3, "w/here"), "/w\n");
+    assert_eq!(file(4, "hello.txt"), "hello\n");
+    assert_no_mounts_below(tmp.path());
+}
