@@ -8,6 +8,8 @@
 //! [`Layer`](layerbox_core::fs::Layer), is applied to the step's [`UnionFs`]: the builder then
 //! commits it like any other step, with the same change representation as the simulator.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use layerbox_core::build::{RunBackend, RunRequest};
@@ -25,6 +27,8 @@ pub const BUILD_HOSTNAME: &str = "buildkitsandbox";
 #[derive(Debug)]
 pub struct LinuxRun {
     store: Store,
+    /// Layers already unpacked by this backend: the same `Arc` need not be hashed again.
+    unpacked: Vec<(Arc<Layer>, PathBuf)>,
     /// Where the command's stdout and stderr go.
     pub output: Output,
 }
@@ -34,17 +38,25 @@ impl LinuxRun {
     pub fn new(store: Store) -> Self {
         Self {
             store,
+            unpacked: Vec::new(),
             output: Output::Inherit,
         }
     }
 
-    fn unpacked(&self, layer: &Layer) -> Result<std::path::PathBuf, String> {
+    /// The layer's directory in the store, unpacked on first use (named by its diff_id).
+    fn unpacked(&mut self, layer: &Arc<Layer>) -> Result<PathBuf, String> {
+        if let Some((_, dir)) = self.unpacked.iter().find(|(l, _)| Arc::ptr_eq(l, layer)) {
+            return Ok(dir.clone());
+        }
         let (id, _) = diff_id(layer, &TarOptions::default());
-        self.store
+        let dir = self
+            .store
             .create_layer(&id.hex(), |dir| {
                 write_layer_dir(layer, dir).map_err(std::io::Error::other)
             })
-            .map_err(|e| format!("unpack layer {id}: {e}"))
+            .map_err(|e| format!("unpack layer {id}: {e}"))?;
+        self.unpacked.push((Arc::clone(layer), dir.clone()));
+        Ok(dir)
     }
 }
 
@@ -90,7 +102,7 @@ impl RunBackend for LinuxRun {
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(upper) = fs.upper().filter(|u| !u.is_empty()) {
             // what the step wrote before (none today: a RUN step starts empty)
-            lowers.push(self.unpacked(upper)?);
+            lowers.push(self.unpacked(&Arc::new(upper.clone()))?);
         }
         let id = format!(
             "build-{}-{}",
@@ -130,7 +142,6 @@ impl RunBackend for LinuxRun {
 mod tests {
     use super::*;
     use layerbox_core::fs::{Entry, EntryKind, LayerStack, Meta};
-    use std::sync::Arc;
 
     fn base() -> LayerStack {
         let mut fs = UnionFs::new(LayerStack::new());
