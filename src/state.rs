@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use layerbox_core::dockerfile::editor::{self, Analysis};
 use layerbox_core::examples::{self, Example};
 use yew::Reducible;
 
@@ -21,6 +22,9 @@ pub struct State {
     pub files: Vec<ProjectFile>,
     /// Index into `files` of the file open in the editor.
     pub open: usize,
+    /// Highlighting and diagnostics of the Dockerfile, from the core's parser and linter;
+    /// recomputed whenever the Dockerfile changes.
+    pub analysis: Rc<Analysis>,
 }
 
 /// What the learner can do.
@@ -35,7 +39,7 @@ pub enum Action {
 impl State {
     /// A state holding an example project, with its Dockerfile open.
     pub fn from_example(example: &Example) -> Self {
-        let files = example
+        let files: Vec<ProjectFile> = example
             .files
             .iter()
             .map(|f| ProjectFile {
@@ -43,12 +47,22 @@ impl State {
                 contents: f.contents.to_owned(),
             })
             .collect();
-        State { files, open: 0 }
+        let analysis = Rc::new(editor::analyze(example.dockerfile()));
+        State {
+            files,
+            open: 0,
+            analysis,
+        }
     }
 
     /// The file open in the editor.
     pub fn open_file(&self) -> &ProjectFile {
         &self.files[self.open]
+    }
+
+    /// Whether the open file is the Dockerfile (the one that is analysed).
+    pub fn dockerfile_open(&self) -> bool {
+        self.open_file().path == "Dockerfile"
     }
 }
 
@@ -68,6 +82,9 @@ impl Reducible for State {
                     return self;
                 }
                 let mut next = (*self).clone();
+                if next.dockerfile_open() {
+                    next.analysis = Rc::new(editor::analyze(&text));
+                }
                 next.files[next.open].contents = text;
                 Rc::new(next)
             }
@@ -98,9 +115,29 @@ mod tests {
     fn edit_changes_only_the_open_file() {
         let s = Rc::new(State::default());
         let s = s.reduce(Action::Open(1));
+        let before = Rc::clone(&s.analysis);
         let s = s.reduce(Action::Edit("print('hi')\n".into()));
         assert_eq!(s.files[1].contents, "print('hi')\n");
         assert!(s.files[0].contents.starts_with("FROM python"));
+        assert!(
+            Rc::ptr_eq(&before, &s.analysis),
+            "editing app.py re-analysed the Dockerfile"
+        );
+    }
+
+    #[test]
+    fn editing_the_dockerfile_updates_its_diagnostics() {
+        let s = Rc::new(State::default());
+        assert!(!s.analysis.diagnostics.iter().any(|d| d.code == "parse"));
+        let s = s.reduce(Action::Edit("FROM alpine\nCOPY onlyone\n".into()));
+        assert!(
+            s.analysis
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("COPY requires at least two arguments")),
+            "{:?}",
+            s.analysis.diagnostics
+        );
     }
 
     #[test]

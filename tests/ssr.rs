@@ -24,6 +24,29 @@ async fn first_page_has_name_editor_and_status() {
 }
 
 #[tokio::test]
+async fn dockerfile_is_highlighted_and_linted_by_the_core() {
+    let html = render().await;
+    assert!(
+        html.contains(r#"<span class="tok-keyword">RUN</span>"#),
+        "{html}"
+    );
+    // No USER in the final stage: the warning squiggles the FROM line.
+    assert!(
+        html.contains(r#"<span class="tok-keyword squiggle sev-warning">FROM</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="tok-flag">--no-cache-dir</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("Problems"), "{html}");
+    // The article's Dockerfile runs as root and uses the legacy `ENV NAME World` form.
+    assert!(html.contains("LegacyKeyValueFormat"), "{html}");
+    assert!(html.contains("why it matters"), "{html}");
+    assert!(html.contains("Dockerfile: 0 errors,"), "{html}");
+}
+
+#[tokio::test]
 async fn every_context_file_has_a_tab() {
     let html = render().await;
     for name in ["Dockerfile", "app.py", "requirements.txt"] {

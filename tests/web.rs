@@ -49,6 +49,14 @@ async fn typing_in_the_editor_updates_the_status_line() {
         .unwrap();
     tick().await;
     assert!(text_of(&root, "#status").contains("Dockerfile: 2 lines"));
+    // The core re-lints as you type: `alpine:3.20` is pinned, so no missing-tag warning.
+    editor.set_value("FROM alpine\nCOPY onlyone\n");
+    editor
+        .dispatch_event(&InputEvent::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+    tick().await;
+    assert!(text_of(&root, "#status").contains("Dockerfile: 1 error"));
+    assert!(text_of(&root, ".diagnostics").contains("COPY requires at least two arguments"));
     root.remove();
 }
 

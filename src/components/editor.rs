@@ -1,5 +1,10 @@
-//! The build-context editor: file tabs, line numbers and a text area.
+//! The build-context editor: file tabs, line numbers, and a text area over a highlighted copy
+//! of the text (syntax colours and diagnostic squiggles from the core).
 
+use std::collections::BTreeSet;
+
+use layerbox_core::dockerfile::diagnostic::{Diagnostic, Severity};
+use layerbox_core::dockerfile::editor::{Analysis, TokenKind};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -12,10 +17,15 @@ pub struct EditorProps {
     pub files: Vec<ProjectFile>,
     /// Index of the open file.
     pub open: usize,
+    /// Highlighting and diagnostics, when the open file is the Dockerfile.
+    pub analysis: Option<std::rc::Rc<Analysis>>,
     /// Called with the new text of the open file on every keystroke.
     pub onedit: Callback<String>,
     /// Called with the index of a tab the learner clicked.
     pub onopen: Callback<usize>,
+    /// The text area, so that other panels can move its selection.
+    #[prop_or_default]
+    pub textarea: NodeRef,
 }
 
 /// The editor panel.
@@ -34,6 +44,10 @@ pub fn editor(props: &EditorProps) -> Html {
         let _ = writeln!(s, "{n}");
         s
     });
+    let highlighted = match &props.analysis {
+        Some(a) => highlight(&file.contents, a),
+        None => html! { { file.contents.clone() } },
+    };
     html! {
         <section class="panel editor" aria-label="Build context editor">
             <nav class="tabs" role="tablist">
@@ -50,10 +64,84 @@ pub fn editor(props: &EditorProps) -> Html {
             </nav>
             <div class="code">
                 <pre class="gutter" aria-hidden="true">{ gutter }</pre>
-                <textarea id="editor" spellcheck="false" autocomplete="off"
-                    aria-label={format!("Contents of {}", file.path)}
-                    value={file.contents.clone()} {oninput} />
+                <div class="layers">
+                    <pre class="highlight" aria-hidden="true">{ highlighted }{ "\n" }</pre>
+                    <textarea id="editor" ref={props.textarea.clone()} spellcheck="false"
+                        autocomplete="off" wrap="off"
+                        aria-label={format!("Contents of {}", file.path)}
+                        value={file.contents.clone()} {oninput} />
+                </div>
             </div>
         </section>
     }
+}
+
+fn kind_class(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Comment => "tok-comment",
+        TokenKind::Keyword => "tok-keyword",
+        TokenKind::Flag => "tok-flag",
+        TokenKind::Variable => "tok-variable",
+        TokenKind::String => "tok-string",
+        TokenKind::Heredoc => "tok-heredoc",
+    }
+}
+
+/// The CSS class of a diagnostic's squiggle.
+pub fn severity_class(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "sev-error",
+        Severity::Warning => "sev-warning",
+        Severity::Info => "sev-info",
+    }
+}
+
+/// Cuts the text at every token and diagnostic boundary and gives each piece its classes.
+fn highlight(text: &str, analysis: &Analysis) -> Html {
+    let clamp = |i: usize| {
+        (0..=i.min(text.len()))
+            .rev()
+            .find(|&j| text.is_char_boundary(j))
+            .unwrap_or(0)
+    };
+    let mut cuts: BTreeSet<usize> = BTreeSet::from([0, text.len()]);
+    for t in &analysis.tokens {
+        cuts.extend([clamp(t.span.start), clamp(t.span.end)]);
+    }
+    // A diagnostic on an empty span still gets one visible character.
+    let spans: Vec<(std::ops::Range<usize>, &Diagnostic)> = analysis
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let start = clamp(d.span.start);
+            let end = clamp(d.span.end.max(start + 1));
+            (start..end.max(start), d)
+        })
+        .collect();
+    for (r, _) in &spans {
+        cuts.extend([r.start, r.end]);
+    }
+    let cuts: Vec<usize> = cuts.into_iter().collect();
+    let pieces = cuts.windows(2).map(|w| {
+        let (a, b) = (w[0], w[1]);
+        let piece = &text[a..b];
+        let token = analysis
+            .tokens
+            .iter()
+            .find(|t| t.span.start <= a && b <= t.span.end);
+        let diag = spans
+            .iter()
+            .filter(|(r, _)| r.start <= a && b <= r.end)
+            .map(|(_, d)| d.severity)
+            .min();
+        if token.is_none() && diag.is_none() {
+            return html! { { piece } };
+        }
+        let class = classes!(
+            token.map(|t| kind_class(t.kind)),
+            diag.map(|s| ["squiggle", severity_class(s)])
+        );
+        html! { <span {class}>{ piece }</span> }
+    });
+    html! { <>{ for pieces }</> }
 }

@@ -1,4 +1,5 @@
 //! Presentational pieces of the playground.
 
+pub mod diagnostics;
 pub mod editor;
 pub mod status;

@@ -1,5 +1,9 @@
 //! The status line at the foot of the page.
 
+use std::rc::Rc;
+
+use layerbox_core::dockerfile::diagnostic::Severity;
+use layerbox_core::dockerfile::editor::Analysis;
 use yew::prelude::*;
 
 /// Properties of [`StatusLine`].
@@ -9,16 +13,44 @@ pub struct StatusProps {
     pub file: String,
     /// Number of lines in the open file.
     pub lines: usize,
+    /// The Dockerfile's analysis, for the problem counts.
+    pub analysis: Rc<Analysis>,
 }
 
-/// Says plainly that everything is simulated, and what is open.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Says plainly that everything is simulated, what is open, and how many problems there are.
 #[function_component(StatusLine)]
 pub fn status_line(props: &StatusProps) -> Html {
+    let count = |s: Severity| {
+        props
+            .analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    let mut problems = format!(
+        "Dockerfile: {}, {}",
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning")
+    );
+    if count(Severity::Info) > 0 {
+        problems = format!("{problems}, {}", plural(count(Severity::Info), "note"));
+    }
     html! {
         <footer id="status" class="status" role="status">
             <span class="engine">{ "Simulated engine: runs in this page, offline" }</span>
             <span class="sep">{ "·" }</span>
             <span class="file">{ format!("{}: {} lines", props.file, props.lines) }</span>
+            <span class="sep">{ "·" }</span>
+            <span class="problems">{ problems }</span>
             <span class="sep">{ "·" }</span>
             <span class="version">{ format!("layerbox {}", layerbox_core::VERSION) }</span>
         </footer>

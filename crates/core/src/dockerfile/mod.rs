@@ -22,6 +22,7 @@
 //! ```
 
 pub mod diagnostic;
+pub mod editor;
 pub mod expand;
 pub mod ignore;
 pub mod instructions;
