@@ -61,6 +61,9 @@ pub struct SimpleCommand {
     pub words: Vec<Word>,
     /// Redirections, in order.
     pub redirects: Vec<Redirect>,
+    /// The 1-based line the command starts on (dash names it in error messages).
+    #[serde(default)]
+    pub line: usize,
 }
 
 /// The compound commands.

@@ -1,6 +1,258 @@
-//! A POSIX shell subset: the language of `RUN` lines, parsed as dash parses it.
+//! A POSIX shell subset: the language of `RUN` lines, parsed as dash parses it and run on the
+//! union filesystem by simulated utilities.
+//!
+//! Running a `RUN` step: give [`run`] the step's filesystem, its environment and its argv
+//! (`["/bin/sh", "-c", "…"]` for the shell form, the program's argv for the exec form); it
+//! returns the exit status, the output and the copy-on-write events. Nothing real runs: every
+//! program is a [`Utility`] from a [`Registry`] that acts on the [`UnionFs`], and hitting one of
+//! the [`Limits`] ends the run with an error instead of a hang.
+//!
+//! ```
+//! use layerbox_core::fs::{LayerStack, UnionFs};
+//! use layerbox_core::sim::shell::{self, Env, Limits, Lookup, Registry};
+//! let mut fs = UnionFs::new(LayerStack::new());
+//! let env = Env { lookup: Lookup::Registry, ..Env::default() };
+//! let argv = ["/bin/sh", "-c", "mkdir -p /app && echo hi > /app/x && cat /app/x; nope"];
+//! let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+//! let out = shell::run(&mut fs, &env, &argv, &Registry::with_builtins(), &Limits::default());
+//! assert_eq!(out.status, 127);
+//! assert_eq!(out.stdout(), b"hi\n");
+//! assert_eq!(out.stderr(), b"/bin/sh: 1: nope: not found\n");
+//! ```
+//!
+//! # Plugging in programs
+//!
+//! Package managers and other programs implement [`Utility`] and are added with
+//! [`Registry::register`] as [`UtilityKind::External`]: they run when the command name is
+//! found as an executable file in `PATH` (so `apt-get` runs where the image has
+//! `/usr/bin/apt-get`), or always when the run's [`Env::lookup`] is [`Lookup::Registry`]. A
+//! utility gets a [`Ctx`]: the filesystem ([`Ctx::fs`]), its environment ([`Ctx::env`]), the
+//! working directory, uid/gid/umask, stdin, the simulated clock, and [`Ctx::out`]/[`Ctx::err`]
+//! for output. It can run other programs with [`Ctx::run`] and scripts with
+//! [`Ctx::run_script`]. Error texts should be the real program's.
 
+mod arith;
 pub mod ast;
+mod exec;
+mod expand;
 mod parse;
+mod pattern;
+mod utility;
+mod utils;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 pub use parse::{SyntaxError, is_name, parse, parse_heredoc_body};
+pub use utility::{Ctx, Registry, Utility, UtilityFn, UtilityKind};
+
+use crate::fs::{FsEvent, UnionFs};
+
+/// How commands that are not shell builtins are found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lookup {
+    /// As a real shell: an executable file must exist in `PATH`; its name picks the model.
+    #[default]
+    Files,
+    /// A program found in `PATH` runs as with `Files`; any other registered program runs as
+    /// if installed (for images modelled without complete file trees, and for tests).
+    Registry,
+}
+
+/// The process environment a run starts with (what `ENV`, `WORKDIR` and `USER` give a step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Env {
+    /// Environment variables, all exported.
+    pub vars: BTreeMap<String, String>,
+    /// Working directory (absolute).
+    pub cwd: String,
+    /// User ID.
+    pub uid: u32,
+    /// Group ID.
+    pub gid: u32,
+    /// File mode creation mask.
+    pub umask: u32,
+    /// The container's host name.
+    pub hostname: String,
+    /// The simulated clock at the start, seconds since the epoch (stamped on changed files).
+    pub now: i64,
+    /// How programs are found.
+    pub lookup: Lookup,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            vars: BTreeMap::from([
+                ("PATH".to_owned(), exec::DEFAULT_PATH.to_owned()),
+                ("HOME".to_owned(), "/root".to_owned()),
+            ]),
+            cwd: "/".to_owned(),
+            uid: 0,
+            gid: 0,
+            umask: 0o022,
+            hostname: "buildkitsandbox".to_owned(),
+            now: 0,
+            lookup: Lookup::Files,
+        }
+    }
+}
+
+/// Bounds on a run, so that no script can hang the simulator or exhaust memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Commands run plus loop iterations.
+    pub max_steps: u64,
+    /// Bytes of output (and of any one pipe or `$(…)` buffer).
+    pub max_output: usize,
+    /// Bytes of any one file written.
+    pub max_file_size: u64,
+    /// Nesting of function calls, subshells, `eval` and sourced files.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_steps: 200_000,
+            max_output: 4 << 20,
+            max_file_size: 256 << 20,
+            max_depth: 200,
+        }
+    }
+}
+
+/// The bound a run hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum LimitExceeded {
+    /// Too many commands or loop iterations.
+    #[error(
+        "the simulated shell stopped after {0} commands and loop iterations (a loop that never ends?)"
+    )]
+    Steps(u64),
+    /// Too much output.
+    #[error("the simulated shell stopped: output went over {0} bytes")]
+    Output(usize),
+    /// A file grew too large.
+    #[error("the simulated shell stopped: `{path}` went over {limit} bytes")]
+    FileSize {
+        /// The file.
+        path: String,
+        /// The bound.
+        limit: u64,
+    },
+    /// Nesting too deep (runaway recursion).
+    #[error("the simulated shell stopped: calls nested deeper than {0} (runaway recursion?)")]
+    Depth(usize),
+}
+
+/// Which output stream a chunk went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A piece of output, in the order it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Where it went.
+    pub stream: Stream,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Exit status (0-255).
+    pub status: i32,
+    /// Output, interleaved in the order it was written.
+    pub output: Vec<Chunk>,
+    /// Copy-ups, whiteouts and opaque directories, in order.
+    pub events: Vec<FsEvent>,
+    /// The bound hit, if the run was stopped.
+    pub limit: Option<LimitExceeded>,
+    /// The simulated clock at the end (`sleep` moves it on).
+    pub now: i64,
+}
+
+impl Outcome {
+    /// Everything written to standard output.
+    pub fn stdout(&self) -> Vec<u8> {
+        self.stream(Stream::Stdout)
+    }
+
+    /// Everything written to standard error.
+    pub fn stderr(&self) -> Vec<u8> {
+        self.stream(Stream::Stderr)
+    }
+
+    fn stream(&self, s: Stream) -> Vec<u8> {
+        self.output
+            .iter()
+            .filter(|c| c.stream == s)
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect()
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.output {
+            f.write_str(&String::from_utf8_lossy(&c.bytes))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a container process's `argv` on `fs`: `["/bin/sh", "-c", script, …]` (any of `sh`,
+/// `bash`, `dash`, `ash`) interprets the script; any other argv runs that program directly.
+pub fn run(
+    fs: &mut UnionFs,
+    env: &Env,
+    argv: &[String],
+    registry: &Registry,
+    limits: &Limits,
+) -> Outcome {
+    let mut sh = exec::Shell::new(fs, registry, env, *limits);
+    let mut status = sh.run_main(argv);
+    let limit = sh.limit.take();
+    let mut output = std::mem::take(&mut sh.output);
+    let now = sh.now;
+    if let Some(l) = &limit {
+        status = 2;
+        let msg = format!("layerbox: {l}\n").into_bytes();
+        output.push(Chunk {
+            stream: Stream::Stderr,
+            bytes: msg,
+        });
+    }
+    drop(sh);
+    Outcome {
+        status,
+        output,
+        events: fs.take_events(),
+        limit,
+        now,
+    }
+}
+
+/// [`run`] for a script: `/bin/sh -c script`.
+pub fn run_script(
+    fs: &mut UnionFs,
+    env: &Env,
+    script: &str,
+    registry: &Registry,
+    limits: &Limits,
+) -> Outcome {
+    let argv = ["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()];
+    run(fs, env, &argv, registry, limits)
+}

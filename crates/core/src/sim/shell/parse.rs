@@ -533,7 +533,11 @@ impl Parser {
     }
 
     fn simple_command(&mut self) -> Result<Command, SyntaxError> {
-        let mut cmd = SimpleCommand::default();
+        self.skip_blank();
+        let mut cmd = SimpleCommand {
+            line: self.line,
+            ..SimpleCommand::default()
+        };
         loop {
             if let Some(r) = self.try_redirect()? {
                 cmd.redirects.push(r);
