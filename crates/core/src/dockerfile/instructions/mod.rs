@@ -113,6 +113,82 @@ pub struct ShellDependantCmdLine {
     pub prepend_shell: bool,
 }
 
+/// The default shell for shell-form commands on Linux.
+pub const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
+
+/// Where a RUN heredoc script with a shebang is mounted (read-only) for execution.
+pub const PIPES_DIR: &str = "/dev/pipes";
+
+/// A script file BuildKit mounts for `RUN <<EOF` bodies that start with `#!`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InlineScript {
+    /// Absolute path in the container (`/dev/pipes/<NAME>`).
+    pub path: String,
+    /// The body, tabs stripped for `<<-`.
+    pub data: String,
+    /// Always 0755.
+    pub mode: u32,
+}
+
+/// The process a shell-dependent command line runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandArgv {
+    /// The argv.
+    pub argv: Vec<String>,
+    /// A script to mount first (shebang heredocs).
+    pub script: Option<InlineScript>,
+}
+
+impl ShellDependantCmdLine {
+    /// The argv BuildKit runs (spec §13.9), given the current SHELL (`shell`, e.g.
+    /// [`DEFAULT_SHELL`]). Exec form is used as is. A command that is a single heredoc word runs
+    /// the body as the script (or, with a `#!` first line, mounts it under [`PIPES_DIR`] and runs
+    /// that file); other heredoc commands get `\n` + body + delimiter appended, for the shell.
+    pub fn argv<S: AsRef<str>>(&self, shell: &[S]) -> CommandArgv {
+        if !self.prepend_shell {
+            return CommandArgv {
+                argv: self.cmd_line.clone(),
+                script: None,
+            };
+        }
+        let text = self.cmd_line.join(" ");
+        let mut script = None;
+        let command = match (self.files.first(), parse_heredoc(&text)) {
+            (Some(file), Ok(Some(_))) => {
+                let data = if file.chomp {
+                    super::parser::chomp(&file.data)
+                } else {
+                    file.data.clone()
+                };
+                if data.starts_with("#!") {
+                    let path = format!("{PIPES_DIR}/{}", file.name);
+                    script = Some(InlineScript {
+                        path: path.clone(),
+                        data,
+                        mode: 0o755,
+                    });
+                    path
+                } else {
+                    data
+                }
+            }
+            (Some(_), _) => {
+                let mut full = text;
+                for f in &self.files {
+                    full.push('\n');
+                    full.push_str(&f.data);
+                    full.push_str(&f.name);
+                }
+                full
+            }
+            (None, _) => text,
+        };
+        let mut argv: Vec<String> = shell.iter().map(|a| a.as_ref().to_string()).collect();
+        argv.push(command);
+        CommandArgv { argv, script }
+    }
+}
+
 /// `RUN --network`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -1433,6 +1509,28 @@ mod tests {
             panic!()
         };
         assert_eq!(s.comment, "compiles the app");
+    }
+
+    #[test]
+    fn run_argv() {
+        let argv = |src: &str| {
+            let Ok(Parsed::Instruction(Instruction::Run(r))) = first(src) else {
+                panic!("{src}")
+            };
+            r.cmd.argv(&DEFAULT_SHELL)
+        };
+        assert_eq!(argv("RUN [\"ls\", \"-l\"]").argv, ["ls", "-l"]);
+        assert_eq!(argv("RUN echo a  b").argv, ["/bin/sh", "-c", "echo a  b"]);
+        assert_eq!(
+            argv("RUN <<-EOF\n\techo hi\nEOF").argv,
+            ["/bin/sh", "-c", "echo hi\n"]
+        );
+        let a = argv("RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF");
+        assert_eq!(a.argv, ["/bin/sh", "-c", "/dev/pipes/EOF"]);
+        assert_eq!(a.script.unwrap().data, "#!/usr/bin/env python3\nprint(1)\n");
+        let a = argv("RUN cat <<A > a && cat <<-B > b\nx\nA\n\ty\n\tB");
+        assert_eq!(a.argv[2], "cat <<A > a && cat <<-B > b\nx\nA\n\ty\nB");
+        assert!(a.script.is_none());
     }
 
     #[test]
