@@ -193,8 +193,12 @@ fn monitor_main(
         Err(e) => fail(&mut report, &StartError::from_message(format!("fork: {e}"))),
         Ok(Forked::Child) => {
             drop(go_write);
-            let e = init_main(&sys, spec, go_read, stdout, stderr);
-            fail(&mut report, &e)
+            let mut report = Some(report);
+            let e = init_main(&sys, spec, go_read, &mut report, stdout, stderr);
+            match report {
+                Some(mut report) => fail(&mut report, &e),
+                None => ffi::exit_now(i32::from(e.code)),
+            }
         }
         Ok(Forked::Parent(child)) => {
             drop(go_read);
@@ -233,6 +237,7 @@ fn init_main(
     sys: &dyn Syscall,
     spec: &ContainerSpec,
     mut go: File,
+    report: &mut Option<File>,
     stdout: Option<&File>,
     stderr: Option<&File>,
 ) -> StartError {
@@ -263,6 +268,24 @@ fn init_main(
         ffi::exit_now(125);
     }
     drop(go);
+    if spec.init {
+        if let Err(e) = ffi::block_signals() {
+            return StartError::from_message(format!("block signals: {e}"));
+        }
+        match ffi::fork() {
+            Err(e) => return StartError::from_message(format!("fork: {e}")),
+            Ok(Forked::Parent(child)) => {
+                // the program (PID 2) reports its own exec; the init must not hold the pipe
+                report.take();
+                init_loop(Pid::from_raw(child).expect("fork returns a positive pid"))
+            }
+            Ok(Forked::Child) => {
+                if let Err(e) = ffi::unblock_signals() {
+                    return StartError::from_message(format!("unblock signals: {e}"));
+                }
+            }
+        }
+    }
     let mut cmd = std::process::Command::new(&prepared.program);
     cmd.arg0(&spec.args[0]).args(&spec.args[1..]).env_clear();
     for kv in &prepared.env {
@@ -273,16 +296,40 @@ fn init_main(
     StartError::from_message(format!("exec: \"{}\": {}", spec.args[0], go_errno(&e)))
 }
 
+/// `--init`'s PID 1: forwards every signal to the program, reaps whatever exits, and ends with
+/// the program's code once the program has ended (the kernel then kills what is left).
+fn init_loop(program: Pid) -> ! {
+    loop {
+        while let Ok(Some((pid, status))) = rustix::process::waitpid(None, WaitOptions::NOHANG) {
+            if let Some(code) = docker_code(status).filter(|_| pid == program) {
+                ffi::exit_now(code);
+            }
+        }
+        match ffi::wait_signal() {
+            Ok(libc::SIGCHLD) | Err(_) => {}
+            Ok(sig) => {
+                if let Some(sig) = Signal::from_named_raw(sig) {
+                    let _ = rustix::process::kill_process(program, sig);
+                }
+            }
+        }
+    }
+}
+
+/// docker's code for how a process ended: its own, or `128 + signal`.
+fn docker_code(status: rustix::process::WaitStatus) -> Option<i32> {
+    status
+        .exit_status()
+        .or_else(|| status.terminating_signal().map(|s| 128 + s))
+}
+
 /// Waits for a child and returns docker's code for how it ended.
 fn wait_exit(pid: Pid) -> io::Result<i32> {
     loop {
         match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
             Ok(Some((_, status))) => {
-                if let Some(code) = status.exit_status() {
+                if let Some(code) = docker_code(status) {
                     return Ok(code);
-                }
-                if let Some(signal) = status.terminating_signal() {
-                    return Ok(128 + signal);
                 }
             }
             Ok(None) | Err(rustix::io::Errno::INTR) => {}

@@ -99,6 +99,47 @@ pub fn close_fds_except(keep: &[i32]) -> io::Result<()> {
     Ok(())
 }
 
+fn full_set() -> libc::sigset_t {
+    // SAFETY: sigset_t is a plain bit array; sigfillset initialises all of it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&raw mut set);
+        set
+    }
+}
+
+/// Blocks every signal (a container's init takes them with [`wait_signal`] instead).
+pub fn block_signals() -> io::Result<()> {
+    let set = full_set();
+    // SAFETY: `set` is initialised; the old mask is not asked for.
+    if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Unblocks every signal (before exec, so the program starts with an empty mask).
+pub fn unblock_signals() -> io::Result<()> {
+    // SAFETY: an all-zero sigset_t is the empty set.
+    let set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is initialised; the old mask is not asked for.
+    if unsafe { libc::sigprocmask(libc::SIG_SETMASK, &raw const set, std::ptr::null_mut()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Waits for any (blocked) signal and returns its number: `sigwaitinfo(2)`.
+pub fn wait_signal() -> io::Result<i32> {
+    let set = full_set();
+    // SAFETY: `set` is initialised and the info pointer may be null.
+    let sig = unsafe { libc::sigwaitinfo(&raw const set, std::ptr::null_mut()) };
+    if sig < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(sig)
+}
+
 /// `unshare(2)` of namespaces only.
 pub fn unshare(flags: rustix::thread::UnshareFlags) -> io::Result<()> {
     use rustix::thread::UnshareFlags;

@@ -162,6 +162,9 @@ pub struct ContainerSpec {
     pub ulimits: Vec<Ulimit>,
     /// `--security-opt no-new-privileges`.
     pub no_new_privileges: bool,
+    /// `--init`: a tiny init is PID 1 (as docker's tini): it forwards signals to the program,
+    /// which runs as PID 2, reaps orphans, and exits with the program's code.
+    pub init: bool,
     /// The container's stdout.
     pub stdout: Output,
     /// The container's stderr.
@@ -186,6 +189,7 @@ impl ContainerSpec {
             resources: Resources::default(),
             ulimits: Vec::new(),
             no_new_privileges: false,
+            init: false,
             stdout: Output::Inherit,
             stderr: Output::Inherit,
         }

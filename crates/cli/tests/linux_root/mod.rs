@@ -766,3 +766,44 @@ fn the_core_builder_runs_run_steps_in_real_containers() {
     assert_eq!(file(4, "hello.txt"), "hello\n");
     assert_no_mounts_below(tmp.path());
 }
+
+#[test]
+fn with_init_kill_9_of_the_shell_is_137_and_the_program_is_pid_2() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["sh", "-c", "echo $$; kill -9 $$; echo survived"]);
+    f.spec.init = true;
+    // as `docker run --init`: the shell is not the namespace's init, so SIGKILL takes it
+    assert_eq!(
+        f.run().unwrap(),
+        Exit {
+            code: 137,
+            oom_killed: false
+        }
+    );
+    assert_eq!(f.log(), "2\n");
+}
+
+#[test]
+fn with_init_a_signal_reaches_the_program_and_its_code_comes_back() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&[
+        "sh",
+        "-c",
+        "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 1; done",
+    ]);
+    f.spec.init = true;
+    let running = spawn(&f.spec).unwrap();
+    // wait until the trap is set (the program printed), then signal the init; the 2000 polls
+    // (10 s) are a safety net against a hang, not a measurement
+    for _ in 0..2000 {
+        if f.log().contains("ready") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(f.log(), "ready\n");
+    running.kill(rustix::process::Signal::TERM).unwrap();
+    assert_eq!(running.wait().unwrap().code, 7);
+    assert_eq!(f.log(), "ready\nterm\n");
+    assert_no_mounts_below(f.dir.path());
+}
