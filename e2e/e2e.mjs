@@ -63,6 +63,18 @@ await check('typing updates the status line', async () => {
   await page.fill('#editor', 'FROM alpine:3.20\nRUN echo hi\nCMD ["sh"]\n');
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('Dockerfile: 3 lines'));
 });
+await check('the core lints as you type, and a problem jumps to its line', async () => {
+  await page.fill('#editor', 'FROM alpine:3.20\nCOPY onlyone\n');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.includes('problems: 1 error'));
+  const item = page.locator('.diag.sev-error');
+  expect((await item.textContent()).includes('COPY requires at least two arguments'), 'no COPY error listed');
+  await item.locator('.where').click();
+  const sel = await page.evaluate(() => {
+    const t = document.querySelector('#editor');
+    return t.value.slice(t.selectionStart, t.selectionEnd);
+  });
+  expect(sel.startsWith('COPY'), `selection is ${JSON.stringify(sel)}`);
+});
 await check('screenshot saved', async () => {
   await page.reload();
   await page.waitForSelector('#editor');

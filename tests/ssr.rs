@@ -43,7 +43,7 @@ async fn dockerfile_is_highlighted_and_linted_by_the_core() {
     // The article's Dockerfile runs as root and uses the legacy `ENV NAME World` form.
     assert!(html.contains("LegacyKeyValueFormat"), "{html}");
     assert!(html.contains("why it matters"), "{html}");
-    assert!(html.contains("Dockerfile: 0 errors,"), "{html}");
+    assert!(html.contains("problems: 0 errors,"), "{html}");
 }
 
 #[tokio::test]

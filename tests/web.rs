@@ -55,7 +55,7 @@ async fn typing_in_the_editor_updates_the_status_line() {
         .dispatch_event(&InputEvent::new_with_event_init_dict("input", &init).unwrap())
         .unwrap();
     tick().await;
-    assert!(text_of(&root, "#status").contains("Dockerfile: 1 error"));
+    assert!(text_of(&root, "#status").contains("problems: 1 error"));
     assert!(text_of(&root, ".diagnostics").contains("COPY requires at least two arguments"));
     root.remove();
 }

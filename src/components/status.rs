@@ -37,7 +37,7 @@ pub fn status_line(props: &StatusProps) -> Html {
             .count()
     };
     let mut problems = format!(
-        "Dockerfile: {}, {}",
+        "problems: {}, {}",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning")
     );
