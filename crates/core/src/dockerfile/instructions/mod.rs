@@ -984,10 +984,9 @@ impl<'n> Request<'n> {
     }
 
     fn sources_and_dest(&self, name: &'static str) -> Result<SourcesAndDest, InstructionError> {
-        let (dest, srcs) = self
-            .args
-            .split_last()
-            .expect("checked: at least two arguments");
+        let Some((dest, srcs)) = self.args.split_last().filter(|(_, srcs)| !srcs.is_empty()) else {
+            return Err(self.error(InstructionErrorKind::NoDestination(name)));
+        };
         if let Ok(Some(_)) = parse_heredoc(dest) {
             return Err(self.error(InstructionErrorKind::HeredocDestination(name)));
         }
