@@ -227,7 +227,8 @@ const HEADER: &str = "\
 # Real packages with real file lists and sizes, for the simulated apt-get, apk, pip and npm.
 # S <ecosystem> <words>          starts a section (deb, pypi, npm, runtime)
 # A <size> <path>                an apt index file `apt-get update` writes (deb section)
-# P <name> <version> [flags...]  starts a package; flags: required (Debian minbase), wheel tag
+# P <name> <version> [flags...]  starts a package; flags: required (Debian minbase), essential,
+#                                the wheel's tag, dl=<bytes> (size of the .deb, .whl or .tgz)
 # D <dep> ...                    dependencies (Depends and Pre-Depends; `a|b` alternatives)
 # R <dep> ...                    Debian Recommends
 # E <name>=<path> ...            executables to link (console scripts, npm bins)
@@ -458,6 +459,7 @@ fn debian(cache: &Path) -> Result<Vec<Pkg>, String> {
         if s.get("Essential").map(String::as_str) == Some("yes") {
             flags.push("essential".to_owned());
         }
+        flags.push(download_size(&path)?);
         let resolve = |g: String| {
             g.split('|')
                 .map(|a| provides.get(a).cloned().unwrap_or_else(|| a.to_owned()))
@@ -684,7 +686,7 @@ fn pypi(cache: &Path) -> Result<Vec<Pkg>, String> {
         pkgs.push(Pkg {
             name: (*name).to_owned(),
             version: (*version).to_owned(),
-            flags: vec![tag],
+            flags: vec![tag, download_size(&wheel)?],
             deps,
             recommends: Vec::new(),
             entry,
@@ -830,6 +832,7 @@ fn npm(cache: &Path) -> Result<(Vec<Pkg>, Vec<Pkg>), String> {
             .as_str()
             .ok_or("lock entry without version")?;
         let items = npm_listing(&cache.join("npm"), name, version)?;
+        let tarball = cache.join("npm").join(tarball_name(name, version));
         let deps = value["dependencies"]
             .as_object()
             .map(|d| d.keys().cloned().collect())
@@ -844,7 +847,7 @@ fn npm(cache: &Path) -> Result<(Vec<Pkg>, Vec<Pkg>), String> {
         pkgs.push(Pkg {
             name: name.clone(),
             version: version.to_owned(),
-            flags: Vec::new(),
+            flags: vec![download_size(&tarball)?],
             deps,
             recommends: Vec::new(),
             entry,
@@ -864,6 +867,20 @@ fn npm(cache: &Path) -> Result<(Vec<Pkg>, Vec<Pkg>), String> {
         });
     }
     Ok((pkgs, runtimes))
+}
+
+/// The file `npm pack` writes for `name@version`.
+fn tarball_name(name: &str, version: &str) -> String {
+    format!(
+        "{}-{version}.tgz",
+        name.trim_start_matches('@').replace('/', "-")
+    )
+}
+
+/// `dl=<bytes>`: the size of the downloaded archive, for progress lines and caches.
+fn download_size(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("dl={}", meta.len()))
 }
 
 fn npm_listing(cache: &Path, name: &str, version: &str) -> Result<Vec<Item>, String> {
