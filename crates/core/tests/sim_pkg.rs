@@ -389,3 +389,31 @@ fn pip_uses_the_no_cache_environment_variable() {
     );
     assert!(!fs.exists("/root/.cache"));
 }
+
+#[test]
+fn managers_run_from_the_shell() {
+    use layerbox_core::sim::shell::{self, Env, Limits, Lookup, Registry};
+    let mut registry = Registry::with_builtins();
+    layerbox_core::sim::pkg::register(&mut registry, &catalog());
+    let mut fs = empty_fs();
+    let env = Env {
+        lookup: Lookup::Registry,
+        ..Env::default()
+    };
+    let script = "apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*";
+    let argv: Vec<String> = ["/bin/sh", "-c", script].map(str::to_owned).into();
+    let out = shell::run(&mut fs, &env, &argv, &registry, &Limits::default());
+    assert_eq!(out.status, 0, "{}", String::from_utf8_lossy(&out.stderr()));
+    assert!(String::from_utf8_lossy(&out.stdout()).contains("Setting up curl "));
+    assert!(fs.exists("/usr/bin/curl"));
+    let layer = fs.into_upper();
+    assert_eq!(bytes_under(&layer, "var/lib/apt/lists"), 0);
+
+    let mut fs = empty_fs();
+    let argv: Vec<String> = ["/bin/sh", "-c", "pip install nosuchthing || echo failed $?"]
+        .map(str::to_owned)
+        .into();
+    let out = shell::run(&mut fs, &env, &argv, &registry, &Limits::default());
+    assert_eq!(out.status, 0);
+    assert!(String::from_utf8_lossy(&out.stdout()).ends_with("failed 1\n"));
+}

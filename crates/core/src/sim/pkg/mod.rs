@@ -35,6 +35,7 @@ pub use npm::Npm;
 pub use pip::Pip;
 
 use super::catalog::Catalog;
+use super::shell::{Ctx, Registry, Utility, UtilityKind};
 use crate::fs::{FsError, UnionFs};
 
 /// The first line every manager prints: the run is a model.
@@ -128,6 +129,30 @@ pub fn managers(catalog: &Arc<Catalog>) -> Vec<(&'static str, Arc<dyn Manager>)>
         ("pip3", pip),
         ("npm", Arc::new(Npm::new(Arc::clone(catalog)))),
     ]
+}
+
+/// Registers every manager as an external program of the shell: it runs where the image has the
+/// program's file in `PATH` (`/usr/bin/apt-get`, `/usr/local/bin/pip` ...).
+pub fn register(registry: &mut Registry, catalog: &Arc<Catalog>) {
+    for (name, manager) in managers(catalog) {
+        registry.register(name, UtilityKind::External, AsUtility(manager));
+    }
+}
+
+/// A manager seen through the shell's utility interface.
+struct AsUtility(Arc<dyn Manager>);
+
+impl Utility for AsUtility {
+    fn run(&self, ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
+        let env = ctx.env.clone();
+        let cwd = ctx.cwd().to_owned();
+        let mut cx = PkgCtx::new(ctx.fs(), &env, &cwd);
+        let status = self.0.run(&mut cx, args);
+        let (stdout, stderr) = (cx.stdout, cx.stderr);
+        ctx.out(stdout);
+        ctx.err(stderr);
+        status
+    }
 }
 
 pub(crate) fn mkdir_parent(fs: &mut UnionFs, path: &str) -> Result<(), FsError> {
