@@ -21,7 +21,7 @@ use super::ffi::{self, Forked};
 use super::process::{StartError, finalize, go_errno};
 use super::real::RealSyscall;
 use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
-use super::spec::{ContainerSpec, Output};
+use super::spec::{ContainerSpec, Input, Output};
 use super::syscall::Syscall;
 
 /// The namespaces the monitor unshares for the container (docker's default with
@@ -54,19 +54,13 @@ pub struct Running {
 /// Starts a container and waits until its program is exec'd; start errors (command not found,
 /// permission denied, a failed mount) come back here with docker's exit code.
 pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
-    let ctx = |what: &str| {
-        let what = what.to_owned();
-        move |source| LinuxError::Io {
-            context: what,
-            source,
-        }
-    };
     let l = &spec.layers;
     for dir in [&l.upper, &l.work, &l.merged] {
-        std::fs::create_dir_all(dir).map_err(ctx(&format!("create {}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(LinuxError::io(&format!("create {}", dir.display())))?;
     }
-    write_init_layer(&l.init).map_err(ctx("write the init layer"))?;
-    write_etc_files(&l.etc_files, &spec.hostname).map_err(ctx("write /etc files"))?;
+    write_init_layer(&l.init).map_err(LinuxError::io("write the init layer"))?;
+    write_etc_files(&l.etc_files, &spec.hostname).map_err(LinuxError::io("write /etc files"))?;
     let cgroup = Cgroup::for_host(&spec.id, &spec.resources)?;
     cgroup.create()?;
     let started = start(spec, &cgroup);
@@ -87,6 +81,51 @@ pub fn run(spec: &ContainerSpec) -> Result<Exit, LinuxError> {
     spawn(spec)?.wait()
 }
 
+/// The container's stdio as opened by the caller (`None`: the caller's own stream).
+struct Stdio {
+    stdin: Option<File>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+}
+
+impl Stdio {
+    fn open(spec: &ContainerSpec) -> Result<Self, LinuxError> {
+        let stdin = match &spec.stdin {
+            Input::Inherit => None,
+            Input::Null => Some(File::open("/dev/null")),
+            Input::File(path) => Some(File::open(path)),
+        };
+        Ok(Self {
+            stdin: stdin
+                .transpose()
+                .map_err(LinuxError::io("open the stdin file"))?,
+            stdout: open_output(&spec.stdout).map_err(LinuxError::io("open the stdout log"))?,
+            stderr: open_output(&spec.stderr).map_err(LinuxError::io("open the stderr log"))?,
+        })
+    }
+
+    fn fds(&self) -> impl Iterator<Item = i32> + '_ {
+        [&self.stdin, &self.stdout, &self.stderr]
+            .into_iter()
+            .flatten()
+            .map(std::os::fd::AsRawFd::as_raw_fd)
+    }
+
+    /// Puts the files on 0, 1 and 2 (in the container's PID 1, right before exec).
+    fn install(&self) -> io::Result<()> {
+        if let Some(f) = &self.stdin {
+            rustix::stdio::dup2_stdin(f)?;
+        }
+        if let Some(f) = &self.stdout {
+            rustix::stdio::dup2_stdout(f)?;
+        }
+        if let Some(f) = &self.stderr {
+            rustix::stdio::dup2_stderr(f)?;
+        }
+        Ok(())
+    }
+}
+
 fn open_output(out: &Output) -> io::Result<Option<File>> {
     match out {
         Output::Inherit => Ok(None),
@@ -100,26 +139,21 @@ fn open_output(out: &Output) -> io::Result<Option<File>> {
 }
 
 fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError> {
-    let io_err = |context: &str| {
-        let context = context.to_owned();
-        move |source| LinuxError::Io { context, source }
-    };
-    let stdout = open_output(&spec.stdout).map_err(io_err("open the stdout log"))?;
-    let stderr = open_output(&spec.stderr).map_err(io_err("open the stderr log"))?;
+    let stdio = Stdio::open(spec)?;
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-        .map_err(|e| io_err("pipe")(e.into()))?;
+        .map_err(|e| LinuxError::io("pipe")(e.into()))?;
     let (mut read, write) = (File::from(read), File::from(write));
-    let monitor = match ffi::fork().map_err(io_err("fork"))? {
+    let monitor = match ffi::fork().map_err(LinuxError::io("fork"))? {
         Forked::Child => {
             drop(read);
-            monitor_main(spec, cgroup, write, stdout.as_ref(), stderr.as_ref())
+            monitor_main(spec, cgroup, write, &stdio)
         }
         Forked::Parent(pid) => Pid::from_raw(pid).expect("fork returns a positive pid"),
     };
     drop(write);
     let mut report = String::new();
     read.read_to_string(&mut report)
-        .map_err(io_err("read the start report"))?;
+        .map_err(LinuxError::io("read the start report"))?;
     let mut pid = None;
     let mut error = None;
     for line in report.lines() {
@@ -140,7 +174,7 @@ fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError
     if let Some(pid) = pid {
         return Ok((pid, monitor));
     }
-    let code = wait_exit(monitor).map_err(io_err("wait for the monitor"))?;
+    let code = wait_exit(monitor).map_err(LinuxError::io("wait for the monitor"))?;
     Err(StartError {
         code: 125,
         message: format!("container init exited before exec (status {code})"),
@@ -154,13 +188,7 @@ pub fn enter_namespaces(sys: &dyn Syscall) -> io::Result<()> {
 }
 
 /// The monitor process: never returns.
-fn monitor_main(
-    spec: &ContainerSpec,
-    cgroup: &Cgroup,
-    mut report: File,
-    stdout: Option<&File>,
-    stderr: Option<&File>,
-) -> ! {
+fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: &Stdio) -> ! {
     let sys = RealSyscall;
     let fail = |report: &mut File, e: &StartError| -> ! {
         let _ = writeln!(report, "E{} {}", e.code, e.message.replace('\n', " "));
@@ -168,10 +196,8 @@ fn monitor_main(
     };
     // The monitor dies with its caller, and PID 1 with the monitor: nothing is left running.
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
-    let keep: Vec<i32> = [Some(&report), stdout, stderr]
-        .into_iter()
-        .flatten()
-        .map(std::os::fd::AsRawFd::as_raw_fd)
+    let keep: Vec<i32> = std::iter::once(std::os::fd::AsRawFd::as_raw_fd(&report))
+        .chain(stdio.fds())
         .collect();
     if let Err(e) = ffi::close_fds_except(&keep) {
         fail(
@@ -194,7 +220,7 @@ fn monitor_main(
         Ok(Forked::Child) => {
             drop(go_write);
             let mut report = Some(report);
-            let e = init_main(&sys, spec, go_read, &mut report, stdout, stderr);
+            let e = init_main(&sys, spec, go_read, &mut report, stdio);
             match report {
                 Some(mut report) => fail(&mut report, &e),
                 None => ffi::exit_now(i32::from(e.code)),
@@ -238,8 +264,7 @@ fn init_main(
     spec: &ContainerSpec,
     mut go: File,
     report: &mut Option<File>,
-    stdout: Option<&File>,
-    stderr: Option<&File>,
+    stdio: &Stdio,
 ) -> StartError {
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
     if let Err(e) = prepare_rootfs(sys, &spec.layers) {
@@ -249,17 +274,7 @@ fn init_main(
         Ok(p) => p,
         Err(e) => return e,
     };
-    let stdio = || -> io::Result<()> {
-        rustix::stdio::dup2_stdin(File::open("/dev/null")?)?;
-        if let Some(f) = stdout {
-            rustix::stdio::dup2_stdout(f)?;
-        }
-        if let Some(f) = stderr {
-            rustix::stdio::dup2_stderr(f)?;
-        }
-        Ok(())
-    };
-    if let Err(e) = stdio() {
+    if let Err(e) = stdio.install() {
         return StartError::from_message(format!("set up stdio: {e}"));
     }
     // Wait until the monitor has put us into the cgroup (EOF: it failed and reported why).
@@ -346,18 +361,13 @@ impl Running {
 
     /// Sends a signal to the container's PID 1 (`docker kill -s`).
     pub fn kill(&self, signal: Signal) -> Result<(), LinuxError> {
-        rustix::process::kill_process(self.pid, signal).map_err(|e| LinuxError::Io {
-            context: format!("kill {}", self.pid()),
-            source: e.into(),
-        })
+        rustix::process::kill_process(self.pid, signal)
+            .map_err(|e| LinuxError::io(format!("kill {}", self.pid()))(e.into()))
     }
 
     /// Waits for the container to end, then removes its cgroup.
     pub fn wait(mut self) -> Result<Exit, LinuxError> {
-        let code = wait_exit(self.monitor).map_err(|source| LinuxError::Io {
-            context: "wait for the container".to_owned(),
-            source,
-        })?;
+        let code = wait_exit(self.monitor).map_err(LinuxError::io("wait for the container"))?;
         self.reaped = true;
         let oom_killed = self.cgroup.oom_killed();
         self.cgroup.remove()?;

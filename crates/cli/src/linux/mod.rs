@@ -33,7 +33,7 @@ pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;
-pub use spec::{ContainerSpec, Layers, Output, Resources, Ulimit};
+pub use spec::{ContainerSpec, Input, Layers, Output, Resources, Ulimit};
 pub use syscall::{Call, RecordingSyscall, Syscall};
 pub use user::ExecUser;
 
@@ -57,6 +57,12 @@ pub enum LinuxError {
 }
 
 impl LinuxError {
+    /// Wraps an I/O error with what was being done.
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Io { context, source }
+    }
+
     /// docker's exit code for this error: the start error's own, else 125 (the engine's).
     pub fn exit_code(&self) -> u8 {
         match self {

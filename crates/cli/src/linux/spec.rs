@@ -136,6 +136,18 @@ pub enum Output {
     Null,
 }
 
+/// Where a container's stdin comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Input {
+    /// Nothing: `/dev/null` (a `docker run` without `-i`).
+    #[default]
+    Null,
+    /// The caller's own stdin (`-i`).
+    Inherit,
+    /// This file.
+    File(PathBuf),
+}
+
 /// Everything needed to start one container.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
@@ -165,6 +177,8 @@ pub struct ContainerSpec {
     /// `--init`: a tiny init is PID 1 (as docker's tini): it forwards signals to the program,
     /// which runs as PID 2, reaps orphans, and exits with the program's code.
     pub init: bool,
+    /// The container's stdin.
+    pub stdin: Input,
     /// The container's stdout.
     pub stdout: Output,
     /// The container's stderr.
@@ -190,6 +204,7 @@ impl ContainerSpec {
             ulimits: Vec::new(),
             no_new_privileges: false,
             init: false,
+            stdin: Input::Null,
             stdout: Output::Inherit,
             stderr: Output::Inherit,
         }

@@ -163,6 +163,21 @@ fn echo_hi_prints_hi_and_exits_0() {
 }
 
 #[test]
+fn stdin_comes_from_a_file_or_is_empty() {
+    let _g = root_only!();
+    let mut f = Fixture::new(&["sh", "-c", "tr a-z A-Z"]);
+    let input = f.dir.path().join("input");
+    std::fs::write(&input, "shout\n").unwrap();
+    f.spec.stdin = layerbox::linux::Input::File(input);
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "SHOUT\n");
+    // without -i, stdin is /dev/null: cat ends at once
+    let f = Fixture::new(&["sh", "-c", "cat; echo done"]);
+    assert_eq!(f.run().unwrap().code, 0);
+    assert_eq!(f.log(), "done\n");
+}
+
+#[test]
 fn the_containers_own_exit_code_comes_back() {
     let _g = root_only!();
     let f = Fixture::new(&["sh", "-c", "echo out; echo err >&2; exit 3"]);
