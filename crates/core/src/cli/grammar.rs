@@ -888,9 +888,13 @@ fn command_list(entries: &[(&str, &str)], pad: usize) -> String {
         })
 }
 
-/// The longest name among `names`, which cobra pads command listings to.
+/// cobra's `NamePadding`: the longest name among `names`, but at least 11.
 fn name_padding<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
-    names.into_iter().map(str::len).max().unwrap_or(0)
+    const MIN_NAME_PADDING: usize = 11;
+    names
+        .into_iter()
+        .map(str::len)
+        .fold(MIN_NAME_PADDING, usize::max)
 }
 
 /// `docker container --help`.

@@ -3,6 +3,12 @@
 //! errors with docker's words and exit codes, and the output formatting (tables, sizes, relative
 //! times, `--format` templates) as pure functions over rows the engine fills.
 //!
+//! How a front end uses it: [`split::split_line`] (browser terminal) → [`grammar::parse`] →
+//! match the [`command::Command`] and ask the engine → print with [`rows::render_list`]
+//! (`ps`, `images`, `history`, `system df`), [`inspect::inspect_json`], [`version::render_version`],
+//! [`info::render_info`]; report refusals with [`grammar::UsageError`] (its `exit_code`) and the
+//! engine's errors with [`report`].
+//!
 //! ```
 //! use layerbox_core::cli::units::human_size;
 //! use layerbox_core::cli::text::truncate_id;

@@ -481,9 +481,9 @@ fn management_and_root_help() {
         "docker prints the bare management listing to stderr"
     );
     assert!(text.starts_with(
-        "\nUsage:  docker container COMMAND\n\nManage containers\n\nCommands:\n  commit  "
+        "\nUsage:  docker container COMMAND\n\nManage containers\n\nCommands:\n  commit      Create a new image"
     ));
-    assert!(text.contains("\n  ls      List containers\n"));
+    assert!(text.contains("\n  ls          List containers\n"));
     assert!(
         text.ends_with(
             "\nRun 'docker container COMMAND --help' for more information on a command.\n"
@@ -492,8 +492,8 @@ fn management_and_root_help() {
     let (text, stderr) = help("docker --help");
     assert!(!stderr);
     assert!(text.starts_with("\nUsage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nOptions:\n"));
-    assert!(text.contains("\nManagement Commands:\n  container Manage containers\n"));
-    assert!(text.contains("\n  run       Run a command in a new container\n"));
+    assert!(text.contains("\nManagement Commands:\n  container   Manage containers\n"));
+    assert!(text.contains("\n  run         Run a command in a new container\n"));
     assert!(help("docker").1);
     assert!(
         help("layerbox --help")
