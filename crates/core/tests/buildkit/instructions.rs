@@ -2,7 +2,7 @@
 
 use layerbox_core::dockerfile::instructions::bflag::{BFlags, FlagValue};
 use layerbox_core::dockerfile::instructions::expose::parse_port_spec;
-use layerbox_core::dockerfile::instructions::{Instruction, Parsed, parse_instruction};
+use layerbox_core::dockerfile::instructions::{Instruction, Parsed, Stage, parse_instruction};
 use layerbox_core::dockerfile::{self, parser};
 use serde_json::Value;
 
@@ -179,6 +179,8 @@ fn whole_files_become_stages() {
     assert_eq!(json["stages"][0]["instructions"][0]["instruction"], "RUN");
     assert_eq!(json["stages"][1]["instructions"][0]["from"], "build");
     assert_eq!(json["stages"][0]["meta"]["location"]["line"], 3);
+    let back: Vec<Stage> = serde_json::from_value(json["stages"].clone()).unwrap();
+    assert_eq!(back, df.stages);
 
     let err = dockerfile::parse("ARG A=1\n").unwrap_err();
     assert_eq!(err.to_string(), "dockerfile contains no stages to build");

@@ -12,13 +12,13 @@
 //! assert_eq!(flags.string("from"), "build");
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::suggest::did_you_mean;
 
 /// A flag value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FlagValue {
     /// `--name` or `--name=true|false`.

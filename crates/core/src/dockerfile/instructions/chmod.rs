@@ -9,7 +9,7 @@
 //! assert_eq!(Chmod::parse("+x").unwrap().apply(0o644, false), 0o755);
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A `--chmod` value that is neither a mode up to `07777` nor a symbolic mode.
@@ -18,7 +18,7 @@ use thiserror::Error;
 pub struct ChmodError(pub String);
 
 /// What a symbolic clause sets: permission letters, or a copy of another class's bits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Perm {
     /// `rwxXst` letters.
     Letters(String),
@@ -27,7 +27,7 @@ pub enum Perm {
 }
 
 /// One comma-separated clause of a symbolic mode: who, then operations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clause {
     /// `u`, `g`, `o`, `a` letters (empty means all).
     pub who: String,
@@ -36,7 +36,7 @@ pub struct Clause {
 }
 
 /// A parsed `--chmod`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Chmod {
     /// An octal mode, at most `0o7777`.
     Octal(u32),

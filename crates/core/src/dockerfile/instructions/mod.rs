@@ -27,7 +27,7 @@ pub mod mount;
 pub mod source;
 mod suggest;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::parser::{Ast, LineIndex, Location, Node, parse_heredoc};
@@ -37,7 +37,7 @@ use mount::{Mount, MountError};
 use suggest::did_you_mean;
 
 /// Where an instruction came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     /// The keyword as written (`RUN`, `run` …).
     pub keyword: String,
@@ -48,7 +48,7 @@ pub struct Meta {
 }
 
 /// `KEY=value` of ENV and LABEL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyValuePair {
     /// The key, quotes and escapes still in place.
     pub key: String,
@@ -59,7 +59,7 @@ pub struct KeyValuePair {
 }
 
 /// `NAME[=default]` of ARG.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyValuePairOptional {
     /// The argument name.
     pub key: String,
@@ -70,7 +70,7 @@ pub struct KeyValuePairOptional {
 }
 
 /// A heredoc source of COPY/ADD: an inline file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceContent {
     /// File name (the heredoc delimiter).
     pub path: String,
@@ -81,7 +81,7 @@ pub struct SourceContent {
 }
 
 /// Sources and destination of COPY/ADD.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcesAndDest {
     /// The last argument.
     pub dest_path: String,
@@ -92,7 +92,7 @@ pub struct SourcesAndDest {
 }
 
 /// A heredoc attached to RUN: a script file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellInlineFile {
     /// The heredoc delimiter.
     pub name: String,
@@ -103,7 +103,7 @@ pub struct ShellInlineFile {
 }
 
 /// A command line that is either exec form or run through the shell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellDependantCmdLine {
     /// Exec form: the argv; shell form: one string.
     pub cmd_line: Vec<String>,
@@ -120,7 +120,7 @@ pub const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
 pub const PIPES_DIR: &str = "/dev/pipes";
 
 /// A script file BuildKit mounts for `RUN <<EOF` bodies that start with `#!`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineScript {
     /// Absolute path in the container (`/dev/pipes/<NAME>`).
     pub path: String,
@@ -131,7 +131,7 @@ pub struct InlineScript {
 }
 
 /// The process a shell-dependent command line runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandArgv {
     /// The argv.
     pub argv: Vec<String>,
@@ -190,7 +190,7 @@ impl ShellDependantCmdLine {
 }
 
 /// `RUN --network`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
     /// The build's default network.
@@ -202,7 +202,7 @@ pub enum NetworkMode {
 }
 
 /// `RUN --security`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SecurityMode {
     /// The normal sandbox.
@@ -212,7 +212,7 @@ pub enum SecurityMode {
 }
 
 /// `ENV k=v …`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvCommand {
     /// Source.
     pub meta: Meta,
@@ -221,7 +221,7 @@ pub struct EnvCommand {
 }
 
 /// `LABEL k=v …`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelCommand {
     /// Source.
     pub meta: Meta,
@@ -230,7 +230,7 @@ pub struct LabelCommand {
 }
 
 /// `MAINTAINER name` (deprecated).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaintainerCommand {
     /// Source.
     pub meta: Meta,
@@ -239,7 +239,7 @@ pub struct MaintainerCommand {
 }
 
 /// `ADD [flags] src… dest`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddCommand {
     /// Source.
     pub meta: Meta,
@@ -262,7 +262,7 @@ pub struct AddCommand {
 }
 
 /// `COPY [flags] src… dest`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyCommand {
     /// Source.
     pub meta: Meta,
@@ -283,7 +283,7 @@ pub struct CopyCommand {
 }
 
 /// `ONBUILD instruction`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnbuildCommand {
     /// Source.
     pub meta: Meta,
@@ -292,7 +292,7 @@ pub struct OnbuildCommand {
 }
 
 /// `WORKDIR path`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkdirCommand {
     /// Source.
     pub meta: Meta,
@@ -301,7 +301,7 @@ pub struct WorkdirCommand {
 }
 
 /// `RUN [flags] command`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunCommand {
     /// Source.
     pub meta: Meta,
@@ -333,7 +333,7 @@ impl RunCommand {
 }
 
 /// `CMD command`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CmdCommand {
     /// Source.
     pub meta: Meta,
@@ -342,7 +342,7 @@ pub struct CmdCommand {
 }
 
 /// `ENTRYPOINT command`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntrypointCommand {
     /// Source.
     pub meta: Meta,
@@ -351,7 +351,7 @@ pub struct EntrypointCommand {
 }
 
 /// A container health check (Docker's `HealthConfig`); durations in nanoseconds, 0 = inherit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthConfig {
     /// `["NONE"]`, `["CMD", argv…]` or `["CMD-SHELL", command]`.
     pub test: Vec<String>,
@@ -368,7 +368,7 @@ pub struct HealthConfig {
 }
 
 /// `HEALTHCHECK [flags] CMD command` or `HEALTHCHECK NONE`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheckCommand {
     /// Source.
     pub meta: Meta,
@@ -377,7 +377,7 @@ pub struct HealthCheckCommand {
 }
 
 /// `EXPOSE port…`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExposeCommand {
     /// Port specifications as written, sorted as strings (parse with [`expose::parse_port_spec`]
     /// after expansion).
@@ -387,7 +387,7 @@ pub struct ExposeCommand {
 }
 
 /// `USER user[:group]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCommand {
     /// Source.
     pub meta: Meta,
@@ -396,7 +396,7 @@ pub struct UserCommand {
 }
 
 /// `VOLUME path…`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeCommand {
     /// Source.
     pub meta: Meta,
@@ -405,7 +405,7 @@ pub struct VolumeCommand {
 }
 
 /// `STOPSIGNAL signal`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopSignalCommand {
     /// Source.
     pub meta: Meta,
@@ -414,7 +414,7 @@ pub struct StopSignalCommand {
 }
 
 /// `ARG name[=default] …`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArgCommand {
     /// Source.
     pub meta: Meta,
@@ -423,7 +423,7 @@ pub struct ArgCommand {
 }
 
 /// `SHELL ["executable", "params"…]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellCommand {
     /// Source.
     pub meta: Meta,
@@ -432,7 +432,7 @@ pub struct ShellCommand {
 }
 
 /// One instruction of a stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "instruction", rename_all = "UPPERCASE")]
 pub enum Instruction {
     /// ENV.
@@ -520,7 +520,7 @@ impl Instruction {
 }
 
 /// A build stage: `FROM [--platform=P] base [AS name]` and its instructions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     /// The FROM instruction's source.
     pub meta: Meta,
@@ -776,7 +776,7 @@ pub fn parse(ast: &Ast, src: &str) -> Result<(Vec<Stage>, Vec<ArgCommand>), Inst
 }
 
 /// What one AST node becomes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Parsed {
     /// A FROM: a new stage.
     Stage(Stage),

@@ -11,7 +11,7 @@
 //! assert!(!m.read_only);
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::suggest::{did_you_mean, search};
@@ -19,7 +19,7 @@ use crate::dockerfile::expand::ExpandError;
 use crate::dockerfile::quote::go_quote;
 
 /// The kind of a RUN mount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MountType {
     /// A read-only view of the context, a stage or an image.
@@ -50,7 +50,7 @@ impl MountType {
 }
 
 /// Cache mount sharing mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ShareMode {
     /// Concurrent builds share the cache (default).
@@ -62,7 +62,7 @@ pub enum ShareMode {
 }
 
 /// A parsed `--mount` value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mount {
     /// `type=` (bind by default).
     pub kind: MountType,

@@ -10,13 +10,13 @@
 //! assert_eq!(source_kind("git@github.com:moby/buildkit.git"), SourceKind::Git);
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::{AddCommand, CopyCommand};
 
 /// The kind of a COPY/ADD source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// A path (or wildcard) in the build context or the `--from` stage.

@@ -7,10 +7,10 @@ use nom::character::complete::{char, satisfy};
 use nom::combinator::recognize;
 
 use super::{ParseErrorKind, Span};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A recognised parser directive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directive {
     /// `syntax`, `escape` or `check` (lower-cased).
     pub name: String,
@@ -134,7 +134,7 @@ pub fn parse_directives(src: &str) -> Result<Vec<Directive>, ParseErrorKind> {
 }
 
 /// The `syntax` (or `check`) directive as the build front end detects it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyntaxDirective {
     /// The value up to the first space (the front-end image reference).
     pub reference: String,

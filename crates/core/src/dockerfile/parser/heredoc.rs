@@ -5,13 +5,13 @@ use nom::Parser;
 use nom::bytes::complete::{tag, take_while};
 use nom::character::complete::{char, digit0};
 use nom::combinator::opt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Span;
 use crate::dockerfile::expand::{ExpandError, Lexer, NoEnv};
 
 /// A heredoc attached to an instruction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heredoc {
     /// The delimiter with quotes removed (`EOF` for `<<'EOF'`); COPY uses it as the file name.
     pub name: String,

@@ -18,7 +18,7 @@ mod directives;
 mod heredoc;
 mod line_parsers;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use directives::{Directive, SyntaxDirective, detect_check, detect_syntax, parse_directives};
@@ -36,7 +36,7 @@ pub const MAX_ONBUILD_NESTING: usize = 16;
 pub const MAX_LINE_LEN: usize = 65535;
 
 /// A byte range `start..end` in the Dockerfile source.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -52,7 +52,7 @@ impl Span {
 }
 
 /// A span with its human coordinates (1-based lines, 1-based columns counted in characters).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// Byte range in the source.
     pub span: Span,
@@ -226,7 +226,7 @@ pub struct Warning {
 ///
 /// BuildKit chains arguments through `Next`; here they are the flat list [`Node::args`]. A nested
 /// instruction (ONBUILD's trigger) is the single entry of [`Node::children`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// The keyword as written (`RUN`, `run`, `Run` …); compare case-insensitively.
     pub value: String,
