@@ -20,6 +20,8 @@ pub struct CacheRecord {
     pub sources: BTreeMap<String, Digest>,
     /// The layer the step made.
     pub layer: Arc<Layer>,
+    /// The layer's diff_id.
+    pub diff_id: Digest,
 }
 
 /// Results of earlier builds, by cache key. Serialisable so the simulated state keeps it.
@@ -81,7 +83,7 @@ impl BuildCache {
         op: &str,
         sources: &BTreeMap<String, Digest>,
         parent_rebuilt: bool,
-    ) -> (Option<Arc<Layer>>, CacheOutcome) {
+    ) -> (Option<(Arc<Layer>, Digest)>, CacheOutcome) {
         if let Some(record) = self.records.get(key) {
             let reason = if sources.is_empty() {
                 "same instruction on the same parent step".to_owned()
@@ -89,7 +91,7 @@ impl BuildCache {
                 "same instruction on the same parent step, same files".to_owned()
             };
             return (
-                Some(Arc::clone(&record.layer)),
+                Some((Arc::clone(&record.layer), record.diff_id)),
                 CacheOutcome::Hit { reason },
             );
         }
@@ -177,6 +179,7 @@ mod tests {
                 op: op.into(),
                 sources: old.clone(),
                 layer: Arc::new(Layer::new()),
+                diff_id: parent,
             },
         );
         assert!(matches!(

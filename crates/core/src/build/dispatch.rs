@@ -131,15 +131,15 @@ impl Builder<'_> {
                 .clone()
                 .ok_or_else(|| BuildError::Step(format!("stage {base} was not built")))?;
             let mut state = parent;
-            state.fs = UnionFs::new(Arc::new(state.fs.lower().clone()));
+            state.fs = UnionFs::new(state.fs.lower_shared());
             state.fs.set_now(self.options.mtime);
             state.cmd_set = false;
             return Ok(state);
         }
-        let (config, layers, key) = if base == "scratch" {
+        let (config, stack, key) = if base == "scratch" {
             (
                 scratch_config(self.options),
-                Vec::new(),
+                Arc::new(LayerStack::new()),
                 Digest::sha256_of(b"scratch"),
             )
         } else {
@@ -155,8 +155,7 @@ impl Builder<'_> {
             let key = image.config.id();
             let mut config = image.config;
             config.created = None;
-            config.config.on_build = None;
-            (config, image.layers, key)
+            (config, image.stack, key)
         };
         let mut config = config;
         let env = config.config.env.get_or_insert_with(Vec::new);
@@ -171,7 +170,7 @@ impl Builder<'_> {
             .filter_map(|e| e.split_once('=').map(|(k, _)| k.to_owned()))
             .filter_map(|k| env_pairs.iter().find(|(n, _)| *n == k).cloned())
             .collect();
-        let stack = LayerStack::from_layers(layers.iter().cloned())?;
+        let layers = stack.layers().to_vec();
         let mut fs = UnionFs::new(stack);
         fs.set_now(self.options.mtime);
         Ok(StageState {
@@ -192,6 +191,19 @@ impl Builder<'_> {
         stage: &Stage,
     ) -> Result<StageState, BuildError> {
         let mut state = self.initial_state(i, stage)?;
+        // The base's ONBUILD triggers run first, then are cleared (not inherited further).
+        for trigger in state.config.config.on_build.take().unwrap_or_default() {
+            let parsed =
+                crate::dockerfile::parse(&format!("FROM scratch\n{trigger}\n")).map_err(|e| {
+                    BuildError::Step(format!("failed to parse onbuild trigger `{trigger}`: {e}"))
+                })?;
+            let [ins] = parsed.stages[0].instructions.as_slice() else {
+                return Err(BuildError::Step(
+                    "onbuild trigger should be a single expression".into(),
+                ));
+            };
+            self.dispatch(i, &mut state, ins)?;
+        }
         for ins in &stage.instructions {
             self.dispatch(i, &mut state, ins)?;
         }
@@ -477,7 +489,7 @@ impl Builder<'_> {
                 let s = self.results[j]
                     .as_ref()
                     .ok_or_else(|| BuildError::Step(format!("stage {from_raw} was not built")))?;
-                UnionFs::read_only(Arc::new(s.fs.lower().clone()))
+                UnionFs::read_only(s.fs.lower_shared())
             }
             None if !from_raw.is_empty() => {
                 let reference: Reference = from_raw.parse().map_err(|e| {
@@ -487,7 +499,7 @@ impl Builder<'_> {
                 let image = self.images.image(&reference).ok_or_else(|| {
                     BuildError::Step(format!("failed to resolve source metadata for {reference}: not found in the simulated engine's images"))
                 })?;
-                UnionFs::read_only(LayerStack::from_layers(image.layers)?)
+                UnionFs::read_only(image.stack)
             }
             None => self.context.view().clone(),
         };
@@ -542,15 +554,18 @@ impl Builder<'_> {
                 .lookup(&key, &state.key, &step.op, &step.sources, state.rebuilt)
         };
         self.emit(BuildEvent::Cache { step: n, outcome });
-        let layer = if let Some(layer) = hit {
+        let (layer, digest, layer_changes) = if let Some((layer, digest)) = hit {
+            let listed = changes(&layer, state.fs.lower());
             state.fs.push_layer(Arc::clone(&layer))?;
-            layer
+            (layer, digest, listed)
         } else {
             run(self, state)?;
             for event in state.fs.take_events() {
                 self.emit(BuildEvent::Fs { step: n, event });
             }
+            let listed = state.fs.changes();
             let layer = state.fs.commit()?;
+            let (digest, _) = diff_id(&layer, &TarOptions::default());
             state.rebuilt = true;
             self.cache.insert(
                 key,
@@ -559,17 +574,16 @@ impl Builder<'_> {
                     op: step.op.clone(),
                     sources: step.sources.clone(),
                     layer: Arc::clone(&layer),
+                    diff_id: digest,
                 },
             );
-            layer
+            (layer, digest, listed)
         };
-        let (digest, _) = diff_id(&layer, &TarOptions::default());
-        let below = LayerStack::from_layers(state.layers.iter().cloned())?;
         self.emit(BuildEvent::LayerCommitted {
             step: n,
             diff_id: digest,
             size: layer.size(),
-            changes: changes(&layer, &below),
+            changes: layer_changes,
         });
         state.layers.push(layer);
         state.config.rootfs.diff_ids.push(digest);

@@ -136,13 +136,27 @@ impl BuildContext {
     }
 }
 
-/// A base image: its config and layers, bottom first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A base image: its config and its layers, stacked once so that every build over it shares
+/// the merged index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaseImage {
     /// The image config (Env, Cmd, history, ...).
     pub config: ImageConfig,
-    /// The layers.
-    pub layers: Vec<Arc<Layer>>,
+    /// The layers, bottom first, with their merged index.
+    pub stack: Arc<LayerStack>,
+}
+
+impl BaseImage {
+    /// Stacks `layers` (bottom first) under `config`.
+    pub fn new(
+        config: ImageConfig,
+        layers: impl IntoIterator<Item = Arc<Layer>>,
+    ) -> Result<Self, FsError> {
+        Ok(Self {
+            config,
+            stack: Arc::new(LayerStack::from_layers(layers)?),
+        })
+    }
 }
 
 /// Where `FROM` and `COPY --from` find images (the engine's image store; the simulation has no

@@ -112,6 +112,12 @@ impl UnionFs {
         &self.lower
     }
 
+    /// The read-only layers, shared (for another view over the same image without copying
+    /// its index).
+    pub fn lower_shared(&self) -> Arc<LayerStack> {
+        Arc::clone(&self.lower)
+    }
+
     /// The writable layer, if any.
     pub fn upper(&self) -> Option<&Layer> {
         self.upper.as_ref()

@@ -43,10 +43,7 @@ fn images() -> BTreeMap<Reference, BaseImage> {
     config.config.cmd = Some(vec!["sh".into()]);
     [(
         "base:1".parse().unwrap(),
-        BaseImage {
-            config,
-            layers: vec![layer],
-        },
+        BaseImage::new(config, [layer]).unwrap(),
     )]
     .into()
 }
@@ -517,4 +514,36 @@ fn dockerignore_hides_context_files() {
         &mut BuildCache::new(),
     );
     assert_eq!(built.layers[0].size(), 1);
+}
+
+#[test]
+fn onbuild_triggers_run_once_in_the_child_stage() {
+    let dockerfile = "FROM base:1 AS parent\nONBUILD COPY app.py /app/\nONBUILD LABEL from=parent\nFROM parent AS child\nFROM child\n";
+    let opts = BuildOptions {
+        target: Some("child".into()),
+        ..BuildOptions::default()
+    };
+    let (child, _) = run(dockerfile, &context(), &opts, &mut BuildCache::new());
+    let h = history(&child);
+    assert_eq!(h[h.len() - 2].0, "COPY app.py /app/ # buildkit");
+    assert_eq!(h[h.len() - 1].0, "LABEL from=parent");
+    assert_eq!(
+        child.config.config.on_build, None,
+        "triggers are not inherited by grandchildren"
+    );
+    let (grandchild, _) = run(
+        dockerfile,
+        &context(),
+        &BuildOptions::default(),
+        &mut BuildCache::new(),
+    );
+    assert_eq!(grandchild.config.history.len(), child.config.history.len());
+    assert_eq!(
+        build_err(
+            "FROM base:1 AS p\nONBUILD RUN a\nFROM p\n",
+            &context(),
+            &BuildOptions::default()
+        ),
+        "cannot run `/bin/sh -c a`: the simulated engine has no shell yet (RUN is not supported)"
+    );
 }
