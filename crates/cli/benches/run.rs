@@ -36,8 +36,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--child LOWER DIR ID`: one container run to exit in fresh container dirs (the init layer
-/// shared beside them, as in the store), as `runc run` of a bundle. Removing the dirs afterwards
+/// `--child LOWER DIR ID`: one container run to exit in fresh container dirs (the image's init
+/// layer shared beside them, as in the store), as `runc run` of a bundle. Removing the dirs afterwards
 /// is the caller's job, timed apart.
 fn child(args: &[String]) -> ExitCode {
     let [lower, dir, id] = args else {

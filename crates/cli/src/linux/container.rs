@@ -59,7 +59,7 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
         std::fs::create_dir_all(dir)
             .map_err(LinuxError::io(&format!("create {}", dir.display())))?;
     }
-    write_init_layer(&l.init).map_err(LinuxError::io("write the init layer"))?;
+    write_init_layer(&l.init, &l.lowers).map_err(LinuxError::io("write the init layer"))?;
     write_etc_files(&l.etc_files, &spec.hostname).map_err(LinuxError::io("write /etc files"))?;
     let cgroup = Cgroup::for_host(&spec.id, &spec.resources)?;
     cgroup.create()?;

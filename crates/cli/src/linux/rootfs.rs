@@ -97,15 +97,36 @@ pub fn overlay_options(layers: &Layers) -> Result<String, RootfsError> {
 }
 
 /// Writes docker's init layer: the mount points the engine needs, so that creating them never
-/// shows up in the container's own layer.
-pub fn write_init_layer(init: &Path) -> io::Result<()> {
-    for dir in ["dev", "proc", "sys", "etc"] {
-        std::fs::create_dir_all(init.join(dir))?;
-    }
+/// shows up in the container's own layer. Each directory takes the owner, mode and mtime of the
+/// topmost image layer that has it, so that a copy-up into it (which takes the metadata from
+/// the init layer) does not look like a change to the directory; the layer therefore belongs to
+/// one stack of `lowers` (bottom first).
+pub fn write_init_layer(init: &Path, lowers: &[PathBuf]) -> io::Result<()> {
     for file in ETC_FILES {
         let path = init.join("etc").join(file);
         if !path.exists() {
+            std::fs::create_dir_all(init.join("etc"))?;
             std::fs::write(path, "")?;
+        }
+    }
+    for dir in ["dev", "proc", "sys", "etc"] {
+        let path = init.join(dir);
+        std::fs::create_dir_all(&path)?;
+        let image = lowers.iter().rev().find_map(|l| {
+            std::fs::metadata(l.join(dir))
+                .ok()
+                .filter(std::fs::Metadata::is_dir)
+        });
+        if let Some(m) = image {
+            use std::os::unix::fs::MetadataExt;
+            std::os::unix::fs::chown(&path, Some(m.uid()), Some(m.gid()))?;
+            std::fs::set_permissions(&path, m.permissions())?;
+            let mtime = m.modified()?;
+            std::fs::File::open(&path)?.set_times(
+                std::fs::FileTimes::new()
+                    .set_modified(mtime)
+                    .set_accessed(mtime),
+            )?;
         }
     }
     Ok(())
@@ -435,6 +456,33 @@ mod tests {
             "mount \"/s/c/merged/proc\": Operation not permitted (os error 1)"
         );
         assert!(!sys.calls().iter().any(|c| matches!(c, Call::PivotRoot(_))));
+    }
+
+    #[test]
+    fn the_init_layer_takes_the_images_directory_metadata() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let (base, top, init) = (
+            tmp.path().join("base"),
+            tmp.path().join("top"),
+            tmp.path().join("init"),
+        );
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        for (layer, mode) in [(&base, 0o755), (&top, 0o750)] {
+            std::fs::create_dir_all(layer.join("etc")).unwrap();
+            std::fs::set_permissions(layer.join("etc"), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+        std::fs::File::open(top.join("etc"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        write_init_layer(&init, &[base, top]).unwrap();
+        let etc = std::fs::metadata(init.join("etc")).unwrap();
+        assert_eq!(etc.permissions().mode() & 0o7777, 0o750, "the top layer's");
+        assert_eq!(etc.modified().unwrap(), old);
+        assert!(init.join("etc/hosts").is_file());
+        assert!(init.join("proc").is_dir());
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct Layers {
     pub merged: PathBuf,
     /// Docker's "init layer": mount points for /dev, /proc, /sys and /etc/{hosts,hostname,
     /// resolv.conf}, stacked above the image so that they never show up in the container's diff.
-    /// Its content is the same for every container, so one directory can serve them all.
+    /// Its directories copy the image's metadata, so containers of one image can share it.
     pub init: PathBuf,
     /// The container's own /etc/hosts, /etc/hostname and /etc/resolv.conf, bind-mounted in.
     pub etc_files: PathBuf,

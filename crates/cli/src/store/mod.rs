@@ -7,7 +7,7 @@
 //! <root>/images/<id>.json           image records
 //! <root>/containers/<id>.json       container records
 //! <root>/containers/<id>/           a container's upper, work, merged and etc dirs
-//! <root>/init/                      the init layer all containers share (mount points)
+//! <root>/init/<key>/                the init layer (mount points) the containers of one image share
 //! <root>/tmp/                       layers being unpacked (renamed into layers/ when complete)
 //! ```
 //!
@@ -405,8 +405,17 @@ impl Store {
     /// The overlay directories of container `id` over image layers `lowers` (bottom first).
     pub fn container_layers(&self, id: &str, lowers: Vec<PathBuf>) -> Result<Layers, StoreError> {
         let dir = self.container_dir(id)?;
+        // one init layer per stack of image layers (it copies their directories' metadata)
+        let key = Digest::sha256_of(
+            lowers
+                .iter()
+                .map(|l| l.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
+        );
         Ok(Layers {
-            init: self.root.join("init"),
+            init: self.root.join("init").join(key.short()),
             ..Layers::in_dir(&dir, lowers)
         })
     }

@@ -63,7 +63,19 @@ fn make_busybox_layer(r: &Path) {
     std::fs::write(r.join("opt/cache/a"), "a\n").unwrap();
     // an image's directories are old: any change a container makes gives a newer mtime
     let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
-    for d in ["", "etc", "opt", "opt/cache"] {
+    for d in [
+        "",
+        "bin",
+        "etc",
+        "tmp",
+        "root",
+        "opt",
+        "opt/cache",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "sbin",
+    ] {
         std::fs::File::open(r.join(d))
             .unwrap()
             .set_modified(old)
@@ -821,4 +833,101 @@ fn with_init_a_signal_reaches_the_program_and_its_code_comes_back() {
     assert_eq!(running.wait().unwrap().code, 7);
     assert_eq!(f.log(), "ready\nterm\n");
     assert_no_mounts_below(f.dir.path());
+}
+
+/// A layer without times: what the differential tests compare.
+fn timeless(layer: &layerbox_core::fs::Layer) -> Vec<String> {
+    use layerbox_core::fs::Change;
+    layer
+        .iter()
+        // the simulator records the root directory's copy-up; in overlayfs the upper dir is the
+        // root itself, never an entry: a difference of representation, not of content
+        .filter(|(path, _)| !path.is_empty())
+        .map(|(path, change)| match change {
+            Change::Whiteout => format!("{path} whiteout"),
+            Change::HardLink(target) => format!("{path} link to {target}"),
+            Change::Entry(e) => {
+                let what = match &e.kind {
+                    EntryKind::Dir { opaque } => format!("dir opaque={opaque}"),
+                    EntryKind::File(data) => format!("file {} {}", data.len(), data.digest()),
+                    EntryKind::Symlink(target) => format!("symlink {target}"),
+                };
+                format!(
+                    "{path} {what} {:o} {}:{}",
+                    e.meta.mode, e.meta.uid, e.meta.gid
+                )
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn differential_the_simulated_shell_and_busybox_make_the_same_layers() {
+    use layerbox_core::fs::{LayerStack, UnionFs, changes};
+    use layerbox_core::sim::shell::{self, Env, Limits, Registry};
+    use std::sync::Arc;
+    let _g = root_only!();
+    let corpus = [
+        "echo hi > /new.txt",
+        "mkdir -p /app/src && echo 'fn main() {}' > /app/src/main.rs && chmod 600 /app/src/main.rs",
+        "rm /etc/motd",
+        "rm -r /opt/cache && mkdir /opt/cache && echo b > /opt/cache/b",
+        "ln -s /etc/passwd /pw",
+        "mv /etc/motd /motd",
+        "chown 65534:65534 /etc/motd",
+        "cd /tmp && echo x > a && cp a b && rm a",
+        "printf 'b\\na\\n' > /f && sort /f > /g",
+        "mkdir /d && rmdir /d",
+        "echo more >> /etc/motd",
+    ];
+    let mut differences = Vec::new();
+    for script in corpus {
+        let f = Fixture::new(&["sh", "-c", script]);
+        let real = f.run().unwrap();
+        let real_layer = read_layer_dir(&f.upper()).unwrap();
+        let base = Arc::new(read_layer_dir(&f.lower()).unwrap());
+        let stack = LayerStack::from_layers([Arc::clone(&base)]).unwrap();
+        let mut fs = UnionFs::new(stack.clone());
+        let env = Env {
+            now: 1_700_000_000,
+            ..Env::default()
+        };
+        let sim = shell::run_script(
+            &mut fs,
+            &env,
+            script,
+            &Registry::with_builtins(),
+            &Limits::default(),
+        );
+        let sim_layer = fs.upper().cloned().unwrap_or_default();
+        let (real_changes, sim_changes) =
+            (changes(&real_layer, &stack), changes(&sim_layer, &stack));
+        if (real.code, f.log())
+            != (
+                sim.status,
+                String::from_utf8_lossy(&sim.stdout()).into_owned(),
+            )
+            || timeless(&real_layer) != timeless(&sim_layer)
+            || real_changes != sim_changes
+        {
+            differences.push(format!(
+                "{script}\n  real: {} {:?} {:?}\n        {:?}\n  sim:  {} {:?} {:?}\n        {:?}",
+                real.code,
+                f.log(),
+                timeless(&real_layer),
+                real_changes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                sim.status,
+                String::from_utf8_lossy(&sim.stdout()),
+                timeless(&sim_layer),
+                sim_changes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
