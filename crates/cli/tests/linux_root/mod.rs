@@ -751,14 +751,8 @@ fn the_core_builder_runs_run_steps_in_real_containers() {
     config.history = vec![layerbox_core::image::History::default()];
     config.config.env = Some(vec!["PATH=/bin".into()]);
     let reference: Reference = "busybox:latest".parse().unwrap();
-    let images: BTreeMap<Reference, BaseImage> = [(
-        reference,
-        BaseImage {
-            config,
-            layers: vec![base],
-        },
-    )]
-    .into();
+    let images: BTreeMap<Reference, BaseImage> =
+        [(reference, BaseImage::new(config, [base]).unwrap())].into();
     let dockerfile = "FROM busybox:latest\n\
                       RUN echo hi > /a && rm /etc/motd && hostname > /h\n\
                       WORKDIR /w\n\
