@@ -1,7 +1,8 @@
 //! A POSIX shell subset: the language of `RUN` lines, parsed as dash parses it and run on the
 //! union filesystem by simulated utilities.
 //!
-//! Running a `RUN` step: give [`run`] the step's filesystem, its environment and its argv
+//! The builder runs `RUN` steps through [`SimRun`], the simulated `build::RunBackend`.
+//! Underneath, give [`run`] the step's filesystem, its environment and its argv
 //! (`["/bin/sh", "-c", "…"]` for the shell form, the program's argv for the exec form); it
 //! returns the exit status, the output and the copy-on-write events. Nothing real runs: every
 //! program is a [`Utility`] from a [`Registry`] that acts on the [`UnionFs`], and hitting one of
@@ -33,6 +34,7 @@
 
 mod arith;
 pub mod ast;
+mod backend;
 mod exec;
 mod expand;
 mod parse;
@@ -48,6 +50,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use backend::{SimRun, resolve_user};
 pub use parse::{SyntaxError, is_name, parse, parse_heredoc_body};
 pub use utility::{Ctx, Registry, Utility, UtilityFn, UtilityKind};
 

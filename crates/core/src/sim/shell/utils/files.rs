@@ -511,6 +511,122 @@ fn copy_entry(
     Ok(())
 }
 
+/// `install [-d] [-D] [-m mode] [-o owner] [-g group] src… dst`.
+pub(crate) fn install(ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
+    let Ok(a) = Args::parse(
+        ctx,
+        args,
+        "dDmogcsvpCt",
+        "mogt",
+        &[
+            ("directory", 'd'),
+            ("mode", 'm'),
+            ("owner", 'o'),
+            ("group", 'g'),
+        ],
+    ) else {
+        return 1;
+    };
+    let mode = match a.value('m') {
+        Some(m) => {
+            if let Some(v) = parse_mode(m, 0o755, a.has('d'), 0) {
+                v
+            } else {
+                ctx.err(format!("install: invalid mode '{m}'\n"));
+                return 1;
+            }
+        }
+        None => 0o755,
+    };
+    let spec = match (a.value('o'), a.value('g')) {
+        (None, None) => None,
+        (o, g) => Some(format!(
+            "{}:{}",
+            o.unwrap_or_default(),
+            g.unwrap_or_default()
+        )),
+    };
+    let owner = match spec
+        .as_deref()
+        .map(|s| owner_spec(ctx, s.trim_end_matches(':')))
+    {
+        None => None,
+        Some(Ok(ids)) => Some(ids),
+        Some(Err(msg)) => {
+            ctx.err(format!("install: {msg}\n"));
+            return 1;
+        }
+    };
+    let set_meta = |ctx: &mut Ctx<'_, '_>, p: &str| {
+        let _ = ctx.fs().chmod(p, mode);
+        if let Some((u, g)) = owner
+            && let Ok(st) = ctx.fs_ref().stat(p)
+        {
+            let _ = ctx.fs().chown(p, u.unwrap_or(st.uid), g.unwrap_or(st.gid));
+        }
+    };
+    if a.has('d') {
+        if a.operands.is_empty() {
+            return missing_operand(ctx, "install");
+        }
+        for d in &a.operands {
+            let p = ctx.abs(d);
+            if let Err(e) = ctx.fs().mkdir_all(&p, 0o755) {
+                report(ctx, "install", "cannot create directory", d, &e);
+                return 1;
+            }
+            set_meta(ctx, &p);
+        }
+        return 0;
+    }
+    let mut ops = a.operands.clone();
+    if let Some(t) = a.value('t') {
+        ops.push(t.to_owned());
+    }
+    if ops.len() < 2 {
+        return missing_operand(ctx, "install");
+    }
+    let dst = ops.pop().unwrap_or_default();
+    let dst_abs = ctx.abs(&dst);
+    if a.has('D')
+        && let Some((parent, _)) = dst_abs.rsplit_once('/')
+    {
+        let _ = ctx
+            .fs()
+            .mkdir_all(if parent.is_empty() { "/" } else { parent }, 0o755);
+    }
+    let into_dir = ctx
+        .fs_ref()
+        .stat(&dst_abs)
+        .is_ok_and(|s| s.file_type == FileType::Dir);
+    for src in &ops {
+        let sp = ctx.abs(src);
+        let data = match ctx.fs_ref().read(&sp) {
+            Ok(d) => d.clone(),
+            Err(e) => {
+                report(ctx, "install", "cannot stat", src, &e);
+                return 1;
+            }
+        };
+        let target = if into_dir {
+            format!(
+                "{}/{}",
+                dst_abs.trim_end_matches('/'),
+                src.rsplit('/').next().unwrap_or(src)
+            )
+        } else {
+            dst_abs.clone()
+        };
+        let _ = ctx.fs().remove(&target);
+        if let Err(e) = ctx.fs().write_data(&target, data, mode) {
+            report(ctx, "install", "cannot create regular file", &dst, &e);
+            return 1;
+        }
+        set_meta(ctx, &target);
+    }
+    0
+}
+
 /// `mv [-f] [-n] [-T] src… dst`.
 pub(crate) fn mv(ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
     let Ok(a) = Args::parse(

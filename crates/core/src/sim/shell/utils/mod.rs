@@ -1,11 +1,15 @@
 //! The builtin utilities, with GNU coreutils' behaviour and error texts (C locale: plain
 //! quotes) for the options Dockerfiles use.
 
+mod archive;
 mod basic;
 mod files;
+mod find;
+mod net;
 mod regex;
 mod sed;
 mod text;
+mod users;
 
 use super::utility::{Ctx, Registry, UtilityFn, UtilityKind};
 use crate::fs::FsError;
@@ -24,7 +28,20 @@ pub(crate) fn register_all(r: &mut Registry) {
     for (name, f) in builtin {
         r.register_fn(name, UtilityKind::Builtin, f);
     }
-    let external: [(&str, UtilityFn); 47] = [
+    let external: [(&str, UtilityFn); 60] = [
+        ("find", find::find),
+        ("tar", archive::tar_cmd),
+        ("gzip", archive::gzip),
+        ("gunzip", archive::gzip),
+        ("zcat", archive::gzip),
+        ("useradd", users::useradd),
+        ("groupadd", users::groupadd),
+        ("usermod", users::usermod),
+        ("adduser", users::adduser),
+        ("addgroup", users::addgroup),
+        ("curl", net::curl),
+        ("wget", net::wget),
+        ("install", files::install),
         ("grep", text::grep),
         ("egrep", text::grep),
         ("fgrep", text::grep),
