@@ -181,6 +181,17 @@ fn generated_dockerfiles_round_trip() {
                 span.to_lowercase().starts_with(&node.value.to_lowercase()),
                 "{span:?}"
             );
+            assert_eq!(node.arg_spans.len(), node.args.len());
+            for (arg, s) in node.args.iter().zip(&node.arg_spans) {
+                assert!(
+                    node.span.start <= s.start && s.end <= node.span.end,
+                    "{arg:?} in {span:?}"
+                );
+                // An argument within one physical line maps to exactly its text.
+                if s.end - s.start == arg.len() && s.start != node.span.start {
+                    assert_eq!(&text[s.start..s.end], arg.as_str(), "{span:?}");
+                }
+            }
         }
         // The typed layer accepts or rejects, never panics.
         let _ = dockerfile::parse(&text);

@@ -48,6 +48,8 @@ pub(crate) struct SplitCommand<'a> {
     pub flags: Vec<String>,
     /// The trimmed argument text.
     pub args: &'a str,
+    /// Byte offset of `args` in the line.
+    pub args_offset: usize,
 }
 
 /// Splits an instruction line into keyword, builder flags and argument text (spec §5).
@@ -57,11 +59,14 @@ pub(crate) fn split_command(line: &str, escape: char) -> SplitCommand<'_> {
         keyword,
         flags: Vec::new(),
         args: "",
+        args_offset: line.len(),
     };
     if let Some(rest) = rest {
         let (args, flags) = extract_builder_flags(rest, escape);
         out.flags = flags;
         out.args = args.trim();
+        // `args` is a suffix of `line`: its trimmed start is found by length arithmetic.
+        out.args_offset = line.len() - args.len() + (args.len() - args.trim_start().len());
     }
     out
 }

@@ -250,9 +250,20 @@ pub struct Node {
     pub end_line: usize,
     /// Byte span from the keyword to the end of the last line consumed (newline excluded).
     pub span: Span,
-    /// Maps offsets in `original` back to the source (one entry per joined physical line).
+    /// The source span of each entry of [`Node::args`], where the argument appears verbatim in
+    /// the text (decoded JSON escapes do not: those get the instruction's span).
+    #[serde(default)]
+    pub arg_spans: Vec<Span>,
+    /// Maps offsets in the joined instruction text back to the source (one entry per physical
+    /// line).
     #[serde(skip)]
     segments: Vec<Segment>,
+    /// Where `original` starts in the joined instruction text (non-zero for ONBUILD triggers).
+    #[serde(skip)]
+    base: usize,
+    /// Argument ranges in the joined instruction text, before segments are known.
+    #[serde(skip)]
+    arg_ranges: Vec<Option<(usize, usize)>>,
 }
 
 /// A piece of a joined instruction: `original[joined..]` starts at `source` in the file.
@@ -289,6 +300,7 @@ impl Node {
 
     /// The source byte offset of byte `offset` of [`Node::original`].
     pub fn source_offset(&self, offset: usize) -> usize {
+        let offset = self.base + offset;
         let seg = self
             .segments
             .iter()
@@ -560,7 +572,7 @@ impl Parser<'_> {
             }
             let instruction_span = Span::new(token_start, end_offset);
             let mut node =
-                new_node_from_line(&joined, self.escape, std::mem::take(&mut comments), 0)
+                new_node_from_line(&joined, 0, self.escape, std::mem::take(&mut comments), 0)
                     .map_err(|kind| self.error(kind, instruction_span))?;
             if node.can_contain_heredoc() && joined.contains("<<") {
                 let heredocs = heredocs_from_line(&joined).map_err(|e| {
@@ -598,15 +610,12 @@ impl Parser<'_> {
                     node.heredocs.push(heredoc);
                 }
             }
-            node.start_line = start_line;
-            node.end_line = end_line;
-            node.span = Span::new(token_start, end_offset);
-            node.segments = segments;
-            for child in &mut node.children {
-                child.start_line = start_line;
-                child.end_line = end_line;
-                child.span = node.span;
-            }
+            node.locate(
+                start_line,
+                end_line,
+                Span::new(token_start, end_offset),
+                &segments,
+            );
             children.push(node);
         }
         let (Some(first), Some(last)) = (children.first(), children.last()) else {
@@ -627,6 +636,7 @@ impl Parser<'_> {
 /// Builds the node for one joined instruction line (BuildKit's `newNodeFromLine`).
 fn new_node_from_line(
     line: &str,
+    base: usize,
     escape: char,
     comments: Vec<String>,
     depth: usize,
@@ -645,7 +655,10 @@ fn new_node_from_line(
         start_line: 0,
         end_line: 0,
         span: Span::default(),
+        arg_spans: Vec::new(),
         segments: Vec::new(),
+        base,
+        arg_ranges: Vec::new(),
     };
     if keyword == "onbuild" {
         if depth >= MAX_ONBUILD_NESTING {
@@ -654,6 +667,7 @@ fn new_node_from_line(
         if !split.args.is_empty() {
             node.children.push(new_node_from_line(
                 split.args,
+                base + split.args_offset,
                 escape,
                 Vec::new(),
                 depth + 1,
@@ -662,9 +676,63 @@ fn new_node_from_line(
         return Ok(node);
     }
     let parsed = line_parsers::parse_args(&keyword, split.args, escape)?;
+    // Find each argument verbatim, left to right, after the keyword and flags. ENV/LABEL give
+    // (key, value, separator) triples but the text reads key, separator, value.
+    let mut cursor = split.args_offset;
+    let mut find = |arg: &str| -> Option<(usize, usize)> {
+        let start = cursor + line.get(cursor..)?.find(arg)?;
+        cursor = start + arg.len();
+        Some((base + start, base + cursor))
+    };
+    node.arg_ranges = if matches!(keyword.as_str(), "env" | "label") {
+        let mut ranges = Vec::with_capacity(parsed.args.len());
+        for triple in parsed.args.chunks(3) {
+            if let [key, value, sep] = triple {
+                let k = find(key);
+                let sp = find(sep);
+                ranges.extend([k, find(value), sp]);
+            }
+        }
+        ranges
+    } else {
+        parsed.args.iter().map(|arg| find(arg)).collect()
+    };
     node.args = parsed.args;
     node.json = parsed.json;
     Ok(node)
+}
+
+impl Node {
+    /// Maps a range of the joined instruction text to the source.
+    fn joined_span(&self, range: Option<(usize, usize)>) -> Span {
+        let Some((start, end)) = range else {
+            return self.span;
+        };
+        let map = |o: usize| self.source_offset(o - self.base);
+        if end == start {
+            let s = map(start);
+            Span::new(s, s)
+        } else {
+            Span::new(map(start), map(end - 1) + 1)
+        }
+    }
+
+    /// Fills in spans once the instruction's lines are known.
+    fn locate(&mut self, start_line: usize, end_line: usize, span: Span, segments: &[Segment]) {
+        self.start_line = start_line;
+        self.end_line = end_line;
+        self.span = span;
+        self.segments = segments.to_vec();
+        self.arg_spans = self
+            .arg_ranges
+            .iter()
+            .map(|&r| self.joined_span(r))
+            .collect();
+        self.arg_ranges = Vec::new();
+        for child in &mut self.children {
+            child.locate(start_line, end_line, span, segments);
+        }
+    }
 }
 
 impl Node {
@@ -699,6 +767,23 @@ mod tests {
         assert_eq!(&src[run.span_of("hi").start..run.span_of("hi").end], "hi");
         assert_eq!(ast.warnings.len(), 1);
         assert_eq!(ast.warnings[0].location.line, 4);
+    }
+
+    #[test]
+    fn argument_spans() {
+        let src = "FROM a\nONBUILD COPY --chown=1 x \\\n  y /d/\nENV A=1 B=\"2 3\"\nCMD [\"sh\", \"-c\"]\n";
+        let ast = parse(src).unwrap();
+        let text =
+            |n: &Node| -> Vec<&str> { n.arg_spans.iter().map(|s| &src[s.start..s.end]).collect() };
+        assert_eq!(text(&ast.children[0]), ["a"]);
+        assert_eq!(text(&ast.children[1].children[0]), ["x", "y", "/d/"]);
+        assert_eq!(text(&ast.children[2]), ["A", "1", "=", "B", "\"2 3\"", "="]);
+        assert_eq!(text(&ast.children[3]), ["sh", "-c"]);
+        let child = &ast.children[1].children[0];
+        assert_eq!(
+            &src[child.span_of("--chown").start..child.span_of("--chown").end],
+            "--chown"
+        );
     }
 
     #[test]
