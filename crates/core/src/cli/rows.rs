@@ -71,6 +71,8 @@ impl RowOptions {
 /// A row of a list command: its template record and column headers, as docker's formatter
 /// `SubContext`s define them.
 pub trait ListRow {
+    /// docker's Go type for these rows, named in template errors.
+    const GO_TYPE: &'static str;
     /// The default table format (`table {{.ID}}\t…`) for these options.
     fn default_format(opts: &RowOptions) -> String;
     /// The header record: column titles by field name.
@@ -93,7 +95,12 @@ pub fn render_list<R: ListRow>(
         format
     };
     let records: Vec<Value> = rows.iter().map(|r| r.record(opts)).collect();
-    render(resolve_format(format, &default), &R::header(), &records)
+    render(
+        resolve_format(format, &default),
+        &R::header(),
+        &records,
+        R::GO_TYPE,
+    )
 }
 
 /// A published or exposed port of a container (docker's API `types.Port`).
@@ -278,6 +285,8 @@ pub const PS_TABLE_FORMAT: &str =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 impl ListRow for PsRow {
+    const GO_TYPE: &'static str = "*formatter.ContainerContext";
+
     fn default_format(opts: &RowOptions) -> String {
         if opts.size {
             format!("{PS_TABLE_FORMAT}\t{{{{.Size}}}}")
@@ -435,6 +444,8 @@ pub const IMAGES_DIGESTS_TABLE_FORMAT: &str =
     "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 impl ListRow for ImageRow {
+    const GO_TYPE: &'static str = "*formatter.imageContext";
+
     fn default_format(opts: &RowOptions) -> String {
         if opts.digests {
             IMAGES_DIGESTS_TABLE_FORMAT
@@ -517,6 +528,8 @@ pub const HISTORY_TABLE_FORMAT: &str =
     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 
 impl ListRow for HistoryRow {
+    const GO_TYPE: &'static str = "*formatter.historyContext";
+
     fn default_format(_: &RowOptions) -> String {
         HISTORY_TABLE_FORMAT.to_owned()
     }
@@ -696,6 +709,8 @@ pub const DF_TABLE_FORMAT: &str =
     "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
 
 impl ListRow for DiskUsageRow {
+    const GO_TYPE: &'static str = "*formatter.diskUsageContext";
+
     fn default_format(_: &RowOptions) -> String {
         DF_TABLE_FORMAT.to_owned()
     }

@@ -7,9 +7,9 @@
 //! use serde_json::json;
 //! let header = json!({"ID": "CONTAINER ID", "Names": "NAMES"});
 //! let rows = [json!({"ID": "db75e28655a8", "Names": "web"})];
-//! assert_eq!(render("table {{.ID}}\\t{{.Names}}", &header, &rows).unwrap(),
+//! assert_eq!(render("table {{.ID}}\\t{{.Names}}", &header, &rows, "T").unwrap(),
 //!            "CONTAINER ID   NAMES\ndb75e28655a8   web\n");
-//! assert_eq!(render("{{.Names}}", &header, &rows).unwrap(), "web\n");
+//! assert_eq!(render("{{.Names}}", &header, &rows, "T").unwrap(), "web\n");
 //! ```
 
 use serde_json::Value;
@@ -45,8 +45,14 @@ pub fn resolve_format<'a>(format: &'a str, default_table: &'a str) -> &'a str {
 
 /// Formats `rows` with a resolved format, as docker's `formatter.Context` does: `\t` and `\n`
 /// escapes become tabs and newlines, each record's output ends with a newline, and a `table …`
-/// format gets the header (the template run over `header`) and tabwriter alignment.
-pub fn render(format: &str, header: &Value, rows: &[Value]) -> Result<String, FormatError> {
+/// format gets the header (the template run over `header`) and tabwriter alignment. A field the
+/// records lack is an error naming `go_type`, docker's type for these rows.
+pub fn render(
+    format: &str,
+    header: &Value,
+    rows: &[Value],
+    go_type: &str,
+) -> Result<String, FormatError> {
     let is_table = format.starts_with(TABLE_FORMAT_KEY);
     let body = if is_table {
         &format[TABLE_FORMAT_KEY.len()..]
@@ -64,7 +70,7 @@ pub fn render(format: &str, header: &Value, rows: &[Value]) -> Result<String, Fo
         out.push('\n');
     }
     for row in rows {
-        out.push_str(&template.execute_record(row)?);
+        out.push_str(&template.execute_record(row, go_type)?);
         out.push('\n');
     }
     Ok(if is_table {
@@ -91,11 +97,11 @@ mod tests {
     fn plain_templates_print_one_line_per_record() {
         let rows = [json!({"ID": "a"}), json!({"ID": "b"})];
         assert_eq!(
-            render("id: {{.ID}}", &json!({}), &rows).unwrap(),
+            render("id: {{.ID}}", &json!({}), &rows, "T").unwrap(),
             "id: a\nid: b\n"
         );
         assert_eq!(
-            render("{{.ID}}\\t!", &json!({}), &rows[..1]).unwrap(),
+            render("{{.ID}}\\t!", &json!({}), &rows[..1], "T").unwrap(),
             "a\t!\n"
         );
     }
@@ -104,14 +110,31 @@ mod tests {
     fn tables_with_no_rows_print_the_header() {
         let header = json!({"ID": "IMAGE ID", "Size": "SIZE"});
         assert_eq!(
-            render("table {{.ID}}\t{{.Size}}", &header, &[]).unwrap(),
+            render("table {{.ID}}\t{{.Size}}", &header, &[], "T").unwrap(),
             "IMAGE ID   SIZE\n"
         );
     }
 
     #[test]
+    fn unknown_fields_are_errors_naming_the_row_type() {
+        let rows = [json!({"ID": "abc", "Names": "web"})];
+        let err = render(
+            "{{.ID}} {{.Name}}",
+            &json!({}),
+            &rows,
+            "*formatter.ContainerContext",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "template parsing error: template: :1:10: executing \"\" at <.Name>: \
+             can't evaluate field Name in type *formatter.ContainerContext"
+        );
+    }
+
+    #[test]
     fn bad_templates_report_docker_words() {
-        let err = render("{{.ID", &json!({}), &[]).unwrap_err();
+        let err = render("{{.ID", &json!({}), &[], "T").unwrap_err();
         assert_eq!(
             err.to_string(),
             "template parsing error: template: :1: unclosed action"

@@ -36,10 +36,12 @@ pub enum TemplateError {
         message: String,
     },
     /// The template failed while formatting a value.
-    #[error("template: :{line}: executing \"\" at <{at}>: {message}")]
+    #[error("template: :{line}:{col}: executing \"\" at <{at}>: {message}")]
     Exec {
         /// 1-based line of the action.
         line: usize,
+        /// 0-based byte of the action in its line.
+        col: usize,
         /// The action's source text.
         at: String,
         /// What went wrong.
@@ -75,7 +77,7 @@ enum Node {
 
 #[derive(Debug, Clone, PartialEq)]
 struct Pipeline {
-    line: usize,
+    at: Pos,
     source: String,
     decl: Vec<String>,
     cmds: Vec<Vec<Arg>>,
@@ -112,7 +114,7 @@ impl Template {
         let items = split_actions(text)?;
         let mut pos = 0;
         let (nodes, end) = parse_list(&items, &mut pos)?;
-        if let Some((word, line)) = end {
+        if let Some((word, Pos { line, .. })) = end {
             return Err(TemplateError::Parse {
                 line,
                 message: format!("unexpected {{{{{word}}}}}"),
@@ -129,8 +131,10 @@ impl Template {
     /// Runs the template over a list record (a `ps`, `images` or `history` row): as docker's
     /// row contexts marshal themselves with Go's `json.Marshal`, `{{json .}}` escapes `<`, `>`
     /// and `&` as `\u003c`, `\u003e`, `\u0026` (`"Digest":"\u003cnone\u003e"`).
-    pub fn execute_record(&self, record: &Value) -> Result<String, TemplateError> {
-        self.run(record, Mode::Record)
+    /// Like docker's typed row contexts, a field the record lacks is an error naming the Go
+    /// type (`can't evaluate field Name in type *formatter.ContainerContext`), not `<no value>`.
+    pub fn execute_record(&self, record: &Value, go_type: &str) -> Result<String, TemplateError> {
+        self.run(record, Mode::Record(go_type))
     }
 
     /// Runs the template for a table header: docker's header functions return their first
@@ -139,7 +143,7 @@ impl Template {
         self.run(header, Mode::Header)
     }
 
-    fn run(&self, dot: &Value, mode: Mode) -> Result<String, TemplateError> {
+    fn run(&self, dot: &Value, mode: Mode<'_>) -> Result<String, TemplateError> {
         let mut out = String::new();
         let mut exec = Exec {
             vars: vec![("$".to_owned(), dot.clone())],
@@ -150,10 +154,17 @@ impl Template {
     }
 }
 
-/// A piece of template source: literal text, or an action's inside with its line.
+/// Where an action starts: 1-based line, 0-based byte in that line (Go's `:1:2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: usize,
+    col: usize,
+}
+
+/// A piece of template source: literal text, or an action's inside with its position.
 enum Item {
     Text(String),
-    Action(String, usize),
+    Action(String, Pos),
 }
 
 fn split_actions(text: &str) -> Result<Vec<Item>, TemplateError> {
@@ -188,7 +199,15 @@ fn split_actions(text: &str) -> Result<Vec<Item>, TemplateError> {
         }
         let trimmed = inner.trim();
         if !(trimmed.starts_with("/*") && trimmed.ends_with("*/")) {
-            items.push(Item::Action(trimmed.to_owned(), line));
+            // The byte offset of the action's first word, within its line.
+            let leading = inner.len() - inner.trim_start().len();
+            let at = text.len() - after.len() + inner_start + leading;
+            let col = text[..at].rfind('\n').map_or(at, |nl| at - nl - 1);
+            let pos = Pos {
+                line: line + inner[..leading].matches('\n').count(),
+                col,
+            };
+            items.push(Item::Action(trimmed.to_owned(), pos));
         }
         line += after[..close].matches('\n').count();
         rest = &after[close + 2..];
@@ -224,7 +243,7 @@ fn find_close(s: &str) -> Option<usize> {
     None
 }
 
-type ListEnd = Option<(String, usize)>;
+type ListEnd = Option<(String, Pos)>;
 
 /// Parses nodes until `end` or `else` (returned with its line) or the end of input.
 fn parse_list(items: &[Item], pos: &mut usize) -> Result<(Vec<Node>, ListEnd), TemplateError> {
@@ -234,23 +253,23 @@ fn parse_list(items: &[Item], pos: &mut usize) -> Result<(Vec<Node>, ListEnd), T
         *pos += 1;
         match item {
             Item::Text(t) => nodes.push(Node::Text(t.clone())),
-            Item::Action(src, line) => {
-                let line = *line;
+            Item::Action(src, at) => {
+                let at = *at;
                 let (word, rest) = src.split_once(char::is_whitespace).unwrap_or((src, ""));
                 match word {
-                    "end" | "else" => return Ok((nodes, Some((src.clone(), line)))),
-                    "if" => nodes.push(parse_if(rest, line, items, pos)?),
+                    "end" | "else" => return Ok((nodes, Some((src.clone(), at)))),
+                    "if" => nodes.push(parse_if(rest, at, items, pos)?),
                     "range" | "with" => {
-                        let pipe = parse_pipeline(rest, line)?;
+                        let pipe = parse_pipeline(rest, at)?;
                         let (body, end) = parse_list(items, pos)?;
                         let otherwise = match end {
                             Some((e, _)) if e == "else" => {
                                 let (other, end) = parse_list(items, pos)?;
-                                expect_end(end, line)?;
+                                expect_end(end, at)?;
                                 other
                             }
                             end => {
-                                expect_end(end, line)?;
+                                expect_end(end, at)?;
                                 Vec::new()
                             }
                         };
@@ -268,7 +287,7 @@ fn parse_list(items: &[Item], pos: &mut usize) -> Result<(Vec<Node>, ListEnd), T
                             }
                         });
                     }
-                    _ => nodes.push(Node::Action(parse_pipeline(src, line)?)),
+                    _ => nodes.push(Node::Action(parse_pipeline(src, at)?)),
                 }
             }
         }
@@ -276,13 +295,8 @@ fn parse_list(items: &[Item], pos: &mut usize) -> Result<(Vec<Node>, ListEnd), T
     Ok((nodes, None))
 }
 
-fn parse_if(
-    cond: &str,
-    line: usize,
-    items: &[Item],
-    pos: &mut usize,
-) -> Result<Node, TemplateError> {
-    let mut branches = vec![(parse_pipeline(cond, line)?, Vec::new())];
+fn parse_if(cond: &str, at: Pos, items: &[Item], pos: &mut usize) -> Result<Node, TemplateError> {
+    let mut branches = vec![(parse_pipeline(cond, at)?, Vec::new())];
     loop {
         let (body, end) = parse_list(items, pos)?;
         if let Some(last) = branches.last_mut() {
@@ -301,7 +315,7 @@ fn parse_if(
                 branches.push((parse_pipeline(&e["else if ".len()..], l)?, Vec::new()));
             }
             end => {
-                expect_end(end, line)?;
+                expect_end(end, at)?;
                 return Ok(Node::If {
                     branches,
                     otherwise: Vec::new(),
@@ -311,24 +325,25 @@ fn parse_if(
     }
 }
 
-fn expect_end(end: ListEnd, line: usize) -> Result<(), TemplateError> {
+fn expect_end(end: ListEnd, at: Pos) -> Result<(), TemplateError> {
     match end {
         Some((e, _)) if e == "end" => Ok(()),
         Some((e, l)) => Err(TemplateError::Parse {
-            line: l,
+            line: l.line,
             message: format!("unexpected {{{{{e}}}}}"),
         }),
         None => Err(TemplateError::Parse {
-            line,
+            line: at.line,
             message: "unexpected EOF".to_owned(),
         }),
     }
 }
 
-fn parse_pipeline(src: &str, line: usize) -> Result<Pipeline, TemplateError> {
+fn parse_pipeline(src: &str, at: Pos) -> Result<Pipeline, TemplateError> {
+    let line = at.line;
     let toks = lex(src, line)?;
     let mut pos = 0;
-    let pipe = pipeline_from(&toks, &mut pos, src, line)?;
+    let pipe = pipeline_from(&toks, &mut pos, src, at)?;
     if pos < toks.len() {
         return Err(TemplateError::Parse {
             line,
@@ -342,8 +357,9 @@ fn pipeline_from(
     toks: &[Tok],
     pos: &mut usize,
     src: &str,
-    line: usize,
+    at: Pos,
 ) -> Result<Pipeline, TemplateError> {
+    let line = at.line;
     let mut decl = Vec::new();
     // `$a :=` or `$a, $b :=`
     let mut look = *pos;
@@ -383,7 +399,7 @@ fn pipeline_from(
                 break;
             }
             Tok::Open => {
-                let inner = pipeline_from(toks, pos, src, line)?;
+                let inner = pipeline_from(toks, pos, src, at)?;
                 let Some(Tok::Close(fields)) = toks.get(*pos) else {
                     return Err(TemplateError::Parse {
                         line,
@@ -427,7 +443,7 @@ fn pipeline_from(
         }
     }
     Ok(Pipeline {
-        line,
+        at,
         source: src.to_owned(),
         decl,
         cmds,
@@ -584,18 +600,19 @@ fn is_function(name: &str) -> bool {
 
 /// How functions behave: normally, for a table header, or for a list record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+enum Mode<'a> {
     Plain,
     Header,
-    Record,
+    /// A list record of the named Go type.
+    Record(&'a str),
 }
 
-struct Exec {
+struct Exec<'a> {
     vars: Vec<(String, Value)>,
-    mode: Mode,
+    mode: Mode<'a>,
 }
 
-impl Exec {
+impl Exec<'_> {
     fn nodes(
         &mut self,
         nodes: &[Node],
@@ -734,14 +751,34 @@ impl Exec {
         self.arg(pipe, &cmd[0], dot)
     }
 
+    /// `.A.B` from `base`; in record mode a key the record lacks is docker's typed error.
+    fn field(
+        &self,
+        pipe: &Pipeline,
+        base: &Value,
+        fields: &[String],
+    ) -> Result<Value, TemplateError> {
+        if let (Mode::Record(go_type), Some(first), Value::Object(map)) =
+            (self.mode, fields.first(), base)
+            && !map.contains_key(first)
+        {
+            return Err(exec_err(
+                pipe,
+                format!("can't evaluate field {first} in type {go_type}"),
+            ));
+        }
+        Ok(walk(base, fields))
+    }
+
     fn arg(&mut self, pipe: &Pipeline, arg: &Arg, dot: &Value) -> Result<Value, TemplateError> {
         match arg {
-            Arg::Field(fields) => Ok(walk(dot, fields)),
+            Arg::Field(fields) => self.field(pipe, dot, fields),
             Arg::Var(name, fields) => {
                 let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) else {
                     return Err(exec_err(pipe, format!("undefined variable: {name}")));
                 };
-                Ok(walk(v, fields))
+                let v = v.clone();
+                self.field(pipe, &v, fields)
             }
             Arg::Sub(inner, fields) => Ok(walk(&self.pipeline(inner, dot)?, fields)),
             Arg::Ident(name) => call(name, &[], self.mode).map_err(|m| exec_err(pipe, m)),
@@ -766,7 +803,8 @@ fn walk(v: &Value, fields: &[String]) -> Value {
 
 fn exec_err(pipe: &Pipeline, message: String) -> TemplateError {
     TemplateError::Exec {
-        line: pipe.line,
+        line: pipe.at.line,
+        col: pipe.at.col,
         at: pipe.source.clone(),
         message,
     }
@@ -860,7 +898,7 @@ fn want_args(name: &str, args: &[Value], n: usize) -> Result<(), String> {
 }
 
 /// Calls a template function; in header mode docker's own functions return their argument.
-fn call(name: &str, args: &[Value], mode: Mode) -> Result<Value, String> {
+fn call(name: &str, args: &[Value], mode: Mode<'_>) -> Result<Value, String> {
     if mode == Mode::Header
         && matches!(
             name,
@@ -878,7 +916,7 @@ fn call(name: &str, args: &[Value], mode: Mode) -> Result<Value, String> {
                 Value::String("null".to_owned())
             } else {
                 let text = serde_json::to_string(v).map_err(|e| e.to_string())?;
-                if mode == Mode::Record && v.is_object() {
+                if matches!(mode, Mode::Record(_)) && v.is_object() {
                     Value::String(
                         text.replace('<', "\\u003c")
                             .replace('>', "\\u003e")
@@ -1246,7 +1284,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "template: :1: executing \"\" at <len .A>: error calling len: len of type int"
+            "template: :1:2: executing \"\" at <len .A>: error calling len: len of type int"
         );
     }
 
@@ -1255,7 +1293,7 @@ mod tests {
         let t = Template::parse("{{json .}} {{json .Digest}}").unwrap();
         let v = json!({"Digest": "<none>"});
         assert_eq!(
-            t.execute_record(&v).unwrap(),
+            t.execute_record(&v, "T").unwrap(),
             r#"{"Digest":"\u003cnone\u003e"} "<none>""#
         );
         assert_eq!(t.execute(&v).unwrap(), r#"{"Digest":"<none>"} "<none>""#);

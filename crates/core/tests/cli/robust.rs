@@ -143,7 +143,7 @@ fn random_templates_never_panic() {
         if let Ok(t) = Template::parse(&text) {
             ran += usize::from(t.execute(&value).is_ok());
             let _ = t.execute_header(&value);
-            let _ = t.execute_record(&value);
+            let _ = t.execute_record(&value, "*formatter.ContainerContext");
         }
         let _ = TabWriter::docker().format(&text);
         let _ = ellipsis(&text, usize::try_from(rng.below(8)).unwrap_or(0));
