@@ -21,6 +21,7 @@ pub(crate) struct CopySpec {
     chmod: Option<(String, u32)>,
     is_add: bool,
     unpack: Option<bool>,
+    exclude: Option<(Vec<String>, DockerIgnore)>,
 }
 
 /// What one source selected.
@@ -156,7 +157,33 @@ impl CopySpec {
             chmod,
             is_add,
             unpack,
+            exclude: None,
         })
+    }
+
+    /// Adds `--exclude` patterns (not expanded, `.dockerignore` syntax), matched against paths
+    /// relative to each copied source.
+    pub(crate) fn with_exclude(mut self, patterns: &[String]) -> Result<Self, BuildError> {
+        if !patterns.is_empty() {
+            let matcher = DockerIgnore::from_patterns(patterns)
+                .map_err(|e| BuildError::Step(e.to_string()))?;
+            self.exclude = Some((patterns.to_vec(), matcher));
+        }
+        Ok(self)
+    }
+
+    /// What changes the result besides the history text (for the cache key).
+    pub(crate) fn op_extra(&self) -> String {
+        self.exclude
+            .as_ref()
+            .map(|(p, _)| format!("exclude={}", p.join(",")))
+            .unwrap_or_default()
+    }
+
+    fn excluded(&self, rel: &str) -> bool {
+        self.exclude
+            .as_ref()
+            .is_some_and(|(_, m)| m.is_excluded(rel))
     }
 
     /// The instruction's arguments as history shows them (`--chown=1:2 a b /dest/`).
@@ -185,8 +212,11 @@ impl CopySpec {
                     .map_err(|e| BuildError::Step(e.to_string()))?;
                 for (p, _) in source.walk("/")?.into_iter().skip(1) {
                     let rel = &p[1..];
-                    if rel.split('/').count() == depth && matcher.is_excluded(rel) {
-                        out.push(select_path(source, rel)?);
+                    if rel.split('/').count() == depth
+                        && matcher.is_excluded(rel)
+                        && !self.excluded(rel)
+                    {
+                        out.push(self.select_path(source, rel)?);
                     }
                 }
             } else {
@@ -195,7 +225,7 @@ impl CopySpec {
                         "failed to compute cache key: failed to calculate checksum of ref: \"/{cleaned}\": not found"
                     )));
                 }
-                out.push(select_path(source, &cleaned)?);
+                out.push(self.select_path(source, &cleaned)?);
             }
         }
         for (name, data) in &self.heredocs {
@@ -205,6 +235,38 @@ impl CopySpec {
             });
         }
         Ok(Selection(out))
+    }
+
+    /// The entry at `rel` in `source` (a file, symlink, or directory with its contents, less
+    /// what `--exclude` leaves out).
+    fn select_path(&self, source: &UnionFs, rel: &str) -> Result<Selected, BuildError> {
+        let abs = format!("/{rel}");
+        let st = source.lstat(&abs)?;
+        if st.file_type != FileType::Dir {
+            return Ok(Selected::File {
+                path: rel.to_owned(),
+                entry: entry_at(source, &abs)?,
+            });
+        }
+        let meta = Meta {
+            mode: st.mode,
+            uid: st.uid,
+            gid: st.gid,
+            mtime: st.mtime,
+        };
+        let mut entries = Vec::new();
+        let base = if rel.is_empty() { 1 } else { abs.len() + 1 };
+        for (p, _) in source.walk(&abs)?.into_iter().skip(1) {
+            let inner = &p[base..];
+            if !self.excluded(inner) {
+                entries.push((inner.to_owned(), entry_at(source, &p)?));
+            }
+        }
+        Ok(Selected::Dir {
+            path: rel.to_owned(),
+            meta,
+            entries,
+        })
     }
 
     /// Copies the selection onto `fs` below `workdir`.
@@ -306,34 +368,6 @@ fn parent(p: &str) -> &str {
         Some(0) | None => "/",
         Some(i) => &p[..i],
     }
-}
-
-/// The entry at `rel` in `source` (a file, symlink, or directory with its contents).
-fn select_path(source: &UnionFs, rel: &str) -> Result<Selected, BuildError> {
-    let abs = format!("/{rel}");
-    let st = source.lstat(&abs)?;
-    if st.file_type != FileType::Dir {
-        return Ok(Selected::File {
-            path: rel.to_owned(),
-            entry: entry_at(source, &abs)?,
-        });
-    }
-    let meta = Meta {
-        mode: st.mode,
-        uid: st.uid,
-        gid: st.gid,
-        mtime: st.mtime,
-    };
-    let mut entries = Vec::new();
-    let base = if rel.is_empty() { 1 } else { abs.len() + 1 };
-    for (p, _) in source.walk(&abs)?.into_iter().skip(1) {
-        entries.push((p[base..].to_owned(), entry_at(source, &p)?));
-    }
-    Ok(Selected::Dir {
-        path: rel.to_owned(),
-        meta,
-        entries,
-    })
 }
 
 fn entry_at(source: &UnionFs, abs: &str) -> Result<Entry, BuildError> {

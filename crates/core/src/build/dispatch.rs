@@ -464,12 +464,14 @@ impl Builder<'_> {
             }
             Instruction::Copy(c) => {
                 let from = stage_ref(self.stages, stage_index, &c.from)?;
-                let spec = CopySpec::new(self, state, &c.sources, &c.chown, &c.chmod, false, None)?;
+                let spec = CopySpec::new(self, state, &c.sources, &c.chown, &c.chmod, false, None)?
+                    .with_exclude(&c.exclude_patterns)?;
                 self.copy_step(state, &c.meta.keyword, &spec, from, &c.from)?;
             }
             Instruction::Add(a) => {
                 let spec =
-                    CopySpec::new(self, state, &a.sources, &a.chown, &a.chmod, true, a.unpack)?;
+                    CopySpec::new(self, state, &a.sources, &a.chown, &a.chmod, true, a.unpack)?
+                        .with_exclude(&a.exclude_patterns)?;
                 self.copy_step(state, &a.meta.keyword, &spec, None, "")?;
             }
         }
@@ -514,7 +516,11 @@ impl Builder<'_> {
         let from_key = from
             .and_then(|j| self.results[j].as_ref().map(|s| s.key.to_string()))
             .unwrap_or_default();
-        let op = format!("{created_by}\0{}\0{from_key}", state.workdir());
+        let op = format!(
+            "{created_by}\0{}\0{from_key}\0{}",
+            state.workdir(),
+            spec.op_extra()
+        );
         let name = format!("{keyword} {}", spec.history_args());
         let step = FsStep {
             op,

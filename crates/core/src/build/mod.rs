@@ -102,11 +102,22 @@ impl BuildContext {
     pub fn new(mut files: Layer, dockerignore: Option<&str>) -> Result<Self, BuildError> {
         if let Some(text) = dockerignore {
             let ignore = DockerIgnore::parse(text).map_err(|e| BuildError::Step(e.to_string()))?;
-            let excluded: Vec<String> = files
+            let mut excluded: std::collections::BTreeSet<String> = files
                 .iter()
                 .filter(|(p, _)| !p.is_empty() && ignore.is_excluded(p))
                 .map(|(p, _)| p.to_owned())
                 .collect();
+            // A re-included file (`!dir/keep`) keeps its parent directories.
+            let kept: Vec<String> = files
+                .iter()
+                .filter(|(p, _)| !excluded.contains(*p))
+                .map(|(p, _)| p.to_owned())
+                .collect();
+            for k in &kept {
+                for (i, _) in k.match_indices('/') {
+                    excluded.remove(&k[..i]);
+                }
+            }
             for p in excluded.iter().rev() {
                 files.take(p);
             }

@@ -500,7 +500,15 @@ fn dockerignore_hides_context_files() {
     let mut files = Layer::new();
     files.insert("app.py", Entry::file(Meta::new(0o644, 0), "x"));
     files.insert("secret.env", Entry::file(Meta::new(0o600, 0), "k"));
-    let ctx = BuildContext::new(files, Some("*.env\n")).unwrap();
+    files.insert("docs", Entry::dir(Meta::new(0o755, 0)));
+    files.insert("docs/keep.md", Entry::file(Meta::new(0o644, 0), "kept"));
+    files.insert("docs/drop.md", Entry::file(Meta::new(0o644, 0), "dropped"));
+    let ctx = BuildContext::new(files, Some("*.env\ndocs\n!docs/keep.md\n")).unwrap();
+    assert!(
+        ctx.view().exists("/docs/keep.md"),
+        "re-included, with its directory"
+    );
+    assert!(!ctx.view().exists("/docs/drop.md"));
     let err = build_err(
         "FROM scratch\nCOPY secret.env /\n",
         &ctx,
@@ -513,7 +521,7 @@ fn dockerignore_hides_context_files() {
         &BuildOptions::default(),
         &mut BuildCache::new(),
     );
-    assert_eq!(built.layers[0].size(), 1);
+    assert_eq!(built.layers[0].size(), 1 + 4);
 }
 
 #[test]
@@ -546,4 +554,64 @@ fn onbuild_triggers_run_once_in_the_child_stage() {
         ),
         "cannot run `/bin/sh -c a`: the simulated engine has no shell yet (RUN is not supported)"
     );
+}
+
+#[test]
+fn add_extracts_local_tars_and_copy_takes_heredocs_and_excludes() {
+    let mut inner = Layer::new();
+    inner.insert("site", Entry::dir(Meta::new(0o755, 0)));
+    inner.insert(
+        "site/index.html",
+        Entry::file(Meta::new(0o644, 0), "<h1>hi</h1>"),
+    );
+    let tar =
+        layerbox_core::fs::tar::write_layer(&inner, &layerbox_core::fs::tar::TarOptions::default());
+    let mut files = Layer::new();
+    files.insert("site.tar", Entry::file(Meta::new(0o644, 0), tar.clone()));
+    files.insert(
+        "site.tar.gz",
+        Entry::file(Meta::new(0o644, 0), layerbox_core::fs::tar::gzip(&tar)),
+    );
+    files.insert("src", Entry::dir(Meta::new(0o755, 0)));
+    files.insert(
+        "src/main.rs",
+        Entry::file(Meta::new(0o644, 0), "fn main() {}"),
+    );
+    files.insert(
+        "src/main_test.rs",
+        Entry::file(Meta::new(0o644, 0), "#[test]"),
+    );
+    let ctx = BuildContext::new(files, None).unwrap();
+    let dockerfile = "FROM scratch\nADD site.tar /srv/\nADD site.tar.gz /gz\nADD --unpack=false site.tar /raw/\nCOPY --exclude=*_test.rs src /src\nCOPY <<EOF /etc/motd\nhello $NAME\nEOF\n";
+    let (built, _) = run(
+        dockerfile,
+        &ctx,
+        &BuildOptions::default(),
+        &mut BuildCache::new(),
+    );
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    assert_eq!(
+        fs.read("/srv/site/index.html").unwrap().bytes().unwrap(),
+        b"<h1>hi</h1>"
+    );
+    assert!(
+        fs.exists("/gz/site/index.html"),
+        "gzipped tars are extracted too"
+    );
+    assert!(
+        fs.exists("/raw/site.tar"),
+        "--unpack=false copies the archive"
+    );
+    assert!(fs.exists("/src/main.rs"));
+    assert!(
+        !fs.exists("/src/main_test.rs"),
+        "--exclude leaves the file out"
+    );
+    assert_eq!(fs.read("/etc/motd").unwrap().bytes().unwrap(), b"hello \n");
+    let h = history(&built);
+    assert_eq!(
+        h[3].0, "COPY src /src # buildkit",
+        "--exclude is not in the history"
+    );
+    assert_eq!(h[4].0, "COPY <<EOF /etc/motd # buildkit");
 }
