@@ -23,6 +23,7 @@ use crate::setup::root;
 /// does every `Priority: required` package (the minbase of the debian images) with `apt`.
 const DEB_ROOTS: &[&str] = &[
     "apt",
+    "usr-is-merged",
     "ca-certificates",
     "curl",
     "wget",
@@ -146,7 +147,8 @@ const NPM_RUNTIMES: &[(&str, &str)] = &[
     ("npm", "10.8.2"),
 ];
 
-/// A package with more file entries than this keeps its largest ones and a count of the rest.
+/// A package with more file entries than this keeps its largest ones (and its landmarks, see
+/// `is_landmark`) and a count of the rest.
 const KEEP_FILES: usize = 300;
 
 /// One file-list entry.
@@ -235,8 +237,9 @@ const HEADER: &str = "\
 # F/L/H <shared>\\t<suffix>\\t<x>   a file (x = size[ mode-octal], 644 unless given), a symlink
 #                                (x = target) or a hard link (x = path); the path is front-coded:
 #                                its first <shared> bytes are those of the previous path
-# X <count> <bytes>              entries left out of a big package: it keeps its largest files,
-#                                and these counts say what the real package holds beyond them
+# X <count> <bytes>              entries left out of a big package: it keeps its 300 largest files
+#                                and its landmarks (manifests, __init__.py, bin/, top two levels);
+#                                these counts say what the real package holds beyond them
 ";
 
 fn write_pkgs(out: &mut String, pkgs: &[Pkg]) {
@@ -257,8 +260,12 @@ fn write_pkgs(out: &mut String, pkgs: &[Pkg]) {
         if items.len() > KEEP_FILES {
             items.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then(a.path().cmp(b.path())));
             for dropped in items.split_off(KEEP_FILES) {
-                rest.0 += 1;
-                rest.1 += dropped.bytes();
+                if is_landmark(dropped.path()) {
+                    items.push(dropped);
+                } else {
+                    rest.0 += 1;
+                    rest.1 += dropped.bytes();
+                }
             }
         }
         items.sort_by(|a, b| a.path().cmp(b.path()));
@@ -287,6 +294,17 @@ fn write_pkgs(out: &mut String, pkgs: &[Pkg]) {
             writeln!(out, "X {} {}", rest.0, rest.1).unwrap();
         }
     }
+}
+
+/// Files a summarised package keeps whatever their size, because tools and learners look for
+/// them: manifests, package markers, anything in a `bin` directory, and the top two levels.
+fn is_landmark(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "package.json" | "__init__.py" | "METADATA" | "RECORD" | "copyright"
+    ) || path.contains("bin/")
+        || path.matches('/').count() <= 1
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {
@@ -462,7 +480,10 @@ fn debian(cache: &Path) -> Result<Vec<Pkg>, String> {
         flags.push(download_size(&path)?);
         let resolve = |g: String| {
             g.split('|')
-                .map(|a| provides.get(a).cloned().unwrap_or_else(|| a.to_owned()))
+                .map(|a| match provides.get(a) {
+                    Some(real) if !info.contains_key(a) => real.clone(),
+                    _ => a.to_owned(),
+                })
                 .collect::<Vec<_>>()
                 .join("|")
         };
