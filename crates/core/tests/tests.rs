@@ -7,4 +7,4 @@ mod dockerfile_robustness;
 mod fs;
 mod image;
 mod lint;
-mod sim_pkg;
+mod sim;

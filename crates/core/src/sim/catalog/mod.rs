@@ -5,7 +5,8 @@
 //! bookworm, PyPI wheels for CPython 3.9, npm tarballs); its header describes the format. The
 //! core parses it from bytes it is given ([`Catalog::parse`]), so the browser can fetch it lazily;
 //! native builds embed it ([`Catalog::builtin`]). Big packages are summarised: they keep their
-//! 300 largest entries and a count of the entries and bytes left out ([`Package::rest`]); when
+//! 300 largest entries, their landmarks (manifests, `__init__.py`, `bin/`, the top two levels)
+//! and a count of the entries and bytes left out ([`Package::rest`]); when
 //! installed, those bytes are spread over the kept files so a layer's size is the real one.
 //!
 //! ```
@@ -153,6 +154,19 @@ impl Package {
         prefix: &str,
         exclude: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<String>, FsError> {
+        self.install_mapped(fs, &|rel| {
+            let path = join(prefix, rel);
+            (!exclude(&path)).then_some(path)
+        })
+    }
+
+    /// Like [`Package::install`], with each relative path mapped to its absolute destination
+    /// (or `None` to leave it out): how a base image puts a runtime's files elsewhere.
+    pub fn install_mapped(
+        &self,
+        fs: &mut UnionFs,
+        map: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, FsError> {
         let listed_files: u64 = self
             .files
             .iter()
@@ -169,29 +183,28 @@ impl Package {
             .iter()
             .rposition(|i| matches!(i.kind, ItemKind::File { .. }));
         for (index, item) in self.files.iter().enumerate() {
-            let path = join(prefix, &item.path);
-            if exclude(&path) {
+            let share = match item.kind {
+                ItemKind::File { .. } if Some(index) == last_file => spread_left,
+                ItemKind::File { size, .. } if listed_files > 0 => {
+                    let s = u64::try_from(
+                        u128::from(extra) * u128::from(size) / u128::from(listed_files),
+                    )
+                    .unwrap_or(0);
+                    spread_left -= s.min(spread_left);
+                    s
+                }
+                _ => 0,
+            };
+            let Some(path) = map(&item.path) else {
                 continue;
-            }
+            };
             crate::sim::pkg::mkdir_parent(fs, &path)?;
             match &item.kind {
                 ItemKind::File { size, mode } => {
-                    let share = if Some(index) == last_file {
-                        spread_left
-                    } else if listed_files > 0 {
-                        let s = u64::try_from(
-                            u128::from(extra) * u128::from(*size) / u128::from(listed_files),
-                        )
-                        .unwrap_or(0);
-                        spread_left -= s.min(spread_left);
-                        s
-                    } else {
-                        0
-                    };
-                    let data = simulated(&self.name, &self.version, &item.path, size + share);
                     if fs.lstat(&path).is_ok_and(|s| s.file_type.ls_char() == 'd') {
                         continue;
                     }
+                    let data = simulated(&self.name, &self.version, &item.path, size + share);
                     fs.write_data(&path, data, *mode)?;
                 }
                 ItemKind::Symlink(target) => {
@@ -201,13 +214,13 @@ impl Package {
                     fs.symlink(target, &path)?;
                 }
                 ItemKind::HardLink(target) => {
-                    let target = join(prefix, target);
-                    if fs.exists(&target) {
-                        if fs.lstat(&path).is_ok() {
-                            fs.remove(&path)?;
-                        }
-                        fs.hardlink(&target, &path)?;
+                    let Some(target) = map(target).filter(|t| fs.exists(t)) else {
+                        continue;
+                    };
+                    if fs.lstat(&path).is_ok() {
+                        fs.remove(&path)?;
                     }
+                    fs.hardlink(&target, &path)?;
                 }
             }
             written.push(path);

@@ -22,7 +22,7 @@
 //! ```
 
 mod apk;
-mod apt;
+pub(crate) mod apt;
 mod npm;
 mod pip;
 

@@ -1,0 +1,4 @@
+//! The simulated backend: package managers and base images.
+
+mod base;
+mod pkg;
