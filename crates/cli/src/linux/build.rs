@@ -1,11 +1,11 @@
 //! `RUN` for the core's builder, for real: [`LinuxRun`] is a
-//! [`RunBackend`](layerbox_core::build::RunBackend) that runs each command in a container over
+//! [`RunBackend`] that runs each command in a container over
 //! the step's layers and hands the container's changes back to the step's filesystem.
 //!
 //! The layers below the step are unpacked once into the store (`layers/<diff_id hex>`), the
 //! command runs with `/bin/sh -c` (or the `SHELL`) as the builder asks, in fresh namespaces with
 //! the hostname BuildKit uses, and the upper directory, read as a core
-//! [`Layer`](layerbox_core::fs::Layer), is applied to the step's [`UnionFs`]: the builder then
+//! [`Layer`], is applied to the step's [`UnionFs`]: the builder then
 //! commits it like any other step, with the same change representation as the simulator.
 
 use std::path::PathBuf;

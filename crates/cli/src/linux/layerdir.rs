@@ -4,7 +4,7 @@
 //!
 //! overlayfs records a deletion as a character device 0/0 and a directory that replaced a lower
 //! one as a directory with the `trusted.overlay.opaque=y` xattr; they become
-//! [`Change::Whiteout`](layerbox_core::fs::Change::Whiteout) and an opaque
+//! [`Change::Whiteout`] and an opaque
 //! [`EntryKind::Dir`], which the core's [`tar`](layerbox_core::fs::tar) writer turns into OCI's
 //! `.wh.<name>` and `.wh..wh..opq`. So a layer built on Linux and one built by the simulator are
 //! the same kind of value and compare path by path. (With `redirect_dir` and `metacopy` off, as

@@ -13,6 +13,16 @@
 //!
 //! Kernel calls go through [`Syscall`]; the sequence of mounts and process changes is
 //! unit-tested with [`RecordingSyscall`], the real thing by the root-only integration tests.
+//!
+//! | module | does |
+//! | --- | --- |
+//! | [`container`] | the monitor and PID 1: fork, namespaces, cgroup join, exec, wait, `--init` |
+//! | [`rootfs`] | overlay, /proc, /dev, /sys, /etc files, masked paths, `pivot_root` |
+//! | [`process`] | hostname, rlimits, user, capabilities, no_new_privs, `PATH` look-up (126/127) |
+//! | [`cgroup`] | memory, pids and cpu limits, v1 or v2 per controller |
+//! | [`user`] | `--user` against the container's /etc/passwd and /etc/group |
+//! | [`layerdir`] | overlayfs directories to and from the core's `fs::Layer`, `docker diff` |
+//! | [`build`] | [`LinuxRun`], the core builder's `RUN` on real containers |
 
 pub mod build;
 pub mod cgroup;

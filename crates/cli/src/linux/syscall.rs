@@ -1,6 +1,6 @@
-//! Kernel calls behind a trait, after youki's `Syscall`: [`RealSyscall`] makes them,
-//! [`RecordingSyscall`] writes them down so the mount and process sequence is unit-tested
-//! without root.
+//! Kernel calls behind a trait, after youki's `Syscall`: [`RealSyscall`](super::RealSyscall)
+//! makes them, [`RecordingSyscall`] writes them down so the mount and process sequence is
+//! unit-tested without root.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
