@@ -49,6 +49,10 @@ pub enum FileData {
 }
 
 impl FileData {
+    /// The largest size a file with real bytes is zero-extended to (`truncate -s`); beyond it
+    /// the file becomes simulated, so a browser tab never allocates gigabytes.
+    pub const MAX_REAL_EXTEND: u64 = 16 << 20;
+
     /// Length in bytes.
     pub fn len(&self) -> u64 {
         match self {
@@ -90,10 +94,15 @@ impl FileData {
         }
     }
 
-    /// Cuts or zero-extends to `len` bytes.
+    /// Cuts or zero-extends to `len` bytes. Extending real bytes past
+    /// [`FileData::MAX_REAL_EXTEND`] makes the file simulated instead of allocating it.
     pub(crate) fn truncate(&mut self, len: u64) {
         match self {
-            Self::Bytes(b) => b.resize(usize::try_from(len).unwrap_or(usize::MAX), 0),
+            Self::Bytes(b) if len > Self::MAX_REAL_EXTEND && len > b.len() as u64 => {
+                let digest = chain_digest(&Digest::sha256_of(b), &len.to_be_bytes());
+                *self = Self::Simulated { size: len, digest };
+            }
+            Self::Bytes(b) => b.resize(usize::try_from(len).unwrap_or(0), 0),
             Self::Simulated { size, digest } => {
                 if *size != len {
                     *digest = chain_digest(digest, &len.to_be_bytes());
@@ -503,5 +512,11 @@ mod tests {
         let mut real = FileData::Bytes(b"abc".to_vec());
         real.truncate(5);
         assert_eq!(real.bytes(), Some(&b"abc\0\0"[..]));
+        real.truncate(10 << 30);
+        assert_eq!(real.len(), 10 << 30);
+        assert!(
+            real.bytes().is_none(),
+            "10 GiB of zeros become a simulated file"
+        );
     }
 }

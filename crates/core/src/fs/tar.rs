@@ -292,7 +292,10 @@ fn read_from(reader: impl Read) -> Result<Layer, TarError> {
         let entry = match kind {
             EntryType::Directory => Entry::dir(meta),
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                let mut data = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
+                // A damaged header may claim gigabytes: reserve at most 1 MiB up front and let the
+                // actual bytes decide.
+                let mut data =
+                    Vec::with_capacity(usize::try_from(member.size().min(1 << 20)).unwrap_or(0));
                 member.read_to_end(&mut data)?;
                 Entry::file(meta, data)
             }
@@ -532,6 +535,28 @@ mod tests {
             read_layer(b"not a tar at all, just some bytes"),
             Err(TarError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn damaged_archives_fail_cleanly() {
+        let good = write_layer(&sample(), &TarOptions::default());
+        // Truncations and single-byte corruptions anywhere must give an error or a layer, never
+        // a panic (the browser cannot survive one).
+        for cut in (0..good.len()).step_by(97) {
+            let _ = read_layer(&good[..cut]);
+        }
+        let mut x: u32 = 12345;
+        for _ in 0..400 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let mut bad = good.clone();
+            let at = (x as usize >> 3) % bad.len();
+            bad[at] ^= (x >> 24) as u8 | 1;
+            let _ = read_layer(&bad);
+        }
+        let gz = gzip(&good);
+        for cut in (0..gz.len()).step_by(31) {
+            let _ = read_layer(&gz[..cut]);
+        }
     }
 
     #[test]
