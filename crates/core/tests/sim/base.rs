@@ -226,3 +226,89 @@ fn the_article_examples_install_on_their_base_images() {
     assert_eq!(status, 0, "{out}");
     assert!(fs.exists("/usr/src/app/node_modules/express/index.js"));
 }
+
+mod builds {
+    use layerbox_core::build::{BuildCache, BuildContext, BuildOptions, Built, build};
+    use layerbox_core::sim::base::ModelledImages;
+    use layerbox_core::sim::catalog::Catalog;
+    use layerbox_core::sim::shell::SimRun;
+
+    fn build_with_packages(dockerfile: &str, files: &[(&str, &str)]) -> (Built, SimRun) {
+        let context = BuildContext::from_files(files).unwrap();
+        let mut sim = SimRun::default();
+        layerbox_core::sim::pkg::register(&mut sim.registry, &Catalog::builtin().unwrap());
+        let mut cache = BuildCache::new();
+        let built = build(
+            dockerfile,
+            &context,
+            &BuildOptions::default(),
+            &ModelledImages::builtin(),
+            &mut sim,
+            &mut cache,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        (built, sim)
+    }
+
+    #[test]
+    fn the_python_example_builds_with_its_dependencies_in_one_layer() {
+        let example = layerbox_core::examples::python();
+        let files: Vec<(&str, &str)> = example.files.iter().map(|f| (f.path, f.contents)).collect();
+        let (built, sim) = build_with_packages(example.dockerfile(), &files);
+        let out: String = sim
+            .outcomes
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stdout()).into_owned())
+            .collect();
+        assert!(out.contains("Successfully installed "), "{out}");
+        let base_layers = super::image("python:3.9-slim").layers.len();
+        // WORKDIR, COPY and RUN each add a layer on top of the base.
+        assert_eq!(built.layers.len(), base_layers + 3);
+        let pip_layer = &built.layers[base_layers + 2];
+        assert!(
+            pip_layer
+                .iter()
+                .any(|(p, _)| p == "usr/local/lib/python3.9/site-packages/flask/app.py")
+        );
+        assert!(
+            !pip_layer
+                .iter()
+                .any(|(p, _)| p.starts_with("root/.cache/pip/")),
+            "--no-cache-dir"
+        );
+        assert_eq!(
+            built.config.config.cmd,
+            Some(vec!["python".to_owned(), "app.py".to_owned()])
+        );
+    }
+
+    #[test]
+    fn apt_lists_cleaned_in_a_later_layer_still_count() {
+        let same = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n";
+        let later = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nRUN rm -rf /var/lib/apt/lists/*\n";
+        let size = |b: &Built| b.layers.iter().map(|l| l.size()).sum::<u64>();
+        let (same, sim) = build_with_packages(same, &[]);
+        let err: String = sim
+            .outcomes
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr()).into_owned())
+            .collect();
+        let (later, _) = build_with_packages(later, &[]);
+        let lists: u64 = Catalog::builtin()
+            .unwrap()
+            .apt_lists()
+            .iter()
+            .map(|(_, s)| s)
+            .sum();
+        assert!(
+            size(&same) > super::image("debian:bookworm-slim").size(),
+            "{err}"
+        );
+        assert_eq!(
+            size(&later) - size(&same),
+            lists,
+            "the lists stay in the install layer"
+        );
+    }
+}

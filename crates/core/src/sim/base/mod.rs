@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::build::ImageSource;
 use crate::fs::{FsError, Layer, LayerStack, UnionFs};
 use crate::image::{ContainerConfig, Digest, DigestWriter, Empty, History, ImageConfig, Reference};
 use crate::sim::catalog::{Catalog, Package, simulated};
@@ -52,6 +53,40 @@ impl BaseImage {
     /// The layers as a read-only stack, ready for a build step's [`UnionFs`].
     pub fn stack(&self) -> Result<LayerStack, FsError> {
         LayerStack::from_layers(self.layers.iter().cloned())
+    }
+}
+
+/// The modelled base images as the builder's [`ImageSource`]: `FROM python:3.9-slim` finds its
+/// image here (there is no registry to pull from).
+#[derive(Debug, Clone, Default)]
+pub struct ModelledImages {
+    catalog: Option<Arc<Catalog>>,
+}
+
+impl ModelledImages {
+    /// Images built from the builtin catalog, each once per process (native builds).
+    pub fn builtin() -> Self {
+        Self { catalog: None }
+    }
+
+    /// Images built from a catalog the caller loaded (the browser fetches it lazily).
+    pub fn with_catalog(catalog: Arc<Catalog>) -> Self {
+        Self {
+            catalog: Some(catalog),
+        }
+    }
+}
+
+impl ImageSource for ModelledImages {
+    fn image(&self, reference: &Reference) -> Option<crate::build::BaseImage> {
+        let img = match &self.catalog {
+            Some(catalog) => base_image_from(reference, catalog)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            None => base_image(reference)?,
+            #[cfg(target_arch = "wasm32")]
+            None => return None,
+        };
+        crate::build::BaseImage::new(img.config, img.layers).ok()
     }
 }
 
@@ -311,10 +346,33 @@ fn minbase(catalog: &Catalog) -> Vec<&str> {
 /// The root filesystem debuerreotype makes for Debian (and, modelled, Ubuntu).
 fn debian_root(b: &mut Builder<'_>, slim: bool, os_release: &str) -> Result<(), FsError> {
     for dir in [
-        "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/media", "/mnt", "/opt", "/proc",
-        "/run", "/sbin", "/srv", "/sys", "/usr", "/var",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/media",
+        "/mnt",
+        "/opt",
+        "/proc",
+        "/run",
+        "/srv",
+        "/sys",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/usr/lib64",
+        "/var",
     ] {
         b.fs.mkdir_all(dir, 0o755)?;
+    }
+    // Merged /usr, as bookworm's debootstrap makes it.
+    for (link, target) in [
+        ("/bin", "usr/bin"),
+        ("/sbin", "usr/sbin"),
+        ("/lib", "usr/lib"),
+        ("/lib64", "usr/lib64"),
+    ] {
+        b.fs.symlink(target, link)?;
     }
     b.fs.mkdir_all("/root", 0o700)?;
     b.fs.mkdir_all("/tmp", 0o755)?;
