@@ -16,6 +16,8 @@ pub enum ProblemKind {
     CorruptBlob,
     /// A record that is not valid JSON.
     BadRecord,
+    /// An image record whose config blob or a layer directory is missing.
+    HalfImage,
     /// A container directory with no record.
     OrphanContainerDir,
     /// A mount below the store root that no running container holds.
@@ -124,6 +126,17 @@ impl Store {
                 }
             }
         }
+        for id in self.list_records(RecordKind::Image)? {
+            if let Ok(Some(record)) = self.get_record::<super::ImageRecord>(RecordKind::Image, &id)
+                && !self.image_complete(&record)
+            {
+                found(
+                    ProblemKind::HalfImage,
+                    self.record_path(RecordKind::Image, &id)?,
+                    &remove_any,
+                );
+            }
+        }
         let containers = self.list_records(RecordKind::Container)?;
         let dir = self.root.join("containers");
         for item in std::fs::read_dir(&dir).map_err(at(&dir))? {
@@ -150,6 +163,39 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_missing_a_layer_is_half_and_its_record_goes() {
+        use layerbox_core::fs::{Entry, Layer, Meta};
+        use layerbox_core::image::ImageConfig;
+        use std::sync::Arc;
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let mut layer = Layer::new();
+        let meta = Meta {
+            uid: rustix::process::geteuid().as_raw(),
+            gid: rustix::process::getegid().as_raw(),
+            ..Meta::new(0o644, 0)
+        };
+        layer.insert("f", Entry::file(meta, "x"));
+        let id = store
+            .put_image(&ImageConfig::default(), &[Arc::new(layer)])
+            .unwrap();
+        assert!(store.check(false).unwrap().is_clean());
+        let dirs = store.image(&id).unwrap().unwrap().1;
+        std::fs::remove_dir_all(&dirs[0]).unwrap();
+        let report = store.check(true).unwrap();
+        assert_eq!(
+            report
+                .problems
+                .iter()
+                .map(|p| (p.kind, p.repaired))
+                .collect::<Vec<_>>(),
+            [(ProblemKind::HalfImage, true)]
+        );
+        assert!(store.image(&id).unwrap().is_none());
+        assert!(store.check(false).unwrap().is_clean());
+    }
 
     #[test]
     fn finds_mounts_below_the_root_deepest_first() {

@@ -16,6 +16,7 @@
 //! state or the new one plus temp entries that [`Store::check`] removes.
 
 mod check;
+mod image;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use check::{CheckReport, Problem, ProblemKind};
+pub use image::ImageRecord;
 
 use crate::linux::Layers;
 
