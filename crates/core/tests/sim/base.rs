@@ -311,4 +311,46 @@ mod builds {
             "the lists stay in the install layer"
         );
     }
+
+    #[test]
+    fn the_node_example_builds_with_node_modules_in_the_npm_layer() {
+        let dockerfile = "FROM node:14\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"app.js\"]\n";
+        let files = [
+            (
+                "package.json",
+                "{\"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {\"express\": \"^4.17.1\"}}\n",
+            ),
+            (
+                "app.js",
+                "const express = require('express');\nexpress().listen(3000);\n",
+            ),
+        ];
+        let (built, sim) = build_with_packages(dockerfile, &files);
+        let out: String = sim
+            .outcomes
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stdout()).into_owned())
+            .collect();
+        assert!(out.contains("\nadded "), "{out}");
+        let base = super::image("node:14").layers.len();
+        assert_eq!(built.layers.len(), base + 4, "WORKDIR, COPY, RUN, COPY");
+        let npm_layer = &built.layers[base + 2];
+        assert!(
+            npm_layer
+                .iter()
+                .any(|(p, _)| p == "usr/src/app/node_modules/express/package.json")
+        );
+        assert!(
+            npm_layer
+                .iter()
+                .any(|(p, _)| p == "usr/src/app/package-lock.json")
+        );
+        assert!(npm_layer.size() > 1_000_000, "{}", npm_layer.size());
+        let ports = built.config.config.exposed_ports.clone().unwrap();
+        assert!(ports.contains_key("3000/tcp"));
+        assert_eq!(
+            built.config.config.entrypoint,
+            Some(vec!["docker-entrypoint.sh".to_owned()])
+        );
+    }
 }
