@@ -760,14 +760,15 @@ fn the_core_builder_runs_run_steps_in_real_containers() {
                       RUN pwd > /w/here\n\
                       COPY hello.txt /hello.txt\n";
     let context = BuildContext::from_files(&[("hello.txt", "hello\n")]).unwrap();
-    let mut run = LinuxRun::new(Store::open(tmp.path().join("store")).unwrap());
-    run.output = Output::File(tmp.path().join("build.log"));
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let mut backend = LinuxRun::new(store.clone());
+    backend.output = Output::File(tmp.path().join("build.log"));
     let built = build(
         dockerfile,
         &context,
         &BuildOptions::default(),
         &images,
-        &mut run,
+        &mut backend,
         &mut BuildCache::default(),
         &mut |_| {},
     )
@@ -786,6 +787,37 @@ fn the_core_builder_runs_run_steps_in_real_containers() {
     assert_eq!(built.layers[1].get("etc/motd"), Some(&Change::Whiteout));
     assert_eq!(file(3, "w/here"), "/w\n");
     assert_eq!(file(4, "hello.txt"), "hello\n");
+
+    // the built image goes into the store and runs: its ID is the builder's
+    let id = store.put_image(&built.config, &built.layers).unwrap();
+    assert_eq!(id, built.id);
+    let (config, lowers) = store.image(&id).unwrap().unwrap();
+    assert_eq!(config.config.working_dir.as_deref(), Some("/w"));
+    store
+        .put_record(
+            layerbox::store::RecordKind::Container,
+            "c0built",
+            &serde_json::json!({"image": id}),
+        )
+        .unwrap();
+    let layers = store.container_layers("c0built", lowers).unwrap();
+    let mut spec = ContainerSpec::new(
+        "c0built",
+        layers,
+        vec![
+            "sh".into(),
+            "-c".into(),
+            "cat /a /hello.txt /w/here; test -e /etc/motd || echo no motd".into(),
+        ],
+    );
+    spec.stdout = Output::File(tmp.path().join("run.log"));
+    assert_eq!(run(&spec).unwrap().code, 0);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("run.log")).unwrap(),
+        "hi\nhello\n/w\nno motd\n"
+    );
+    let report = store.check(false).unwrap();
+    assert!(report.is_clean(), "{report:?}");
     assert_no_mounts_below(tmp.path());
 }
 
