@@ -18,7 +18,7 @@ pub(crate) struct CopySpec {
     dest: String,
     chown: Option<String>,
     owner: Option<String>,
-    chmod: Option<(String, u32)>,
+    chmod: Option<(String, Chmod)>,
     is_add: bool,
     unpack: Option<bool>,
     exclude: Option<(Vec<String>, DockerIgnore)>,
@@ -143,8 +143,10 @@ impl CopySpec {
             None
         } else {
             let v = expand(chmod)?;
-            let mode = u32::from_str_radix(&v, 8).ok().filter(|&m| m <= 0o7777).ok_or_else(|| {
-                BuildError::Step(format!("invalid chmod parameter: '{v}'. it should be octal string and between 0 and 07777"))
+            let mode = Chmod::parse(&v).ok_or_else(|| {
+                BuildError::Step(format!(
+                    "invalid chmod parameter: '{v}'. it should be octal string and between 0 and 07777"
+                ))
             })?;
             Some((v, mode))
         };
@@ -278,7 +280,7 @@ impl CopySpec {
     ) -> Result<(), BuildError> {
         let (uid_gid, mode) = (
             self.owner.as_deref().map(|o| lookup_owner(fs, o)),
-            self.chmod.as_ref().map(|(_, m)| *m),
+            self.chmod.as_ref().map(|(_, m)| m),
         );
         let dest = if self.dest.starts_with('/') {
             self.dest.clone()
@@ -296,7 +298,7 @@ impl CopySpec {
                 e.meta.gid = gid;
             }
             if let (Some(m), false) = (mode, e.file_type() == FileType::Symlink) {
-                e.meta.mode = m;
+                e.meta.mode = m.apply(e.meta.mode, e.is_dir());
             }
             e
         };
@@ -360,6 +362,87 @@ impl CopySpec {
             }
         }
         Ok(())
+    }
+}
+
+/// `--chmod`: octal (`0644`) or symbolic (`u=rwX,go=rX`, `+x`) as chmod(1) writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Chmod {
+    /// The mode itself.
+    Octal(u32),
+    /// Clauses of (who mask, operator, permission bits, `X`).
+    Symbolic(Vec<(u32, char, u32, bool)>),
+}
+
+impl Chmod {
+    pub(crate) fn parse(v: &str) -> Option<Self> {
+        if v.bytes().all(|b| b.is_ascii_digit()) {
+            return u32::from_str_radix(v, 8)
+                .ok()
+                .filter(|&m| m <= 0o7777)
+                .map(Self::Octal);
+        }
+        let mut clauses = Vec::new();
+        for clause in v.split(',') {
+            let ops_at = clause.find(['+', '-', '='])?;
+            let mut who = 0;
+            for c in clause[..ops_at].chars() {
+                who |= match c {
+                    'u' => 0o4700,
+                    'g' => 0o2070,
+                    'o' => 0o1007,
+                    'a' => 0o7777,
+                    _ => return None,
+                };
+            }
+            if who == 0 {
+                who = 0o7777;
+            }
+            let rest = &clause[ops_at..];
+            let mut chars = rest.chars().peekable();
+            while let Some(op) = chars.next() {
+                if !matches!(op, '+' | '-' | '=') {
+                    return None;
+                }
+                let (mut bits, mut big_x) = (0, false);
+                while let Some(&c) = chars.peek().filter(|c| !matches!(c, '+' | '-' | '=')) {
+                    chars.next();
+                    match c {
+                        'r' => bits |= 0o444,
+                        'w' => bits |= 0o222,
+                        'x' => bits |= 0o111,
+                        'X' => big_x = true,
+                        's' => bits |= 0o6000,
+                        't' => bits |= 0o1000,
+                        _ => return None,
+                    }
+                }
+                clauses.push((who, op, bits, big_x));
+            }
+        }
+        Some(Self::Symbolic(clauses))
+    }
+
+    /// The new mode of an entry whose mode is `mode`.
+    pub(crate) fn apply(&self, mode: u32, is_dir: bool) -> u32 {
+        match self {
+            Self::Octal(m) => *m,
+            Self::Symbolic(clauses) => {
+                clauses.iter().fold(mode, |mode, &(who, op, bits, big_x)| {
+                    let x = if big_x && (is_dir || mode & 0o111 != 0) {
+                        0o111
+                    } else {
+                        0
+                    };
+                    let bits = (bits | x) & who;
+                    match op {
+                        '+' => mode | bits,
+                        '-' => mode & !bits,
+                        _ => (mode & !who) | bits,
+                    }
+                })
+            }
+        }
     }
 }
 
@@ -443,4 +526,26 @@ pub(crate) fn lookup_owner(fs: &UnionFs, spec: &str) -> (u32, u32) {
         }),
     };
     (uid, gid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chmod;
+
+    #[test]
+    fn chmod_octal_and_symbolic() {
+        let m = |v: &str, mode: u32, dir: bool| Chmod::parse(v).map(|c| c.apply(mode, dir));
+        assert_eq!(m("0644", 0o755, false), Some(0o644));
+        assert_eq!(m("755", 0o600, false), Some(0o755));
+        assert_eq!(m("u=rwX,go=rX", 0o600, false), Some(0o644));
+        assert_eq!(m("u=rwX,go=rX", 0o600, true), Some(0o755));
+        assert_eq!(m("u=rwX,go=rX", 0o700, false), Some(0o755));
+        assert_eq!(m("+x", 0o644, false), Some(0o755));
+        assert_eq!(m("go-w", 0o666, false), Some(0o644));
+        assert_eq!(m("u+s,o=", 0o755, false), Some(0o4750));
+        assert_eq!(m("a+r-w", 0o200, false), Some(0o444));
+        for bad in ["99", "10000", "z+r", "u*r", "u+q", ""] {
+            assert_eq!(Chmod::parse(bad), None, "{bad}");
+        }
+    }
 }
