@@ -370,6 +370,12 @@ fn apk_add_with_and_without_cache() {
     let r = run(&apk, &mut fs, "/", "apk del curl");
     assert_eq!(r.status, 0);
     assert!(!fs.exists("/usr/bin/curl"));
+    assert!(
+        !fs.exists("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+        "no glibc on alpine"
+    );
+    let r = run(&apk, &mut fs, "/", "apk add --no-cache bash");
+    assert!(r.stdout.contains("Installing bash ("), "{}", r.stdout);
     let r = run(&apk, &mut fs, "/", "apk add --no-cache nosuchpkg");
     assert_eq!(r.status, 1);
     assert_eq!(

@@ -105,9 +105,13 @@ impl Apk {
         }
         let have = installed(cx);
         let mut order: Vec<&Package> = Vec::new();
-        let mut seen = BTreeSet::new();
+        // Debian's base system (the required packages and what they pull in) stands for what
+        // musl and busybox already provide on Alpine.
+        let mut seen = self.debian_base();
         for n in names {
             if let Some(p) = self.catalog.debian().get(n) {
+                // Asked for by name (`apk add bash`): installed even if Debian counts it as base.
+                seen.remove(n);
                 self.visit(p, &have, &mut seen, &mut order);
             }
         }
@@ -158,8 +162,7 @@ impl Apk {
         seen: &mut BTreeSet<String>,
         order: &mut Vec<&'c Package>,
     ) {
-        // Debian's base system stands for what musl and busybox already provide on Alpine.
-        if have.contains(p.name()) || p.has_flag("required") || !seen.insert(p.name().to_owned()) {
+        if have.contains(p.name()) || !seen.insert(p.name().to_owned()) {
             return;
         }
         for group in p.deps() {
@@ -168,6 +171,23 @@ impl Apk {
             }
         }
         order.push(p);
+    }
+
+    /// The names of Debian's required packages and their dependency closure.
+    fn debian_base(&self) -> BTreeSet<String> {
+        let debian = self.catalog.debian();
+        let mut queue: Vec<&Package> = debian.iter().filter(|p| p.has_flag("required")).collect();
+        let mut seen = BTreeSet::new();
+        while let Some(p) = queue.pop() {
+            if seen.insert(p.name().to_owned()) {
+                queue.extend(
+                    p.deps()
+                        .iter()
+                        .filter_map(|g| g.iter().find_map(|d| debian.get(d))),
+                );
+            }
+        }
+        seen
     }
 
     fn installed_bytes(cx: &PkgCtx<'_>) -> u64 {

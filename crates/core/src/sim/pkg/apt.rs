@@ -247,9 +247,10 @@ impl AptGet {
             cx.out(format!("Setting up {} ({}) ...\n", p.name(), p.version()));
             let _ = writeln!(log, "status installed {} {}", p.name(), p.version());
         }
-        let libs = order
-            .iter()
-            .any(|p| p.files().iter().any(|f| f.path.contains(".so")));
+        let libs = installed.contains_key("libc-bin")
+            && order
+                .iter()
+                .any(|p| p.files().iter().any(|f| f.path.contains(".so")));
         if let Some(libc) = self.catalog.debian().get("libc-bin").filter(|_| libs) {
             cx.out(format!(
                 "Processing triggers for libc-bin ({}) ...\n",
