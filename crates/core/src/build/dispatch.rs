@@ -74,6 +74,15 @@ pub(crate) fn stage_ref(
     }
 }
 
+/// Build args given to every RUN without an ARG (spec §13.2), in either case.
+const PROXY_ARGS: [&str; 5] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "FTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+];
+
 fn scratch_config(options: &BuildOptions) -> ImageConfig {
     let mut config = ImageConfig {
         architecture: options.platform.architecture.clone(),
@@ -432,7 +441,7 @@ impl Builder<'_> {
                     }
                 }
                 shown.push_str(&argv.join(" "));
-                let request = RunRequest {
+                let mut request = RunRequest {
                     argv: argv.clone(),
                     env: state.env_list(),
                     workdir: state.workdir(),
@@ -445,6 +454,14 @@ impl Builder<'_> {
                     request.workdir,
                     request.user
                 );
+                // Proxy build args reach every RUN undeclared, but not its cache key or history.
+                for (k, v) in &self.options.build_args {
+                    if PROXY_ARGS.contains(&k.to_uppercase().as_str())
+                        && !state.env.iter().any(|(n, _)| n == k)
+                    {
+                        request.env.push(format!("{k}={v}"));
+                    }
+                }
                 let step = FsStep {
                     op,
                     sources: BTreeMap::new(),

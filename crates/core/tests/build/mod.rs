@@ -615,3 +615,69 @@ fn add_extracts_local_tars_and_copy_takes_heredocs_and_excludes() {
     );
     assert_eq!(h[4].0, "COPY <<EOF /etc/motd # buildkit");
 }
+
+/// A backend that keeps the environment each RUN got.
+#[derive(Default)]
+struct Env(Vec<Vec<String>>);
+
+impl RunBackend for Env {
+    fn run(&mut self, _: &mut UnionFs, request: &RunRequest) -> Result<i32, String> {
+        self.0.push(request.env.clone());
+        Ok(0)
+    }
+}
+
+#[test]
+fn proxy_build_args_reach_run_but_not_the_cache_key() {
+    let dockerfile = "FROM base:1\nARG V=1\nRUN fetch\n";
+    let with_proxy = BuildOptions {
+        build_args: [
+            ("http_proxy".to_owned(), "http://proxy:3128".to_owned()),
+            ("OTHER".to_owned(), "x".to_owned()),
+        ]
+        .into(),
+        ..BuildOptions::default()
+    };
+    let mut cache = BuildCache::new();
+    let mut env = Env::default();
+    let first = build(
+        dockerfile,
+        &context(),
+        &with_proxy,
+        &images(),
+        &mut env,
+        &mut cache,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        env.0[0],
+        [
+            "PATH=/usr/bin:/bin",
+            "LANG=C",
+            "V=1",
+            "http_proxy=http://proxy:3128"
+        ],
+        "undeclared OTHER is ignored"
+    );
+    assert_eq!(
+        history(&first)[2].0,
+        "RUN |1 V=1 /bin/sh -c fetch # buildkit"
+    );
+    let mut events = Vec::new();
+    build(
+        dockerfile,
+        &context(),
+        &BuildOptions::default(),
+        &images(),
+        &mut env,
+        &mut cache,
+        &mut |e| events.push(e),
+    )
+    .unwrap();
+    assert_eq!(
+        outcomes(&events),
+        ["hit"],
+        "the proxy is not part of the cache key"
+    );
+}
