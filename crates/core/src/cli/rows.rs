@@ -226,6 +226,13 @@ pub fn rfc3339(t: Timestamp) -> String {
     format!("{date}T{time}Z")
 }
 
+/// An instant as `docker logs -t` stamps lines (Go's `RFC3339NanoFixed`, UTC, always nine
+/// digits): `2026-11-26T20:09:39.557494047Z`.
+pub fn rfc3339_nano_fixed(t: Timestamp) -> String {
+    let (date, time) = civil(t.unix_secs());
+    format!("{date}T{time}.{:09}Z", t.0.rem_euclid(1_000_000_000))
+}
+
 /// Splits Unix seconds into `YYYY-MM-DD` and `HH:MM:SS` (proleptic Gregorian, UTC).
 fn civil(secs: i64) -> (String, String) {
     let days = secs.div_euclid(86_400);
@@ -1000,6 +1007,14 @@ mod tests {
         assert_eq!(
             rfc3339(Timestamp::from_unix_secs(-1)),
             "1969-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            rfc3339_nano_fixed(Timestamp(1_795_723_779_557_494_047)),
+            "2026-11-26T20:09:39.557494047Z"
+        );
+        assert_eq!(
+            rfc3339_nano_fixed(Timestamp::from_unix_secs(0)),
+            "1970-01-01T00:00:00.000000000Z"
         );
     }
 
