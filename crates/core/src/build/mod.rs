@@ -496,13 +496,28 @@ fn needed_stages(
         let base = builder
             .lexer
             .process_word(&stages[i].base_name, &builder.global_args)?;
+        // ONBUILD triggers of the base run in this stage and may name stages too.
+        let mut triggers: Vec<Instruction> = Vec::new();
         if let Some(j) = stages[..i]
             .iter()
             .rposition(|s| s.name.as_deref() == Some(base.as_str()))
         {
             todo.push(j);
+            for ins in &stages[j].instructions {
+                if let Instruction::Onbuild(o) = ins {
+                    triggers.extend(parse_trigger(&o.expression));
+                }
+            }
+        } else if let Some(image) = base
+            .parse::<Reference>()
+            .ok()
+            .and_then(|r| builder.images.image(&r.with_default_tag()))
+        {
+            for t in image.config.config.on_build.iter().flatten() {
+                triggers.extend(parse_trigger(t));
+            }
         }
-        for ins in &stages[i].instructions {
+        for ins in triggers.iter().chain(&stages[i].instructions) {
             if let Instruction::Copy(c) = ins
                 && let Some(j) = dispatch::stage_ref(stages, i, &c.from)?
             {
@@ -511,6 +526,16 @@ fn needed_stages(
         }
     }
     Ok(needed)
+}
+
+/// An ONBUILD trigger as an instruction (`None` if it does not parse; the stage reports that
+/// when it runs the trigger).
+pub(crate) fn parse_trigger(trigger: &str) -> Option<Instruction> {
+    let parsed = crate::dockerfile::parse(&format!("FROM scratch\n{trigger}\n")).ok()?;
+    match parsed.stages.first()?.instructions.as_slice() {
+        [ins] => Some(ins.clone()),
+        _ => None,
+    }
 }
 
 /// The file entry a build creates for a path, owned by `uid:gid`.

@@ -546,6 +546,15 @@ fn onbuild_triggers_run_once_in_the_child_stage() {
         &mut BuildCache::new(),
     );
     assert_eq!(grandchild.config.history.len(), child.config.history.len());
+    // A trigger may copy from a stage that nothing else uses: that stage is built too.
+    let (built, _) = run(
+        "FROM scratch AS assets\nCOPY notes.md /n.md\nFROM base:1 AS p\nONBUILD COPY --from=assets /n.md /\nFROM p\n",
+        &context(),
+        &BuildOptions::default(),
+        &mut BuildCache::new(),
+    );
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    assert!(fs.exists("/n.md"));
     assert_eq!(
         build_err(
             "FROM base:1 AS p\nONBUILD RUN a\nFROM p\n",
