@@ -13,6 +13,7 @@
 pub mod build;
 pub mod cli;
 pub mod dockerfile;
+pub mod engine;
 pub mod examples;
 pub mod fs;
 pub mod image;

@@ -4,6 +4,7 @@ mod build;
 mod buildkit;
 mod cli;
 mod dockerfile_robustness;
+mod engine;
 mod fs;
 mod image;
 mod lint;

@@ -88,6 +88,15 @@ impl UnionFs {
         }
     }
 
+    /// A writable view over `lower` whose writable layer already holds `upper` (a container's
+    /// layer kept between commands).
+    pub fn with_upper(lower: impl Into<Arc<LayerStack>>, upper: Layer) -> Self {
+        Self {
+            upper: Some(upper),
+            ..Self::new(lower)
+        }
+    }
+
     /// A read-only view over `lower` (an image): every change fails with `EROFS`.
     pub fn read_only(lower: impl Into<Arc<LayerStack>>) -> Self {
         Self {

@@ -1,0 +1,645 @@
+//! The engine: images and containers, the container state machine, names and IDs, and the
+//! event stream, with docker's commands carried out on it ([`Engine::execute`]).
+//!
+//! The state ([`EngineState`]) is plain serde data: the browser keeps it in localStorage, the
+//! native `--engine sim` in a state file. What the engine takes from its host — time, random
+//! numbers, how programs run, where base images come from — comes in through small traits
+//! ([`Clock`], [`IdSource`], [`ProcessRunner`], the builder's `RunBackend` and `ImageSource`).
+//!
+//! ```
+//! use layerbox_core::engine::{Engine, EngineState, Output};
+//! let mut engine = Engine::new(EngineState::default());
+//! let mut out = Output::default();
+//! let code = engine.execute(&["docker", "ps"], &mut out);
+//! assert_eq!(code, 0);
+//! assert!(out.stdout().starts_with("CONTAINER ID   IMAGE"));
+//! ```
+
+mod commands;
+mod host;
+mod names;
+mod process;
+mod progress;
+mod state;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::build::{BaseImage, BuildCache, BuildEvent, ImageSource, NoRun, RunBackend};
+use crate::cli::command::RestartPolicy;
+use crate::cli::rows::PortBinding;
+use crate::cli::units::Timestamp;
+use crate::fs::{FsError, FsEvent, Layer, LayerStack, UnionFs};
+use crate::image::{Digest, ImageConfig, Reference};
+
+pub use commands::BuildInput;
+pub use host::{Clock, FixedClock, IdSource, SeededIds};
+pub use names::{is_valid_name, random_name};
+pub use process::{
+    BasicRunner, Process, ProcessRequest, ProcessResult, ProcessRunner, Response, StartError,
+    Stream, recognise,
+};
+pub use state::{Action, ContainerState, Refusal};
+
+/// An image in the engine's store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// The image ID: sha256 of the config.
+    pub id: Digest,
+    /// The OCI config, history included.
+    pub config: ImageConfig,
+    /// Normalised `repository:tag` references naming it, in the order they were given.
+    pub repo_tags: Vec<Reference>,
+    /// When it was created.
+    pub created: Timestamp,
+    /// The image it was committed or built from, if made here.
+    pub parent: Option<Digest>,
+}
+
+/// A line a container's processes wrote, for `docker logs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// stdout or stderr.
+    pub stream: Stream,
+    /// When it was written.
+    pub time: Timestamp,
+    /// The text, with its newline.
+    pub text: String,
+}
+
+/// How a container was configured at `create` (docker's container `Config` and the parts of
+/// its `HostConfig` the simulation uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::struct_excessive_bools)] // docker's own independent switches
+pub struct ContainerSpec {
+    /// `KEY=value`, the image's then `-e`.
+    pub env: Vec<String>,
+    /// The entrypoint in effect.
+    pub entrypoint: Vec<String>,
+    /// The command in effect.
+    pub cmd: Vec<String>,
+    /// The working directory.
+    pub workdir: String,
+    /// The user.
+    pub user: String,
+    /// `-t`.
+    pub tty: bool,
+    /// `-i`.
+    pub interactive: bool,
+    /// `--rm`.
+    pub auto_remove: bool,
+    /// `--restart`.
+    pub restart: RestartPolicy,
+    /// Labels, the image's then `--label`.
+    pub labels: BTreeMap<String, String>,
+    /// Exposed ports (`80/tcp`).
+    pub exposed: Vec<String>,
+}
+
+/// A container: a thin writable layer over its image's layers, a config and a state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// 64-hex ID.
+    pub id: String,
+    /// Its name, without docker's leading `/`.
+    pub name: String,
+    /// The image's ID.
+    pub image: Digest,
+    /// The image as the user named it (`my-python-app`, or an ID).
+    pub image_name: String,
+    /// Its configuration.
+    pub spec: ContainerSpec,
+    /// Published ports.
+    pub ports: Vec<PortBinding>,
+    /// When it was created.
+    pub created: Timestamp,
+    /// Where it is in its life.
+    pub state: ContainerState,
+    /// When the main process last started.
+    pub started_at: Option<Timestamp>,
+    /// When it last ended.
+    pub finished_at: Option<Timestamp>,
+    /// The main process's last exit code.
+    pub exit_code: i32,
+    /// How often the restart policy restarted it.
+    pub restart_count: u32,
+    /// The writable layer.
+    pub upper: Layer,
+    /// Output of its processes.
+    pub logs: Vec<LogEntry>,
+    /// What its main process does (simulated).
+    pub process: Process,
+    /// The simulated PID of its main process.
+    pub pid: u32,
+}
+
+impl Container {
+    /// The ID as docker shows it, 12 hex digits.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+
+    /// The main process's argv: entrypoint then command.
+    pub fn argv(&self) -> Vec<String> {
+        self.spec
+            .entrypoint
+            .iter()
+            .chain(&self.spec.cmd)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The whole simulated state: images, their layers, containers and the build cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// Images, oldest first.
+    pub images: Vec<Image>,
+    /// Layers by diff_id, shared by the images and containers over them.
+    pub layers: BTreeMap<Digest, Arc<Layer>>,
+    /// Containers, oldest first.
+    pub containers: Vec<Container>,
+    /// The build cache.
+    pub cache: BuildCache,
+    /// The next simulated PID.
+    pub next_pid: u32,
+}
+
+/// Something that happened in the engine, for the browser's animation and the CLI's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A container moved in the state machine (`from` is `None` when it was created).
+    ContainerState {
+        /// Its ID.
+        id: String,
+        /// Its name.
+        name: String,
+        /// The state before.
+        from: Option<ContainerState>,
+        /// The state now.
+        to: ContainerState,
+    },
+    /// Copy-on-write in a container's writable layer.
+    ContainerFs {
+        /// The container's ID.
+        id: String,
+        /// Copy-up, whiteout or opaque directory.
+        event: FsEvent,
+    },
+    /// A container was renamed.
+    ContainerRenamed {
+        /// Its ID.
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// A build's progress.
+    Build(BuildEvent),
+    /// An image was stored.
+    ImageCreated {
+        /// Its ID.
+        id: Digest,
+    },
+    /// A reference now names an image.
+    ImageTagged {
+        /// The image.
+        id: Digest,
+        /// The reference, as docker shows it.
+        reference: String,
+    },
+    /// A reference no longer names an image.
+    ImageUntagged {
+        /// The image.
+        id: Digest,
+        /// The reference, as docker shows it.
+        reference: String,
+    },
+    /// An image was deleted.
+    ImageDeleted {
+        /// Its ID.
+        id: Digest,
+    },
+}
+
+/// What a command printed, interleaved as it was written, and the events it caused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// stdout and stderr pieces in order.
+    pub chunks: Vec<(Stream, String)>,
+    /// Events in order.
+    pub events: Vec<Event>,
+    /// Notes about the simulation (what was modelled instead of run); not docker's output.
+    pub notices: Vec<String>,
+}
+
+impl Output {
+    /// Appends to stdout.
+    pub fn out(&mut self, text: impl Into<String>) {
+        self.push(Stream::Stdout, text.into());
+    }
+
+    /// Appends to stderr.
+    pub fn err(&mut self, text: impl Into<String>) {
+        self.push(Stream::Stderr, text.into());
+    }
+
+    /// Appends to `stream`.
+    pub fn write(&mut self, stream: Stream, text: impl Into<String>) {
+        self.push(stream, text.into());
+    }
+
+    fn push(&mut self, stream: Stream, text: String) {
+        if text.is_empty() {
+            return;
+        }
+        match self.chunks.last_mut() {
+            Some((s, t)) if *s == stream => t.push_str(&text),
+            _ => self.chunks.push((stream, text)),
+        }
+    }
+
+    /// Everything written to stdout.
+    pub fn stdout(&self) -> String {
+        self.stream(Stream::Stdout)
+    }
+
+    /// Everything written to stderr.
+    pub fn stderr(&self) -> String {
+        self.stream(Stream::Stderr)
+    }
+
+    /// Both streams interleaved, as a terminal shows them.
+    pub fn text(&self) -> String {
+        self.chunks.iter().map(|(_, t)| t.as_str()).collect()
+    }
+
+    fn stream(&self, stream: Stream) -> String {
+        self.chunks
+            .iter()
+            .filter(|(s, _)| *s == stream)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    }
+}
+
+/// Why the engine refused or failed, as docker's daemon words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// No container by that name or ID.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// No image by that reference or ID.
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    /// The state machine refused.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// A name is taken.
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameConflict {
+        /// The name.
+        name: String,
+        /// The container holding it.
+        id: String,
+    },
+    /// An invalid container name.
+    #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    InvalidName(String),
+    /// The main process could not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// A filesystem error in a container's layers.
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    /// Anything else, in the daemon's words.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The engine: the state plus what it takes from its host.
+pub struct Engine {
+    state: EngineState,
+    clock: Box<dyn Clock>,
+    ids: Box<dyn IdSource>,
+    runner: Box<dyn ProcessRunner>,
+    build_runner: Box<dyn RunBackend>,
+    base_images: Box<dyn ImageSource>,
+    build_input: Option<BuildInput>,
+    stdin: Vec<u8>,
+    program: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("images", &self.state.images.len())
+            .field("containers", &self.state.containers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// No base images (until a catalog of modelled images is given).
+struct NoImages;
+
+impl ImageSource for NoImages {
+    fn image(&self, _: &Reference) -> Option<BaseImage> {
+        None
+    }
+}
+
+impl Engine {
+    /// An engine over `state`, with a clock at the epoch, seed-0 IDs, the basic runner, no
+    /// `RUN` support and no base images; replace them with the `with_*` methods.
+    pub fn new(state: EngineState) -> Self {
+        Self {
+            state,
+            clock: Box::new(FixedClock::default()),
+            ids: Box::new(SeededIds::new(0)),
+            runner: Box::new(BasicRunner),
+            build_runner: Box::new(NoRun),
+            base_images: Box::new(NoImages),
+            build_input: None,
+            stdin: Vec::new(),
+            program: "docker".into(),
+        }
+    }
+
+    /// Uses `clock` for the time.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Uses `ids` for IDs and names.
+    #[must_use]
+    pub fn with_ids(mut self, ids: impl IdSource + 'static) -> Self {
+        self.ids = Box::new(ids);
+        self
+    }
+
+    /// Runs container processes on `runner`.
+    #[must_use]
+    pub fn with_runner(mut self, runner: impl ProcessRunner + 'static) -> Self {
+        self.runner = Box::new(runner);
+        self
+    }
+
+    /// Runs the builder's `RUN` steps on `backend`.
+    #[must_use]
+    pub fn with_build_runner(mut self, backend: impl RunBackend + 'static) -> Self {
+        self.build_runner = Box::new(backend);
+        self
+    }
+
+    /// Finds images not in the store (what `pull` would fetch) in `source`.
+    #[must_use]
+    pub fn with_base_images(mut self, source: impl ImageSource + 'static) -> Self {
+        self.base_images = Box::new(source);
+        self
+    }
+
+    /// Sets the program name errors mention (`docker` or `layerbox`).
+    pub fn set_program(&mut self, program: &str) {
+        program.clone_into(&mut self.program);
+    }
+
+    /// Sets the clock (the browser moves it between commands).
+    pub fn set_clock(&mut self, clock: impl Clock + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    /// Gives the next `build` its context.
+    pub fn set_build_input(&mut self, input: BuildInput) {
+        self.build_input = Some(input);
+    }
+
+    /// Gives the next `exec` or `run` this input (what a learner types into `-i`).
+    pub fn set_stdin(&mut self, input: impl Into<Vec<u8>>) {
+        self.stdin = input.into();
+    }
+
+    /// The state, for saving and for the UI.
+    pub fn state(&self) -> &EngineState {
+        &self.state
+    }
+
+    /// Gives up the engine, keeping its state.
+    pub fn into_state(self) -> EngineState {
+        self.state
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The layers of an image, bottom first.
+    pub fn image_layers(&self, image: &Image) -> Vec<Arc<Layer>> {
+        image
+            .config
+            .rootfs
+            .diff_ids
+            .iter()
+            .filter_map(|d| self.state.layers.get(d).cloned())
+            .collect()
+    }
+
+    /// Bytes of all an image's layers.
+    pub fn image_size(&self, image: &Image) -> u64 {
+        self.image_layers(image).iter().map(|l| l.size()).sum()
+    }
+
+    /// The image a user's word names: a full or short ID, or a reference (`latest` implied).
+    pub fn find_image(&self, name: &str) -> Option<&Image> {
+        let hex = name.strip_prefix("sha256:").unwrap_or(name);
+        if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut matches = self
+                .state
+                .images
+                .iter()
+                .filter(|i| i.id.hex().starts_with(hex));
+            if let (Some(i), None) = (matches.next(), matches.next()) {
+                return Some(i);
+            }
+        }
+        let reference = Reference::parse_normalized(name).ok()?.with_default_tag();
+        self.state
+            .images
+            .iter()
+            .find(|i| i.repo_tags.contains(&reference))
+    }
+
+    /// The index of the container a user's word names: exact ID, exact name, or unique ID
+    /// prefix (docker's order).
+    pub fn find_container(&self, name: &str) -> Result<usize, EngineError> {
+        let cs = &self.state.containers;
+        let name = name.strip_prefix('/').unwrap_or(name);
+        if let Some(i) = cs.iter().position(|c| c.id == name) {
+            return Ok(i);
+        }
+        if let Some(i) = cs.iter().position(|c| c.name == name) {
+            return Ok(i);
+        }
+        let mut prefixed = cs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !name.is_empty() && c.id.starts_with(name));
+        match (prefixed.next(), prefixed.next()) {
+            (Some((i, _)), None) => Ok(i),
+            (Some(_), Some(_)) => Err(EngineError::Other(format!(
+                "multiple IDs found with provided prefix: {name}"
+            ))),
+            _ => Err(EngineError::NoSuchContainer(name.to_owned())),
+        }
+    }
+
+    /// A container's filesystem: its writable layer over its image's layers.
+    pub fn container_fs(&self, container: &Container) -> Result<UnionFs, EngineError> {
+        let layers = self
+            .state
+            .images
+            .iter()
+            .find(|i| i.id == container.image)
+            .map(|i| self.image_layers(i))
+            .unwrap_or_default();
+        let stack = LayerStack::from_layers(layers)?;
+        let mut fs = UnionFs::with_upper(stack, container.upper.clone());
+        fs.set_now(self.now().unix_secs());
+        Ok(fs)
+    }
+
+    /// Moves container `i` to `to`, stamping times and emitting the event.
+    fn set_state(&mut self, i: usize, to: ContainerState, out: &mut Output) {
+        let now = self.now();
+        let c = &mut self.state.containers[i];
+        let from = c.state;
+        if from == to {
+            return;
+        }
+        match to {
+            ContainerState::Running if !from.is_up() => c.started_at = Some(now),
+            ContainerState::Exited | ContainerState::Restarting => c.finished_at = Some(now),
+            _ => {}
+        }
+        c.state = to;
+        out.events.push(Event::ContainerState {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            from: Some(from),
+            to,
+        });
+    }
+
+    /// Lets simulated time pass: `sleep` processes whose time is up exit with status 0.
+    pub fn tick(&mut self, out: &mut Output) {
+        let now = self.now();
+        for i in 0..self.state.containers.len() {
+            let c = &self.state.containers[i];
+            if let (ContainerState::Running, Process::Sleep { until: Some(until) }) =
+                (c.state, &c.process)
+                && *until <= now
+            {
+                let until = *until;
+                self.state.containers[i].exit_code = 0;
+                self.state.containers[i].process = Process::Finished;
+                let restarts = restarts(self.state.containers[i].spec.restart, 0);
+                self.set_state(i, ContainerState::after_exit(restarts), out);
+                self.state.containers[i].finished_at = Some(until);
+            }
+        }
+    }
+
+    /// Answers an HTTP GET of `path` on host port `port`, from the running container that
+    /// publishes it (simulated: modelled servers only).
+    pub fn request(&mut self, port: u16, path: &str) -> Result<String, String> {
+        let now = self.now();
+        let Some(i) = self.state.containers.iter().position(|c| {
+            c.state == ContainerState::Running && c.ports.iter().any(|p| p.public_port == port)
+        }) else {
+            return Err(format!(
+                "Failed to connect to localhost port {port}: Connection refused"
+            ));
+        };
+        let c = &self.state.containers[i];
+        let private = c
+            .ports
+            .iter()
+            .find(|p| p.public_port == port)
+            .map_or(0, |p| p.private_port);
+        let body = match &c.process {
+            Process::Server {
+                port: listening,
+                response,
+            } if *listening == private => match response {
+                Response::Fixed(body) => body.clone(),
+                Response::Files(root) => {
+                    let fs = self.container_fs(c).map_err(|e| e.to_string())?;
+                    let mut file = process::absolute(root, path.trim_start_matches('/'));
+                    if file.ends_with('/')
+                        || fs
+                            .stat(&file)
+                            .is_ok_and(|s| s.file_type == crate::fs::FileType::Dir)
+                    {
+                        file = format!("{}/index.html", file.trim_end_matches('/'));
+                    }
+                    match fs.read(&file) {
+                        Ok(data) => {
+                            String::from_utf8_lossy(data.bytes().unwrap_or_default()).into_owned()
+                        }
+                        Err(_) => "404 Not Found\n".to_owned(),
+                    }
+                }
+            },
+            _ => return Err("Recv failure: Connection reset by peer".to_owned()),
+        };
+        let c = &mut self.state.containers[i];
+        if matches!(
+            &c.process,
+            Process::Server {
+                response: Response::Fixed(_),
+                ..
+            }
+        ) && c.logs.iter().any(|l| l.text.contains("Running on http://"))
+        {
+            c.logs.push(LogEntry {
+                stream: Stream::Stderr,
+                time: now,
+                text: format!(
+                    "172.17.0.1 - - [{}] \"GET {path} HTTP/1.1\" 200 -\n",
+                    flask_time(now)
+                ),
+            });
+        }
+        Ok(body)
+    }
+}
+
+/// Whether a restart policy restarts a process that exited with `code` by itself.
+fn restarts(policy: RestartPolicy, code: i32) -> bool {
+    match policy {
+        RestartPolicy::No => false,
+        RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+        RestartPolicy::OnFailure { .. } => code != 0,
+    }
+}
+
+/// Werkzeug's log time: `26/Nov/2026 10:00:00`.
+fn flask_time(t: Timestamp) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let s = crate::cli::rows::rfc3339(t);
+    let month: usize = s[5..7].parse().unwrap_or(1);
+    format!(
+        "{}/{}/{} {}",
+        &s[8..10],
+        MONTHS[month.clamp(1, 12) - 1],
+        &s[..4],
+        &s[11..19]
+    )
+}

@@ -1,0 +1,489 @@
+//! What a container's main process does in the simulation. Nothing real runs: short commands
+//! run to completion on a [`ProcessRunner`] over the container's union filesystem; `sleep`
+//! keeps the container up for its duration; an interactive shell (`-it sh`) waits for input;
+//! servers are modelled (a Flask or Node app with a fixed response is recognised from its
+//! source, nginx / `python -m http.server` / busybox httpd serve files); anything else is a
+//! process that stays up without output, and a notice says that this is a simulation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::units::Timestamp;
+use crate::fs::UnionFs;
+
+/// Which stream a piece of output went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// What a process was asked to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRequest {
+    /// The argv (entrypoint and command joined).
+    pub argv: Vec<String>,
+    /// `KEY=value` environment.
+    pub env: Vec<String>,
+    /// Working directory.
+    pub workdir: String,
+    /// User as given (empty = root).
+    pub user: String,
+    /// The container's hostname (its short ID).
+    pub hostname: String,
+    /// Input, for a process that reads stdin.
+    pub stdin: Vec<u8>,
+    /// Unix seconds, stamped on files the process writes.
+    pub now: i64,
+}
+
+/// What a process that ran to completion did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessResult {
+    /// Its exit status.
+    pub status: i32,
+    /// Its output in order.
+    pub output: Vec<(Stream, String)>,
+}
+
+/// Why a process could not start: docker's runtime error texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// The program is not in `PATH` (exit 127).
+    #[error(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{0}\": executable file not found in $PATH: unknown"
+    )]
+    NotFound(String),
+    /// The program named by a path does not exist (exit 127).
+    #[error(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{0}\": stat {0}: no such file or directory: unknown"
+    )]
+    NoSuchFile(String),
+    /// The program is not executable (exit 126).
+    #[error(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{0}\": permission denied: unknown"
+    )]
+    PermissionDenied(String),
+    /// Neither an entrypoint nor a command.
+    #[error("No command specified")]
+    NoCommand,
+}
+
+/// Runs programs to completion on a filesystem: the simulated shell and its utilities.
+pub trait ProcessRunner {
+    /// Runs `request.argv` in `fs`.
+    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult;
+
+    /// Whether the runner provides `program` (a utility it models) even if no file for it is
+    /// in the image.
+    fn provides(&self, program: &str) -> bool;
+}
+
+/// A minimal runner for `echo`, `true`, `false`, `cat`, `pwd`, `env` and `sh -c 'exit N'`; the
+/// simulated shell replaces it where available.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BasicRunner;
+
+const BASIC: &[&str] = &[
+    "echo", "true", "false", "cat", "pwd", "env", "sh", "bash", "sleep",
+];
+
+impl ProcessRunner for BasicRunner {
+    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
+        let argv = &request.argv;
+        let program = argv.first().map_or("", |p| base(p));
+        let args = argv.get(1..).unwrap_or_default();
+        let mut out = ProcessResult::default();
+        match program {
+            "echo" => out
+                .output
+                .push((Stream::Stdout, format!("{}\n", args.join(" ")))),
+            "true" | "sleep" => {}
+            "false" => out.status = 1,
+            "pwd" => out
+                .output
+                .push((Stream::Stdout, format!("{}\n", request.workdir))),
+            "env" => {
+                for e in &request.env {
+                    out.output.push((Stream::Stdout, format!("{e}\n")));
+                }
+            }
+            "cat" => {
+                for a in args {
+                    let path = absolute(&request.workdir, a);
+                    match fs.read(&path).map(|d| d.bytes().map(<[u8]>::to_vec)) {
+                        Ok(Some(bytes)) => out
+                            .output
+                            .push((Stream::Stdout, String::from_utf8_lossy(&bytes).into_owned())),
+                        Ok(None) => {}
+                        Err(e) => {
+                            out.status = 1;
+                            out.output
+                                .push((Stream::Stderr, format!("cat: {a}: {}\n", e.strerror())));
+                        }
+                    }
+                }
+            }
+            "sh" | "bash" => {
+                if let Some(script) = args
+                    .iter()
+                    .position(|a| a == "-c")
+                    .and_then(|i| args.get(i + 1))
+                {
+                    let mut parts = Vec::new();
+                    for piece in script.split(';') {
+                        for (k, p) in piece.split("&&").enumerate() {
+                            parts.push((k > 0, p.trim()));
+                        }
+                    }
+                    for (and, part) in parts {
+                        if and && out.status != 0 {
+                            break;
+                        }
+                        let mut words: Vec<String> = part
+                            .split_whitespace()
+                            .map(|w| w.trim_matches('\'').to_owned())
+                            .collect();
+                        let to_stderr = words.last().is_some_and(|w| w == ">&2");
+                        if to_stderr {
+                            words.pop();
+                        }
+                        if part.contains(['|', '<', '`', '$', '&', '(']) && !to_stderr
+                            || words.iter().any(|w| w.starts_with('>'))
+                        {
+                            out.status = 2;
+                            out.output.push((
+                                Stream::Stderr,
+                                "layerbox: the simulated shell is not available yet\n".into(),
+                            ));
+                            break;
+                        }
+                        if words.first().is_some_and(|w| w == "exit") {
+                            out.status = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                            break;
+                        }
+                        if words.is_empty() {
+                            continue;
+                        }
+                        let sub = ProcessRequest {
+                            argv: words,
+                            ..request.clone()
+                        };
+                        let r = self.run(fs, &sub);
+                        let stream = if to_stderr {
+                            Stream::Stderr
+                        } else {
+                            Stream::Stdout
+                        };
+                        out.output.extend(
+                            r.output
+                                .into_iter()
+                                .map(|(s, t)| (if s == Stream::Stdout { stream } else { s }, t)),
+                        );
+                        out.status = r.status;
+                    }
+                }
+            }
+            other => {
+                out.status = 127;
+                out.output
+                    .push((Stream::Stderr, format!("sh: {other}: not found\n")));
+            }
+        }
+        out
+    }
+
+    fn provides(&self, program: &str) -> bool {
+        BASIC.contains(&base(program))
+    }
+}
+
+fn base(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+/// `path` made absolute against `cwd`.
+pub fn absolute(cwd: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("{}/{path}", cwd.trim_end_matches('/'))
+    }
+}
+
+/// What a container's main process is doing, kept in the engine state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Process {
+    /// It ran to completion (the container exited with its status).
+    Finished,
+    /// `sleep`: up until `until` (forever when `None`).
+    Sleep {
+        /// When it ends.
+        until: Option<Timestamp>,
+    },
+    /// An interactive shell waiting for input.
+    Shell,
+    /// A server answering HTTP requests on `port` inside the container.
+    Server {
+        /// The port it listens on inside the container.
+        port: u16,
+        /// How it answers.
+        response: Response,
+    },
+    /// A program the simulation does not model: it stays up without output.
+    Idle,
+}
+
+/// How a modelled server answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// The same body for every path.
+    Fixed(String),
+    /// Files from this directory of the container's filesystem.
+    Files(String),
+}
+
+/// The model for a long-running main process, recognised from `argv` and the container's
+/// files; `None` when it is a short command for the runner.
+pub fn recognise(
+    fs: &UnionFs,
+    request: &ProcessRequest,
+    now: Timestamp,
+) -> Option<(Process, Vec<(Stream, String)>)> {
+    let argv = &request.argv;
+    let program = base(argv.first()?);
+    let args = &argv[1..];
+    let interpreter = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| program == *n || program.starts_with(&format!("{n}3")))
+    };
+    match program {
+        "sleep" => {
+            let secs = args.first().map_or("", String::as_str);
+            let until = if secs == "infinity" {
+                None
+            } else {
+                let n: f64 = secs.trim_end_matches('s').parse().ok()?;
+                #[allow(clippy::cast_possible_truncation)] // sleep durations are small
+                let nanos = (n * 1e9) as i64;
+                Some(Timestamp(now.0.saturating_add(nanos)))
+            };
+            Some((Process::Sleep { until }, Vec::new()))
+        }
+        "nginx" => Some((
+            Process::Server {
+                port: 80,
+                response: Response::Files("/usr/share/nginx/html".into()),
+            },
+            Vec::new(),
+        )),
+        "httpd" => Some((
+            Process::Server {
+                port: 80,
+                response: Response::Files(request.workdir.clone()),
+            },
+            Vec::new(),
+        )),
+        _ if interpreter(&["python"])
+            && args.first().is_some_and(|a| a == "-m")
+            && args.get(1).is_some_and(|m| m == "http.server") =>
+        {
+            let port = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(8000);
+            Some((
+                Process::Server {
+                    port,
+                    response: Response::Files(request.workdir.clone()),
+                },
+                vec![(
+                    Stream::Stdout,
+                    format!("Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...\n"),
+                )],
+            ))
+        }
+        _ if interpreter(&["python"]) || program == "node" => {
+            let script = args.iter().find(|a| !a.starts_with('-'))?;
+            let source = fs
+                .read(&absolute(&request.workdir, script))
+                .ok()?
+                .bytes()?
+                .to_vec();
+            let source = String::from_utf8_lossy(&source);
+            let model = if program == "node" {
+                node_server(&source)
+            } else {
+                flask_server(&source, request)
+            };
+            Some(model.unwrap_or((Process::Idle, Vec::new())))
+        }
+        _ => None,
+    }
+}
+
+/// The first string literal in `s` (single, double or back quotes), unescaping `\n`.
+fn string_literal(s: &str) -> Option<String> {
+    let start = s.find(['"', '\'', '`'])?;
+    let quote = s[start..].chars().next()?;
+    let rest = &s[start + 1..];
+    let end = rest.find(quote)?;
+    Some(rest[..end].replace("\\n", "\n"))
+}
+
+fn number_after(source: &str, marker: &str) -> Option<u16> {
+    let at = source.find(marker)? + marker.len();
+    let digits: String = source[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// A Node `http.createServer(… res.end('…') …).listen(N)` app.
+fn node_server(source: &str) -> Option<(Process, Vec<(Stream, String)>)> {
+    if !source.contains("createServer") {
+        return None;
+    }
+    let body = string_literal(&source[source.find("res.end(")? + 8..])?;
+    let port = number_after(source, ".listen(").unwrap_or(3000);
+    let mut logs = Vec::new();
+    if let Some(at) = source.find("console.log(")
+        && let Some(line) = string_literal(&source[at + 12..])
+    {
+        logs.push((Stream::Stdout, format!("{line}\n")));
+    }
+    Some((
+        Process::Server {
+            port,
+            response: Response::Fixed(body),
+        },
+        logs,
+    ))
+}
+
+/// A Flask app: the `/` route's returned string (a literal, or a variable holding one, with
+/// `.format(k=os.getenv("VAR", "default"), h=socket.gethostname())` filled in) on the port of
+/// `app.run(port=N)` (5000 by default).
+fn flask_server(
+    source: &str,
+    request: &ProcessRequest,
+) -> Option<(Process, Vec<(Stream, String)>)> {
+    if !source.contains("Flask(") {
+        return None;
+    }
+    let port = number_after(source, "port=").unwrap_or(5000);
+    let route = source.find("@app.route(")?;
+    let body_src = &source[route..];
+    let ret = body_src.find("return ")? + 7;
+    let returned = body_src[ret..].lines().next()?.trim();
+    let mut body = if returned.starts_with(['"', '\'']) {
+        string_literal(returned)?
+    } else {
+        let var = returned.split(['.', ' ', '(']).next()?;
+        let assign = body_src.find(&format!("{var} = "))?;
+        string_literal(&body_src[assign..])?
+    };
+    if let Some(args) = returned.find(".format(").map(|i| &returned[i + 8..]) {
+        for pair in args.split("),").map(str::trim) {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = value.trim();
+            let filled = if value.starts_with("socket.gethostname") {
+                request.hostname.clone()
+            } else if let Some(rest) = value.strip_prefix("os.getenv(") {
+                let mut parts = rest.split(',');
+                let var = string_literal(parts.next()?)?;
+                let default = parts.next().and_then(string_literal).unwrap_or_default();
+                request
+                    .env
+                    .iter()
+                    .find_map(|e| e.strip_prefix(&format!("{var}=")))
+                    .map_or(default, str::to_owned)
+            } else {
+                continue;
+            };
+            body = body.replace(&format!("{{{}}}", key.trim()), &filled);
+        }
+    }
+    let logs = format!(
+        " * Serving Flask app 'app'\n * Debug mode: off\nWARNING: This is a development server. Do not use it in a production deployment. Use a production WSGI server instead.\n * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:{port}\n * Running on http://172.17.0.2:{port}\nPress CTRL+C to quit\n"
+    );
+    Some((
+        Process::Server {
+            port,
+            response: Response::Fixed(body),
+        },
+        vec![(Stream::Stderr, logs)],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::LayerStack;
+
+    fn request(argv: &[&str]) -> ProcessRequest {
+        ProcessRequest {
+            argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+            env: vec!["NAME=World".into()],
+            workdir: "/app".into(),
+            user: String::new(),
+            hostname: "0123456789ab".into(),
+            stdin: Vec::new(),
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn the_articles_flask_app_serves_hello_world() {
+        let mut fs = UnionFs::new(LayerStack::new());
+        fs.mkdir_all("/app", 0o755).unwrap();
+        let app = crate::examples::python().file("app.py").unwrap();
+        fs.write("/app/app.py", app.as_bytes(), 0o644).unwrap();
+        let (process, logs) =
+            recognise(&fs, &request(&["python", "app.py"]), Timestamp(0)).unwrap();
+        assert_eq!(
+            process,
+            Process::Server {
+                port: 80,
+                response: Response::Fixed(
+                    "<h3>Hello World!</h3><b>Hostname:</b> 0123456789ab<br/>".into()
+                )
+            }
+        );
+        assert!(logs[0].1.contains("Running on http://127.0.0.1:80"));
+    }
+
+    #[test]
+    fn a_node_server_and_sleep_and_short_commands() {
+        let mut fs = UnionFs::new(LayerStack::new());
+        fs.mkdir_all("/app", 0o755).unwrap();
+        let src = "const http = require('http');\nhttp.createServer((req, res) => {\n  res.end('Hello World\\n');\n}).listen(3000);\nconsole.log('Server running');\n";
+        fs.write("/app/app.js", src.as_bytes(), 0o644).unwrap();
+        let (process, logs) = recognise(&fs, &request(&["node", "app.js"]), Timestamp(0)).unwrap();
+        assert_eq!(
+            process,
+            Process::Server {
+                port: 3000,
+                response: Response::Fixed("Hello World\n".into())
+            }
+        );
+        assert_eq!(logs, vec![(Stream::Stdout, "Server running\n".to_owned())]);
+        assert_eq!(
+            recognise(&fs, &request(&["sleep", "2"]), Timestamp(0))
+                .unwrap()
+                .0,
+            Process::Sleep {
+                until: Some(Timestamp(2_000_000_000))
+            }
+        );
+        assert!(recognise(&fs, &request(&["echo", "hi"]), Timestamp(0)).is_none());
+        let r = BasicRunner.run(&mut fs, &request(&["sh", "-c", "echo out; exit 3"]));
+        assert_eq!(r.status, 3);
+        assert_eq!(r.output, vec![(Stream::Stdout, "out\n".to_owned())]);
+        let r = BasicRunner.run(&mut fs, &request(&["cat", "app.js"]));
+        assert_eq!(r.output[0].1, src);
+    }
+}

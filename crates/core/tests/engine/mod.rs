@@ -1,0 +1,121 @@
+//! The engine: docker's commands on the simulated engine, against the captured docker samples
+//! (IDs and digests filtered, times set to match), and a random-sequence model test.
+
+mod model;
+mod samples;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use layerbox_core::build::BaseImage;
+use layerbox_core::cli::units::Timestamp;
+use layerbox_core::engine::{Engine, EngineState, FixedClock, Output, SeededIds};
+use layerbox_core::fs::{Entry, FileData, Layer, Meta};
+use layerbox_core::image::{Digest, History, ImageConfig, Reference};
+
+/// The start of every test's clock: 2026-11-26 10:00:00 UTC.
+pub const T0: i64 = 1_764_151_200;
+
+/// A busybox-like base image: `/bin/busybox` (1.99MB of simulated content) and the applets
+/// the simulation runs, as `docker import` of the busybox rootfs makes it.
+pub fn busybox() -> BaseImage {
+    static IMAGE: std::sync::OnceLock<BaseImage> = std::sync::OnceLock::new();
+    IMAGE.get_or_init(make_busybox).clone()
+}
+
+fn make_busybox() -> BaseImage {
+    let mut layer = Layer::new();
+    let dir = |mode| Entry::dir(Meta::new(mode, T0 - 1500));
+    layer.insert("bin", dir(0o755));
+    layer.insert("etc", dir(0o755));
+    layer.insert("tmp", dir(0o1777));
+    let mut busybox = Entry::file(Meta::new(0o755, T0 - 1500), Vec::new());
+    busybox.kind = layerbox_core::fs::EntryKind::File(FileData::Simulated {
+        size: 1_985_626,
+        digest: Digest::sha256_of(b"busybox"),
+    });
+    layer.insert("bin/busybox", busybox);
+    for applet in ["sh", "echo", "cat", "true", "false", "sleep", "ls", "env"] {
+        layer.insert(
+            format!("bin/{applet}"),
+            Entry::symlink(Meta::new(0o777, T0 - 1500), "busybox"),
+        );
+    }
+    layer.insert(
+        "etc/motd",
+        Entry::file(Meta::new(0o644, T0 - 1500), b"hello\n".to_vec()),
+    );
+    let (diff_id, _) =
+        layerbox_core::fs::tar::diff_id(&layer, &layerbox_core::fs::tar::TarOptions::default());
+    let mut config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        created: Some("2026-11-26T09:35:00Z".into()),
+        ..ImageConfig::default()
+    };
+    config.config.cmd = Some(vec!["sh".into()]);
+    config.config.env = Some(vec![
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+    ]);
+    config.rootfs.diff_ids.push(diff_id);
+    config.history.push(History {
+        created: config.created.clone(),
+        comment: Some("busybox rootfs (anchors)".into()),
+        ..History::default()
+    });
+    BaseImage::new(config, [Arc::new(layer)]).unwrap()
+}
+
+/// An engine whose "registry" holds `anchors/busybox`, at `T0` with seeded IDs.
+pub fn engine() -> Engine {
+    let mut base = BTreeMap::new();
+    base.insert(
+        Reference::parse_normalized("anchors/busybox:latest").unwrap(),
+        busybox(),
+    );
+    Engine::new(EngineState::default())
+        .with_clock(FixedClock(Timestamp::from_unix_secs(T0)))
+        .with_ids(SeededIds::new(42))
+        .with_base_images(base)
+}
+
+/// Runs a command line given as one shell-like string; returns the output and exit code.
+pub fn run(engine: &mut Engine, line: &str) -> (Output, u8) {
+    let argv = layerbox_core::cli::split::split_line(line).unwrap();
+    let mut out = Output::default();
+    let code = engine.execute(&argv, &mut out);
+    (out, code)
+}
+
+/// Sets the engine's clock `secs` seconds after `T0`.
+pub fn at(engine: &mut Engine, secs: i64) {
+    engine.set_clock(FixedClock(Timestamp::from_unix_secs(T0 + secs)));
+}
+
+/// Replaces 64- and 12-hex IDs with `<id>` so outputs compare without them.
+pub fn filter_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let hex = word
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        if hex && (word.len() == 64 || word.len() == 12) && word.bytes().any(|b| b.is_ascii_digit())
+        {
+            out.push_str(if word.len() == 64 { "<ID64>" } else { "<ID12>" });
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}

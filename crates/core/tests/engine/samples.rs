@@ -1,0 +1,80 @@
+//! The samples' scenario replayed on the simulated engine: the same containers in the same
+//! states, then each sample's own command line, compared in full with IDs filtered.
+
+use layerbox_core::engine::Engine;
+
+use super::{at, engine, filter_ids, run};
+use crate::cli::sample;
+
+/// The daemon state the samples were captured in: a leftover container of the failed legacy
+/// build (3 s before), then `anchors-exited`, `anchors-failed`, `anchors-created` and
+/// `anchors-running` (1 s before).
+fn anchors() -> Engine {
+    let mut e = engine();
+    at(&mut e, -30);
+    let (out, code) = run(&mut e, "docker run --name tmp anchors/busybox true");
+    assert_eq!(code, 0, "{}", out.text());
+    let (out, code) = run(&mut e, "docker commit tmp anchors/tiny:legacy");
+    assert_eq!(code, 0, "{}", out.text());
+    run(&mut e, "docker rm tmp");
+    let id = e.find_image("anchors/busybox").unwrap().id.to_string();
+    at(&mut e, -3);
+    let (_, code) = run(
+        &mut e,
+        &format!("docker run --name angry_rhodes {id} /bin/sh -c 'echo about to fail && false'"),
+    );
+    assert_eq!(code, 1);
+    at(&mut e, -1);
+    for line in [
+        "docker run --name anchors-exited anchors/busybox true",
+        "docker run --name anchors-failed anchors/busybox sh -c 'exit 3'",
+        "docker create --name anchors-created anchors/tiny:legacy cat /a /hello.txt",
+        "docker run -d --name anchors-running anchors/busybox sleep 600",
+    ] {
+        let (out, code) = run(&mut e, line);
+        assert!(code == 0 || code == 3, "{line}: {}", out.text());
+    }
+    at(&mut e, 0);
+    e
+}
+
+/// Runs the sample's own command on `e` and compares output and exit code.
+fn check(e: &mut Engine, name: &str) {
+    let s = sample(name);
+    let (out, code) = run(e, &s.command);
+    assert_eq!(filter_ids(&out.text()), filter_ids(&s.output), "{name}");
+    assert_eq!(i32::from(code), s.exit_code, "{name}");
+}
+
+#[test]
+fn ps_lists_like_docker() {
+    let mut e = anchors();
+    for name in ["ps-cli28.2.2.txt", "ps-a-cli28.2.2.txt", "ps-a-q.txt"] {
+        check(&mut e, name);
+    }
+}
+
+#[test]
+fn refusals_and_errors_have_dockers_words_and_codes() {
+    let mut e = anchors();
+    for name in [
+        "rm-running.txt",
+        "rmi-in-use.txt",
+        "rmi-nosuch.txt",
+        "run-name-conflict.txt",
+        "run-nosuchcmd.txt",
+        "logs-failed.txt",
+        "run-exit3.txt",
+    ] {
+        check(&mut e, name);
+    }
+}
+
+#[test]
+fn stop_then_rm_print_names() {
+    let mut e = anchors();
+    check(&mut e, "stop-running.txt");
+    check(&mut e, "rm-containers.txt");
+    let (out, _) = run(&mut e, "docker ps -a -q");
+    assert_eq!(filter_ids(&out.stdout()), "<ID12>\n");
+}
