@@ -2,6 +2,8 @@
 
 #[cfg(target_os = "linux")]
 mod linux_root;
+#[cfg(target_os = "linux")]
+mod sim_shell_busybox;
 
 mod help {
     use std::process::Command;

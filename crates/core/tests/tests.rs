@@ -8,4 +8,5 @@ mod engine;
 mod fs;
 mod image;
 mod lint;
+mod shell;
 mod sim;

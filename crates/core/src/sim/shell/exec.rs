@@ -4,7 +4,9 @@
 //! multi-command pipeline runs in a subshell, as dash runs them. File descriptors 0 to 9 are
 //! modelled; output goes to the run's streams, to a buffer (pipe, `$(…)`), to a file or nowhere.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ast::{
@@ -46,11 +48,49 @@ pub(crate) enum Target {
     Null,
 }
 
+/// An open input with its read position, shared by the descriptors that dup it (so that
+/// `while read line` moves through its input).
+#[derive(Debug)]
+pub(crate) struct Input {
+    data: Vec<u8>,
+    pos: Cell<usize>,
+}
+
+impl Input {
+    fn open(data: Vec<u8>) -> Fd {
+        Fd::In(Rc::new(Self {
+            data,
+            pos: Cell::new(0),
+        }))
+    }
+
+    /// Everything not read yet; it counts as read.
+    pub(crate) fn take(&self) -> Arc<Vec<u8>> {
+        let at = self.pos.replace(self.data.len()).min(self.data.len());
+        Arc::new(self.data[at..].to_vec())
+    }
+
+    /// The next line without its newline, and whether one was there at all.
+    fn read_line(&self) -> Option<(String, bool)> {
+        let at = self.pos.get().min(self.data.len());
+        let rest = &self.data[at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, used, newline) = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => (&rest[..i], i + 1, true),
+            None => (rest, rest.len(), false),
+        };
+        self.pos.set(at + used);
+        Some((String::from_utf8_lossy(line).into_owned(), newline))
+    }
+}
+
 /// One file descriptor.
 #[derive(Debug, Clone)]
 pub(crate) enum Fd {
     Closed,
-    In(Arc<Vec<u8>>),
+    In(Rc<Input>),
     Out(Target),
 }
 
@@ -61,9 +101,9 @@ pub(crate) struct Io {
 }
 
 impl Io {
-    fn top(stdin: Arc<Vec<u8>>) -> Self {
+    fn top(stdin: &[u8]) -> Self {
         let mut fds: [Fd; 10] = std::array::from_fn(|_| Fd::Closed);
-        fds[0] = Fd::In(stdin);
+        fds[0] = Input::open(stdin.to_vec());
         fds[1] = Fd::Out(Target::Stream(Stream::Stdout));
         fds[2] = Fd::Out(Target::Stream(Stream::Stderr));
         Self { fds }
@@ -75,9 +115,10 @@ impl Io {
         io
     }
 
+    /// Standard input not read yet, taken whole (a program reads all it is given).
     pub(crate) fn stdin(&self) -> Arc<Vec<u8>> {
         match &self.fds[0] {
-            Fd::In(b) => Arc::clone(b),
+            Fd::In(input) => input.take(),
             _ => Arc::new(Vec::new()),
         }
     }
@@ -99,6 +140,8 @@ pub(crate) struct Opts {
     pub(crate) xtrace: bool,
     pub(crate) nounset: bool,
     pub(crate) noglob: bool,
+    /// bash's and busybox's `pipefail` (dash has none).
+    pub(crate) pipefail: bool,
 }
 
 /// What a subshell copies.
@@ -125,6 +168,8 @@ pub(crate) struct Shell<'a> {
     pub(crate) st: State,
     pub(crate) hostname: String,
     pub(crate) busybox: bool,
+    /// Invoked as bash (`SHELL ["/bin/bash", "-c"]`): `set -o pipefail` is allowed.
+    bash: bool,
     pub(crate) now: i64,
     pub(crate) output: Vec<Chunk>,
     output_len: usize,
@@ -195,6 +240,7 @@ impl<'a> Shell<'a> {
             },
             hostname: env.hostname.clone(),
             busybox,
+            bash: false,
             now: env.now,
             output: Vec::new(),
             output_len: 0,
@@ -215,11 +261,29 @@ impl<'a> Shell<'a> {
     /// Runs `argv` as a container process: `sh -c script` runs the script, anything else the
     /// program directly (exec form).
     pub(crate) fn run_main(&mut self, argv: &[String]) -> i32 {
-        let io = Io::top(Arc::new(Vec::new()));
+        let io = Io::top(&[]);
         let r = match argv {
             [] => Ok(0),
-            [sh, c, script, rest @ ..] if is_shell(sh) && c == "-c" => {
-                let (arg0, args) = match rest {
+            [sh, rest @ ..] if is_shell(sh) && rest.iter().any(|a| a == "-c") => {
+                self.bash = file_name(sh) == "bash";
+                // Options before `-c` (`SHELL ["/bin/bash", "-o", "pipefail", "-c"]`).
+                let at = rest.iter().position(|a| a == "-c").unwrap_or(0);
+                let mut opts: Vec<String> = rest[..at].to_vec();
+                if !opts.is_empty() {
+                    opts.retain(|o| o != "-l" && o != "--login");
+                    if let Err(e) = self.builtin_set(&opts, &io) {
+                        return match e {
+                            Flow::Exit(s) => s,
+                            _ => 2,
+                        };
+                    }
+                }
+                let Some(script) = rest.get(at + 1) else {
+                    let msg = format!("{sh}: -c: option requires an argument\n");
+                    let _ = self.emit(&Target::Stream(Stream::Stderr), msg.as_bytes());
+                    return 2;
+                };
+                let (arg0, args) = match &rest[at + 2..] {
                     [] => (sh.clone(), Vec::new()),
                     [a0, args @ ..] => (a0.clone(), args.to_vec()),
                 };
@@ -467,6 +531,7 @@ impl<'a> Shell<'a> {
         }
         let mut input = io.fds[0].clone();
         let mut status = 0;
+        let mut failed = 0;
         let last = pl.commands.len() - 1;
         for (i, cmd) in pl.commands.iter().enumerate() {
             if i == last {
@@ -477,9 +542,15 @@ impl<'a> Shell<'a> {
                 let cio = io
                     .with(0, input.clone())
                     .with(1, Fd::Out(Target::Buffer(buf)));
-                self.subshell(|sh| sh.run_command(cmd, &cio))?;
-                input = Fd::In(Arc::new(self.take_buffer(buf)));
+                let s = self.subshell(|sh| sh.run_command(cmd, &cio))?;
+                if s != 0 {
+                    failed = s;
+                }
+                input = Input::open(self.take_buffer(buf));
             }
+        }
+        if self.st.opts.pipefail && status == 0 {
+            status = failed;
         }
         Ok(status)
     }
@@ -795,7 +866,7 @@ impl<'a> Shell<'a> {
             if let (Some((_, _)), true) = (sh, is_shell(&interp)) {
                 let src = String::from_utf8_lossy(&bytes).into_owned();
                 let (status, out, err) =
-                    self.run_script_process(&src, &argv[0], &argv[1..], env, io.stdin());
+                    self.run_script_process(&src, &argv[0], &argv[1..], env, &io.stdin());
                 self.write_fd(io, 1, &out)?;
                 self.write_fd(io, 2, &err)?;
                 return self.after_process(status);
@@ -826,7 +897,11 @@ impl<'a> Shell<'a> {
         io: &Io,
     ) -> R<i32> {
         self.enter()?;
-        let mut ctx = Ctx::new(self, env, io.stdin());
+        let input = match &io.fds[0] {
+            Fd::In(i) => Some(Rc::clone(i)),
+            _ => None,
+        };
+        let mut ctx = Ctx::new(self, env, input);
         let status = util.run(&mut ctx, argv);
         let (out, err, overflow) = ctx.finish();
         self.depth -= 1;
@@ -843,7 +918,7 @@ impl<'a> Shell<'a> {
         &mut self,
         argv: &[String],
         env: BTreeMap<String, String>,
-        stdin: Arc<Vec<u8>>,
+        stdin: &[u8],
     ) -> (i32, Vec<u8>, Vec<u8>) {
         if argv.is_empty() {
             return (0, Vec::new(), Vec::new());
@@ -866,7 +941,7 @@ impl<'a> Shell<'a> {
         arg0: &str,
         args: &[String],
         env: BTreeMap<String, String>,
-        stdin: Arc<Vec<u8>>,
+        stdin: &[u8],
     ) -> (i32, Vec<u8>, Vec<u8>) {
         let out = self.alloc_buffer();
         let err = self.alloc_buffer();
@@ -982,7 +1057,7 @@ impl<'a> Shell<'a> {
                             .as_plain()
                             .unwrap_or_else(|| quoted_text(&r.target))
                     };
-                    io.fds[fd] = Fd::In(Arc::new(body.into_bytes()));
+                    io.fds[fd] = Input::open(body.into_bytes());
                 }
                 RedirectOp::DupIn | RedirectOp::DupOut => {
                     let target = self.expand_string(&r.target, &io)?;
@@ -1029,13 +1104,13 @@ impl<'a> Shell<'a> {
     fn open_read(&self, name: &str) -> Result<Fd, &'static str> {
         let p = absolute(&self.st.cwd, name);
         if p == "/dev/null" || p == "/dev/zero" {
-            return Ok(Fd::In(Arc::new(Vec::new())));
+            return Ok(Input::open(Vec::new()));
         }
         match self.fs.read(&p) {
-            Ok(data) => Ok(Fd::In(Arc::new(
+            Ok(data) => Ok(Input::open(
                 data.bytes().map(<[u8]>::to_vec).unwrap_or_default(),
-            ))),
-            Err(crate::fs::FsError::IsADirectory(_)) => Ok(Fd::In(Arc::new(Vec::new()))),
+            )),
+            Err(crate::fs::FsError::IsADirectory(_)) => Ok(Input::open(Vec::new())),
             Err(_) => Err("No such file"),
         }
     }
@@ -1297,6 +1372,10 @@ impl<'a> Shell<'a> {
                     "xtrace" => 'x',
                     "nounset" => 'u',
                     "noglob" => 'f',
+                    "pipefail" if self.bash || self.busybox => {
+                        self.st.opts.pipefail = on;
+                        ' '
+                    }
                     "pipefail" => {
                         self.diag(io, "set: Illegal option -o pipefail")?;
                         return Err(Flow::Exit(2));
@@ -1421,19 +1500,15 @@ impl<'a> Shell<'a> {
     fn builtin_read(&mut self, args: &[String], io: &Io) -> R<i32> {
         let raw = args.iter().any(|a| a == "-r");
         let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-        // Every read sees the whole input: a pipe's reader gets its first line. A shared
-        // read position is not modelled beyond that.
-        let input = io.stdin();
-        let text = String::from_utf8_lossy(&input);
-        let (line, found) = match text.find('\n') {
-            Some(i) => (&text[..i], true),
-            None => (&text[..], !text.is_empty()),
+        let got = match &io.fds[0] {
+            Fd::In(input) => input.read_line(),
+            _ => None,
         };
-        let line = if raw {
-            line.to_owned()
-        } else {
-            line.replace('\\', "")
+        let (line, found) = match got {
+            Some((line, newline)) => (line, newline),
+            None => (String::new(), false),
         };
+        let line = if raw { line } else { line.replace('\\', "") };
         let ifs = self.get_var("IFS").unwrap_or_else(|| " \t\n".to_owned());
         let mut fields: Vec<String> = line
             .split(|c| ifs.contains(c))

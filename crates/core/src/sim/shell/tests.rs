@@ -368,3 +368,49 @@ fn fs_events_come_back() {
         path: "/etc/group".into()
     }));
 }
+
+#[test]
+fn shell_options_before_dash_c_and_pipefail() {
+    let mut fs = base_fs();
+    let env = Env {
+        lookup: Lookup::Registry,
+        ..Env::default()
+    };
+    let reg = Registry::with_builtins();
+    let argv = |v: &[&str]| -> Vec<String> { v.iter().map(|s| (*s).to_owned()).collect() };
+    let o = run(
+        &mut fs,
+        &env,
+        &argv(&["/bin/bash", "-o", "pipefail", "-c", "false | true"]),
+        &reg,
+        &Limits::default(),
+    );
+    assert_eq!(o.status, 1);
+    let o = run(
+        &mut fs,
+        &env,
+        &argv(&["/bin/bash", "-c", "false | true"]),
+        &reg,
+        &Limits::default(),
+    );
+    assert_eq!(o.status, 0);
+    let o = run(
+        &mut fs,
+        &env,
+        &argv(&["/bin/sh", "-e", "-c", "false; echo no"]),
+        &reg,
+        &Limits::default(),
+    );
+    assert_eq!((o.status, o.stdout()), (1, Vec::new()));
+    let o = run(
+        &mut fs,
+        &env,
+        &argv(&["/bin/sh", "-c", "set -o pipefail"]),
+        &reg,
+        &Limits::default(),
+    );
+    assert_eq!(
+        (o.status, o.stderr()),
+        (2, b"/bin/sh: 1: set: Illegal option -o pipefail\n".to_vec())
+    );
+}

@@ -1,11 +1,13 @@
 //! The registry of simulated programs and the context a program runs in.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::Limits;
-use super::exec::Shell;
+use super::exec::{Input, Shell};
 use crate::fs::{FileData, FsError, UnionFs};
 
 /// A simulated program: what runs when a command names it.
@@ -106,7 +108,10 @@ pub struct Ctx<'c, 'a> {
     pub(crate) sh: &'c mut Shell<'a>,
     /// The environment the program got (exported variables plus `NAME=value` prefixes).
     pub env: BTreeMap<String, String>,
-    pub(crate) stdin: Arc<Vec<u8>>,
+    /// Standard input, read from its source the first time it is asked for (a program that
+    /// does not read leaves it for the next reader).
+    stdin_src: Option<Rc<Input>>,
+    stdin: OnceCell<Arc<Vec<u8>>>,
     pub(crate) stdout: Vec<u8>,
     pub(crate) stderr: Vec<u8>,
     pub(crate) overflow: bool,
@@ -116,12 +121,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(crate) fn new(
         sh: &'c mut Shell<'a>,
         env: BTreeMap<String, String>,
-        stdin: Arc<Vec<u8>>,
+        stdin: Option<Rc<Input>>,
     ) -> Self {
         Self {
             sh,
             env,
-            stdin,
+            stdin_src: stdin,
+            stdin: OnceCell::new(),
             stdout: Vec::new(),
             stderr: Vec::new(),
             overflow: false,
@@ -140,7 +146,15 @@ impl<'c, 'a> Ctx<'c, 'a> {
 
     /// Standard input.
     pub fn stdin(&self) -> &[u8] {
-        &self.stdin
+        self.stdin_arc()
+    }
+
+    fn stdin_arc(&self) -> &Arc<Vec<u8>> {
+        self.stdin.get_or_init(|| {
+            self.stdin_src
+                .as_ref()
+                .map_or_else(|| Arc::new(Vec::new()), |i| i.take())
+        })
     }
 
     /// The working directory (absolute).
@@ -277,7 +291,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// as the shell would (no functions or special builtins, as for a new process), with `env`
     /// as its environment; its output is appended to this utility's output.
     pub fn run(&mut self, argv: &[String], env: BTreeMap<String, String>, stdin: &[u8]) -> i32 {
-        let (status, out, err) = self.sh.run_process(argv, env, Arc::new(stdin.to_vec()));
+        let (status, out, err) = self.sh.run_process(argv, env, stdin);
         self.out(out);
         self.err(err);
         status
@@ -286,9 +300,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// Runs a shell script as a new `sh` process would: `$0` is `arg0`, the positional
     /// parameters `args`, the variables this utility's environment.
     pub fn run_script(&mut self, script: &str, arg0: &str, args: &[String]) -> i32 {
-        let stdin = Arc::clone(&self.stdin);
+        let stdin = Arc::clone(self.stdin_arc());
         let env = self.env.clone();
-        let (status, out, err) = self.sh.run_script_process(script, arg0, args, env, stdin);
+        let (status, out, err) = self.sh.run_script_process(script, arg0, args, env, &stdin);
         self.out(out);
         self.err(err);
         status

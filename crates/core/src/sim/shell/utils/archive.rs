@@ -178,6 +178,9 @@ fn create(ctx: &mut Ctx<'_, '_>, o: &TarOpts, base: &str) -> i32 {
             name.split('/').any(|c| pat.matches(c)) || pat.matches(name)
         })
     };
+    if o.operands.iter().any(|op| op.starts_with('/')) {
+        ctx.err("tar: Removing leading `/' from member names\n");
+    }
     for op in &o.operands {
         let abs = crate::sim::shell::exec::absolute(base, op);
         let walk = match ctx.fs_ref().walk(&abs) {
@@ -570,7 +573,7 @@ mod tests {
             (s, e.as_str()),
             (
                 2,
-                "tar: /nope: Cannot stat: No such file or directory\ntar: Exiting with failure status due to previous errors\n"
+                "tar: Removing leading `/' from member names\ntar: /nope: Cannot stat: No such file or directory\ntar: Exiting with failure status due to previous errors\n"
             )
         );
         let (s, _, e) = sh("echo junk > /tmp/j; tar -xzf /tmp/j");
