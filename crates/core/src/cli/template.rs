@@ -146,7 +146,8 @@ impl Template {
     fn run(&self, dot: &Value, mode: Mode<'_>) -> Result<String, TemplateError> {
         let mut out = String::new();
         let mut exec = Exec {
-            vars: vec![("$".to_owned(), dot.clone())],
+            root: dot,
+            vars: Vec::new(),
             mode,
         };
         exec.nodes(&self.nodes, dot, &mut out)?;
@@ -608,6 +609,8 @@ enum Mode<'a> {
 }
 
 struct Exec<'a> {
+    /// `$`: the value the template started with.
+    root: &'a Value,
     vars: Vec<(String, Value)>,
     mode: Mode<'a>,
 }
@@ -774,6 +777,9 @@ impl Exec<'_> {
         match arg {
             Arg::Field(fields) => self.field(pipe, dot, fields),
             Arg::Var(name, fields) => {
+                if name == "$" {
+                    return self.field(pipe, self.root, fields);
+                }
                 let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) else {
                     return Err(exec_err(pipe, format!("undefined variable: {name}")));
                 };
