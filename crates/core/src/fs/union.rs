@@ -218,21 +218,28 @@ impl UnionFs {
     fn resolve(&self, user: &str, follow_last: bool) -> Result<String, FsError> {
         let follow_last = follow_last || user.ends_with('/');
         let mut pending: Vec<String> = components(user).rev().map(str::to_owned).collect();
-        let mut resolved: Vec<String> = Vec::new();
+        // The resolved path so far, and where each of its components starts (for `..`).
+        let mut resolved = String::new();
+        let mut starts: Vec<usize> = Vec::new();
         let mut links = 0;
         while let Some(c) = pending.pop() {
             if c == ".." {
-                resolved.pop();
+                if let Some(start) = starts.pop() {
+                    resolved.truncate(start.saturating_sub(1));
+                }
                 continue;
             }
-            let candidate = if resolved.is_empty() {
-                c.clone()
-            } else {
-                format!("{}/{c}", resolved.join("/"))
-            };
+            let before = resolved.len();
+            if !resolved.is_empty() {
+                resolved.push('/');
+            }
+            starts.push(resolved.len());
+            resolved.push_str(&c);
             let last = pending.is_empty();
-            match self.find(&candidate).map(|(_, e)| &e.kind) {
+            match self.find(&resolved).map(|(_, e)| &e.kind) {
                 Some(EntryKind::Symlink(target)) if !last || follow_last => {
+                    resolved.truncate(before);
+                    starts.pop();
                     links += 1;
                     if links > MAX_SYMLINKS {
                         return Err(FsError::Loop(user.to_owned()));
@@ -242,24 +249,25 @@ impl UnionFs {
                     }
                     if target.starts_with('/') {
                         resolved.clear();
+                        starts.clear();
                     }
                     pending.extend(components(target).rev().map(str::to_owned));
                 }
-                Some(EntryKind::Dir { .. }) => resolved.push(c),
+                Some(EntryKind::Dir { .. }) => {}
                 Some(_) if !last => return Err(FsError::NotADirectory(user.to_owned())),
                 None if !last => return Err(FsError::NotFound(user.to_owned())),
-                _ => resolved.push(c),
+                _ => {}
             }
         }
-        Ok(resolved.join("/"))
+        Ok(resolved)
     }
 
-    fn existing(&self, user: &str, follow: bool) -> Result<(String, Loc, Entry), FsError> {
+    /// Resolves `user` to an existing entry (borrowed: a large file is not copied to look at it).
+    fn existing(&self, user: &str, follow: bool) -> Result<(String, Loc, &Entry), FsError> {
         let p = self.resolve(user, follow)?;
         let (loc, e) = self
             .find(&p)
             .ok_or_else(|| FsError::NotFound(user.to_owned()))?;
-        let e = e.clone();
         Ok((p, loc, e))
     }
 
@@ -294,13 +302,13 @@ impl UnionFs {
     /// `lstat`: what is at `path`, not following a final symlink.
     pub fn lstat(&self, path: &str) -> Result<Stat, FsError> {
         let (p, loc, e) = self.existing(path, false)?;
-        Ok(self.stat_of(&p, loc, &e))
+        Ok(self.stat_of(&p, loc, e))
     }
 
     /// `stat`: what `path` leads to, following symlinks.
     pub fn stat(&self, path: &str) -> Result<Stat, FsError> {
         let (p, loc, e) = self.existing(path, true)?;
-        Ok(self.stat_of(&p, loc, &e))
+        Ok(self.stat_of(&p, loc, e))
     }
 
     /// Whether `path` exists (a dangling symlink exists).
@@ -382,7 +390,7 @@ impl UnionFs {
     /// not follow symlinks below `path`.
     pub fn walk(&self, path: &str) -> Result<Vec<(String, Stat)>, FsError> {
         let (p, loc, e) = self.existing(path, true)?;
-        let mut out = vec![(path::display(&p), self.stat_of(&p, loc, &e))];
+        let mut out = vec![(path::display(&p), self.stat_of(&p, loc, e))];
         if e.is_dir() {
             self.walk_into(&p, &mut out);
         }
