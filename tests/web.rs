@@ -78,3 +78,28 @@ async fn clicking_a_tab_opens_that_file() {
     assert!(text_of(&root, "#status").contains("app.py:"));
     root.remove();
 }
+
+#[wasm_bindgen_test]
+fn the_core_parses_and_lints_in_the_browser() {
+    use layerbox_core::dockerfile::{self, lint, parser};
+    let src = "FROM python:3.9-slim\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nCMD python app.py\n";
+    let ast = parser::parse(src).unwrap();
+    assert_eq!(ast.children.len(), 3);
+    assert_eq!(
+        ast.children[1].heredocs[0].content,
+        "apt-get update\napt-get install -y curl\n"
+    );
+    let parsed = dockerfile::parse(src).unwrap();
+    assert_eq!(parsed.stages.len(), 1);
+    let found = lint::lint(&parsed, src, &lint::LintOptions::default());
+    // Package lists left in the layer, seen inside the heredoc; shell-form CMD.
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("apt package lists")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|d| d.line == 6), "{found:?}");
+    let err = dockerfile::parse("FROM alpine\nCOPY x\n").unwrap_err();
+    assert_eq!(err.line(), 2);
+}

@@ -16,6 +16,7 @@ tasks:
   serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
   test               install what tests need, then run every check; ends with `N passed, N failed`
   bench size         byte sizes of the release .wasm and .js, raw and gzip -9
+  bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm)
 ";
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         ["serve", rest @ ..] => parse_port(rest).and_then(steps::serve),
         ["test"] => steps::test(),
         ["bench", "size"] => steps::bench_size(),
+        ["bench", "parse"] => steps::bench_parse(),
         ["catalog"] => catalog::generate(),
         ["setup"] => setup::all(setup::Need::Everything),
         [] | ["help" | "--help" | "-h"] => {

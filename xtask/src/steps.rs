@@ -197,6 +197,34 @@ fn describe(c: &Command) -> String {
     format!("{} {}", c.get_program().to_string_lossy(), args.join(" "))
 }
 
+/// `cargo xtask bench parse`: the parser benchmark with dockerfile-ast as the reference.
+pub fn bench_parse() -> Result<(), String> {
+    let node_dir = root().join("target/bench-node");
+    if !node_dir.join("node_modules/dockerfile-ast").exists() {
+        std::fs::create_dir_all(&node_dir).map_err(|e| format!("{}: {e}", node_dir.display()))?;
+        setup::run(
+            cmd("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&node_dir)
+                .arg("dockerfile-ast@0.7.1"),
+        )?;
+    }
+    setup::run(
+        cmd("cargo")
+            .args([
+                "bench",
+                "--locked",
+                "-p",
+                "layerbox-core",
+                "--bench",
+                "parse",
+            ])
+            .env("DOCKERFILE_AST_DIR", &node_dir)
+            // The release profile is sized for the wasm bundle; native code is built for speed.
+            .env("CARGO_PROFILE_BENCH_OPT_LEVEL", "3"),
+    )
+}
+
 /// `cargo xtask bench size`: release sizes of the playground's .wasm and .js.
 pub fn bench_size() -> Result<(), String> {
     setup::all(Need::Build)?;

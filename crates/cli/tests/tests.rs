@@ -1,5 +1,6 @@
 //! Integration tests of the `layerbox` binary, one module per area.
 
+mod frontend;
 #[cfg(target_os = "linux")]
 mod linux_root;
 #[cfg(target_os = "linux")]
@@ -31,7 +32,12 @@ mod help {
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("Usage: layerbox"), "{text}");
-        assert!(text.contains("version"), "{text}");
+        for command in ["parse", "lint", "version"] {
+            assert!(
+                text.contains(&format!("  {command} ")),
+                "{command} missing: {text}"
+            );
+        }
     }
 
     #[test]
