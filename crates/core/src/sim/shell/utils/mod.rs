@@ -8,6 +8,7 @@ mod find;
 mod net;
 mod regex;
 mod sed;
+mod sums;
 mod text;
 mod users;
 
@@ -28,7 +29,9 @@ pub(crate) fn register_all(r: &mut Registry) {
     for (name, f) in builtin {
         r.register_fn(name, UtilityKind::Builtin, f);
     }
-    let external: [(&str, UtilityFn); 60] = [
+    let external: [(&str, UtilityFn); 62] = [
+        ("sha256sum", sums::shasum),
+        ("sha512sum", sums::shasum),
         ("find", find::find),
         ("tar", archive::tar_cmd),
         ("gzip", archive::gzip),
