@@ -178,6 +178,7 @@ impl Package {
         let extra = self.rest.1;
         let mut spread_left = extra;
         let mut written = Vec::with_capacity(self.files.len());
+        let mut last_dir = String::new();
         let last_file = self
             .files
             .iter()
@@ -198,21 +199,28 @@ impl Package {
             let Some(path) = map(&item.path) else {
                 continue;
             };
-            crate::sim::pkg::mkdir_parent(fs, &path)?;
+            // Entries come sorted, so most share the previous one's directory.
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            if dir != last_dir {
+                crate::sim::pkg::mkdir_parent(fs, &path)?;
+                dir.clone_into(&mut last_dir);
+            }
             match &item.kind {
                 ItemKind::File { size, mode } => {
-                    if fs.lstat(&path).is_ok_and(|s| s.file_type.ls_char() == 'd') {
-                        continue;
-                    }
                     let data = simulated(&self.name, &self.version, &item.path, size + share);
-                    fs.write_data(&path, data, *mode)?;
-                }
-                ItemKind::Symlink(target) => {
-                    if fs.lstat(&path).is_ok() {
-                        fs.remove(&path)?;
+                    match fs.write_data(&path, data, *mode) {
+                        // A directory another package made stays a directory.
+                        Ok(()) | Err(FsError::IsADirectory(_)) => {}
+                        Err(e) => return Err(e),
                     }
-                    fs.symlink(target, &path)?;
                 }
+                ItemKind::Symlink(target) => match fs.symlink(target, &path) {
+                    Err(FsError::AlreadyExists(_)) => {
+                        fs.remove(&path)?;
+                        fs.symlink(target, &path)?;
+                    }
+                    other => other?,
+                },
                 ItemKind::HardLink(target) => {
                     let Some(target) = map(target).filter(|t| fs.exists(t)) else {
                         continue;
