@@ -179,6 +179,8 @@ pub(crate) struct Shell<'a> {
     loop_depth: usize,
     /// Function calls and sourced files being run (where `return` is allowed).
     func_depth: usize,
+    /// Per function call, the variables `local` shadowed and their values before.
+    locals: Vec<Vec<(String, Option<Var>)>>,
     errexit_off: usize,
     pub(crate) line: usize,
     pub(crate) subst_status: Option<i32>,
@@ -249,6 +251,7 @@ impl<'a> Shell<'a> {
             depth: 0,
             loop_depth: 0,
             func_depth: 0,
+            locals: Vec::new(),
             errexit_off: 0,
             line: 1,
             subst_status: None,
@@ -785,7 +788,14 @@ impl<'a> Shell<'a> {
         let saved_pos = std::mem::replace(&mut self.st.positional, argv[1..].to_vec());
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         self.func_depth += 1;
+        self.locals.push(Vec::new());
         let r = self.run_compound(body, io);
+        for (k, old) in self.locals.pop().unwrap_or_default().into_iter().rev() {
+            match old {
+                Some(v) => self.st.vars.insert(k, v),
+                None => self.st.vars.remove(&k),
+            };
+        }
         self.func_depth -= 1;
         self.loop_depth = saved_loops;
         self.st.positional = saved_pos;
@@ -949,6 +959,8 @@ impl<'a> Shell<'a> {
         io.fds[1] = Fd::Out(Target::Buffer(out));
         io.fds[2] = Fd::Out(Target::Buffer(err));
         let saved_line = self.line;
+        let saved_funcs = std::mem::replace(&mut self.func_depth, 0);
+        let saved_locals = std::mem::take(&mut self.locals);
         let r = self.subshell(|sh| {
             sh.st.vars = env
                 .into_iter()
@@ -969,6 +981,8 @@ impl<'a> Shell<'a> {
             sh.run_source(script, &io)
         });
         self.line = saved_line;
+        self.func_depth = saved_funcs;
+        self.locals = saved_locals;
         let e = self.take_buffer(err);
         let o = self.take_buffer(out);
         (r.unwrap_or(2), o, e)
@@ -1447,9 +1461,21 @@ impl<'a> Shell<'a> {
             "read" => self.builtin_read(args, io),
             "command" | "type" => self.builtin_command(argv, io),
             "local" => {
+                if self.locals.is_empty() {
+                    self.diag(io, "local: not in a function")?;
+                    return Ok(2);
+                }
                 for a in args {
-                    if let Some((n, v)) = a.split_once('=') {
-                        self.set_var(n, v.to_owned(), io)?;
+                    let (n, v) = match a.split_once('=') {
+                        Some((n, v)) => (n, Some(v.to_owned())),
+                        None => (a.as_str(), None),
+                    };
+                    let old = self.st.vars.get(n).cloned();
+                    if let Some(frame) = self.locals.last_mut() {
+                        frame.push((n.to_owned(), old));
+                    }
+                    if let Some(v) = v {
+                        self.set_var(n, v, io)?;
                     }
                 }
                 Ok(0)

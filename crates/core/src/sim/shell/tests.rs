@@ -414,3 +414,13 @@ fn shell_options_before_dash_c_and_pipefail() {
         (2, b"/bin/sh: 1: set: Illegal option -o pipefail\n".to_vec())
     );
 }
+
+#[test]
+fn local_variables_end_with_their_function() {
+    assert_eq!(
+        out("x=1; f() { local x=2 y; y=3; echo $x$y; }; f; echo $x[${y-unset}]"),
+        "23\n1[unset]\n"
+    );
+    assert_eq!(sh("local z=1").2, "/bin/sh: 1: local: not in a function\n");
+    assert_eq!(out("sh -c 'return 4'; echo $?"), "4\n");
+}
