@@ -5,5 +5,6 @@
 
 #[cfg(target_os = "linux")]
 pub mod linux;
+pub mod sim;
 #[cfg(target_os = "linux")]
 pub mod store;

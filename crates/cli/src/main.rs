@@ -1,23 +1,27 @@
-//! The `layerbox` binary: parse, dispatch, map errors to exit codes.
+//! The `layerbox` binary: parse the global flags, dispatch, map errors to exit codes.
+//!
+//! docker's commands go to the engine (the core's grammar, help and errors); layerbox's own
+//! Dockerfile tools (`parse`, `lint`) are clap subcommands.
 
 mod frontend;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Learn what Docker images and containers really are, by running them.
+/// layerbox's own commands, next to docker's.
 #[derive(Debug, Parser)]
 #[command(name = "layerbox", version = layerbox_core::VERSION, about, long_about = None)]
-struct Cli {
+struct Tools {
     #[command(subcommand)]
-    command: Command,
+    command: Tool,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+enum Tool {
     /// Parse a Dockerfile: BuildKit's AST dump, or stages and instructions as JSON
     Parse {
         /// Name of the Dockerfile (`-` for stdin)
@@ -49,12 +53,25 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: frontend::LintFormat,
     },
-    /// Show the layerbox version information
-    Version,
 }
 
+/// What `--help` adds to docker's listing: layerbox's own commands and options.
+const LAYERBOX_HELP: &str = "\
+layerbox commands:
+  parse       Parse a Dockerfile: BuildKit's AST dump, or stages and instructions as JSON
+  lint        Check a Dockerfile: errors and lint findings, each with why it matters and a fix
+  request     Send an HTTP GET to a port a simulated container publishes (request URL)
+
+layerbox options:
+      --engine string   \"sim\" (the default for now: the Linux engine is not wired into the
+                        command line yet) or \"linux\"
+      --root string     Where the simulated engine keeps its state (default
+                        $LAYERBOX_ROOT, else $XDG_STATE_HOME/layerbox)
+";
+
 fn main() -> ExitCode {
-    match run(&Cli::parse()) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match run(args) {
         Ok(code) => code,
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,21 +81,80 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> std::io::Result<ExitCode> {
+fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
+    let mut argv: Vec<String> = vec!["layerbox".to_owned()];
+    let mut root: Option<PathBuf> = None;
+    let mut engine = "sim".to_owned();
+    let mut rest = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let mut command_seen = false;
+    while let Some(arg) = rest.next() {
+        if !command_seen {
+            if arg == "--root" {
+                root = rest.next().map(PathBuf::from);
+                continue;
+            }
+            if let Some(r) = arg.strip_prefix("--root=") {
+                root = Some(PathBuf::from(r));
+                continue;
+            }
+            if arg == "--engine" {
+                engine = rest.next().unwrap_or_default();
+                continue;
+            }
+            if let Some(e) = arg.strip_prefix("--engine=") {
+                e.clone_into(&mut engine);
+                continue;
+            }
+            command_seen = !arg.starts_with('-');
+        }
+        argv.push(arg);
+    }
+    match argv.get(1).map(String::as_str) {
+        Some("parse" | "lint") => return tool(&argv),
+        Some("request") => {
+            let Some(url) = argv.get(2) else {
+                eprintln!("layerbox: request needs a URL (http://localhost:PORT/PATH)");
+                return Ok(ExitCode::from(1));
+            };
+            let root = root.unwrap_or_else(layerbox::sim::default_root);
+            return layerbox::sim::request(url, &root).map(ExitCode::from);
+        }
+        _ => {}
+    }
+    if engine != "sim" {
+        eprintln!(
+            "layerbox: the {engine:?} engine is not available from the command line yet; use --engine sim"
+        );
+        return Ok(ExitCode::from(125));
+    }
+    let root = root.unwrap_or_else(layerbox::sim::default_root);
+    let code = layerbox::sim::run(&argv, &root)?;
+    if argv.len() == 1 {
+        eprint!("\n{LAYERBOX_HELP}");
+    } else if argv[1..] == ["--help"] || argv[1..] == ["-h"] {
+        print!("\n{LAYERBOX_HELP}");
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// `layerbox parse` and `layerbox lint`.
+fn tool(argv: &[String]) -> std::io::Result<ExitCode> {
+    let tools = Tools::parse_from(argv);
     let mut out = std::io::stdout().lock();
-    match &cli.command {
-        Command::Parse { file, json, .. } => {
+    let code = match &tools.command {
+        Tool::Parse { file, json, .. } => {
             let output = if *json {
                 frontend::ParseOutput::Json
             } else {
                 frontend::ParseOutput::Dump
             };
-            frontend::parse(Some(file), output, &mut out)
+            frontend::parse(Some(file), output, &mut out)?
         }
-        Command::Lint { file, format } => frontend::lint(Some(file), *format, &mut out),
-        Command::Version => {
-            writeln!(out, "layerbox version {}", layerbox_core::VERSION)?;
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+        Tool::Lint { file, format } => frontend::lint(Some(file), *format, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
 }

@@ -3,6 +3,7 @@
 mod frontend;
 #[cfg(target_os = "linux")]
 mod linux_root;
+mod sim;
 #[cfg(target_os = "linux")]
 mod sim_shell_busybox;
 
@@ -31,13 +32,19 @@ mod help {
         let out = layerbox(&["--help"]);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains("Usage: layerbox"), "{text}");
-        for command in ["parse", "lint", "version"] {
+        assert!(
+            text.contains("Usage:  layerbox [OPTIONS] COMMAND"),
+            "{text}"
+        );
+        for command in [
+            "build", "run", "ps", "exec", "commit", "rmi", "version", "parse", "lint",
+        ] {
             assert!(
-                text.contains(&format!("  {command} ")),
-                "{command} missing: {text}"
+                text.contains(&format!("\n  {command} ")),
+                "{command}: {text}"
             );
         }
+        assert!(text.contains("--engine"), "{text}");
     }
 
     #[test]
@@ -45,9 +52,9 @@ mod help {
         let out = layerbox(&["frobnicate"]);
         assert!(!out.status.success());
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(
-            err.contains("unrecognized subcommand 'frobnicate'"),
-            "{err}"
+        assert_eq!(
+            err,
+            "layerbox: 'frobnicate' is not a layerbox command.\nSee 'layerbox --help'\n"
         );
     }
 }

@@ -94,6 +94,10 @@ impl Engine {
                 }
                 0
             }
+            Ok(Invocation::Version) if self.program == "layerbox" => {
+                out.out(format!("layerbox {}\n", crate::VERSION));
+                0
+            }
             Ok(Invocation::Version) => {
                 out.out(format!(
                     "Docker version 20.10.24, build layerbox-{} (simulated engine)\n",
@@ -212,12 +216,18 @@ impl Engine {
         if !c.state.can_stop() {
             return;
         }
-        // SIGTERM ends the simulated processes; a shell (PID 1 ignores it) is killed after the
-        // timeout, as docker does, with 137.
-        let code = if matches!(c.process, Process::Shell | Process::Sleep { .. }) {
-            137
-        } else {
+        // As PID 1, a process that installs no SIGTERM handler ignores it and is killed after
+        // the timeout (137); of the modelled ones only the file servers (nginx) handle it.
+        let code = if matches!(
+            c.process,
+            Process::Server {
+                response: super::Response::Files(_),
+                ..
+            }
+        ) {
             0
+        } else {
+            137
         };
         self.end_process(i, code, Action::Stop, out);
     }
@@ -1082,7 +1092,7 @@ impl Engine {
             fs.stat(&format!("{dir}/{program}"))
                 .is_ok_and(|s| s.file_type != crate::fs::FileType::Dir && s.mode & 0o111 != 0)
         });
-        if found || self.runner.provides(program) || known_program(program) {
+        if found || self.runner.provides(program) {
             Ok(())
         } else {
             Err(super::StartError::NotFound(program.to_owned()).into())
@@ -1965,14 +1975,6 @@ fn filter_values<'a>(filters: &'a [Filter], name: &str) -> Vec<&'a str> {
         .filter(|f| f.name == name)
         .map(|f| f.value.as_str())
         .collect()
-}
-
-/// Programs the simulation models even where the image has no file for them.
-fn known_program(program: &str) -> bool {
-    matches!(
-        program,
-        "python" | "python3" | "node" | "nginx" | "httpd" | "sleep"
-    )
 }
 
 /// `2026-11-26T10:00:00.000000000Z`.

@@ -4,7 +4,7 @@
 //! The state ([`EngineState`]) is plain serde data: the browser keeps it in localStorage, the
 //! native `--engine sim` in a state file. What the engine takes from its host — time, random
 //! numbers, how programs run, where base images come from — comes in through small traits
-//! ([`Clock`], [`IdSource`], [`ProcessRunner`], the builder's `RunBackend` and `ImageSource`).
+//! ([`Clock`], [`IdSource`], [`ProcessRunner`], the builder's `ImageSource`).
 //!
 //! ```
 //! use layerbox_core::engine::{Engine, EngineState, Output};
@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::{BaseImage, BuildCache, BuildEvent, ImageSource, NoRun, RunBackend};
+use crate::build::{BaseImage, BuildCache, BuildEvent, ImageSource};
 use crate::cli::command::RestartPolicy;
 use crate::cli::rows::PortBinding;
 use crate::cli::units::Timestamp;
@@ -38,7 +38,7 @@ pub use commands::BuildInput;
 pub use host::{Clock, FixedClock, IdSource, SeededIds};
 pub use names::{is_valid_name, random_name};
 pub use process::{
-    BasicRunner, Process, ProcessRequest, ProcessResult, ProcessRunner, Response, StartError,
+    Process, ProcessRequest, ProcessResult, ProcessRunner, Response, ShellRunner, StartError,
     Stream, recognise,
 };
 pub use state::{Action, ContainerState, Refusal};
@@ -326,7 +326,6 @@ pub struct Engine {
     clock: Box<dyn Clock>,
     ids: Box<dyn IdSource>,
     runner: Box<dyn ProcessRunner>,
-    build_runner: Box<dyn RunBackend>,
     base_images: Box<dyn ImageSource>,
     build_input: Option<BuildInput>,
     stdin: Vec<u8>,
@@ -352,15 +351,14 @@ impl ImageSource for NoImages {
 }
 
 impl Engine {
-    /// An engine over `state`, with a clock at the epoch, seed-0 IDs, the basic runner, no
-    /// `RUN` support and no base images; replace them with the `with_*` methods.
+    /// An engine over `state`, with a clock at the epoch, seed-0 IDs, the simulated shell
+    /// without package managers, and no base images; replace them with the `with_*` methods.
     pub fn new(state: EngineState) -> Self {
         Self {
             state,
             clock: Box::new(FixedClock::default()),
             ids: Box::new(SeededIds::new(0)),
-            runner: Box::new(BasicRunner),
-            build_runner: Box::new(NoRun),
+            runner: Box::new(ShellRunner::default()),
             base_images: Box::new(NoImages),
             build_input: None,
             stdin: Vec::new(),
@@ -382,17 +380,10 @@ impl Engine {
         self
     }
 
-    /// Runs container processes on `runner`.
+    /// Runs container processes, `exec` and the builder's `RUN` steps on `runner`.
     #[must_use]
     pub fn with_runner(mut self, runner: impl ProcessRunner + 'static) -> Self {
         self.runner = Box::new(runner);
-        self
-    }
-
-    /// Runs the builder's `RUN` steps on `backend`.
-    #[must_use]
-    pub fn with_build_runner(mut self, backend: impl RunBackend + 'static) -> Self {
-        self.build_runner = Box::new(backend);
         self
     }
 

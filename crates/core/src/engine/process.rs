@@ -4,11 +4,17 @@
 //! servers are modelled (a Flask or Node app with a fixed response is recognised from its
 //! source, nginx / `python -m http.server` / busybox httpd serve files); anything else is a
 //! process that stays up without output, and a notice says that this is a simulation.
+//! Short commands run on the simulated shell ([`ShellRunner`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::cli::units::Timestamp;
 use crate::fs::UnionFs;
+use crate::sim::catalog::Catalog;
+use crate::sim::shell::{self, Env, Limits, Lookup, Registry, UtilityKind};
 
 /// Which stream a piece of output went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,122 +86,88 @@ pub trait ProcessRunner {
     fn provides(&self, program: &str) -> bool;
 }
 
-/// A minimal runner for `echo`, `true`, `false`, `cat`, `pwd`, `env` and `sh -c 'exit N'`; the
-/// simulated shell replaces it where available.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BasicRunner;
+/// The simulated shell as a [`ProcessRunner`]: programs run as the shell's utilities over the
+/// container's union filesystem, found as files in the image's `PATH` like a real shell would.
+#[derive(Debug, Clone)]
+pub struct ShellRunner {
+    /// The programs available (builtins and utilities; package managers when registered).
+    pub registry: Registry,
+    /// Bounds on each run.
+    pub limits: Limits,
+}
 
-const BASIC: &[&str] = &[
-    "echo", "true", "false", "cat", "pwd", "env", "sh", "bash", "sleep",
-];
-
-impl ProcessRunner for BasicRunner {
-    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
-        let argv = &request.argv;
-        let program = argv.first().map_or("", |p| base(p));
-        let args = argv.get(1..).unwrap_or_default();
-        let mut out = ProcessResult::default();
-        match program {
-            "echo" => out
-                .output
-                .push((Stream::Stdout, format!("{}\n", args.join(" ")))),
-            "true" | "sleep" => {}
-            "false" => out.status = 1,
-            "pwd" => out
-                .output
-                .push((Stream::Stdout, format!("{}\n", request.workdir))),
-            "env" => {
-                for e in &request.env {
-                    out.output.push((Stream::Stdout, format!("{e}\n")));
-                }
-            }
-            "cat" => {
-                for a in args {
-                    let path = absolute(&request.workdir, a);
-                    match fs.read(&path).map(|d| d.bytes().map(<[u8]>::to_vec)) {
-                        Ok(Some(bytes)) => out
-                            .output
-                            .push((Stream::Stdout, String::from_utf8_lossy(&bytes).into_owned())),
-                        Ok(None) => {}
-                        Err(e) => {
-                            out.status = 1;
-                            out.output
-                                .push((Stream::Stderr, format!("cat: {a}: {}\n", e.strerror())));
-                        }
-                    }
-                }
-            }
-            "sh" | "bash" => {
-                if let Some(script) = args
-                    .iter()
-                    .position(|a| a == "-c")
-                    .and_then(|i| args.get(i + 1))
-                {
-                    let mut parts = Vec::new();
-                    for piece in script.split(';') {
-                        for (k, p) in piece.split("&&").enumerate() {
-                            parts.push((k > 0, p.trim()));
-                        }
-                    }
-                    for (and, part) in parts {
-                        if and && out.status != 0 {
-                            break;
-                        }
-                        let mut words: Vec<String> = part
-                            .split_whitespace()
-                            .map(|w| w.trim_matches('\'').to_owned())
-                            .collect();
-                        let to_stderr = words.last().is_some_and(|w| w == ">&2");
-                        if to_stderr {
-                            words.pop();
-                        }
-                        if part.contains(['|', '<', '`', '$', '&', '(']) && !to_stderr
-                            || words.iter().any(|w| w.starts_with('>'))
-                        {
-                            out.status = 2;
-                            out.output.push((
-                                Stream::Stderr,
-                                "layerbox: the simulated shell is not available yet\n".into(),
-                            ));
-                            break;
-                        }
-                        if words.first().is_some_and(|w| w == "exit") {
-                            out.status = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
-                            break;
-                        }
-                        if words.is_empty() {
-                            continue;
-                        }
-                        let sub = ProcessRequest {
-                            argv: words,
-                            ..request.clone()
-                        };
-                        let r = self.run(fs, &sub);
-                        let stream = if to_stderr {
-                            Stream::Stderr
-                        } else {
-                            Stream::Stdout
-                        };
-                        out.output.extend(
-                            r.output
-                                .into_iter()
-                                .map(|(s, t)| (if s == Stream::Stdout { stream } else { s }, t)),
-                        );
-                        out.status = r.status;
-                    }
-                }
-            }
-            other => {
-                out.status = 127;
-                out.output
-                    .push((Stream::Stderr, format!("sh: {other}: not found\n")));
-            }
+impl Default for ShellRunner {
+    fn default() -> Self {
+        Self {
+            registry: Registry::with_builtins(),
+            limits: Limits::default(),
         }
-        out
+    }
+}
+
+impl ShellRunner {
+    /// The builtins, utilities and the package managers of `catalog` (apt-get, apk, pip, npm).
+    pub fn with_catalog(catalog: &Arc<Catalog>) -> Self {
+        let mut runner = Self::default();
+        crate::sim::pkg::register(&mut runner.registry, catalog);
+        runner
+    }
+}
+
+impl ProcessRunner for ShellRunner {
+    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
+        let (uid, gid, home) = shell::resolve_user(fs, &request.user).unwrap_or((0, 0, None));
+        let mut vars: BTreeMap<String, String> = request
+            .env
+            .iter()
+            .map(|e| {
+                let (k, v) = e.split_once('=').unwrap_or((e, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        vars.entry("HOME".into())
+            .or_insert_with(|| home.unwrap_or_else(|| "/root".into()));
+        vars.entry("HOSTNAME".into())
+            .or_insert_with(|| request.hostname.clone());
+        let env = Env {
+            vars,
+            cwd: request.workdir.clone(),
+            uid,
+            gid,
+            hostname: request.hostname.clone(),
+            now: request.now,
+            lookup: Lookup::Files,
+            ..Env::default()
+        };
+        let shell_only = request.argv.len() == 1
+            && matches!(base(&request.argv[0]), "sh" | "bash" | "ash" | "dash");
+        let outcome = if shell_only && !request.stdin.is_empty() {
+            let script = String::from_utf8_lossy(&request.stdin);
+            shell::run_script(fs, &env, &script, &self.registry, &self.limits)
+        } else {
+            shell::run(fs, &env, &request.argv, &self.registry, &self.limits)
+        };
+        ProcessResult {
+            status: outcome.status,
+            output: outcome
+                .output
+                .into_iter()
+                .map(|c| {
+                    let stream = match c.stream {
+                        shell::Stream::Stdout => Stream::Stdout,
+                        shell::Stream::Stderr => Stream::Stderr,
+                    };
+                    (stream, String::from_utf8_lossy(&c.bytes).into_owned())
+                })
+                .collect(),
+        }
     }
 
     fn provides(&self, program: &str) -> bool {
-        BASIC.contains(&base(program))
+        matches!(
+            self.registry.get(base(program)),
+            Some((UtilityKind::Builtin, _))
+        )
     }
 }
 
@@ -480,10 +452,20 @@ mod tests {
             }
         );
         assert!(recognise(&fs, &request(&["echo", "hi"]), Timestamp(0)).is_none());
-        let r = BasicRunner.run(&mut fs, &request(&["sh", "-c", "echo out; exit 3"]));
+        let mut runner = ShellRunner::default();
+        assert!(runner.provides("echo"));
+        assert!(!runner.provides("cat"));
+        let r = runner.run(
+            &mut fs,
+            &request(&["/bin/sh", "-c", "echo out; echo err >&2; exit 3"]),
+        );
         assert_eq!(r.status, 3);
-        assert_eq!(r.output, vec![(Stream::Stdout, "out\n".to_owned())]);
-        let r = BasicRunner.run(&mut fs, &request(&["cat", "app.js"]));
-        assert_eq!(r.output[0].1, src);
+        assert_eq!(
+            r.output,
+            vec![
+                (Stream::Stdout, "out\n".to_owned()),
+                (Stream::Stderr, "err\n".to_owned())
+            ]
+        );
     }
 }

@@ -1,0 +1,225 @@
+//! `layerbox --engine sim`: the core's simulated engine run natively. Its state lives in a JSON
+//! file under the store root (`sim.json`), read before and written after every command; the
+//! build context is read from the directory given to `build`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use layerbox_core::cli::units::Timestamp;
+use layerbox_core::engine::{
+    BuildInput, Clock, Engine, EngineState, FixedClock, Output, SeededIds, ShellRunner, Stream,
+};
+use layerbox_core::fs::{Entry, Layer, Meta};
+use layerbox_core::sim::base::ModelledImages;
+use layerbox_core::sim::catalog::Catalog;
+
+/// The host's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Timestamp(nanos)
+    }
+}
+
+/// The store root: `--root`, else `$LAYERBOX_ROOT`, else `$XDG_STATE_HOME/layerbox`, else
+/// `~/.local/state/layerbox`.
+pub fn default_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("LAYERBOX_ROOT") {
+        return root.into();
+    }
+    if let Some(state) = std::env::var_os("XDG_STATE_HOME") {
+        return Path::new(&state).join("layerbox");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    Path::new(&home).join(".local/state/layerbox")
+}
+
+/// The simulated engine's state file under `root`.
+pub fn state_path(root: &Path) -> PathBuf {
+    root.join("sim.json")
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("{}: {e}", path.display()))
+}
+
+/// Loads the state kept under `root` (empty when there is none yet).
+pub fn load(root: &Path) -> io::Result<EngineState> {
+    let path = state_path(root);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io_error(&path, e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(EngineState::default()),
+        Err(e) => Err(io_error(&path, e)),
+    }
+}
+
+/// Writes the state atomically (a temporary file renamed over the old one).
+pub fn save(root: &Path, state: &EngineState) -> io::Result<()> {
+    std::fs::create_dir_all(root).map_err(|e| io_error(root, e))?;
+    let path = state_path(root);
+    let tmp = root.join("sim.json.tmp");
+    let bytes = serde_json::to_vec(state).map_err(|e| io_error(&path, e))?;
+    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+}
+
+/// Reads a build context directory into a layer (regular files and directories; symlinks as
+/// links), paths relative to the directory.
+pub fn read_context(dir: &Path) -> io::Result<Layer> {
+    let mut layer = Layer::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        let full = dir.join(&rel);
+        let mut entries: Vec<_> = std::fs::read_dir(&full)
+            .map_err(|e| io_error(&full, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| io_error(&full, e))?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let rel = rel.join(entry.file_name());
+            let key = rel.to_string_lossy().replace('\\', "/");
+            let meta = entry.metadata().map_err(|e| io_error(&entry.path(), e))?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            let mode = mode_of(&meta);
+            let ft = entry.file_type().map_err(|e| io_error(&entry.path(), e))?;
+            if ft.is_dir() {
+                layer.insert(key, Entry::dir(Meta::new(mode, mtime)));
+                todo.push(rel);
+            } else if ft.is_symlink() {
+                let target =
+                    std::fs::read_link(entry.path()).map_err(|e| io_error(&entry.path(), e))?;
+                layer.insert(
+                    key,
+                    Entry::symlink(Meta::new(0o777, mtime), target.to_string_lossy()),
+                );
+            } else {
+                let bytes = std::fs::read(entry.path()).map_err(|e| io_error(&entry.path(), e))?;
+                layer.insert(key, Entry::file(Meta::new(mode, mtime), bytes));
+            }
+        }
+    }
+    Ok(layer)
+}
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    if meta.is_dir() { 0o755 } else { 0o644 }
+}
+
+/// An engine over `state` with the host's clock, random IDs, the simulated shell with the
+/// package catalog, and the modelled base images. For reproducible runs (tests, docs),
+/// `LAYERBOX_SIM_NOW` pins the clock (Unix seconds) and `LAYERBOX_SIM_SEED` the IDs; the seed
+/// is mixed with the number of containers so that successive invocations differ.
+pub fn engine(state: EngineState) -> Engine {
+    let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<i64>().ok());
+    let made = u64::try_from(state.containers.len()).unwrap_or(0) + u64::from(state.next_pid);
+    let seed = env_number("LAYERBOX_SIM_SEED").map_or_else(
+        || SystemClock.now().0.unsigned_abs() ^ u64::from(std::process::id()).rotate_left(32),
+        |s| {
+            s.unsigned_abs()
+                .wrapping_add(made.wrapping_mul(0x9e37_79b9))
+        },
+    );
+    let runner = Catalog::builtin().map_or_else(
+        |_| ShellRunner::default(),
+        |catalog| ShellRunner::with_catalog(&catalog),
+    );
+    let engine = Engine::new(state)
+        .with_ids(SeededIds::new(seed))
+        .with_runner(runner)
+        .with_base_images(ModelledImages::builtin());
+    match env_number("LAYERBOX_SIM_NOW") {
+        Some(now) => engine.with_clock(FixedClock(Timestamp::from_unix_secs(now))),
+        None => engine.with_clock(SystemClock),
+    }
+}
+
+/// Runs one docker command line (`argv[0]` is the program) on the simulated engine kept under
+/// `root`, printing what docker prints; returns the exit code.
+pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
+    let mut engine = engine(load(root)?);
+    if let Some(dir) = build_context_dir(argv) {
+        let dir = Path::new(&dir);
+        let files = read_context(dir)?;
+        engine.set_build_input(BuildInput { files });
+    }
+    let mut out = Output::default();
+    let code = engine.execute(argv, &mut out);
+    save(root, engine.state())?;
+    print(&out)?;
+    Ok(code)
+}
+
+/// `layerbox --engine sim request URL`: an HTTP GET answered by the container publishing the
+/// port (simulated servers only).
+pub fn request(url: &str, root: &Path) -> io::Result<u8> {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let port: u16 = host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(80);
+    let mut engine = engine(load(root)?);
+    let answer = engine.request(port, &path);
+    save(root, engine.state())?;
+    match answer {
+        Ok(body) => {
+            io::stdout().write_all(body.as_bytes())?;
+            Ok(0)
+        }
+        Err(message) => {
+            eprintln!("curl: (7) {message}");
+            Ok(7)
+        }
+    }
+}
+
+/// The directory `build` reads its context from, if the command line is a build.
+fn build_context_dir(argv: &[String]) -> Option<String> {
+    match layerbox_core::cli::grammar::parse(argv).ok()? {
+        layerbox_core::cli::grammar::Invocation::Command {
+            command: layerbox_core::cli::command::Command::Build(o),
+            ..
+        } => Some(o.context),
+        _ => None,
+    }
+}
+
+fn print(out: &Output) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    for (stream, text) in &out.chunks {
+        match stream {
+            Stream::Stdout => {
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()?;
+            }
+            Stream::Stderr => {
+                stderr.write_all(text.as_bytes())?;
+                stderr.flush()?;
+            }
+        }
+    }
+    for notice in &out.notices {
+        writeln!(stderr, "layerbox: {notice}")?;
+    }
+    Ok(())
+}
