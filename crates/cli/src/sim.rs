@@ -8,9 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::engine::{
-    BuildInput, Clock, Engine, EngineState, FixedClock, Output, SeededIds, ShellRunner, Stream,
+    BuildInput, Clock, Engine, EngineState, FixedClock, Output, ProcessRequest, ProcessResult,
+    ProcessRunner, SeededIds, ShellRunner, Stream,
 };
-use layerbox_core::fs::{Entry, Layer, Meta};
+use layerbox_core::fs::{Entry, Layer, Meta, UnionFs};
 use layerbox_core::sim::base::ModelledImages;
 use layerbox_core::sim::catalog::Catalog;
 
@@ -49,24 +50,42 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("{}: {e}", path.display()))
 }
 
-/// Loads the state kept under `root` (empty when there is none yet).
-pub fn load(root: &Path) -> io::Result<EngineState> {
-    let path = state_path(root);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io_error(&path, e)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(EngineState::default()),
-        Err(e) => Err(io_error(&path, e)),
+/// Loads the state kept under `root` (empty when there is none yet). The layers are in a file
+/// of their own (`sim-layers.json`), read only `with_layers`: listings do without them.
+pub fn load(root: &Path, with_layers: bool) -> io::Result<EngineState> {
+    let mut state: EngineState = read_json(&state_path(root))?.unwrap_or_default();
+    if with_layers {
+        state.layers = read_json(&root.join("sim-layers.json"))?.unwrap_or_default();
+    }
+    Ok(state)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| io_error(path, e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, e)),
     }
 }
 
-/// Writes the state atomically (a temporary file renamed over the old one).
-pub fn save(root: &Path, state: &EngineState) -> io::Result<()> {
-    std::fs::create_dir_all(root).map_err(|e| io_error(root, e))?;
-    let path = state_path(root);
-    let tmp = root.join("sim.json.tmp");
-    let bytes = serde_json::to_vec(state).map_err(|e| io_error(&path, e))?;
+/// Writes `value` as JSON atomically (a temporary file renamed over the old one).
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec(value).map_err(|e| io_error(path, e))?;
     std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+/// Writes the state (loaded with its layers): the layers first, then the rest, each atomically.
+pub fn save(root: &Path, state: &mut EngineState) -> io::Result<()> {
+    std::fs::create_dir_all(root).map_err(|e| io_error(root, e))?;
+    let layers = std::mem::take(&mut state.layers);
+    let written = write_json(&root.join("sim-layers.json"), &layers)
+        .and_then(|()| write_json(&state_path(root), state));
+    state.layers = layers;
+    written
 }
 
 /// Reads a build context directory into a layer (regular files and directories; symlinks as
@@ -136,13 +155,9 @@ pub fn engine(state: EngineState) -> Engine {
                 .wrapping_add(made.wrapping_mul(0x9e37_79b9))
         },
     );
-    let runner = Catalog::builtin().map_or_else(
-        |_| ShellRunner::default(),
-        |catalog| ShellRunner::with_catalog(&catalog),
-    );
     let engine = Engine::new(state)
         .with_ids(SeededIds::new(seed))
-        .with_runner(runner)
+        .with_runner(LazyShell(None))
         .with_base_images(ModelledImages::builtin());
     match env_number("LAYERBOX_SIM_NOW") {
         Some(now) => engine.with_clock(FixedClock(Timestamp::from_unix_secs(now))),
@@ -150,10 +165,61 @@ pub fn engine(state: EngineState) -> Engine {
     }
 }
 
+/// The simulated shell with the package catalog, loaded on the first process: listing
+/// commands never pay for parsing the catalog.
+struct LazyShell(Option<ShellRunner>);
+
+impl LazyShell {
+    fn get(&mut self) -> &mut ShellRunner {
+        self.0.get_or_insert_with(|| {
+            Catalog::builtin().map_or_else(
+                |_| ShellRunner::default(),
+                |catalog| ShellRunner::with_catalog(&catalog),
+            )
+        })
+    }
+}
+
+impl ProcessRunner for LazyShell {
+    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
+        self.get().run(fs, request)
+    }
+
+    fn provides(&self, program: &str) -> bool {
+        match &self.0 {
+            Some(shell) => shell.provides(program),
+            None => ShellRunner::default().provides(program),
+        }
+    }
+}
+
+/// Whether a command only reads the state and needs no layer (then the layers are not loaded
+/// and nothing is written back).
+fn read_only(argv: &[String]) -> bool {
+    use layerbox_core::cli::command::Command as C;
+    match layerbox_core::cli::grammar::parse(argv) {
+        Ok(layerbox_core::cli::grammar::Invocation::Command { command, .. }) => matches!(
+            command,
+            C::Images(_)
+                | C::Ps(_)
+                | C::Inspect(_)
+                | C::Logs(_)
+                | C::Port(_)
+                | C::Top(_)
+                | C::Wait(_)
+                | C::Version(_)
+                | C::Info(_)
+                | C::SystemDf(_)
+        ),
+        _ => true,
+    }
+}
+
 /// Runs one docker command line (`argv[0]` is the program) on the simulated engine kept under
 /// `root`, printing what docker prints; returns the exit code.
 pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
-    let mut engine = engine(load(root)?);
+    let read_only = read_only(argv);
+    let mut engine = engine(load(root, !read_only)?);
     if let Some(dir) = build_context_dir(argv) {
         let dir = Path::new(&dir);
         let files = read_context(dir)?;
@@ -161,7 +227,9 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
     }
     let mut out = Output::default();
     let code = engine.execute(argv, &mut out);
-    save(root, engine.state())?;
+    if !read_only {
+        save(root, &mut engine.into_state())?;
+    }
     print(&out)?;
     Ok(code)
 }
@@ -177,9 +245,9 @@ pub fn request(url: &str, root: &Path) -> io::Result<u8> {
         .rsplit_once(':')
         .and_then(|(_, p)| p.parse().ok())
         .unwrap_or(80);
-    let mut engine = engine(load(root)?);
+    let mut engine = engine(load(root, true)?);
     let answer = engine.request(port, &path);
-    save(root, engine.state())?;
+    save(root, &mut engine.into_state())?;
     match answer {
         Ok(body) => {
             io::stdout().write_all(body.as_bytes())?;

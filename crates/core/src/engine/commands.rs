@@ -333,12 +333,14 @@ impl Engine {
                 .as_deref()
                 .and_then(parse_rfc3339)
                 .unwrap_or_else(|| self.now());
+            let size = layers.iter().map(|l| l.size()).sum();
             self.state.images.push(Image {
                 id,
                 config,
                 repo_tags: Vec::new(),
                 created,
                 parent,
+                size,
             });
             out.events.push(Event::ImageCreated { id });
             self.state.images.len() - 1

@@ -56,6 +56,9 @@ pub struct Image {
     pub created: Timestamp,
     /// The image it was committed or built from, if made here.
     pub parent: Option<Digest>,
+    /// Bytes of all its layers, kept so that listings need not load the layers.
+    #[serde(default)]
+    pub size: u64,
 }
 
 /// A line a container's processes wrote, for `docker logs`.
@@ -442,6 +445,9 @@ impl Engine {
 
     /// Bytes of all an image's layers.
     pub fn image_size(&self, image: &Image) -> u64 {
+        if image.size > 0 {
+            return image.size;
+        }
         self.image_layers(image).iter().map(|l| l.size()).sum()
     }
 
