@@ -710,7 +710,17 @@ impl Engine {
                     .map(|b| String::from_utf8_lossy(b).into_owned()),
                 _ => None,
             });
-        let context_size: u64 = input.files.size();
+        // What BuildKit sends as the context: the files, without the Dockerfile and
+        // .dockerignore (which it transfers on their own).
+        let context_size: u64 = input
+            .files
+            .iter()
+            .filter(|(p, _)| {
+                *p != dockerfile_name.trim_start_matches("./") && *p != ".dockerignore"
+            })
+            .filter_map(|(p, _)| input.files.entry(p))
+            .map(|(_, e)| e.size())
+            .sum();
         let context = BuildContext::new(input.files, dockerignore.as_deref())
             .map_err(|e| Failure(format!("ERROR: {e}"), 1))?;
         let tags = o

@@ -110,8 +110,12 @@ impl Plain<'_> {
         if let Some((base, local)) = from {
             {
                 vertex(&mut out, n, &format!("[1/{total}] FROM {base}"));
-                if *local {
+                // BuildKit 20.10 shows a local base image CACHED when a step runs, and as a
+                // finished vertex when every step came from the cache (both samples agree).
+                if *local && steps.iter().any(|s| !s.cached) {
                     let _ = writeln!(out, "#{n} CACHED\n");
+                } else if *local {
+                    let _ = writeln!(out, "#{n} DONE 0.0s\n");
                 } else {
                     let _ = writeln!(out, "#{n} resolve {base} done\n#{n} DONE 0.0s\n");
                 }
@@ -161,7 +165,13 @@ impl Plain<'_> {
                 }
             }
             if step.done {
-                let _ = writeln!(out, "#{m} DONE 0.1s\n");
+                // Simulated durations: a RUN is shown taking a tenth of a second.
+                let took = if step.name.starts_with("RUN") {
+                    "0.1"
+                } else {
+                    "0.0"
+                };
+                let _ = writeln!(out, "#{m} DONE {took}s\n");
             } else if let Some(message) = failure {
                 let _ = writeln!(
                     out,

@@ -78,3 +78,65 @@ fn stop_then_rm_print_names() {
     let (out, _) = run(&mut e, "docker ps -a -q");
     assert_eq!(filter_ids(&out.stdout()), "<ID12>\n");
 }
+
+/// The samples' `anchors/tiny` build: BuildKit's plain progress, vertex by vertex, with the
+/// digests and the transferred byte counts (BuildKit's own accounting) filtered.
+#[test]
+fn build_progress_is_buildkits_plain_format() {
+    let mut e = engine();
+    run(&mut e, "docker run --rm anchors/busybox true");
+    let files = [
+        (
+            "Dockerfile",
+            "FROM anchors/busybox:latest\nRUN echo hi > /a\nCOPY hello.txt /hello.txt\nCMD [\"cat\", \"/a\", \"/hello.txt\"]\n",
+        ),
+        ("hello.txt", "hello from the build context"),
+    ];
+    let mut layer = layerbox_core::fs::Layer::new();
+    for (path, text) in files {
+        layer.insert(
+            path,
+            layerbox_core::fs::Entry::file(
+                layerbox_core::fs::Meta::new(0o644, super::T0),
+                text.as_bytes().to_vec(),
+            ),
+        );
+    }
+    let filter = |text: &str| -> String {
+        text.lines()
+            .map(|l| {
+                let l = filter_ids(l);
+                match l.split_once(" sha256:") {
+                    Some((head, _)) => format!("{head} sha256:<digest>"),
+                    None if l.contains("transferring dockerfile:")
+                        || l.contains("transferring context:") =>
+                    {
+                        l.split(": ").next().unwrap_or_default().to_owned()
+                    }
+                    None => l,
+                }
+            })
+            .map(|l| l + "\n")
+            .collect()
+    };
+    for (name, line) in [
+        (
+            "build-buildkit-plain-nocache.txt",
+            "docker build --no-cache --progress=plain -t anchors/tiny:buildkit .",
+        ),
+        (
+            "build-buildkit-plain-cached.txt",
+            "docker build --progress=plain -t anchors/tiny:buildkit .",
+        ),
+    ] {
+        e.set_build_input(layerbox_core::engine::BuildInput {
+            files: layer.clone(),
+        });
+        let (out, code) = run(&mut e, line);
+        let s = sample(name);
+        assert_eq!(i32::from(code), s.exit_code, "{}", out.text());
+        assert_eq!(filter(&out.text()), filter(&s.output), "{name}");
+    }
+    let (out, _) = run(&mut e, "docker run --rm anchors/tiny:buildkit");
+    assert_eq!(out.stdout(), "hi\nhello from the build context");
+}
