@@ -38,16 +38,68 @@ fn example_dir() -> PathBuf {
 
 #[test]
 fn the_python_example_end_to_end() {
+    // A copy with fixed modification times: a checkout's times would change the image IDs.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Dockerfile", "app.py", "requirements.txt"] {
+        std::fs::copy(example_dir().join(name), dir.path().join(name)).unwrap();
+    }
+    fix_mtimes(dir.path());
+    check_transcript(dir.path(), SCRIPT, "python.txt");
+}
+
+/// Sets every file's modification time in `dir` to a fixed instant.
+fn fix_mtimes(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+            .unwrap();
+    }
+}
+
+/// The article's Node app (`http.createServer` … `res.end('Hello World\n')` …
+/// `listen(3000)`), run attached with `-p 3000:3000` and then requested.
+#[test]
+fn the_articles_node_app_answers_hello_world() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        "const http = require('http');\n\nconst hostname = '0.0.0.0';\nconst port = 3000;\n\nconst server = http.createServer((req, res) => {\n  res.statusCode = 200;\n  res.setHeader('Content-Type', 'text/plain');\n  res.end('Hello World\\n');\n});\n\nserver.listen(port, hostname, () => {\n  console.log(`Server running at http://${hostname}:${port}/`);\n});\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM node:14\nWORKDIR /usr/src/app\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"app.js\"]\n",
+    )
+    .unwrap();
+    fix_mtimes(dir.path());
+    check_transcript(
+        dir.path(),
+        &[
+            "build -q -t my-node-app .",
+            "run -p 3000:3000 my-node-app",
+            "request http://localhost:3000",
+            "ps",
+        ],
+        "node.txt",
+    );
+}
+
+/// Runs `script` in `dir`, one fresh process per line, and compares the transcript with
+/// `tests/sim/<expected>`.
+fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
     let root = tempfile::tempdir().unwrap();
     let mut transcript = String::new();
-    for (i, line) in SCRIPT.iter().enumerate() {
+    for (i, line) in script.iter().enumerate() {
         let args = layerbox_core::cli::split::split_line(line).unwrap();
         let now = T0 + 10 * i64::try_from(i).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_layerbox"))
             .args(["--engine", "sim", "--root"])
             .arg(root.path())
             .args(&args)
-            .current_dir(example_dir())
+            .current_dir(dir)
             .env("LAYERBOX_SIM_NOW", now.to_string())
             .env("LAYERBOX_SIM_SEED", "7")
             .output()
@@ -65,11 +117,13 @@ fn the_python_example_end_to_end() {
             out.status.code().unwrap_or(-1)
         );
     }
-    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim/python.txt");
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sim")
+        .join(expected);
     if std::env::var_os("LAYERBOX_BLESS").is_some() {
         std::fs::write(&expected, &transcript).unwrap();
     }
     let want = std::fs::read_to_string(&expected)
-        .expect("tests/sim/python.txt (LAYERBOX_BLESS=1 writes it)");
+        .expect("the expected transcript (LAYERBOX_BLESS=1 writes it)");
     assert_eq!(transcript, want);
 }

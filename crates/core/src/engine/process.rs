@@ -224,8 +224,13 @@ pub fn recognise(
     now: Timestamp,
 ) -> Option<(Process, Vec<(Stream, String)>)> {
     let argv = &request.argv;
-    let program = base(argv.first()?);
-    let args = &argv[1..];
+    let mut program = base(argv.first()?);
+    let mut args = &argv[1..];
+    // The official images' entrypoint scripts end with `exec "$@"`: model what they exec.
+    if program.ends_with("entrypoint.sh") && !args.is_empty() {
+        program = base(&args[0]);
+        args = &args[1..];
+    }
     let interpreter = |names: &[&str]| {
         names
             .iter()
@@ -321,8 +326,27 @@ fn node_server(source: &str) -> Option<(Process, Vec<(Stream, String)>)> {
     let port = number_after(source, ".listen(").unwrap_or(3000);
     let mut logs = Vec::new();
     if let Some(at) = source.find("console.log(")
-        && let Some(line) = string_literal(&source[at + 12..])
+        && let Some(mut line) = string_literal(&source[at + 12..])
     {
+        // Fill `${name}` from `const name = 'x'` / `const port = 3000` in the source.
+        while let Some(start) = line.find("${") {
+            let Some(end) = line[start..].find('}') else {
+                break;
+            };
+            let name = line[start + 2..start + end].to_owned();
+            let value = ["const", "let", "var"]
+                .iter()
+                .find_map(|kw| {
+                    let decl = format!("{kw} {name} = ");
+                    let rest = &source[source.find(&decl)? + decl.len()..];
+                    string_literal(rest.lines().next()?).or_else(|| {
+                        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                        (!n.is_empty()).then_some(n)
+                    })
+                })
+                .unwrap_or_default();
+            line.replace_range(start..=start + end, &value);
+        }
         logs.push((Stream::Stdout, format!("{line}\n")));
     }
     Some((
@@ -434,7 +458,8 @@ mod tests {
         fs.mkdir_all("/app", 0o755).unwrap();
         let src = "const http = require('http');\nhttp.createServer((req, res) => {\n  res.end('Hello World\\n');\n}).listen(3000);\nconsole.log('Server running');\n";
         fs.write("/app/app.js", src.as_bytes(), 0o644).unwrap();
-        let (process, logs) = recognise(&fs, &request(&["node", "app.js"]), Timestamp(0)).unwrap();
+        let argv = ["docker-entrypoint.sh", "node", "app.js"];
+        let (process, logs) = recognise(&fs, &request(&argv), Timestamp(0)).unwrap();
         assert_eq!(
             process,
             Process::Server {
