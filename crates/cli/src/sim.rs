@@ -209,7 +209,6 @@ fn read_only(argv: &[String]) -> bool {
                 | C::Wait(_)
                 | C::Version(_)
                 | C::Info(_)
-                | C::SystemDf(_)
         ),
         _ => true,
     }

@@ -30,6 +30,17 @@ const SCRIPT: &[&str] = &[
     "run --rm my-python-app nosuchcmd",
     "images",
     "rmi nosuch",
+    "run -d --name my_container my-python-app:latest",
+    "exec -it my_container /bin/bash",
+    "stop my_container",
+    "start my_container",
+    "ps",
+    "stop my_container",
+    "container prune",
+    "tag my-python-app my-python-app:v1",
+    "rmi -f my-python-app:v1",
+    "ps -a",
+    "system df",
 ];
 
 fn example_dir() -> PathBuf {
