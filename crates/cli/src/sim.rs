@@ -2,7 +2,7 @@
 //! file under the store root (`sim.json`), read before and written after every command; the
 //! build context is read from the directory given to `build`.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -224,6 +224,11 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         let files = read_context(dir)?;
         engine.set_build_input(BuildInput { files });
     }
+    if wants_stdin(argv) && !io::stdin().is_terminal() {
+        let mut input = Vec::new();
+        io::Read::read_to_end(&mut io::stdin(), &mut input)?;
+        engine.set_stdin(input);
+    }
     let mut out = Output::default();
     let code = engine.execute(argv, &mut out);
     if !read_only {
@@ -257,6 +262,17 @@ pub fn request(url: &str, root: &Path) -> io::Result<u8> {
             Ok(7)
         }
     }
+}
+
+/// Whether the command line is `exec -i` (a piped script goes to its shell).
+fn wants_stdin(argv: &[String]) -> bool {
+    matches!(
+        layerbox_core::cli::grammar::parse(argv),
+        Ok(layerbox_core::cli::grammar::Invocation::Command {
+            command: layerbox_core::cli::command::Command::Exec(o),
+            ..
+        }) if o.interactive
+    )
 }
 
 /// The directory `build` reads its context from, if the command line is a build.

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const T0: i64 = 1_764_151_200;
 
@@ -32,6 +32,8 @@ const SCRIPT: &[&str] = &[
     "rmi nosuch",
     "run -d --name my_container my-python-app:latest",
     "exec -it my_container /bin/bash",
+    "exec -i my_container sh",
+    "diff my_container",
     "stop my_container",
     "start my_container",
     "ps",
@@ -55,7 +57,9 @@ fn the_python_example_end_to_end() {
         std::fs::copy(example_dir().join(name), dir.path().join(name)).unwrap();
     }
     fix_mtimes(dir.path());
-    check_transcript(dir.path(), SCRIPT, "python.txt");
+    // What `exec -i my_container sh` reads (written after the build: not in the context).
+    let stdin = "cd /app && ls && echo changed > app.py && rm requirements.txt\n";
+    check_transcript_with(dir.path(), SCRIPT, "python.txt", Some(stdin));
 }
 
 /// Sets every file's modification time in `dir` to a fixed instant.
@@ -101,6 +105,12 @@ fn the_articles_node_app_answers_hello_world() {
 /// Runs `script` in `dir`, one fresh process per line, and compares the transcript with
 /// `tests/sim/<expected>`.
 fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
+    check_transcript_with(dir, script, expected, None);
+}
+
+/// [`check_transcript`], with `stdin` written to `dir/stdin.sh` after the first command (the
+/// build) for `exec -i` lines to read.
+fn check_transcript_with(dir: &Path, script: &[&str], expected: &str, stdin: Option<&str>) {
     let root = tempfile::tempdir().unwrap();
     let mut transcript = String::new();
     for (i, line) in script.iter().enumerate() {
@@ -113,6 +123,12 @@ fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
             .current_dir(dir)
             .env("LAYERBOX_SIM_NOW", now.to_string())
             .env("LAYERBOX_SIM_SEED", "7")
+            .stdin(if line.starts_with("exec -i ") {
+                std::fs::File::open(dir.join("stdin.sh"))
+                    .map_or_else(|_| Stdio::null(), Stdio::from)
+            } else {
+                Stdio::null()
+            })
             .output()
             .unwrap();
         let _ = writeln!(transcript, "$ layerbox {line}");
@@ -127,6 +143,9 @@ fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
             "[exit code {}]",
             out.status.code().unwrap_or(-1)
         );
+        if let (0, Some(text)) = (i, stdin) {
+            std::fs::write(dir.join("stdin.sh"), text).unwrap();
+        }
     }
     let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sim")
