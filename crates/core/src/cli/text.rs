@@ -56,49 +56,9 @@ fn char_width(c: char) -> usize {
     if wide { 2 } else { 1 }
 }
 
-/// Go's `strconv.Quote`: a double-quoted string with `"` and `\` escaped and control or
-/// non-printable characters written as Go escapes (`\n`, `\x01`, `\u00a0`).
-pub fn go_quote(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if is_go_printable(c) => out.push(c),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c if u32::from(c) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", u32::from(c));
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `strconv.IsPrint`, closely: graphic characters and the ASCII space, but no other spaces,
-/// controls or format characters.
-fn is_go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    let format_char =
-        matches!(u32::from(c), 0xAD | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF);
-    !c.is_control() && !c.is_whitespace() && !format_char
-}
+/// Go's `strconv.Quote`, as docker uses for `ps`'s COMMAND column and `{{printf "%q"}}`: the
+/// same function BuildKit's AST dump uses, kept once in the Dockerfile front end.
+pub use crate::dockerfile::quote::go_quote;
 
 #[cfg(test)]
 mod tests {
