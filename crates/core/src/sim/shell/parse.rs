@@ -711,16 +711,7 @@ impl Parser {
                 }
                 '\'' => {
                     flush(&mut lit, &mut parts, false);
-                    self.bump();
-                    let mut s = String::new();
-                    loop {
-                        match self.bump() {
-                            Some('\'') => break,
-                            Some(ch) => s.push(ch),
-                            None => return Err(self.error("Unterminated quoted string")),
-                        }
-                    }
-                    parts.push(WordPart::Quoted(s));
+                    parts.push(WordPart::Quoted(self.single_quoted()?));
                 }
                 '"' => {
                     flush(&mut lit, &mut parts, false);
@@ -739,6 +730,19 @@ impl Parser {
         }
         flush(&mut lit, &mut parts, false);
         Ok(Word(parts))
+    }
+
+    /// `'…'` from the opening quote: the text up to the closing one, taken as is.
+    fn single_quoted(&mut self) -> Result<String, SyntaxError> {
+        self.bump();
+        let mut s = String::new();
+        loop {
+            match self.bump() {
+                Some('\'') => return Ok(s),
+                Some(c) => s.push(c),
+                None => return Err(self.error("Unterminated quoted string")),
+            }
+        }
     }
 
     fn double_quoted(&mut self) -> Result<Vec<WordPart>, SyntaxError> {
@@ -972,16 +976,7 @@ impl Parser {
                 }
                 Some('\'') => {
                     flush(&mut lit, &mut parts, false);
-                    self.bump();
-                    let mut s = String::new();
-                    loop {
-                        match self.bump() {
-                            Some('\'') => break,
-                            Some(c) => s.push(c),
-                            None => return Err(self.error("Unterminated quoted string")),
-                        }
-                    }
-                    parts.push(WordPart::Quoted(s));
+                    parts.push(WordPart::Quoted(self.single_quoted()?));
                 }
                 Some('"') => {
                     flush(&mut lit, &mut parts, false);
