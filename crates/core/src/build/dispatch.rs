@@ -666,20 +666,7 @@ fn strip_tabs(body: &str) -> String {
         .collect()
 }
 
-/// `/a/./b/../c/` → `/a/c`.
-pub(crate) fn clean_abs(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
+pub(crate) use crate::fs::path::clean_abs;
 
 /// `mkdir -p` with owner and mode 0755 for the directories it creates.
 pub(crate) fn mkdir_owned(

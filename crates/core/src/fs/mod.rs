@@ -27,7 +27,7 @@
 //! ```
 
 mod layer;
-mod path;
+pub(crate) mod path;
 mod stack;
 pub mod tar;
 mod union;

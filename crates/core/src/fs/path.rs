@@ -6,6 +6,22 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+/// `/a/./b/../c/` → `/a/c`: `.` and `..` resolved lexically, as the kernel resolves a path
+/// without symlinks (`..` at the root stays at the root).
+pub(crate) fn clean_abs(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 /// `a/b` + `c` → `a/b/c`; the root joins to the bare name.
 pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {

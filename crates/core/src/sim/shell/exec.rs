@@ -1672,17 +1672,7 @@ pub(crate) fn absolute(cwd: &str, path: &str) -> String {
     } else {
         format!("{cwd}/{path}")
     };
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::fs::path::clean_abs(&joined)
 }
 
 fn quoted_text(word: &super::ast::Word) -> String {
