@@ -4,6 +4,8 @@
 //! browser runs its own tests of the core (`tests/web.rs` of the playground).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 mod build;
 mod buildkit;
 mod cli;

@@ -7,26 +7,7 @@ use layerbox_core::cli::tabwriter::TabWriter;
 use layerbox_core::cli::template::Template;
 use layerbox_core::cli::text::ellipsis;
 
-/// A small deterministic generator (xorshift64*), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.next() % items.len() as u64).unwrap_or(0);
-        items[i]
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::support::Rng;
 
 const WORDS: &[&str] = &[
     "docker",
@@ -146,7 +127,7 @@ fn random_templates_never_panic() {
             let _ = t.execute_record(&value, "*formatter.ContainerContext");
         }
         let _ = TabWriter::docker().format(&text);
-        let _ = ellipsis(&text, usize::try_from(rng.below(8)).unwrap_or(0));
+        let _ = ellipsis(&text, rng.below(8));
     }
     assert!(
         ran > 100,

@@ -7,25 +7,7 @@ use layerbox_core::dockerfile::expand::{Lexer, NoEnv};
 use layerbox_core::dockerfile::parser::{self, Ast, ParseErrorKind};
 use layerbox_core::dockerfile::{self, Error};
 
-/// xorshift64*: a tiny deterministic generator for test inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n as u64)).unwrap()
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use crate::support::Rng;
 
 const PIECES: &[&str] = &[
     "\\",
