@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::engine::{
-    BuildInput, Clock, Engine, EngineState, FixedClock, Output, ProcessRequest, ProcessResult,
-    ProcessRunner, SeededIds, ShellRunner, Stream,
+    BuildInput, BuildProgress, Clock, Engine, EngineState, FixedClock, Output, ProcessRequest,
+    ProcessResult, ProcessRunner, SeededIds, ShellRunner, Stream, TtyDisplay,
 };
 use layerbox_core::fs::{Entry, Layer, Meta, UnionFs};
 use layerbox_core::sim::base::ModelledImages;
@@ -229,13 +229,53 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         io::Read::read_to_end(&mut io::stdin(), &mut input)?;
         engine.set_stdin(input);
     }
+    engine.set_terminal(io::stderr().is_terminal());
     let mut out = Output::default();
     let code = engine.execute(argv, &mut out);
     if !read_only {
         save(root, &mut engine.into_state())?;
     }
+    if let Some(progress) = &out.progress {
+        draw_progress(progress)?;
+    }
     print(&out)?;
     Ok(code)
+}
+
+/// Draws a build's tty progress on stderr: on a terminal frame by frame, each after the
+/// simulated time since the previous one (a `RUN` takes a tenth of a second), sized to the
+/// terminal; elsewhere (`--progress tty` into a file) all frames at once, 80 × 10 as BuildKit.
+fn draw_progress(progress: &BuildProgress) -> io::Result<()> {
+    let mut stderr = io::stderr().lock();
+    let live = stderr.is_terminal();
+    let (width, height) = terminal_size().unwrap_or((80, 10));
+    let mut display = TtyDisplay::new(width, height);
+    let total = progress.millis();
+    let mut last = 0;
+    for moment in progress.frames() {
+        let at = moment.millis(total);
+        if live && at > last {
+            std::thread::sleep(std::time::Duration::from_millis(at - last));
+        }
+        last = at;
+        stderr.write_all(display.frame(progress, moment).as_bytes())?;
+        stderr.flush()?;
+    }
+    stderr.write_all(progress.tty_epilogue().as_bytes())?;
+    stderr.flush()
+}
+
+/// The terminal's columns and rows, if stderr is one.
+#[cfg(target_os = "linux")]
+fn terminal_size() -> Option<(usize, usize)> {
+    let size = rustix::termios::tcgetwinsize(io::stderr()).ok()?;
+    (size.ws_col > 0 && size.ws_row > 0)
+        .then(|| (usize::from(size.ws_col), usize::from(size.ws_row)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn terminal_size() -> Option<(usize, usize)> {
+    None
 }
 
 /// `layerbox --engine sim request URL`: an HTTP GET answered by the container publishing the

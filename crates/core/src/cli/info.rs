@@ -36,6 +36,11 @@ pub struct SecurityOption {
 #[serde(rename_all = "PascalCase")]
 #[allow(clippy::struct_excessive_bools)] // the daemon's own flags
 pub struct ServerInfo {
+    /// What the `Server:` header line names after the colon, as `docker version` names
+    /// "Docker Engine - Community": the simulated engine says there what it is. Not one of
+    /// docker's `types.Info` fields, so templates do not see it.
+    #[serde(skip)]
+    pub platform_name: String,
     /// All containers.
     pub containers: u64,
     /// Running ones.
@@ -149,11 +154,17 @@ pub fn render_info(
         return Ok(out);
     }
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "Client:\n Context:    {}\n Debug Mode: {}\n\nServer:",
         client.context, client.debug
     );
+    match server {
+        Some(info) if !info.platform_name.is_empty() => {
+            let _ = writeln!(out, " {}", info.platform_name);
+        }
+        _ => out.push('\n'),
+    }
     if let Some(info) = server {
         server_lines(&mut out, info);
     }
@@ -309,5 +320,24 @@ mod tests {
             render_info(&client, None, None).unwrap(),
             "Client:\n Context:    default\n Debug Mode: true\n\nServer:\n"
         );
+    }
+
+    #[test]
+    fn a_platform_name_follows_the_server_header() {
+        let client = ClientInfo {
+            context: "default".into(),
+            debug: false,
+        };
+        let server = ServerInfo {
+            platform_name: "layerbox simulated engine".into(),
+            ..ServerInfo::default()
+        };
+        let out = render_info(&client, Some(&server), None).unwrap();
+        assert!(
+            out.contains("\n\nServer: layerbox simulated engine\n Containers: 0\n"),
+            "{out}"
+        );
+        let json = render_info(&client, Some(&server), Some("{{json .}}")).unwrap();
+        assert!(!json.contains("layerbox simulated engine"), "{json}");
     }
 }

@@ -41,6 +41,7 @@ pub use process::{
     Process, ProcessRequest, ProcessResult, ProcessRunner, Response, ShellRunner, StartError,
     Stream, recognise,
 };
+pub use progress::{BuildProgress, Moment, TtyDisplay, Vertex, VertexState, VertexStatus};
 pub use state::{Action, ContainerState, Refusal};
 
 /// An image in the engine's store.
@@ -235,6 +236,12 @@ pub struct Output {
     pub events: Vec<Event>,
     /// Notes about the simulation (what was modelled instead of run); not docker's output.
     pub notices: Vec<String>,
+    /// A build's progress for the tty display (`build --progress tty`, or `auto` on a
+    /// terminal, see [`Engine::set_terminal`]): it is not in `chunks`; a front end draws it
+    /// with [`TtyDisplay`], frame by frame in time or all at once
+    /// ([`TtyDisplay::render_all`]), on stderr before the chunks.
+    #[serde(default)]
+    pub progress: Option<BuildProgress>,
 }
 
 impl Output {
@@ -333,6 +340,7 @@ pub struct Engine {
     build_input: Option<BuildInput>,
     stdin: Vec<u8>,
     program: String,
+    terminal: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -366,6 +374,7 @@ impl Engine {
             build_input: None,
             stdin: Vec::new(),
             program: "docker".into(),
+            terminal: false,
         }
     }
 
@@ -400,6 +409,13 @@ impl Engine {
     /// Sets the program name errors mention (`docker` or `layerbox`).
     pub fn set_program(&mut self, program: &str) {
         program.clone_into(&mut self.program);
+    }
+
+    /// Says whether the output goes to a terminal that understands ANSI escapes: then
+    /// `build --progress auto` (the default) draws BuildKit's tty display, as docker does when
+    /// its stderr is a terminal; otherwise the plain format.
+    pub fn set_terminal(&mut self, terminal: bool) {
+        self.terminal = terminal;
     }
 
     /// Sets the clock (the browser moves it between commands).

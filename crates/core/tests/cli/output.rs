@@ -572,6 +572,7 @@ fn info_prints_line_by_line_like_docker() {
         debug: false,
     };
     let server = ServerInfo {
+        platform_name: String::new(),
         containers: 0,
         containers_running: 0,
         containers_paused: 0,

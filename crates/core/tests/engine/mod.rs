@@ -3,6 +3,7 @@
 
 mod model;
 mod samples;
+mod tty;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -79,6 +79,104 @@ fn stop_then_rm_print_names() {
     assert_eq!(filter_ids(&out.stdout()), "<ID12>\n");
 }
 
+/// A build context of `files`.
+fn context(files: &[(&str, &str)]) -> layerbox_core::fs::Layer {
+    let mut layer = layerbox_core::fs::Layer::new();
+    for (path, text) in files {
+        layer.insert(
+            *path,
+            layerbox_core::fs::Entry::file(
+                layerbox_core::fs::Meta::new(0o644, super::T0),
+                text.as_bytes().to_vec(),
+            ),
+        );
+    }
+    layer
+}
+
+const TINY: [(&str, &str); 2] = [
+    (
+        "Dockerfile",
+        "FROM anchors/busybox:latest\nRUN echo hi > /a\nCOPY hello.txt /hello.txt\nCMD [\"cat\", \"/a\", \"/hello.txt\"]\n",
+    ),
+    ("hello.txt", "hello from the build context"),
+];
+
+/// The last frame of a tty display's bytes (from the last cursor-to-column-0), its lines
+/// without `\r`, with the image digest and the byte counts (BuildKit's own accounting)
+/// filtered.
+fn last_frame(bytes: &str) -> String {
+    let at = bytes.rfind("\x1b[0G").expect("a frame");
+    bytes[at..]
+        .replace('\r', "")
+        .lines()
+        .map(|l| {
+            let l = l.find("sha256:").map_or(l, |i| &l[..i]);
+            // `transferring context: 30B` → `transferring context: <n>B`.
+            let mut out = String::new();
+            let mut rest = l;
+            while let Some(i) = rest.find(": ") {
+                out.push_str(&rest[..i + 2]);
+                rest = &rest[i + 2..];
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 && rest[digits..].starts_with('B') {
+                    out.push_str("<n>");
+                    rest = &rest[digits..];
+                }
+            }
+            out.push_str(rest);
+            out.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The samples' `anchors/tiny` build with `--progress tty`: BuildKit's display, whose last
+/// frame (the one left on screen) has the sample's lines, escapes and colours; the lines are
+/// compared with the padding collapsed, as the byte counts and the digest differ in width.
+#[test]
+fn build_progress_tty_draws_like_buildkit() {
+    let mut e = engine();
+    run(&mut e, "docker run --rm anchors/busybox true");
+    e.set_build_input(layerbox_core::engine::BuildInput {
+        files: context(&TINY),
+    });
+    let (out, code) = run(
+        &mut e,
+        "docker build --no-cache --progress tty -t anchors/tiny:buildkit .",
+    );
+    assert_eq!(code, 0, "{}", out.text());
+    assert_eq!(out.stderr(), "", "the progress is not in the chunks");
+    let progress = out.progress.expect("tty progress");
+    // BuildKit's size when it cannot ask the terminal (the sample ran under a 0×0 pty).
+    let mut display = layerbox_core::engine::TtyDisplay::new(80, 10);
+    let drawn = display.render_all(&progress);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/docker-cli/build-buildkit-tty-nocache.txt"
+    );
+    let sample = std::fs::read_to_string(path).unwrap();
+    let sample = sample.rsplit_once("[exit code").unwrap().0;
+    assert_eq!(last_frame(&drawn), last_frame(sample));
+    // Every line of the last frame is the terminal's width, as BuildKit pads them.
+    let frame = &drawn[drawn.rfind("\x1b[?25l").unwrap() + 6..];
+    for line in frame.lines() {
+        let visible = line
+            .replace("\x1b[34m", "")
+            .replace("\x1b[0m", "")
+            .replace("\x1b[?25h", "");
+        assert!(
+            visible.len() == 80 || visible.len() == 79 || visible.is_empty(),
+            "{visible:?}"
+        );
+    }
+    // The frame before the last is cut to the terminal's height (10 rows: 8 jobs).
+    let before: Vec<&str> = drawn.split("\x1b[?25l").collect();
+    let second_last = before[before.len() - 2];
+    assert_eq!(second_last.matches(" => ").count(), 8, "{second_last:?}");
+    assert!(frame.starts_with("[+] Building 0.1s (8/8) FINISHED"));
+}
+
 /// The samples' `anchors/tiny` build: BuildKit's plain progress, vertex by vertex, with the
 /// digests and the transferred byte counts (BuildKit's own accounting) filtered.
 #[test]
@@ -92,16 +190,7 @@ fn build_progress_is_buildkits_plain_format() {
         ),
         ("hello.txt", "hello from the build context"),
     ];
-    let mut layer = layerbox_core::fs::Layer::new();
-    for (path, text) in files {
-        layer.insert(
-            path,
-            layerbox_core::fs::Entry::file(
-                layerbox_core::fs::Meta::new(0o644, super::T0),
-                text.as_bytes().to_vec(),
-            ),
-        );
-    }
+    let layer = context(&files);
     let filter = |text: &str| -> String {
         text.lines()
             .map(|l| {
