@@ -18,6 +18,7 @@ pub mod examples;
 pub mod fs;
 pub mod image;
 pub mod sim;
+pub mod view;
 
 /// The version of layerbox, shared by the binary and the playground.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

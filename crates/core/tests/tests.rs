@@ -16,3 +16,4 @@ mod image;
 mod lint;
 mod shell;
 mod sim;
+mod view;

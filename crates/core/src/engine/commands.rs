@@ -818,7 +818,9 @@ impl Engine {
         let (progress, code) = match result {
             Ok(built) => {
                 let id = built.id;
+                let diff_ids = built.config.rootfs.diff_ids.clone();
                 self.store_image(built.config, &built.layers, tags.clone(), None, out);
+                self.record_build(id, &diff_ids, &events);
                 if o.quiet {
                     out.out(format!("{id}\n"));
                     return Ok(0);
@@ -1527,6 +1529,7 @@ impl Engine {
             out,
         );
         self.state.images[index].created = now;
+        self.record_commit(index, &c);
         out.out(format!("{}\n", self.state.images[index].id));
         Ok(0)
     }

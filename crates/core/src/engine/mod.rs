@@ -20,6 +20,7 @@ mod host;
 mod names;
 mod process;
 mod progress;
+mod provenance;
 mod state;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,7 @@ pub use process::{
     Stream, recognise,
 };
 pub use progress::{BuildProgress, Moment, TtyDisplay, Vertex, VertexState, VertexStatus};
+pub use provenance::{CommitSource, Provenance, cache_by_layer};
 pub use state::{Action, ContainerState, Refusal};
 
 /// An image in the engine's store.
@@ -169,6 +171,9 @@ pub struct EngineState {
     pub cache: BuildCache,
     /// The next simulated PID.
     pub next_pid: u32,
+    /// How the images were made (build cache outcomes, commit sources), for the views.
+    #[serde(default, skip_serializing_if = "Provenance::is_empty")]
+    pub provenance: Provenance,
 }
 
 /// Something that happened in the engine, for the browser's animation and the CLI's progress.
