@@ -4,7 +4,11 @@
 //! (and later the core's `Backend` for Linux) drive it directly.
 
 #[cfg(target_os = "linux")]
+pub mod docker;
+#[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(target_os = "linux")]
+pub mod shim;
 pub mod sim;
 #[cfg(target_os = "linux")]
 pub mod store;

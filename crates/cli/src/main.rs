@@ -62,11 +62,16 @@ layerbox commands:
   lint        Check a Dockerfile: errors and lint findings, each with why it matters and a fix
   request     Send an HTTP GET to a port a simulated container publishes (request URL)
 
+  import      Import the contents from a tarball to create a filesystem image (Linux engine)
+  system check [--repair]
+              Find (and repair) what a crash left in the Linux engine's store
+
 layerbox options:
-      --engine string   \"sim\" (the default for now: the Linux engine is not wired into the
-                        command line yet) or \"linux\"
-      --root string     Where the simulated engine keeps its state (default
-                        $LAYERBOX_ROOT, else $XDG_STATE_HOME/layerbox)
+      --engine string   \"linux\" (real containers; the default on Linux as root) or \"sim\"
+                        (the simulated engine; the default otherwise)
+      --root string     Where the engine keeps its state (default $LAYERBOX_ROOT, else
+                        /var/lib/layerbox for the Linux engine as root,
+                        $XDG_STATE_HOME/layerbox for the simulated one)
 ";
 
 fn main() -> ExitCode {
@@ -84,7 +89,7 @@ fn main() -> ExitCode {
 fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
     let mut argv: Vec<String> = vec!["layerbox".to_owned()];
     let mut root: Option<PathBuf> = None;
-    let mut engine = "sim".to_owned();
+    let mut engine = default_engine().to_owned();
     let mut rest = args
         .into_iter()
         .skip(1)
@@ -124,20 +129,42 @@ fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
         }
         _ => {}
     }
-    if engine != "sim" {
-        eprintln!(
-            "layerbox: the {engine:?} engine is not available from the command line yet; use --engine sim"
-        );
-        return Ok(ExitCode::from(125));
-    }
-    let root = root.unwrap_or_else(layerbox::sim::default_root);
-    let code = layerbox::sim::run(&argv, &root)?;
+    let code = match engine.as_str() {
+        "sim" => {
+            let root = root.unwrap_or_else(layerbox::sim::default_root);
+            layerbox::sim::run(&argv, &root)?
+        }
+        #[cfg(target_os = "linux")]
+        "linux" => {
+            let root =
+                layerbox::store::default_root(root.as_deref()).map_err(std::io::Error::other)?;
+            layerbox::docker::run(&argv, &root)?
+        }
+        other => {
+            eprintln!("layerbox: unknown engine {other:?}: use \"linux\" or \"sim\"");
+            return Ok(ExitCode::from(125));
+        }
+    };
     if argv.len() == 1 {
         eprint!("\n{LAYERBOX_HELP}");
     } else if argv[1..] == ["--help"] || argv[1..] == ["-h"] {
         print!("\n{LAYERBOX_HELP}");
     }
     Ok(ExitCode::from(code))
+}
+
+/// The Linux engine on Linux as root, else the simulated one (`LAYERBOX_ENGINE` overrides).
+fn default_engine() -> &'static str {
+    match std::env::var("LAYERBOX_ENGINE").as_deref() {
+        Ok("sim") => return "sim",
+        Ok("linux") => return "linux",
+        _ => {}
+    }
+    #[cfg(target_os = "linux")]
+    if rustix::process::geteuid().is_root() {
+        return "linux";
+    }
+    "sim"
 }
 
 /// `layerbox parse` and `layerbox lint`.

@@ -2,6 +2,8 @@
 
 mod frontend;
 #[cfg(target_os = "linux")]
+mod linux_engine;
+#[cfg(target_os = "linux")]
 mod linux_root;
 mod sim;
 #[cfg(target_os = "linux")]

@@ -43,6 +43,12 @@ impl LinuxRun {
         }
     }
 
+    /// Tells the backend that `layer` is unpacked at `dir` already (an image layer read back
+    /// from the store), so it need not be hashed to find its directory.
+    pub fn know(&mut self, layer: Arc<Layer>, dir: PathBuf) {
+        self.unpacked.push((layer, dir));
+    }
+
     /// The layer's directory in the store, unpacked on first use (named by its diff_id).
     fn unpacked(&mut self, layer: &Arc<Layer>) -> Result<PathBuf, String> {
         if let Some((_, dir)) = self.unpacked.iter().find(|(l, _)| Arc::ptr_eq(l, layer)) {

@@ -10,7 +10,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::process::CommandExt;
 
 use rustix::process::{Pid, Signal, WaitOptions};
 use rustix::thread::UnshareFlags;
@@ -18,7 +17,7 @@ use rustix::thread::UnshareFlags;
 use super::LinuxError;
 use super::cgroup::Cgroup;
 use super::ffi::{self, Forked};
-use super::process::{StartError, finalize, go_errno};
+use super::process::{StartError, exec_prepared, finalize};
 use super::real::RealSyscall;
 use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
 use super::spec::{ContainerSpec, Input, Output};
@@ -135,6 +134,7 @@ fn open_output(out: &Output) -> io::Result<Option<File>> {
             .append(true)
             .open(path)
             .map(Some),
+        Output::Fd(fd) => fd.0.try_clone().map(|fd| Some(File::from(fd))),
     }
 }
 
@@ -301,14 +301,7 @@ fn init_main(
             }
         }
     }
-    let mut cmd = std::process::Command::new(&prepared.program);
-    cmd.arg0(&spec.args[0]).args(&spec.args[1..]).env_clear();
-    for kv in &prepared.env {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        cmd.env(k, v);
-    }
-    let e = cmd.exec();
-    StartError::from_message(format!("exec: \"{}\": {}", spec.args[0], go_errno(&e)))
+    exec_prepared(&prepared, &spec.args)
 }
 
 /// `--init`'s PID 1: forwards every signal to the program, reaps whatever exits, and ends with
@@ -339,7 +332,7 @@ fn docker_code(status: rustix::process::WaitStatus) -> Option<i32> {
 }
 
 /// Waits for a child and returns docker's code for how it ended.
-fn wait_exit(pid: Pid) -> io::Result<i32> {
+pub(crate) fn wait_exit(pid: Pid) -> io::Result<i32> {
     loop {
         match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
             Ok(Some((_, status))) => {

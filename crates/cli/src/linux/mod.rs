@@ -19,6 +19,7 @@
 //! | [`container`] | the monitor and PID 1: fork, namespaces, cgroup join, exec, wait, `--init` |
 //! | [`rootfs`] | overlay, /proc, /dev, /sys, /etc files, masked paths, `pivot_root` |
 //! | [`process`] | hostname, rlimits, user, capabilities, no_new_privs, `PATH` look-up (126/127) |
+//! | [`exec`] | `docker exec`: joining a running container's namespaces through a pidfd |
 //! | [`cgroup`] | memory, pids and cpu limits, v1 or v2 per controller |
 //! | [`user`] | `--user` against the container's /etc/passwd and /etc/group |
 //! | [`layerdir`] | overlayfs directories to and from the core's `fs::Layer`, `docker diff` |
@@ -27,7 +28,8 @@
 pub mod build;
 pub mod cgroup;
 pub mod container;
-mod ffi;
+pub mod exec;
+pub(crate) mod ffi;
 pub mod layerdir;
 pub mod process;
 pub mod real;
@@ -43,7 +45,7 @@ pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;
-pub use spec::{ContainerSpec, Input, Layers, Output, Resources, Ulimit};
+pub use spec::{ContainerSpec, Input, Layers, Output, Resources, SharedFd, Ulimit};
 pub use syscall::{Call, RecordingSyscall, Syscall};
 pub use user::ExecUser;
 

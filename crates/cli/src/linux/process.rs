@@ -122,6 +122,20 @@ pub struct Prepared {
     pub env: Vec<String>,
 }
 
+/// Execs the prepared program with `args` (`args[0]` as given, the program found in `PATH`)
+/// and the prepared environment; returns only on failure, with docker's classification.
+pub fn exec_prepared(prepared: &Prepared, args: &[String]) -> StartError {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(&prepared.program);
+    cmd.arg0(&args[0]).args(&args[1..]).env_clear();
+    for kv in &prepared.env {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        cmd.env(k, v);
+    }
+    let e = cmd.exec();
+    StartError::from_message(format!("exec: \"{}\": {}", args[0], go_errno(&e)))
+}
+
 /// Makes the current (already pivoted) process into the container's: hostname, `lo` up, rlimits,
 /// working directory, bounding set, user, capabilities, no_new_privs. Returns what to exec.
 pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<Prepared, StartError> {

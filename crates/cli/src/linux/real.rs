@@ -20,6 +20,17 @@ impl Syscall for RealSyscall {
         ffi::unshare(flags)
     }
 
+    fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()> {
+        let pid = rustix::process::Pid::from_raw(pid)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?;
+        rustix::thread::move_into_thread_name_spaces(
+            std::os::fd::AsFd::as_fd(&fd),
+            rustix::thread::ThreadNameSpaceType::from_bits_retain(flags.bits()),
+        )?;
+        Ok(())
+    }
+
     fn mount(&self, m: &Mount) -> io::Result<()> {
         let data = std::ffi::CString::new(m.data.as_str())?;
         let data = (!m.data.is_empty()).then_some(data.as_c_str());

@@ -134,7 +134,22 @@ pub enum Output {
     File(PathBuf),
     /// Thrown away.
     Null,
+    /// Written to this descriptor (a pipe the shim reads its logs from).
+    Fd(SharedFd),
 }
+
+/// A descriptor shared by the specs that name it; equal when it is the same descriptor.
+#[derive(Debug, Clone)]
+pub struct SharedFd(pub std::sync::Arc<std::os::fd::OwnedFd>);
+
+impl PartialEq for SharedFd {
+    fn eq(&self, other: &Self) -> bool {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd() == other.0.as_raw_fd()
+    }
+}
+
+impl Eq for SharedFd {}
 
 /// Where a container's stdin comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

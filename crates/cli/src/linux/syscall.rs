@@ -41,6 +41,9 @@ pub enum FileKind {
 pub trait Syscall {
     /// `unshare(2)`: new namespaces for this process (PID: for its children).
     fn unshare(&self, flags: UnshareFlags) -> io::Result<()>;
+    /// `setns(2)` through a pidfd: joins the namespaces `flags` of process `pid` at once
+    /// (`docker exec`; PID: for this process's children).
+    fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()>;
     /// `mount(2)` of a filesystem.
     fn mount(&self, m: &Mount) -> io::Result<()>;
     /// Makes every mount under `target` private, so nothing propagates back to the host.
@@ -95,6 +98,7 @@ pub trait Syscall {
 #[allow(missing_docs)]
 pub enum Call {
     Unshare(UnshareFlags),
+    Setns(i32, UnshareFlags),
     Mount(Mount),
     MakeRprivate(PathBuf),
     Bind {
@@ -163,6 +167,10 @@ impl RecordingSyscall {
 impl Syscall for RecordingSyscall {
     fn unshare(&self, flags: UnshareFlags) -> io::Result<()> {
         self.record(Call::Unshare(flags));
+        Ok(())
+    }
+    fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()> {
+        self.record(Call::Setns(pid, flags));
         Ok(())
     }
     fn mount(&self, m: &Mount) -> io::Result<()> {

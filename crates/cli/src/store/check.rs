@@ -22,6 +22,9 @@ pub enum ProblemKind {
     OrphanContainerDir,
     /// A mount below the store root that no running container holds.
     LeakedMount,
+    /// A container recorded as running whose shim is gone: nobody will record its end.
+    /// Repaired by recording it as exited with 137 (its PID 1 dies with the shim).
+    ShimDied,
 }
 
 /// One finding of [`Store::check`].
@@ -149,6 +152,25 @@ impl Store {
                     .is_ok_and(|p| p.exists());
             if is_dir && !name.starts_with(TMP_PREFIX) && !has_record {
                 found(ProblemKind::OrphanContainerDir, item.path(), &remove_any);
+            }
+        }
+        for id in self.list_records(RecordKind::Container)? {
+            let Ok(Some(record)) = self.container(&id) else {
+                continue;
+            };
+            if record.shim_died() {
+                let path = self.record_path(RecordKind::Container, &record.container.id)?;
+                found(ProblemKind::ShimDied, path, &|_: &Path| {
+                    // nobody removed its cgroup: its PID 1 died with the shim
+                    crate::linux::Cgroup::for_host(
+                        &record.container.id,
+                        &crate::linux::Resources::default(),
+                    )
+                    .and_then(|c| c.remove())
+                    .map_err(std::io::Error::other)?;
+                    self.record_exit(&record, 137, false)
+                        .map_err(std::io::Error::other)
+                });
             }
         }
         if repair {

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
+use layerbox_core::engine::Image;
 use layerbox_core::fs::Layer;
 use layerbox_core::fs::tar::{TarOptions, diff_id};
 use layerbox_core::image::{Digest, ImageConfig};
@@ -13,13 +16,17 @@ use super::{RecordKind, Store, StoreError};
 use crate::linux::write_layer_dir;
 
 /// What `images/<id>.json` holds: the image ID (the config blob's digest) and its layers'
-/// diff_ids, bottom first; each layer is unpacked at `layers/<diff_id hex>`.
+/// diff_ids, bottom first; each layer is unpacked at `layers/<diff_id hex>`. Images the engine
+/// made also carry the engine's view of them (tags, creation time, parent, size).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRecord {
     /// The image ID: the digest of the config blob.
     pub id: Digest,
     /// The layers' diff_ids, bottom first.
     pub layers: Vec<Digest>,
+    /// The engine's image: config, tags, creation time, parent and size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
 }
 
 impl Store {
@@ -45,9 +52,95 @@ impl Store {
             &ImageRecord {
                 id,
                 layers: diff_ids,
+                image: None,
             },
         )?;
         Ok(id)
+    }
+
+    /// Stores an engine image: each of its layers not unpacked yet (taken from `layers` by
+    /// diff_id), its config as a blob, then its record, so the image is complete or absent.
+    pub fn put_engine_image(
+        &self,
+        image: &Image,
+        layers: &BTreeMap<Digest, Arc<Layer>>,
+    ) -> Result<(), StoreError> {
+        let diff_ids = &image.config.rootfs.diff_ids;
+        for d in diff_ids {
+            if self.layer_dir(&d.hex())?.is_dir() {
+                continue;
+            }
+            let Some(layer) = layers.get(d) else {
+                return Err(StoreError::Io {
+                    path: self.layer_dir(&d.hex())?,
+                    source: std::io::Error::other(format!("layer {d} is not in the store")),
+                });
+            };
+            self.create_layer(&d.hex(), |dir| {
+                write_layer_dir(layer, dir).map_err(std::io::Error::other)
+            })?;
+        }
+        let id = self.put_blob(&image.config.to_json())?;
+        self.put_record(
+            RecordKind::Image,
+            &id.hex(),
+            &ImageRecord {
+                id,
+                layers: diff_ids.clone(),
+                image: Some(image.clone()),
+            },
+        )
+    }
+
+    /// Every image the engine made, oldest first.
+    pub fn engine_images(&self) -> Result<Vec<Image>, StoreError> {
+        let mut images = Vec::new();
+        for id in self.list_records(RecordKind::Image)? {
+            if let Some(ImageRecord {
+                image: Some(image), ..
+            }) = self.get_record(RecordKind::Image, &id)?
+            {
+                images.push(image);
+            }
+        }
+        images.sort_by_key(|i| i.created);
+        Ok(images)
+    }
+
+    /// Reads the layers of an image back from their directories, keyed by diff_id.
+    pub fn load_layers(
+        &self,
+        diff_ids: &[Digest],
+        into: &mut BTreeMap<Digest, Arc<Layer>>,
+    ) -> Result<(), StoreError> {
+        for d in diff_ids {
+            if into.contains_key(d) {
+                continue;
+            }
+            let dir = self.layer_dir(&d.hex())?;
+            let layer = crate::linux::read_layer_dir(&dir).map_err(|e| StoreError::Io {
+                path: dir.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            into.insert(*d, Arc::new(layer));
+        }
+        Ok(())
+    }
+
+    /// Removes the unpacked layers no image or container in `keep` names.
+    pub fn remove_unused_layers(&self, keep: &[Digest]) -> Result<(), StoreError> {
+        let dir = self.root().join("layers");
+        for item in std::fs::read_dir(&dir).map_err(super::at(&dir))? {
+            let item = item.map_err(super::at(&dir))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if keep.iter().any(|d| d.hex() == name) {
+                continue;
+            }
+            let trash = self.root().join("tmp").join(super::tmp_name(&name));
+            std::fs::rename(item.path(), &trash).map_err(super::at(&trash))?;
+            std::fs::remove_dir_all(&trash).map_err(super::at(&trash))?;
+        }
+        Ok(())
     }
 
     /// An image's config and its layer directories (bottom first: the overlay's lowers).

@@ -16,6 +16,7 @@
 //! state or the new one plus temp entries that [`Store::check`] removes.
 
 mod check;
+mod container;
 mod image;
 
 use std::ffi::OsString;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use check::{CheckReport, Problem, ProblemKind};
+pub use container::{ContainerRecord, ProcessRef};
 pub use image::ImageRecord;
 
 use crate::linux::Layers;

@@ -14,19 +14,19 @@ use layerbox_core::fs::{EntryKind, FileData};
 const BUSYBOX: &str = "/bin/busybox";
 
 /// One test at a time.
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
 /// Writes the busybox image layer into `r`: /bin/busybox, its applet links, /etc/passwd and
 /// /etc/group, plus a few files for the diff tests.
-fn make_busybox_layer(r: &Path) {
+pub(crate) fn make_busybox_layer(r: &Path) {
     assert!(
         Path::new(BUSYBOX).exists(),
         "{BUSYBOX} is missing\nhint: apt-get install busybox-static (cargo xtask test does)"
@@ -141,7 +141,7 @@ fn diff(f: &Fixture) -> Vec<String> {
         .collect()
 }
 
-fn assert_no_mounts_below(dir: &Path) {
+pub(crate) fn assert_no_mounts_below(dir: &Path) {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let dir = dir.display().to_string();
     let leaked: Vec<&str> = info.lines().filter(|l| l.contains(&dir)).collect();
@@ -151,13 +151,14 @@ fn assert_no_mounts_below(dir: &Path) {
 /// Skips (with a note) unless root; otherwise returns the serial guard.
 macro_rules! root_only {
     () => {{
-        if !is_root() {
+        if !$crate::linux_root::is_root() {
             eprintln!("note: skipped, the Linux engine's tests need root");
             return;
         }
-        serial()
+        $crate::linux_root::serial()
     }};
 }
+pub(crate) use root_only;
 
 #[test]
 fn echo_hi_prints_hi_and_exits_0() {
@@ -523,6 +524,20 @@ fn rlimits_are_clamped_to_the_current_hard_limit() {
     assert_eq!(f.log(), format!("{want}\n{want}\n"));
 }
 
+/// Whether the process of `pidfd` exits: its pidfd turns readable when it has (the 10 s are a
+/// safety net against a hang, not a measurement).
+pub(crate) fn exits(pidfd: &std::os::fd::OwnedFd) -> bool {
+    let mut fds = [rustix::event::PollFd::new(
+        pidfd,
+        rustix::event::PollFlags::IN,
+    )];
+    let timeout = rustix::event::Timespec {
+        tv_sec: 10,
+        tv_nsec: 0,
+    };
+    rustix::event::poll(&mut fds, Some(&timeout)).unwrap() == 1
+}
+
 #[test]
 fn killing_the_monitor_takes_the_container_down_with_it() {
     let _g = root_only!();
@@ -543,21 +558,8 @@ fn killing_the_monitor_takes_the_container_down_with_it() {
     let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
     rustix::process::kill_process(monitor, rustix::process::Signal::KILL).unwrap();
     assert_eq!(running.wait().unwrap().code, 137);
-    // PID 1 gets SIGKILL as its parent dies: its pidfd turns readable when it has exited
-    // (the 10 s are a safety net against a hang, not a measurement)
-    let mut fds = [rustix::event::PollFd::new(
-        &pidfd,
-        rustix::event::PollFlags::IN,
-    )];
-    let ready = rustix::event::poll(
-        &mut fds,
-        Some(&rustix::event::Timespec {
-            tv_sec: 10,
-            tv_nsec: 0,
-        }),
-    )
-    .unwrap();
-    assert_eq!(ready, 1, "PID 1 outlived its monitor");
+    // PID 1 gets SIGKILL as its parent dies
+    assert!(exits(&pidfd), "PID 1 outlived its monitor");
     assert_no_mounts_below(f.dir.path());
 }
 

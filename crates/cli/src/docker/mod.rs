@@ -1,0 +1,275 @@
+//! `layerbox --engine linux`: docker's commands on the Linux engine, through the same grammar,
+//! tables and error texts as the simulated engine.
+//!
+//! The core engine does everything that is bookkeeping — `create` (image defaults merged with
+//! the flags, names, IDs, ports), `images`, `ps`, `inspect`, `history`, `tag`, `rmi`, `commit`,
+//! `rename`, the prunes, and `build` (with [`runner::BuildRunner`] running each `RUN` in a real
+//! container) — on an [`EngineState`](layerbox_core::engine::EngineState) read from the store
+//! ([`state`]); what changed is written back. What involves a real process is done here
+//! ([`containers`]): `run`, `start`, `stop`, `kill`, `restart`, `rm`, `exec`, `logs`, `wait`,
+//! `diff`, with the shim ([`crate::shim`]) supervising detached containers. `import` and
+//! `system check` are layerbox's own ([`import`]).
+//!
+//! Locks: commands that change the store hold its exclusive lock from reading to writing;
+//! listings take the shared one; nothing holds a lock while waiting for a container.
+
+mod containers;
+mod import;
+pub mod runner;
+pub mod state;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use layerbox_core::cli::command::Command;
+use layerbox_core::cli::grammar::{self, Invocation};
+use layerbox_core::engine::{BuildInput, Engine, EngineState, Output, SeededIds, Stream};
+
+use crate::linux::LinuxRun;
+use crate::sim::SystemClock;
+use crate::store::{Store, StoreError};
+
+use runner::BuildRunner;
+use state::Loaded;
+
+fn store_error(e: StoreError) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Prints what the core engine wrote (its notices, which are about the simulation, are not
+/// printed: nothing here is simulated).
+pub fn print(out: &Output) -> io::Result<()> {
+    let (mut stdout, mut stderr) = (io::stdout().lock(), io::stderr().lock());
+    for (stream, text) in &out.chunks {
+        let to: &mut dyn Write = if *stream == Stream::Stdout {
+            &mut stdout
+        } else {
+            &mut stderr
+        };
+        to.write_all(text.as_bytes())?;
+        to.flush()?;
+    }
+    Ok(())
+}
+
+/// A random seed for container IDs and names (std's hasher keys come from the OS).
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// The Linux engine over a store.
+pub struct Linux {
+    store: Store,
+    program: String,
+}
+
+impl Linux {
+    /// The engine over the store at `root` (created when missing).
+    pub fn open(root: &Path, program: &str) -> io::Result<Self> {
+        Ok(Self {
+            store: Store::open(root).map_err(store_error)?,
+            program: program.to_owned(),
+        })
+    }
+
+    /// The core engine over `state`, with the host's clock and random IDs.
+    fn engine(&self, state: EngineState) -> Engine {
+        let mut engine = Engine::new(state)
+            .with_ids(SeededIds::new(seed()))
+            .with_clock(SystemClock);
+        engine.set_program(&self.program);
+        engine
+    }
+
+    /// Runs a bookkeeping command on the core engine; `write`: under the exclusive lock, with
+    /// what changed written back. `prepare` loads what the command needs besides the records.
+    fn via_core(
+        &self,
+        command: &Command,
+        write: bool,
+        prepare: impl FnOnce(&Self, &mut Loaded) -> io::Result<Option<Engine>>,
+    ) -> io::Result<u8> {
+        let _lock = if write {
+            self.store.lock()
+        } else {
+            self.store.lock_shared()
+        }
+        .map_err(store_error)?;
+        let with_cache = matches!(command, Command::Build(_));
+        let mut loaded = state::load(&self.store, with_cache).map_err(store_error)?;
+        let prepared = prepare(self, &mut loaded)?;
+        let mut engine = match prepared {
+            Some(e) => e,
+            None => self.engine(std::mem::take(&mut loaded.state)),
+        };
+        let mut out = Output::default();
+        let code = engine.run_command(command, &mut out);
+        if write {
+            loaded
+                .save(&self.store, engine.state())
+                .map_err(store_error)?;
+        }
+        print(&out)?;
+        Ok(code)
+    }
+
+    /// Loads the layers of the image `name` names into the state (history sizes, commit).
+    fn load_image_layers(&self, loaded: &mut Loaded, name: &str) -> io::Result<()> {
+        let engine = self.engine(std::mem::take(&mut loaded.state));
+        let diff_ids = engine
+            .find_image(name)
+            .map(|i| i.config.rootfs.diff_ids.clone())
+            .unwrap_or_default();
+        loaded.state = engine.into_state();
+        self.store
+            .load_layers(&diff_ids, &mut loaded.state.layers)
+            .map_err(store_error)
+    }
+
+    /// Runs one parsed command.
+    pub fn command(&self, command: &Command) -> io::Result<u8> {
+        match command {
+            Command::Images(_)
+            | Command::Ps(_)
+            | Command::Inspect(_)
+            | Command::Port(_)
+            | Command::Top(_)
+            | Command::SystemDf(_)
+            | Command::Version(_)
+            | Command::Info(_) => self.via_core(command, false, |_, _| Ok(None)),
+            Command::History(o) => self.via_core(command, false, |me, loaded| {
+                me.load_image_layers(loaded, &o.image)?;
+                Ok(None)
+            }),
+            Command::Tag(_)
+            | Command::Rmi(_)
+            | Command::Rename(_)
+            | Command::Create(_)
+            | Command::ContainerPrune(_)
+            | Command::ImagePrune(_) => self.via_core(command, true, |_, _| Ok(None)),
+            Command::Commit(o) => self.via_core(command, true, |me, loaded| {
+                me.load_container_upper(loaded, &o.container)?;
+                Ok(None)
+            }),
+            Command::Build(o) => self.via_core(command, true, |me, loaded| {
+                me.prepare_build(loaded, o).map(Some)
+            }),
+            Command::Run(o) => self.run(o),
+            Command::Start(o) => self.start(o),
+            Command::Stop(o) => self.stop(&o.containers, o.time),
+            Command::Restart(o) => self.restart(&o.containers, o.time),
+            Command::Kill(o) => self.kill(o),
+            Command::Rm(o) => self.rm(o),
+            Command::Exec(o) => self.exec(o),
+            Command::Logs(o) => self.logs(o),
+            Command::Wait(o) => self.wait(&o.containers),
+            Command::Diff(o) => self.diff(&o.container),
+            Command::Pause(_) | Command::Unpause(_) => {
+                eprintln!(
+                    "Error response from daemon: pause and unpause are not supported by the layerbox Linux engine yet (no freezer)"
+                );
+                Ok(1)
+            }
+        }
+    }
+
+    /// For `commit`: the container's writable layer and its image's layers, in memory.
+    fn load_container_upper(&self, loaded: &mut Loaded, name: &str) -> io::Result<()> {
+        let engine = self.engine(std::mem::take(&mut loaded.state));
+        let found = engine.find_container(name).ok();
+        loaded.state = engine.into_state();
+        let Some(i) = found else { return Ok(()) };
+        let (id, image) = {
+            let c = &loaded.state.containers[i];
+            (c.id.clone(), c.image)
+        };
+        self.load_image_layers(loaded, &image.to_string())?;
+        let upper = self
+            .store
+            .container_dir(&id)
+            .map_err(store_error)?
+            .join("upper");
+        if upper.is_dir() {
+            loaded.state.containers[i].upper =
+                crate::linux::read_layer_dir(&upper).map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    /// For `build`: the context, the layers of the images the stages start from, and the
+    /// runner for `RUN` that knows where those layers are unpacked.
+    fn prepare_build(
+        &self,
+        loaded: &mut Loaded,
+        o: &layerbox_core::cli::command::BuildOptions,
+    ) -> io::Result<Engine> {
+        let dir = Path::new(&o.context);
+        let files = if dir.is_dir() {
+            Some(crate::sim::read_context(dir)?)
+        } else {
+            None
+        };
+        let dockerfile = files.as_ref().and_then(|f| {
+            let name = o.file.as_deref().unwrap_or("Dockerfile");
+            match &f.entry(name.trim_start_matches("./"))?.1.kind {
+                layerbox_core::fs::EntryKind::File(data) => data
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            }
+        });
+        let bases: Vec<String> = dockerfile
+            .as_deref()
+            .and_then(|d| layerbox_core::dockerfile::parse(d).ok())
+            .map(|p| p.stages.iter().map(|s| s.base_name.clone()).collect())
+            .unwrap_or_default();
+        for base in &bases {
+            self.load_image_layers(loaded, base)?;
+        }
+        let scratch = self.store.root().join("tmp").join(format!(
+            "{}build-{}.log",
+            crate::store::TMP_PREFIX,
+            std::process::id()
+        ));
+        let mut runner = BuildRunner::new(LinuxRun::new(self.store.clone()), scratch);
+        for (d, layer) in &loaded.state.layers {
+            if let Ok(dir) = self.store.layer_dir(&d.hex()) {
+                runner.know(std::sync::Arc::clone(layer), dir);
+            }
+        }
+        let mut engine = self
+            .engine(std::mem::take(&mut loaded.state))
+            .with_runner(runner);
+        if let Some(files) = files {
+            engine.set_build_input(BuildInput { files });
+        }
+        Ok(engine)
+    }
+}
+
+/// Runs one docker command line (`argv[0]` is the program) on the Linux engine whose store is
+/// at `root`, printing what docker prints; returns the exit code.
+pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
+    let program = argv
+        .first()
+        .map_or("layerbox", |p| p.rsplit('/').next().unwrap_or(p));
+    let words: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
+    match words.as_slice() {
+        ["import", rest @ ..] => return import::import(&Linux::open(root, program)?, rest),
+        ["system", "check", rest @ ..] => {
+            return import::check(&Linux::open(root, program)?, rest);
+        }
+        _ => {}
+    }
+    if let Ok(Invocation::Command { command, .. }) = grammar::parse(argv) {
+        return Linux::open(root, program)?.command(&command);
+    }
+    // help, version and usage errors: the core's words
+    let mut out = Output::default();
+    let code = Engine::new(EngineState::default()).execute(argv, &mut out);
+    print(&out)?;
+    Ok(code)
+}

@@ -1,0 +1,500 @@
+//! The Linux engine end to end through the binary: `layerbox --engine linux …`, each command a
+//! fresh process over a store in a temporary directory, on a busybox rootfs imported from
+//! Debian's busybox-static. They need root: run as anyone else, each test prints a note and
+//! passes without checking anything.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_only};
+
+/// A store in a temporary directory with busybox imported as `busybox:latest`.
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("layerbox-engine-")
+            .tempdir()
+            .unwrap();
+        let lab = Self { dir };
+        let rootfs = lab.path().join("rootfs");
+        make_busybox_layer(&rootfs);
+        let tarball = lab.path().join("busybox.tar");
+        let status = Command::new("tar")
+            .arg("-C")
+            .arg(&rootfs)
+            .arg("-cf")
+            .arg(&tarball)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = lab.ok(&[
+            "import",
+            "-m",
+            "busybox rootfs",
+            tarball.to_str().unwrap(),
+            "busybox",
+        ]);
+        assert!(out.starts_with("sha256:"), "{out}");
+        lab
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn root(&self) -> PathBuf {
+        self.path().join("store")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_layerbox"));
+        cmd.args(["--engine", "linux", "--root"])
+            .arg(self.root())
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn layerbox(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.layerbox(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// stdout, stderr and the exit code of a command.
+    fn all(&self, args: &[&str]) -> (String, String, i32) {
+        let out = self.layerbox(args);
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+
+    fn context(&self, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.path().join("context");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        dir
+    }
+
+    /// The store is clean and no mount is left below the lab.
+    fn assert_clean(&self) {
+        let (out, err, code) = self.all(&["system", "check"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(out, format!("store {}: clean\n", self.root().display()));
+        assert_no_mounts_below(self.path());
+    }
+}
+
+#[test]
+fn import_build_and_run_in_the_foreground() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let images = lab.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]);
+    assert_eq!(
+        images,
+        "busybox:latest 2.01MB\n".replace("2.01MB", images.split(' ').nth(1).unwrap().trim())
+    );
+    let ctx = lab.context(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nRUN echo hi > /a && rm /etc/motd\nCOPY hello.txt /hello.txt\nENV GREETING=hey\nCMD [\"sh\", \"-c\", \"cat /a /hello.txt; echo $GREETING; test -e /etc/motd || echo no motd\"]\n",
+        ),
+        ("hello.txt", "hello\n"),
+    ]);
+    let (out, err, code) = lab.all(&["build", "-t", "tiny", ctx.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("#5 [2/3] RUN echo hi > /a && rm /etc/motd\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("naming to docker.io/library/tiny:latest done"),
+        "{err}"
+    );
+    // the second build is all cached
+    let (_, again, _) = lab.all(&["build", "-t", "tiny", ctx.to_str().unwrap()]);
+    assert!(
+        again.contains("#5 [2/3] RUN echo hi > /a && rm /etc/motd\n#5 sha256:"),
+        "{again}"
+    );
+    // as BuildKit: RUN and COPY are CACHED, the local FROM is not shown as such
+    assert_eq!(again.matches("CACHED").count(), 2, "{again}");
+
+    assert_eq!(
+        lab.all(&["run", "--rm", "tiny"]),
+        ("hi\nhello\nhey\nno motd\n".to_owned(), String::new(), 0)
+    );
+    let history = lab.ok(&["history", "--format", "{{.CreatedBy}}|{{.Size}}", "tiny"]);
+    let history: Vec<&str> = history.lines().collect();
+    assert_eq!(history.len(), 5, "{history:?}");
+    assert!(
+        history[3].starts_with("RUN /bin/sh -c echo hi > /a"),
+        "{history:?}"
+    );
+    assert_eq!(history[2], "COPY hello.txt /hello.txt # buildkit|6B");
+
+    // exit codes: the program's own, and docker's 127 and 126
+    let (out, err, code) = lab.all(&[
+        "run",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
+    assert_eq!((out.as_str(), err.as_str(), code), ("out\n", "err\n", 3));
+    let (out, err, code) = lab.all(&["run", "--rm", "busybox", "nosuchcmd"]);
+    assert_eq!((out.as_str(), code), ("", 127));
+    assert_eq!(
+        err,
+        "layerbox: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"nosuchcmd\": executable file not found in $PATH: unknown.\n"
+    );
+    let (_, err, code) = lab.all(&["run", "--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(code, 126, "{err}");
+    assert!(
+        err.contains("exec: \"/etc/passwd\": permission denied: unknown."),
+        "{err}"
+    );
+    // -e, -w, -u and --entrypoint
+    assert_eq!(
+        lab.ok(&[
+            "run",
+            "--rm",
+            "-e",
+            "X=1",
+            "-w",
+            "/srv",
+            "-u",
+            "nobody",
+            "--entrypoint",
+            "sh",
+            "busybox",
+            "-c",
+            "echo $X; pwd; id -u"
+        ]),
+        "1\n/srv\n65534\n"
+    );
+    // the exited container is listed with its code; --rm ones are gone
+    let ps = lab.ok(&["ps", "-a", "--format", "{{.Image}} {{.Status}}"]);
+    assert_eq!(ps.lines().count(), 1, "{ps}");
+    assert!(ps.starts_with("busybox Exited (3) "), "{ps}");
+    lab.assert_clean();
+}
+
+#[test]
+fn detached_containers_survive_the_cli_ps_logs_exec_stop_rm() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let id = lab.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        "8080:80",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo bye; exit 5' TERM; echo started; while :; do sleep 0.1; done",
+    ]);
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    // the log fills while the CLI is gone; the polls (10 s) are a safety net against a hang
+    for _ in 0..1000 {
+        if lab.ok(&["logs", "web"]).contains("started") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(lab.ok(&["logs", "web"]), "started\n");
+    let logs = lab.ok(&["logs", "-t", "web"]);
+    assert!(
+        logs.ends_with("Z started\n")
+            && logs.len() == "2026-11-26T20:09:39.557494047Z started\n".len(),
+        "{logs}"
+    );
+    let ps = lab.ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Ports}}"]);
+    assert!(ps.starts_with(&format!("{} web ", &id[..12])), "{ps}");
+    assert!(ps.contains("0.0.0.0:8080->80/tcp"), "{ps}");
+    assert_eq!(lab.ok(&["ps", "-q"]), format!("{}\n", &id[..12]));
+    assert_eq!(
+        lab.ok(&["inspect", "-f", "{{.State.Status}}", "web"]),
+        "running\n"
+    );
+
+    // exec joins the container: its hostname, its PID namespace, its files
+    assert_eq!(
+        lab.ok(&[
+            "exec",
+            "-e",
+            "Y=2",
+            "-w",
+            "/tmp",
+            "web",
+            "sh",
+            "-c",
+            "hostname; echo $Y; pwd; cat /proc/1/cmdline | tr '\\0' ' '; echo > /from-exec"
+        ]),
+        format!(
+            "{}\n2\n/tmp\nsh -c trap 'echo bye; exit 5' TERM; echo started; while :; do sleep 0.1; done ",
+            &id[..12]
+        )
+    );
+    let mut piped = lab.command(&["exec", "-i", "web", "sh"]);
+    piped.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = piped.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"echo piped; exit 4\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            String::from_utf8(out.stdout).unwrap().as_str(),
+            out.status.code()
+        ),
+        ("piped\n", Some(4))
+    );
+    let (out, _, code) = lab.all(&["exec", "web", "nosuchcmd"]);
+    assert_eq!(code, 127);
+    assert_eq!(
+        out,
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuchcmd\": executable file not found in $PATH: unknown\n"
+    );
+
+    // rm of a running container is refused with docker's words
+    let (_, err, code) = lab.all(&["rm", "web"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "Error response from daemon: You cannot remove a running container {id}. Stop the container before attempting removal or force remove\n"
+        )
+    );
+    // stop: SIGTERM, which the trap answers
+    assert_eq!(lab.ok(&["stop", "-t", "10", "web"]), "web\n");
+    assert_eq!(lab.ok(&["wait", "web"]), "5\n");
+    assert_eq!(lab.ok(&["logs", "web"]), "started\nbye\n");
+    assert_eq!(lab.ok(&["diff", "web"]), "A /from-exec\n");
+    let ps = lab.ok(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.starts_with("web Exited (5) "), "{ps}");
+    // a stopped container starts again, detached
+    assert_eq!(lab.ok(&["start", "web"]), "web\n");
+    assert_eq!(
+        lab.ok(&["inspect", "-f", "{{.State.Running}}", "web"]),
+        "true\n"
+    );
+    assert_eq!(lab.ok(&["rm", "-f", "web"]), "web\n");
+    assert_eq!(lab.ok(&["ps", "-aq"]), "");
+    lab.assert_clean();
+}
+
+#[test]
+fn stop_kills_a_pid_1_that_ignores_sigterm_after_the_timeout() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    lab.ok(&["run", "-d", "--name", "sleeper", "busybox", "sleep", "600"]);
+    assert_eq!(lab.ok(&["stop", "-t", "1", "sleeper"]), "sleeper\n");
+    assert_eq!(lab.ok(&["wait", "sleeper"]), "137\n");
+    lab.ok(&["run", "-d", "--name", "killed", "busybox", "sleep", "600"]);
+    assert_eq!(lab.ok(&["kill", "killed"]), "killed\n");
+    assert_eq!(lab.ok(&["wait", "killed"]), "137\n");
+    let (_, err, code) = lab.all(&["kill", "killed"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("Error response from daemon: Cannot kill container: killed: Container "),
+        "{err}"
+    );
+    // --rm with -d: the shim removes the container when it ends
+    lab.ok(&["run", "-d", "--rm", "--name", "gone", "busybox", "true"]);
+    lab.ok(&["rm", "-f", "sleeper", "killed"]);
+    for _ in 0..1000 {
+        if lab.ok(&["ps", "-aq"]).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(lab.ok(&["ps", "-aq"]), "");
+    lab.assert_clean();
+}
+
+#[test]
+fn commit_runs_the_committed_image_and_diff_shows_the_changes() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    lab.ok(&[
+        "run",
+        "--name",
+        "c1",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /x; rm /etc/motd; rm -r /opt/cache; mkdir /opt/cache",
+    ]);
+    assert_eq!(
+        lab.ok(&["diff", "c1"]),
+        "C /etc\nD /etc/motd\nC /opt\nC /opt/cache\nA /x\n"
+    );
+    let id = lab.ok(&["commit", "c1", "snap"]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(
+        lab.ok(&[
+            "run",
+            "--rm",
+            "snap",
+            "sh",
+            "-c",
+            "cat /x; test -e /etc/motd || echo no motd; ls -A /opt/cache | wc -l"
+        ]),
+        "x\nno motd\n0\n"
+    );
+    let history = lab.ok(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}",
+        "snap",
+    ]);
+    assert_eq!(
+        history,
+        "sh -c 'echo x > /x; rm /etc/motd; rm -r /opt/cache; mkdir /opt/cache'\n\n"
+    );
+    // the committed image is in use: rmi refuses, then rm and rmi
+    let (_, err, code) = lab.all(&["rmi", "busybox"]);
+    assert_eq!(code, 1, "{err}");
+    lab.ok(&["rm", "c1"]);
+    assert!(
+        lab.ok(&["rmi", "snap"])
+            .starts_with("Untagged: snap:latest\nDeleted: sha256:")
+    );
+    lab.assert_clean();
+}
+
+#[test]
+fn errors_have_dockers_words_and_codes() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let (_, err, code) = lab.all(&["run", "nosuchimage"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        "Unable to find image 'nosuchimage:latest' locally\nlayerbox: Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied.\nSee 'layerbox run --help'.\n"
+    );
+    for (args, want) in [
+        (
+            vec!["logs", "ghost"],
+            "Error response from daemon: No such container: ghost\n",
+        ),
+        (vec!["rm", "ghost"], "Error: No such container: ghost\n"),
+        (vec!["rmi", "ghost"], "Error: No such image: ghost\n"),
+        (
+            vec!["stop", "ghost"],
+            "Error response from daemon: No such container: ghost\n",
+        ),
+        (
+            vec!["exec", "ghost", "true"],
+            "Error response from daemon: No such container: ghost\n",
+        ),
+    ] {
+        let (out, err, code) = lab.all(&args);
+        assert_eq!(
+            (out.as_str(), err.as_str(), code),
+            ("", want, 1),
+            "{args:?}"
+        );
+    }
+    let id = lab.ok(&["create", "--name", "taken", "busybox", "true"]);
+    let (_, err, code) = lab.all(&["run", "--name", "taken", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert_eq!(
+        err,
+        format!(
+            "layerbox: Error response from daemon: Conflict. The container name \"/taken\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.\nSee 'layerbox run --help'.\n",
+            id.trim()
+        )
+    );
+    // a created container starts attached with -a
+    assert_eq!(
+        lab.all(&["start", "-a", "taken"]),
+        (String::new(), String::new(), 0)
+    );
+    let (_, err, code) = lab.all(&["exec", "taken", "true"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "Error response from daemon: Container {} is not running\n",
+            id.trim()
+        )
+    );
+    lab.ok(&["rm", "taken"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn a_shim_killed_leaves_a_container_that_system_check_repairs() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let id = lab.ok(&["run", "-d", "busybox", "sleep", "600"]);
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            lab.root()
+                .join("containers")
+                .join(format!("{}.json", id.trim())),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let shim = i32::try_from(record["shim"]["pid"].as_i64().unwrap()).unwrap();
+    let init = i32::try_from(record["init"]["pid"].as_i64().unwrap()).unwrap();
+    let pidfd = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(init).unwrap(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(shim).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    // PID 1 dies with its shim
+    assert!(exits(&pidfd), "PID 1 outlived its shim");
+    // listed as exited meanwhile; check reports it, repair records it
+    let ps = lab.ok(&["ps", "-a", "--format", "{{.Status}}"]);
+    assert!(ps.starts_with("Exited (137)"), "{ps}");
+    let (out, _, code) = lab.all(&["system", "check"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        format!(
+            "running container whose shim died: {}\n",
+            lab.root()
+                .join("containers")
+                .join(format!("{}.json", id.trim()))
+                .display()
+        )
+    );
+    let (out, _, code) = lab.all(&["system", "check", "--repair"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("(repaired)\n"), "{out}");
+    assert_eq!(lab.ok(&["wait", id.trim()]), "137\n");
+    lab.ok(&["rm", id.trim()]);
+    lab.assert_clean();
+}
