@@ -18,7 +18,7 @@ tasks:
   bench size         byte sizes of the release .wasm and .js, raw and gzip -9
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
-  setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm)
+  setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm, docker.io)
 ";
 
 fn main() -> ExitCode {

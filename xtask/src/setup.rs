@@ -9,6 +9,11 @@ pub const WASM_BINDGEN: &str = "0.2.129";
 
 /// Where Debian's busybox-static puts its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
+/// Where Debian's docker.io puts the daemon and its 20.10 CLI (the CLI that can still use the
+/// daemon's built-in BuildKit without the buildx plugin).
+pub const DOCKERD: &str = "/usr/sbin/dockerd";
+/// The docker.io CLI.
+pub const DOCKER_CLI: &str = "/usr/bin/docker";
 
 /// How much of the toolchain a task needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -114,9 +119,21 @@ pub fn all(need: Need) -> Result<(), String> {
     }
     if need == Need::Everything {
         // chromium + chromedriver: browser tests; busybox-static: the rootfs of the Linux
-        // engine's tests (a static busybox needs no libraries inside the container).
-        if !(have("chromium") && have("chromedriver") && Path::new(BUSYBOX).exists()) {
-            eprintln!("xtask: installing chromium, chromium-driver and busybox-static from Debian");
+        // engine's tests (a static busybox needs no libraries inside the container); docker.io:
+        // Debian's dockerd and its 20.10 CLI, the oracle of the differential tests
+        // (crates/cli/tests/docker_oracle), started privately by the tests themselves.
+        let mut packages = Vec::new();
+        if !(have("chromium") && have("chromedriver")) {
+            packages.extend(["chromium", "chromium-driver"]);
+        }
+        if !Path::new(BUSYBOX).exists() {
+            packages.push("busybox-static");
+        }
+        if !(Path::new(DOCKERD).exists() && Path::new(DOCKER_CLI).exists()) {
+            packages.push("docker.io");
+        }
+        if !packages.is_empty() {
+            eprintln!("xtask: installing {} from Debian", packages.join(", "));
             let sudo = if is_root() { vec![] } else { vec!["sudo"] };
             let apt = |args: &[&str]| {
                 let all: Vec<&str> = sudo
@@ -130,14 +147,8 @@ pub fn all(need: Need) -> Result<(), String> {
                     .env("DEBIAN_FRONTEND", "noninteractive"))
             };
             apt(&["update", "-q"])?;
-            apt(&[
-                "install",
-                "-y",
-                "-q",
-                "chromium",
-                "chromium-driver",
-                "busybox-static",
-            ])?;
+            // docker.io's postinst cannot start the service without systemd; that is expected.
+            apt(&[&["install", "-y", "-q"][..], &packages].concat())?;
         }
         if !root().join("e2e/node_modules/playwright-core").exists() {
             run(cmd("npm")

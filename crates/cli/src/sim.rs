@@ -224,7 +224,27 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         let files = read_context(dir)?;
         engine.set_build_input(BuildInput { files });
     }
-    if wants_stdin(argv) && !io::stdin().is_terminal() {
+    if let Some(path) = import_source(argv) {
+        // docker's client streams the tarball (a file or stdin) to the daemon as its input.
+        let read = if path == "-" {
+            let mut input = Vec::new();
+            io::Read::read_to_end(&mut io::stdin(), &mut input).map(|_| input)
+        } else {
+            std::fs::read(&path)
+        };
+        match read {
+            Ok(bytes) => engine.set_stdin(bytes),
+            Err(e) => {
+                let reason = match e.kind() {
+                    io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                    io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                    _ => e.to_string(),
+                };
+                eprintln!("open {path}: {reason}");
+                return Ok(1);
+            }
+        }
+    } else if wants_stdin(argv) && !io::stdin().is_terminal() {
         let mut input = Vec::new();
         io::Read::read_to_end(&mut io::stdin(), &mut input)?;
         engine.set_stdin(input);
@@ -313,6 +333,17 @@ fn wants_stdin(argv: &[String]) -> bool {
             ..
         }) if o.interactive
     )
+}
+
+/// The tarball `import` reads (`-` for stdin), if the command line is an import.
+fn import_source(argv: &[String]) -> Option<String> {
+    match layerbox_core::cli::grammar::parse(argv).ok()? {
+        layerbox_core::cli::grammar::Invocation::Command {
+            command: layerbox_core::cli::command::Command::Import(o),
+            ..
+        } => Some(o.source),
+        _ => None,
+    }
 }
 
 /// The directory `build` reads its context from, if the command line is a build.

@@ -1,5 +1,7 @@
 //! Integration tests of the `layerbox` binary, one module per area.
 
+#[cfg(target_os = "linux")]
+mod docker_oracle;
 mod frontend;
 #[cfg(target_os = "linux")]
 mod linux_engine;

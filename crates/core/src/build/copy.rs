@@ -322,11 +322,14 @@ impl CopySpec {
                     }
                     let into_dir =
                         dest_is_dir || fs.stat(&dest).is_ok_and(|s| s.file_type == FileType::Dir);
-                    let target = if into_dir {
-                        format!("{}/{name}", dest.trim_end_matches('/'))
-                    } else {
-                        dest.clone()
-                    };
+                    let target = follow_dest(
+                        fs,
+                        if into_dir {
+                            format!("{}/{name}", dest.trim_end_matches('/'))
+                        } else {
+                            dest.clone()
+                        },
+                    );
                     mkdir_owned(fs, parent(&target), puid, pgid, mtime)?;
                     fs.put(&target, adjust(entry.clone()))?;
                 }
@@ -346,13 +349,15 @@ impl CopySpec {
                     }
                 }
                 Selected::Heredoc { name, data } => {
-                    let target = if dest_is_dir
-                        || fs.stat(&dest).is_ok_and(|s| s.file_type == FileType::Dir)
-                    {
-                        format!("{}/{name}", dest.trim_end_matches('/'))
-                    } else {
-                        dest.clone()
-                    };
+                    let target = follow_dest(
+                        fs,
+                        if dest_is_dir || fs.stat(&dest).is_ok_and(|s| s.file_type == FileType::Dir)
+                        {
+                            format!("{}/{name}", dest.trim_end_matches('/'))
+                        } else {
+                            dest.clone()
+                        },
+                    );
                     mkdir_owned(fs, parent(&target), puid, pgid, mtime)?;
                     fs.put(
                         &target,
@@ -443,6 +448,20 @@ impl Chmod {
                 })
             }
         }
+    }
+}
+
+/// Where a file copied to `target` lands: BuildKit resolves the destination inside the root
+/// following symlinks, the last component too, so `COPY x /bin/cat` over `cat -> busybox`
+/// rewrites `/bin/busybox` (a dangling link is replaced instead).
+fn follow_dest(fs: &UnionFs, target: String) -> String {
+    let is_link = fs
+        .lstat(&target)
+        .is_ok_and(|s| s.file_type == FileType::Symlink);
+    if is_link {
+        fs.canonicalize(&target).unwrap_or(target)
+    } else {
+        target
     }
 }
 

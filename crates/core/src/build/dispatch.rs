@@ -164,6 +164,14 @@ impl Builder<'_> {
             let key = image.config.id();
             let mut config = image.config;
             config.created = None;
+            // BuildKit reads the base config into a struct whose empty strings are omitted: an
+            // imported image's `"User": ""` and `"WorkingDir": ""` are as good as absent.
+            let c = &mut config.config;
+            for field in [&mut c.user, &mut c.working_dir, &mut c.stop_signal] {
+                if field.as_deref() == Some("") {
+                    *field = None;
+                }
+            }
             (config, image.stack, key)
         };
         let mut config = config;
@@ -350,7 +358,9 @@ impl Builder<'_> {
             }
             Instruction::Cmd(c) => {
                 let argv = command(state, &c.cmd);
-                state.config.config.cmd = Some(argv.clone());
+                // `CMD []` leaves an empty list, which the config JSON omits (Go's omitempty).
+                state.config.config.cmd =
+                    (!argv.is_empty() || c.cmd.prepend_shell).then(|| argv.clone());
                 state.config.config.args_escaped = Some(true);
                 state.cmd_set = true;
                 config_only(state, format!("CMD {}", go_quote_list(&argv)));
@@ -365,7 +375,7 @@ impl Builder<'_> {
                 if !state.cmd_set {
                     state.config.config.cmd = None;
                 }
-                state.config.config.args_escaped = Some(true);
+                // Unlike CMD, ENTRYPOINT leaves ArgsEscaped alone (BuildKit's dispatchEntrypoint).
                 config_only(state, format!("ENTRYPOINT {}", go_quote_list(&argv)));
             }
             Instruction::Healthcheck(h) => {

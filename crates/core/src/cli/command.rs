@@ -48,6 +48,8 @@ pub enum Command {
     Inspect(InspectOptions),
     /// `history`: an image's layers.
     History(HistoryOptions),
+    /// `import` / `image import`: an image from a rootfs tarball.
+    Import(ImportOptions),
     /// `tag`: another name for an image.
     Tag(TagOptions),
     /// `rmi` / `image rm`: remove images.
@@ -468,6 +470,21 @@ pub struct CommitOptions {
     pub pause: bool,
 }
 
+/// `import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOptions {
+    /// The tarball: a file the client sends, or `-` for stdin.
+    pub source: String,
+    /// The new image's name, if given.
+    pub reference: Option<String>,
+    /// `-c`: Dockerfile instructions to apply (`CMD ["sh"]`).
+    pub changes: Vec<String>,
+    /// `-m`: the commit message (the history comment; `Imported from -` without it).
+    pub message: Option<String>,
+    /// `--platform`.
+    pub platform: Option<String>,
+}
+
 /// Which kind of object `inspect` looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InspectType {
@@ -805,6 +822,18 @@ pub(crate) fn commit(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Inva
         changes: f.list("change"),
         message: f.string("message"),
         pause: f.bool("pause"),
+    }))
+}
+
+/// `import`.
+pub(crate) fn import(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    let mut args = Args(args.into_iter());
+    Ok(Command::Import(ImportOptions {
+        source: args.next(),
+        reference: args.rest().into_iter().next(),
+        changes: f.list("change"),
+        message: f.string("message"),
+        platform: f.string("platform"),
     }))
 }
 

@@ -458,6 +458,21 @@ const COMMIT_FLAGS: &[FlagSpec] = &[
     flag("pause", 'p', Bool, "Pause container during commit").default("true"),
 ];
 
+const IMPORT_FLAGS: &[FlagSpec] = &[
+    flag(
+        "change",
+        'c',
+        List,
+        "Apply Dockerfile instruction to the created image",
+    ),
+    flag("message", 'm', Str, "Set commit message for imported image"),
+    long(
+        "platform",
+        Str,
+        "Set platform if server is multi-platform capable",
+    ),
+];
+
 const INSPECT_FORMAT: FlagSpec = flag(
     "format",
     'f',
@@ -594,6 +609,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("exec"), Some(("container", "exec")), [], "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", ArgsRule::Min(2), false, [EXEC_FLAGS], cmd::exec),
     row!(Some("history"), Some(("image", "history")), [], "[OPTIONS] IMAGE", "Show the history of an image", ArgsRule::Exact(1), true, [HISTORY_FLAGS], cmd::history),
     row!(Some("images"), Some(("image", "ls")), ["list"], "[OPTIONS] [REPOSITORY[:TAG]]", "List images", ArgsRule::Max(1), true, [IMAGES_FLAGS], cmd::images),
+    row!(Some("import"), Some(("image", "import")), [], "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", ArgsRule::Min(1), true, [IMPORT_FLAGS], cmd::import),
     row!(Some("info"), Some(("system", "info")), [], "[OPTIONS]", "Display system-wide information", ArgsRule::None, true, [FORMAT_FLAGS], cmd::info),
     row!(Some("inspect"), None, [], "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects", ArgsRule::Min(1), true, [INSPECT_FLAGS], cmd::inspect),
     row!(None, Some(("container", "inspect")), [], CONTAINERS_USAGE, "Display detailed information on one or more containers", ArgsRule::Min(1), true, [CONTAINER_INSPECT_FLAGS], cmd::container_inspect),

@@ -159,6 +159,9 @@ impl Engine {
             Command::Diff(o) => self.diff(&o.container, out),
             Command::Inspect(o) => self.inspect(o, out),
             Command::History(o) => self.history(o, out),
+            Command::Import(o) => self
+                .import(o, out)
+                .map_err(|(text, code)| Failure(text, code)),
             Command::Tag(o) => self.tag(&o.source, &o.target, out),
             Command::Rmi(o) => self.rmi(o, out),
             Command::Rm(o) => self.rm(o, out),
@@ -313,7 +316,7 @@ impl Engine {
     }
 
     /// Stores an image (or finds the same one), giving it `tags` (moved from other images).
-    fn store_image(
+    pub(super) fn store_image(
         &mut self,
         config: ImageConfig,
         layers: &[Arc<Layer>],
@@ -1911,7 +1914,10 @@ impl Engine {
 
 /// docker's commit `-c` changes the simulation supports.
 #[allow(clippy::zero_sized_map_values)] // `{"80/tcp": {}}` is docker's JSON shape for sets
-fn apply_change(config: &mut ImageConfig, change: &str) -> std::result::Result<(), String> {
+pub(super) fn apply_change(
+    config: &mut ImageConfig,
+    change: &str,
+) -> std::result::Result<(), String> {
     let (keyword, rest) = change
         .trim()
         .split_once(char::is_whitespace)

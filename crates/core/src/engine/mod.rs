@@ -17,6 +17,7 @@
 
 mod commands;
 mod host;
+mod import;
 mod names;
 mod process;
 mod progress;

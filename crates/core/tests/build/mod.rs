@@ -690,3 +690,84 @@ fn proxy_build_args_reach_run_but_not_the_cache_key() {
         "the proxy is not part of the cache key"
     );
 }
+
+/// The differences the docker oracle (crates/cli/tests/docker_oracle, real BuildKit) found in
+/// the config, kept fixed: ENTRYPOINT leaves `ArgsEscaped` alone (only CMD sets it), `CMD []`
+/// leaves no `Cmd` in the config JSON, and a base's empty `User`/`WorkingDir` (an imported
+/// image's) are dropped as BuildKit's omitempty struct drops them.
+#[test]
+fn docker_oracle_config_findings_stay_fixed() {
+    let opts = BuildOptions::default();
+    let (built, _) = run(
+        "FROM base:1\nENTRYPOINT echo hi\n",
+        &context(),
+        &opts,
+        &mut BuildCache::new(),
+    );
+    assert_eq!(built.config.config.args_escaped, None);
+    let (built, _) = run(
+        "FROM base:1\nCMD []\n",
+        &context(),
+        &opts,
+        &mut BuildCache::new(),
+    );
+    assert_eq!(built.config.config.cmd, None);
+    let json = String::from_utf8(built.config.to_json()).unwrap();
+    assert!(!json.contains("\"Cmd\""), "{json}");
+    assert!(json.contains("\"ArgsEscaped\":true"), "{json}");
+
+    let mut images = images();
+    let base = images.get_mut(&"base:1".parse().unwrap()).unwrap();
+    base.config.config.user = Some(String::new());
+    base.config.config.working_dir = Some(String::new());
+    let built = build(
+        "FROM base:1\nLABEL a=b\n",
+        &context(),
+        &opts,
+        &images,
+        &mut NoRun,
+        &mut BuildCache::new(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(built.config.config.user, None);
+    assert_eq!(built.config.config.working_dir, None);
+}
+
+/// Found by the docker oracle: BuildKit resolves a COPY destination following symlinks, the
+/// last component too, so copying onto busybox's `/bin/cat -> busybox` rewrites the binary.
+#[test]
+fn copy_onto_a_symlink_writes_through_it() {
+    let mut fs = UnionFs::new(LayerStack::new());
+    fs.mkdir_all("/bin", 0o755).unwrap();
+    fs.write("/bin/busybox", b"ELF", 0o755).unwrap();
+    fs.symlink("busybox", "/bin/cat").unwrap();
+    let images: BTreeMap<Reference, BaseImage> = [(
+        "bb:1".parse().unwrap(),
+        BaseImage::new(ImageConfig::default(), [Arc::new(fs.into_upper())]).unwrap(),
+    )]
+    .into();
+    let built = build(
+        "FROM bb:1\nCOPY app.py /bin/cat\n",
+        &context(),
+        &BuildOptions::default(),
+        &images,
+        &mut NoRun,
+        &mut BuildCache::new(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let layer = built.layers.last().unwrap();
+    let changed: Vec<&str> = layer
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert_eq!(changed, ["bin", "bin/busybox"]);
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    assert_eq!(fs.read_link("/bin/cat").unwrap(), "busybox");
+    assert_eq!(
+        fs.read("/bin/busybox").unwrap().bytes().unwrap(),
+        b"print('hi')\n"
+    );
+}
