@@ -9,9 +9,7 @@
 //! in [`build`]. Nothing else is masked.
 
 mod build;
-// mod errors;
 mod harness;
-// mod inspect;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
