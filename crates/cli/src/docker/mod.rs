@@ -167,6 +167,12 @@ impl Linux {
             Command::Logs(o) => self.logs(o),
             Command::Wait(o) => self.wait(&o.containers),
             Command::Diff(o) => self.diff(&o.container),
+            Command::Import(_) => {
+                eprintln!(
+                    "Error response from daemon: import is not supported by the layerbox Linux engine yet; use --engine sim"
+                );
+                Ok(1)
+            }
             Command::Pause(_) | Command::Unpause(_) => {
                 eprintln!(
                     "Error response from daemon: pause and unpause are not supported by the layerbox Linux engine yet (no freezer)"
