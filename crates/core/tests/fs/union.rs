@@ -353,3 +353,54 @@ fn state_round_trips_through_serde() {
     assert!(!back.exists("/etc/passwd"));
     assert_eq!(back.read("/new").unwrap().bytes().unwrap(), b"n");
 }
+
+#[test]
+fn unpack_writes_through_a_symlinked_dir_and_keeps_directories() {
+    let mut fs = UnionFs::new(base());
+    let meta_file = |n: &str| EntryKind::File(FileData::Bytes(n.as_bytes().to_vec()));
+    let written = fs
+        .unpack(
+            "/bin",
+            [
+                ("sh", 0o755, meta_file("new sh")),
+                ("ls", 0o755, meta_file("ls")),
+                ("link", 0o777, EntryKind::Symlink("ls".into())),
+            ],
+        )
+        .unwrap();
+    assert_eq!(written, [true, true, true]);
+    // Through /bin -> usr/bin: the symlink at usr/bin/sh is replaced by a file.
+    assert_eq!(
+        fs.read("/usr/bin/sh").unwrap().bytes(),
+        Some(&b"new sh"[..])
+    );
+    assert_eq!(fs.lstat("/usr/bin/ls").unwrap().mode, 0o755);
+    assert_eq!(fs.read_link("/usr/bin/link").unwrap(), "ls");
+    // A file where a directory is leaves the directory; a missing directory is made.
+    let written = fs
+        .unpack("/opt/app", [("x", 0o644, meta_file("x"))])
+        .unwrap();
+    assert_eq!(written, [true]);
+    let written = fs.unpack("/", [("etc", 0o644, meta_file("no"))]).unwrap();
+    assert_eq!(written, [false]);
+    assert!(fs.lstat("/etc/passwd").is_ok());
+    assert!(matches!(
+        fs.unpack("/etc", [("a/b", 0o644, meta_file("no"))]),
+        Err(FsError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        fs.unpack("/etc/passwd", [("a", 0o644, meta_file("no"))]),
+        Err(FsError::NotADirectory(_))
+    ));
+    assert_eq!(
+        diff(&fs),
+        [
+            "A /opt",
+            "A /opt/app",
+            "A /opt/app/x",
+            "A /usr/bin/link",
+            "A /usr/bin/ls",
+            "C /usr/bin/sh"
+        ]
+    );
+}

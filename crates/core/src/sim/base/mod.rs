@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::build::ImageSource;
 use crate::fs::{FsError, Layer, LayerStack, UnionFs};
@@ -42,6 +42,12 @@ pub struct BaseImage {
     pub config: ImageConfig,
     /// The uncompressed size `docker images` shows for the official image (linux/amd64).
     pub published_size: u64,
+    /// The layers stacked, with their merged index (built once, shared by every build).
+    stack: Arc<LayerStack>,
+    /// The Debian packages installed, for images built on this one.
+    installed: Arc<BTreeSet<String>>,
+    /// Whether the slim variant's dpkg excludes apply.
+    slim: bool,
 }
 
 impl BaseImage {
@@ -52,41 +58,81 @@ impl BaseImage {
 
     /// The layers as a read-only stack, ready for a build step's [`UnionFs`].
     pub fn stack(&self) -> Result<LayerStack, FsError> {
-        LayerStack::from_layers(self.layers.iter().cloned())
+        Ok((*self.stack).clone())
+    }
+
+    /// The layers' stack, shared: views over the image need no copy of its index.
+    pub fn shared_stack(&self) -> Arc<LayerStack> {
+        Arc::clone(&self.stack)
     }
 }
 
 /// The modelled base images as the builder's [`ImageSource`]: `FROM python:3.9-slim` finds its
-/// image here (there is no registry to pull from).
+/// image here (there is no registry to pull from). Each image is modelled once, on first use,
+/// and its layers are shared (`Arc`) by every build and every clone of this value; an image
+/// made `FROM` another (`python:3.9-slim` on `debian:bookworm-slim`) shares its parent's layers.
 #[derive(Debug, Clone, Default)]
 pub struct ModelledImages {
     catalog: Option<Arc<Catalog>>,
+    built: Arc<Mutex<BTreeMap<&'static str, BaseImage>>>,
 }
 
 impl ModelledImages {
-    /// Images built from the builtin catalog, each once per process (native builds).
+    /// Images built from the builtin catalog, each once per process (native builds; in wasm,
+    /// where nothing is embedded, it knows no image).
     pub fn builtin() -> Self {
-        Self { catalog: None }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use std::sync::OnceLock;
+            static SHARED: OnceLock<ModelledImages> = OnceLock::new();
+            SHARED.get_or_init(Self::default).clone()
+        }
+        #[cfg(target_arch = "wasm32")]
+        Self::default()
     }
 
-    /// Images built from a catalog the caller loaded (the browser fetches it lazily).
+    /// Images built from a catalog the caller loaded (the browser fetches it lazily), each once
+    /// for this value and its clones.
     pub fn with_catalog(catalog: Arc<Catalog>) -> Self {
         Self {
             catalog: Some(catalog),
+            built: Arc::default(),
+        }
+    }
+
+    /// The modelled image a reference names (see [`base_image`]), modelled on first use.
+    pub fn get(&self, reference: &Reference) -> Option<BaseImage> {
+        self.get_key(resolve(reference)?)
+    }
+
+    fn get_key(&self, key: &'static str) -> Option<BaseImage> {
+        if let Some(img) = self.built.lock().ok()?.get(key) {
+            return Some(img.clone());
+        }
+        // Not locked while building: the build asks for its parent image.
+        let img = build(key, &*self.catalog()?, &mut |parent| self.get_key(parent)).ok()?;
+        self.built.lock().ok()?.insert(key, img.clone());
+        Some(img)
+    }
+
+    fn catalog(&self) -> Option<Arc<Catalog>> {
+        match &self.catalog {
+            Some(c) => Some(Arc::clone(c)),
+            #[cfg(not(target_arch = "wasm32"))]
+            None => Catalog::builtin().ok(),
+            #[cfg(target_arch = "wasm32")]
+            None => None,
         }
     }
 }
 
 impl ImageSource for ModelledImages {
     fn image(&self, reference: &Reference) -> Option<crate::build::BaseImage> {
-        let img = match &self.catalog {
-            Some(catalog) => base_image_from(reference, catalog)?,
-            #[cfg(not(target_arch = "wasm32"))]
-            None => base_image(reference)?,
-            #[cfg(target_arch = "wasm32")]
-            None => return None,
-        };
-        crate::build::BaseImage::new(img.config, img.layers).ok()
+        let img = self.get(reference)?;
+        Some(crate::build::BaseImage {
+            config: img.config,
+            stack: img.stack,
+        })
     }
 }
 
@@ -111,21 +157,16 @@ pub const KNOWN: &[&str] = &[
 /// Each image is built once per process and shared (its layers are `Arc`s).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn base_image(reference: &Reference) -> Option<BaseImage> {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<BTreeMap<String, BaseImage>>> = OnceLock::new();
-    let key = resolve(reference)?;
-    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-    if let Some(img) = cache.lock().ok()?.get(key) {
-        return Some(img.clone());
-    }
-    let img = build(key, &*Catalog::builtin().ok()?).ok()?;
-    cache.lock().ok()?.insert(key.to_owned(), img.clone());
-    Some(img)
+    ModelledImages::builtin().get(reference)
 }
 
-/// The modelled image for a reference, from the given catalog (the browser loads it lazily).
+/// The modelled image for a reference, from the given catalog, modelled afresh (use
+/// [`ModelledImages`] to model each image once).
 pub fn base_image_from(reference: &Reference, catalog: &Catalog) -> Option<BaseImage> {
-    build(resolve(reference)?, catalog).ok()
+    fn uncached(key: &'static str, catalog: &Catalog) -> Option<BaseImage> {
+        build(key, catalog, &mut |parent| uncached(parent, catalog)).ok()
+    }
+    uncached(resolve(reference)?, catalog)
 }
 
 /// The [`KNOWN`] entry a reference names, after docker's normalisation and tag aliases.
@@ -192,10 +233,12 @@ struct Builder<'c> {
     catalog: &'c Catalog,
     fs: UnionFs,
     layers: Vec<Arc<Layer>>,
+    diff_ids: Vec<Digest>,
     history: Vec<History>,
     config: ContainerConfig,
     installed: BTreeSet<String>,
     excludes: DpkgExcludes,
+    slim: bool,
 }
 
 impl<'c> Builder<'c> {
@@ -204,10 +247,27 @@ impl<'c> Builder<'c> {
             catalog,
             fs: UnionFs::new(LayerStack::new()),
             layers: Vec::new(),
+            diff_ids: Vec::new(),
             history: Vec::new(),
             config: ContainerConfig::default(),
             installed: BTreeSet::new(),
             excludes: DpkgExcludes::parse(""),
+            slim: false,
+        }
+    }
+
+    /// Goes on from `parent`'s layers, as `FROM parent` does: they are shared, not copied.
+    fn on(catalog: &'c Catalog, parent: &BaseImage) -> Self {
+        Self {
+            catalog,
+            fs: UnionFs::new(Arc::clone(&parent.stack)),
+            layers: parent.layers.clone(),
+            diff_ids: parent.config.rootfs.diff_ids.clone(),
+            history: parent.config.history.clone(),
+            config: parent.config.config.clone(),
+            installed: (*parent.installed).clone(),
+            excludes: DpkgExcludes::parse(if parent.slim { SLIM_EXCLUDES } else { "" }),
+            slim: parent.slim,
         }
     }
 
@@ -260,6 +320,7 @@ impl<'c> Builder<'c> {
 
     fn commit(&mut self, created_by: &str) -> Result<(), FsError> {
         let layer = self.fs.commit()?;
+        self.diff_ids.push(layer_digest(&layer));
         self.layers.push(layer);
         self.history.push(History {
             created_by: Some(created_by.to_owned()),
@@ -295,13 +356,12 @@ impl<'c> Builder<'c> {
     }
 
     fn finish(self, key: &str) -> BaseImage {
-        let diff_ids = self.layers.iter().map(|l| layer_digest(l)).collect();
         let config = ImageConfig {
             architecture: "amd64".to_owned(),
             os: "linux".to_owned(),
             config: self.config,
             rootfs: crate::image::RootFs {
-                diff_ids,
+                diff_ids: self.diff_ids,
                 ..crate::image::RootFs::default()
             },
             history: self.history,
@@ -312,18 +372,56 @@ impl<'c> Builder<'c> {
             layers: self.layers,
             config,
             published_size: published_size(key),
+            // Every layer is committed, so the view's lower stack is the image's.
+            stack: self.fs.lower_shared(),
+            installed: Arc::new(self.installed),
+            slim: self.slim,
         }
     }
 }
 
-/// A digest naming a modelled layer: its paths, kinds, sizes and content digests. (A real
-/// diff_id hashes the layer tar; writing the simulated bytes of a 1 GB image to hash them
-/// would cost seconds.)
+/// A digest naming a modelled layer: its paths, kinds, metadata, sizes and content digests.
+/// (A real diff_id hashes the layer tar; writing the simulated bytes of a 1 GB image to hash
+/// them would cost seconds.)
 fn layer_digest(layer: &Layer) -> Digest {
+    use crate::fs::{Change, EntryKind, FileData};
     let mut w = DigestWriter::new();
     for (path, change) in layer.iter() {
         w.update(path.as_bytes());
-        w.update(format!("{change:?}").as_bytes());
+        match change {
+            Change::Entry(e) => {
+                let m = &e.meta;
+                let mut head = [0u8; 21];
+                head[1..5].copy_from_slice(&m.mode.to_le_bytes());
+                head[5..9].copy_from_slice(&m.uid.to_le_bytes());
+                head[9..13].copy_from_slice(&m.gid.to_le_bytes());
+                head[13..].copy_from_slice(&m.mtime.to_le_bytes());
+                match &e.kind {
+                    EntryKind::Dir { opaque } => head[0] = if *opaque { b'O' } else { b'D' },
+                    EntryKind::File(_) => head[0] = b'F',
+                    EntryKind::Symlink(_) => head[0] = b'L',
+                }
+                w.update(&head);
+                match &e.kind {
+                    EntryKind::File(FileData::Simulated { size, digest }) => {
+                        w.update(&size.to_le_bytes());
+                        w.update(digest.as_bytes());
+                    }
+                    EntryKind::File(FileData::Bytes(b)) => {
+                        w.update(&(b.len() as u64).to_le_bytes());
+                        w.update(b);
+                    }
+                    EntryKind::Symlink(target) => w.update(target.as_bytes()),
+                    EntryKind::Dir { .. } => {}
+                }
+            }
+            Change::HardLink(target) => {
+                w.update(b"\0H");
+                w.update(target.as_bytes());
+            }
+            Change::Whiteout => w.update(b"\0W"),
+        }
+        w.update(b"\n");
     }
     w.finish()
 }
@@ -380,6 +478,7 @@ fn debian_root(b: &mut Builder<'_>, slim: bool, os_release: &str) -> Result<(), 
     if slim {
         b.text("/etc/dpkg/dpkg.cfg.d/docker", SLIM_EXCLUDES, 0o644)?;
         b.excludes = DpkgExcludes::parse(SLIM_EXCLUDES);
+        b.slim = true;
     }
     b.text("/etc/apt/apt.conf.d/docker-clean", DOCKER_CLEAN, 0o644)?;
     b.text(
@@ -409,8 +508,24 @@ fn debian_slim(b: &mut Builder<'_>) -> Result<(), FsError> {
     Ok(())
 }
 
-fn build(key: &str, catalog: &Catalog) -> Result<BaseImage, FsError> {
-    let mut b = Builder::new(catalog);
+/// Models the image `key`; `parent` gives the image it is built `FROM` (built once and shared
+/// by the caller's cache).
+fn build(
+    key: &'static str,
+    catalog: &Catalog,
+    parent: &mut dyn FnMut(&'static str) -> Option<BaseImage>,
+) -> Result<BaseImage, FsError> {
+    let on = |parent: Option<BaseImage>| {
+        parent
+            .map(|p| Builder::on(catalog, &p))
+            .ok_or_else(|| FsError::NotFound("debian:bookworm-slim".to_owned()))
+    };
+    let mut b = match key {
+        "python:3.8-slim" | "python:3.9-slim" | "python:3.12-slim" | "nginx:latest" => {
+            on(parent("debian:bookworm-slim"))?
+        }
+        _ => Builder::new(catalog),
+    };
     match key {
         "scratch" => {}
         "busybox:latest" => busybox(&mut b)?,
@@ -582,8 +697,8 @@ fn ubuntu(b: &mut Builder<'_>, key: &str) -> Result<(), FsError> {
     Ok(())
 }
 
+/// `python:X.Y-slim`, on `debian:bookworm-slim`.
 fn python(b: &mut Builder<'_>, minor: &str, full: &str) -> Result<(), FsError> {
-    debian_slim(b)?;
     b.env("PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     b.env("LANG=C.UTF-8");
     b.debs(["ca-certificates", "netbase", "tzdata"])?;
@@ -754,8 +869,8 @@ fn node(
     Ok(())
 }
 
+/// `nginx`, on `debian:bookworm-slim`.
 fn nginx(b: &mut Builder<'_>) -> Result<(), FsError> {
-    debian_slim(b)?;
     b.empty("LABEL maintainer=NGINX Docker Maintainers <docker-maint@nginx.com>");
     b.env("NGINX_VERSION=1.27.3");
     b.env("NJS_VERSION=0.8.7");

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::fs::{FileData, FsError, UnionFs};
+use crate::fs::{EntryKind, FileData, FsError, UnionFs};
 use crate::image::DigestWriter;
 
 /// Why the catalog text could not be read.
@@ -167,8 +167,8 @@ impl Package {
         fs: &mut UnionFs,
         map: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<String>, FsError> {
-        let listed_files: u64 = self
-            .files
+        let files = self.files();
+        let listed_files: u64 = files
             .iter()
             .filter_map(|i| match i.kind {
                 ItemKind::File { size, .. } => Some(size),
@@ -177,13 +177,15 @@ impl Package {
             .sum();
         let extra = self.rest.1;
         let mut spread_left = extra;
-        let mut written = Vec::with_capacity(self.files.len());
-        let mut last_dir = String::new();
-        let last_file = self
-            .files
+        let last_file = files
             .iter()
             .rposition(|i| matches!(i.kind, ItemKind::File { .. }));
-        for (index, item) in self.files.iter().enumerate() {
+        let content = ContentNamer::new(&self.name, &self.version);
+        let mut written = Vec::with_capacity(files.len());
+        // Entries come sorted, so most share the previous one's directory: they are unpacked
+        // into it together, the directory resolved once.
+        let mut batch: Vec<(String, u32, EntryKind)> = Vec::new();
+        for (index, item) in files.iter().enumerate() {
             let share = match item.kind {
                 ItemKind::File { .. } if Some(index) == last_file => spread_left,
                 ItemKind::File { size, .. } if listed_files > 0 => {
@@ -199,29 +201,22 @@ impl Package {
             let Some(path) = map(&item.path) else {
                 continue;
             };
-            // Entries come sorted, so most share the previous one's directory.
-            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-            if dir != last_dir {
-                crate::sim::pkg::mkdir_parent(fs, &path)?;
-                dir.clone_into(&mut last_dir);
+            let dir = |p: &str| p.rsplit_once('/').map(|(d, _)| d.len());
+            if batch.first().is_some_and(|(first, ..)| {
+                first.get(..dir(first).unwrap_or(0)) != path.get(..dir(&path).unwrap_or(0))
+            }) {
+                unpack(fs, &mut batch, &mut written)?;
             }
             match &item.kind {
                 ItemKind::File { size, mode } => {
-                    let data = simulated(&self.name, &self.version, &item.path, size + share);
-                    match fs.write_data(&path, data, *mode) {
-                        // A directory another package made stays a directory.
-                        Ok(()) | Err(FsError::IsADirectory(_)) => {}
-                        Err(e) => return Err(e),
-                    }
+                    let data = content.name(&item.path, size + share);
+                    batch.push((path, *mode, EntryKind::File(data)));
                 }
-                ItemKind::Symlink(target) => match fs.symlink(target, &path) {
-                    Err(FsError::AlreadyExists(_)) => {
-                        fs.remove(&path)?;
-                        fs.symlink(target, &path)?;
-                    }
-                    other => other?,
-                },
+                ItemKind::Symlink(target) => {
+                    batch.push((path, 0o777, EntryKind::Symlink(target.clone())));
+                }
                 ItemKind::HardLink(target) => {
+                    unpack(fs, &mut batch, &mut written)?;
                     let Some(target) = map(target).filter(|t| fs.exists(t)) else {
                         continue;
                     };
@@ -229,11 +224,71 @@ impl Package {
                         fs.remove(&path)?;
                     }
                     fs.hardlink(&target, &path)?;
+                    written.push(path);
                 }
             }
-            written.push(path);
         }
+        unpack(fs, &mut batch, &mut written)?;
         Ok(written)
+    }
+}
+
+/// Unpacks a batch of entries of one directory (made if missing), moving the paths written
+/// to `written`.
+fn unpack(
+    fs: &mut UnionFs,
+    batch: &mut Vec<(String, u32, EntryKind)>,
+    written: &mut Vec<String>,
+) -> Result<(), FsError> {
+    let Some((first, ..)) = batch.first() else {
+        return Ok(());
+    };
+    let dir = match first.rsplit_once('/') {
+        Some(("", _)) | None => "/".to_owned(),
+        Some((d, _)) => d.to_owned(),
+    };
+    let mut paths = Vec::with_capacity(batch.len());
+    let mut kinds = Vec::with_capacity(batch.len());
+    for (path, mode, kind) in batch.drain(..) {
+        paths.push(path);
+        kinds.push((mode, kind));
+    }
+    let entries = paths.iter().zip(kinds).map(|(path, (mode, kind))| {
+        let name = path.rsplit_once('/').map_or(path.as_str(), |(_, n)| n);
+        (name, mode, kind)
+    });
+    let done = fs.unpack(&dir, entries)?;
+    written.extend(
+        paths
+            .into_iter()
+            .zip(done)
+            .filter_map(|(p, ok)| ok.then_some(p)),
+    );
+    Ok(())
+}
+
+/// Names simulated contents for one package version: the digest of name, version and path,
+/// with the first two hashed once.
+struct ContentNamer(DigestWriter);
+
+impl ContentNamer {
+    fn new(name: &str, version: &str) -> Self {
+        let mut w = DigestWriter::new();
+        for part in [name, version] {
+            w.update(part.as_bytes());
+            w.update(b"\0");
+        }
+        Self(w)
+    }
+
+    fn name(&self, path: &str, size: u64) -> FileData {
+        let mut w = self.0.clone();
+        w.update(path.as_bytes());
+        w.update(b"\0");
+        FileData::Simulated {
+            size,
+            digest: w.finish(),
+        }
     }
 }
 
