@@ -157,3 +157,34 @@ fn check_transcript_with(dir: &Path, script: &[&str], expected: &str, stdin: Opt
         .expect("the expected transcript (LAYERBOX_BLESS=1 writes it)");
     assert_eq!(transcript, want);
 }
+
+/// `image layers` on the Python example (built, rebuilt after an edit) and on the apt lesson:
+/// layers with their cache outcome, wasted bytes with creator and remover, the score.
+#[test]
+fn image_layers_of_the_python_example_and_the_apt_lesson() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Dockerfile", "app.py", "requirements.txt"] {
+        std::fs::copy(example_dir().join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("apt.Dockerfile"),
+        "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\nRUN rm -rf /var/lib/apt/lists/*\n",
+    )
+    .unwrap();
+    fix_mtimes(dir.path());
+    check_transcript(
+        dir.path(),
+        &[
+            "build -q -t my-python-app .",
+            "image layers my-python-app",
+            "build -q -t my-python-app .",
+            "image layers my-python-app",
+            "build -q -f apt.Dockerfile -t apt-lesson .",
+            "image layers apt-lesson",
+            "image layers nosuch",
+            "image layers --format yaml apt-lesson",
+            "image layers --help",
+        ],
+        "layers.txt",
+    );
+}

@@ -50,6 +50,8 @@ pub enum Command {
     History(HistoryOptions),
     /// `import` / `image import`: an image from a rootfs tarball.
     Import(ImportOptions),
+    /// `image layers` (layerbox's own): an image's layers, their changes and wasted bytes.
+    ImageLayers(ImageLayersOptions),
     /// `tag`: another name for an image.
     Tag(TagOptions),
     /// `rmi` / `image rm`: remove images.
@@ -522,6 +524,17 @@ pub struct HistoryOptions {
     pub quiet: bool,
 }
 
+/// `image layers [OPTIONS] IMAGE` (layerbox's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageLayersOptions {
+    /// The image.
+    pub image: String,
+    /// `-v`, `--changes`: list each layer's changes and each wasted file.
+    pub changes: bool,
+    /// `--format`: `json`, or the table when absent.
+    pub format: Option<String>,
+}
+
 /// `tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagOptions {
@@ -887,6 +900,15 @@ pub(crate) fn history(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Inv
         human: f.bool("human"),
         no_trunc: f.bool("no-trunc"),
         quiet: f.bool("quiet"),
+    }))
+}
+
+/// `image layers`.
+pub(crate) fn image_layers(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::ImageLayers(ImageLayersOptions {
+        image: Args(args.into_iter()).next(),
+        changes: f.bool("changes"),
+        format: f.string("format"),
     }))
 }
 

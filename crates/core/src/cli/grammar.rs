@@ -511,6 +511,16 @@ const HISTORY_FLAGS: &[FlagSpec] = &[
     flag("quiet", 'q', Bool, "Only show image IDs"),
 ];
 
+const IMAGE_LAYERS_FLAGS: &[FlagSpec] = &[
+    flag(
+        "changes",
+        'v',
+        Bool,
+        "List each layer's changes and each wasted file",
+    ),
+    long("format", Str, "Format the output: \"json\", or a table"),
+];
+
 const RMI_FLAGS: &[FlagSpec] = &[
     flag("force", 'f', Bool, "Force removal of the image"),
     long("no-prune", Bool, "Do not delete untagged parents"),
@@ -608,6 +618,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("diff"), Some(("container", "diff")), [], "CONTAINER", "Inspect changes to files or directories on a container's filesystem", ArgsRule::Exact(1), true, [], cmd::diff),
     row!(Some("exec"), Some(("container", "exec")), [], "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", ArgsRule::Min(2), false, [EXEC_FLAGS], cmd::exec),
     row!(Some("history"), Some(("image", "history")), [], "[OPTIONS] IMAGE", "Show the history of an image", ArgsRule::Exact(1), true, [HISTORY_FLAGS], cmd::history),
+    row!(None, Some(("image", "layers")), [], "[OPTIONS] IMAGE", "Show the layers of an image, their changes and wasted space (layerbox)", ArgsRule::Exact(1), true, [IMAGE_LAYERS_FLAGS], cmd::image_layers),
     row!(Some("images"), Some(("image", "ls")), ["list"], "[OPTIONS] [REPOSITORY[:TAG]]", "List images", ArgsRule::Max(1), true, [IMAGES_FLAGS], cmd::images),
     row!(Some("import"), Some(("image", "import")), [], "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", ArgsRule::Min(1), true, [IMPORT_FLAGS], cmd::import),
     row!(Some("info"), Some(("system", "info")), [], "[OPTIONS]", "Display system-wide information", ArgsRule::None, true, [FORMAT_FLAGS], cmd::info),

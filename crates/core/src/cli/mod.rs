@@ -21,6 +21,7 @@ pub mod flags;
 pub mod grammar;
 pub mod info;
 pub mod inspect;
+pub mod layers;
 pub mod report;
 pub mod rows;
 pub mod split;

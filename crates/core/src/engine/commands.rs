@@ -13,8 +13,8 @@ use super::{
 use crate::build::{self, BaseImage, BuildContext, BuildEvent, RunBackend, RunRequest};
 use crate::cli::command::{
     BuildOptions, Command, CommitOptions, CreateOptions, ExecOptions, Filter, HistoryOptions,
-    ImagesOptions, InspectOptions, InspectType, LogsOptions, PruneOptions, PsOptions, RmOptions,
-    RmiOptions, RunOptions,
+    ImageLayersOptions, ImagesOptions, InspectOptions, InspectType, LogsOptions, PruneOptions,
+    PsOptions, RmOptions, RmiOptions, RunOptions,
 };
 use crate::cli::grammar::{self, Invocation};
 use crate::cli::report::{RunStage, daemon_error, not_found, run_failure};
@@ -162,6 +162,7 @@ impl Engine {
             Command::Import(o) => self
                 .import(o, out)
                 .map_err(|(text, code)| Failure(text, code)),
+            Command::ImageLayers(o) => self.image_layers_cmd(o, out),
             Command::Tag(o) => self.tag(&o.source, &o.target, out),
             Command::Rmi(o) => self.rmi(o, out),
             Command::Rm(o) => self.rm(o, out),
@@ -636,6 +637,23 @@ impl Engine {
         out.events.extend(deleted.events);
         out.out(format!("Total reclaimed space: {}\n", human_size(freed)));
         0
+    }
+
+    fn image_layers_cmd(&mut self, o: &ImageLayersOptions, out: &mut Output) -> Result<u8> {
+        let view = crate::view::layers::view(self, &o.image, o.changes)
+            .map_err(|e| Failure(daemon_error(&e.to_string()), 1))?;
+        let text = match o.format.as_deref() {
+            None | Some("" | "table") => crate::cli::layers::render(&view, o.changes),
+            Some("json") => crate::cli::layers::render_json(&view),
+            Some(other) => {
+                return Err(Failure(
+                    format!("unsupported format \"{other}\": use \"json\" or \"table\""),
+                    1,
+                ));
+            }
+        };
+        out.out(text);
+        Ok(0)
     }
 
     fn history(&mut self, o: &HistoryOptions, out: &mut Output) -> Result<u8> {
