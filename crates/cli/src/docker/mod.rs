@@ -140,8 +140,11 @@ impl Linux {
             | Command::SystemDf(_)
             | Command::Version(_)
             | Command::Info(_) => self.via_core(command, false, |_, _| Ok(None)),
-            Command::History(o) => self.via_core(command, false, |me, loaded| {
-                me.load_image_layers(loaded, &o.image)?;
+            Command::History(layerbox_core::cli::command::HistoryOptions { image, .. })
+            | Command::ImageLayers(layerbox_core::cli::command::ImageLayersOptions {
+                image, ..
+            }) => self.via_core(command, false, |me, loaded| {
+                me.load_image_layers(loaded, image)?;
                 Ok(None)
             }),
             Command::Tag(_)
