@@ -4,12 +4,13 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::engine::{
-    BuildInput, BuildProgress, Clock, Engine, EngineState, FixedClock, Output, ProcessRequest,
-    ProcessResult, ProcessRunner, SeededIds, ShellRunner, Stream, TtyDisplay,
+    BuildInput, BuildProgress, Clock, Engine, EngineState, FixedClock, Follow, Output,
+    ProcessRequest, ProcessResult, ProcessRunner, SeededIds, ShellRunner, Stream, TtyDisplay,
 };
 use layerbox_core::fs::{Entry, Layer, Meta, UnionFs};
 use layerbox_core::sim::base::ModelledImages;
@@ -25,6 +26,84 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         Timestamp(nanos)
+    }
+}
+
+/// The host's clock running `scale` times faster from the moment it was made: with
+/// `LAYERBOX_SIM_CLOCK_SCALE=50`, a `sleep 5` container that this process waits for ends after
+/// a tenth of a second (for tests; times it stamps run ahead of the wall clock).
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledClock {
+    origin: Timestamp,
+    scale: f64,
+}
+
+impl ScaledClock {
+    /// The host's clock, `scale` times faster from now on.
+    pub fn new(scale: f64) -> Self {
+        Self {
+            origin: SystemClock.now(),
+            scale: if scale.is_finite() && scale > 0.0 {
+                scale
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// Real time for `simulated` nanoseconds to pass.
+    fn real(&self, simulated: i64) -> Duration {
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+        #[allow(clippy::cast_sign_loss)] // clamped to zero first
+        let nanos = (simulated.max(0) as f64 / self.scale) as u64;
+        Duration::from_nanos(nanos)
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> Timestamp {
+        let real = SystemClock.now().0 - self.origin.0;
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+        let scaled = (real as f64 * self.scale) as i64;
+        Timestamp(self.origin.0.saturating_add(scaled))
+    }
+}
+
+/// The clock the native simulated engine runs on: pinned by `LAYERBOX_SIM_NOW` (Unix
+/// seconds), else the host's, sped up by `LAYERBOX_SIM_CLOCK_SCALE` if set.
+#[derive(Debug, Clone, Copy)]
+enum HostClock {
+    Pinned(FixedClock),
+    Running(ScaledClock),
+}
+
+impl HostClock {
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok();
+        if let Some(now) = var("LAYERBOX_SIM_NOW").and_then(|v| v.parse::<i64>().ok()) {
+            return Self::Pinned(FixedClock(Timestamp::from_unix_secs(now)));
+        }
+        let scale = var("LAYERBOX_SIM_CLOCK_SCALE")
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        Self::Running(ScaledClock::new(scale))
+    }
+
+    /// Real time until the simulated clock reaches `t` (none when pinned: it never will).
+    fn until(&self, t: Timestamp) -> Option<Duration> {
+        match self {
+            Self::Pinned(_) => None,
+            Self::Running(c) => Some(c.real(t.0.saturating_sub(c.now().0))),
+        }
+    }
+}
+
+impl Clock for HostClock {
+    fn now(&self) -> Timestamp {
+        match self {
+            Self::Pinned(c) => c.now(),
+            Self::Running(c) => c.now(),
+        }
     }
 }
 
@@ -145,6 +224,7 @@ fn mode_of(meta: &std::fs::Metadata) -> u32 {
 /// package catalog, and the modelled base images. For reproducible runs (tests, docs),
 /// `LAYERBOX_SIM_NOW` pins the clock (Unix seconds) and `LAYERBOX_SIM_SEED` the IDs; the seed
 /// is mixed with the number of containers so that successive invocations differ.
+/// `LAYERBOX_SIM_CLOCK_SCALE=N` makes simulated time pass N times faster (tests of `wait`).
 pub fn engine(state: EngineState) -> Engine {
     let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<i64>().ok());
     let made = u64::try_from(state.containers.len()).unwrap_or(0) + u64::from(state.next_pid);
@@ -155,14 +235,11 @@ pub fn engine(state: EngineState) -> Engine {
                 .wrapping_add(made.wrapping_mul(0x9e37_79b9))
         },
     );
-    let engine = Engine::new(state)
+    Engine::new(state)
         .with_ids(SeededIds::new(seed))
         .with_runner(LazyShell(None))
-        .with_base_images(ModelledImages::builtin());
-    match env_number("LAYERBOX_SIM_NOW") {
-        Some(now) => engine.with_clock(FixedClock(Timestamp::from_unix_secs(now))),
-        None => engine.with_clock(SystemClock),
-    }
+        .with_base_images(ModelledImages::builtin())
+        .with_clock(HostClock::from_env())
 }
 
 /// The simulated shell with the package catalog, loaded on the first process: listing
@@ -250,16 +327,98 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         engine.set_stdin(input);
     }
     engine.set_terminal(io::stderr().is_terminal());
+    engine.set_follows(true);
     let mut out = Output::default();
     let code = engine.execute(argv, &mut out);
     if !read_only {
-        save(root, &mut engine.into_state())?;
+        save(root, engine.state_mut())?;
     }
     if let Some(progress) = &out.progress {
         draw_progress(progress)?;
     }
+    // Ctrl-C is taken from here on, before the first output, so that a reader who saw it can
+    // interrupt the follow.
+    let interrupts = out.follow.is_some().then(ctrl_c);
     print(&out)?;
-    Ok(code)
+    match (out.follow.take(), interrupts) {
+        (Some(follow), Some(interrupts)) => {
+            follow_on(&mut engine, follow, root, !read_only, &interrupts)
+        }
+        _ => Ok(code),
+    }
+}
+
+/// Takes Ctrl-C (SIGINT) from now on: each one arrives on the channel.
+fn ctrl_c() -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    // A handler is installed once per process; this is the only place that installs one.
+    let _ = ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    });
+    rx
+}
+
+/// How often a blocked command looks at the state file for other commands' changes (a
+/// `docker stop` in another terminal): the native simulated engine has no daemon to tell it.
+const STATE_POLL: Duration = Duration::from_millis(250);
+
+/// Blocks as docker does for `wait`, `logs -f` and an attached `run`: polls the engine when
+/// the next modelled process is due to end or the state file changed, and sleeps in between;
+/// Ctrl-C goes to [`Engine::interrupt`]. Saves the state after changes when `owned` (the
+/// command loaded it whole).
+fn follow_on(
+    engine: &mut Engine,
+    mut follow: Follow,
+    root: &Path,
+    owned: bool,
+    rx: &mpsc::Receiver<()>,
+) -> io::Result<u8> {
+    let clock = HostClock::from_env();
+    let mut stamp = modified(root);
+    loop {
+        let mut out = Output::default();
+        let done = engine.poll(&mut follow, &mut out);
+        if owned && !out.events.is_empty() {
+            save(root, engine.state_mut())?;
+            stamp = modified(root);
+        }
+        print(&out)?;
+        if let Some(code) = done {
+            return Ok(code);
+        }
+        let wait = engine
+            .next_event_time()
+            .and_then(|t| clock.until(t))
+            .map_or(STATE_POLL, |d| d.min(STATE_POLL));
+        match rx.recv_timeout(wait) {
+            Ok(()) => {
+                let mut out = Output::default();
+                let ended = engine.interrupt(&mut follow, &mut out);
+                if owned && !out.events.is_empty() {
+                    save(root, engine.state_mut())?;
+                    stamp = modified(root);
+                }
+                print(&out)?;
+                if let Some(code) = ended {
+                    return Ok(code);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+        }
+        let now = modified(root);
+        if now != stamp {
+            stamp = now;
+            *engine.state_mut() = load(root, owned)?;
+        }
+    }
+}
+
+/// When the state file was last written.
+fn modified(root: &Path) -> Option<SystemTime> {
+    std::fs::metadata(state_path(root))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 /// Draws a build's tty progress on stderr: on a terminal frame by frame, each after the
@@ -275,7 +434,7 @@ fn draw_progress(progress: &BuildProgress) -> io::Result<()> {
     for moment in progress.frames() {
         let at = moment.millis(total);
         if live && at > last {
-            std::thread::sleep(std::time::Duration::from_millis(at - last));
+            std::thread::sleep(Duration::from_millis(at - last));
         }
         last = at;
         stderr.write_all(display.frame(progress, moment).as_bytes())?;

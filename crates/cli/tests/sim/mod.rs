@@ -4,6 +4,8 @@
 //! pinned (`LAYERBOX_SIM_NOW`, ten seconds later for every command) and the IDs seeded, so the
 //! transcript is exact. `LAYERBOX_BLESS=1` rewrites the expected file.
 
+mod time;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -94,15 +96,54 @@ fn the_articles_node_app_answers_hello_world() {
         dir.path(),
         &[
             "build -q -t my-node-app .",
-            "run -p 3000:3000 my-node-app",
+            // Attached, as docker: it returns when `stop` (below, from another process) ends it.
+            "& run -p 3000:3000 my-node-app",
             "request http://localhost:3000",
             "ps",
+            "stop humble_perlman",
+            "wait humble_perlman",
         ],
         "node.txt",
     );
 }
 
-/// Runs `script` in `dir`, one fresh process per line, and compares the transcript with
+/// `layerbox --engine sim --root ROOT LINE` in `dir` at `now` with seeded IDs.
+fn layerbox(root: &Path, dir: &Path, line: &str, now: i64) -> Command {
+    let args = layerbox_core::cli::split::split_line(line).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_layerbox"));
+    command
+        .args(["--engine", "sim", "--root"])
+        .arg(root)
+        .args(&args)
+        .current_dir(dir)
+        .env("LAYERBOX_SIM_NOW", now.to_string())
+        .env("LAYERBOX_SIM_SEED", "7");
+    command
+}
+
+/// Whether a container runs under `root`.
+fn running(root: &Path, dir: &Path) -> bool {
+    let out = layerbox(root, dir, "ps -q", T0).output().unwrap();
+    !out.stdout.is_empty()
+}
+
+/// Appends a command's output and exit code to the transcript.
+fn record(transcript: &mut String, out: &std::process::Output) {
+    transcript.push_str(&String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stderr.is_empty() {
+        transcript.push_str("[stderr]\n");
+        transcript.push_str(&stderr);
+    }
+    let _ = writeln!(
+        transcript,
+        "[exit code {}]",
+        out.status.code().unwrap_or(-1)
+    );
+}
+
+/// Runs `script` in `dir`, one fresh process per line (a line `& …` in the background until the
+/// end), and compares the transcript with
 /// `tests/sim/<expected>`.
 fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
     check_transcript_with(dir, script, expected, None);
@@ -113,16 +154,25 @@ fn check_transcript(dir: &Path, script: &[&str], expected: &str) {
 fn check_transcript_with(dir: &Path, script: &[&str], expected: &str, stdin: Option<&str>) {
     let root = tempfile::tempdir().unwrap();
     let mut transcript = String::new();
+    let mut background = None;
     for (i, line) in script.iter().enumerate() {
-        let args = layerbox_core::cli::split::split_line(line).unwrap();
         let now = T0 + 10 * i64::try_from(i).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_layerbox"))
-            .args(["--engine", "sim", "--root"])
-            .arg(root.path())
-            .args(&args)
-            .current_dir(dir)
-            .env("LAYERBOX_SIM_NOW", now.to_string())
-            .env("LAYERBOX_SIM_SEED", "7")
+        if let Some(line) = line.strip_prefix("& ") {
+            // Started, then given time to start its container (the next line needs it).
+            let child = layerbox(root.path(), dir, line, now)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap();
+            while !running(root.path(), dir) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let _ = writeln!(transcript, "$ layerbox {line} &");
+            background = Some((line, child));
+            continue;
+        }
+        let out = layerbox(root.path(), dir, line, now)
             .stdin(if line.starts_with("exec -i ") {
                 std::fs::File::open(dir.join("stdin.sh"))
                     .map_or_else(|_| Stdio::null(), Stdio::from)
@@ -132,20 +182,15 @@ fn check_transcript_with(dir: &Path, script: &[&str], expected: &str, stdin: Opt
             .output()
             .unwrap();
         let _ = writeln!(transcript, "$ layerbox {line}");
-        transcript.push_str(&String::from_utf8_lossy(&out.stdout));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !stderr.is_empty() {
-            transcript.push_str("[stderr]\n");
-            transcript.push_str(&stderr);
-        }
-        let _ = writeln!(
-            transcript,
-            "[exit code {}]",
-            out.status.code().unwrap_or(-1)
-        );
+        record(&mut transcript, &out);
         if let (0, Some(text)) = (i, stdin) {
             std::fs::write(dir.join("stdin.sh"), text).unwrap();
         }
+    }
+    if let Some((line, child)) = background {
+        let out = child.wait_with_output().unwrap();
+        let _ = writeln!(transcript, "[ended] $ layerbox {line} &");
+        record(&mut transcript, &out);
     }
     let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sim")

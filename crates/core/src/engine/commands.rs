@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::process::{ProcessRequest, recognise};
 use super::{
-    Action, Container, ContainerSpec, ContainerState, Engine, EngineError, Event, Image, LogEntry,
-    Output, Process, Refusal, Stream, is_valid_name, random_name, restarts,
+    Action, Container, ContainerSpec, ContainerState, Engine, EngineError, Event, Follow,
+    FollowKind, Image, LogEntry, Output, Process, Refusal, Stream, is_valid_name, random_name,
 };
 use crate::build::{self, BaseImage, BuildContext, BuildEvent, RunBackend, RunRequest};
 use crate::cli::command::{
@@ -258,7 +258,7 @@ impl Engine {
         }
     }
 
-    fn remove_container(&mut self, i: usize, out: &mut Output) {
+    pub(super) fn remove_container(&mut self, i: usize, out: &mut Output) {
         let c = self.state.containers.remove(i);
         out.events.push(Event::ContainerState {
             id: c.id,
@@ -1074,7 +1074,18 @@ impl Engine {
             (process, logs, 0)
         } else {
             let result = self.runner.run(&mut fs, &request);
-            (Process::Finished, result.output, result.status)
+            let process = if result.seconds > 0 {
+                Process::Exits {
+                    at: Timestamp(
+                        now.0
+                            .saturating_add(result.seconds.saturating_mul(1_000_000_000)),
+                    ),
+                    status: result.status,
+                }
+            } else {
+                Process::Finished
+            };
+            (process, result.output, result.status)
         };
         let id = c.id.clone();
         for event in fs.take_events() {
@@ -1097,14 +1108,7 @@ impl Engine {
         c.process = process;
         self.set_state(i, ContainerState::Running, out);
         if finished {
-            let c = &mut self.state.containers[i];
-            c.exit_code = status;
-            c.process = Process::Finished;
-            let again = restarts(c.spec.restart, status);
-            if again {
-                c.restart_count += 1;
-            }
-            self.set_state(i, ContainerState::after_exit(again), out);
+            self.exited(i, status, out);
         }
         Ok(output)
     }
@@ -1155,8 +1159,18 @@ impl Engine {
                                 out.write(s, t);
                             }
                             if let Ok(i) = self.find_container(&id) {
-                                code = u8::try_from(self.state.containers[i].exit_code & 0xff)
-                                    .unwrap_or(1);
+                                let c = &self.state.containers[i];
+                                code = u8::try_from(c.exit_code & 0xff).unwrap_or(1);
+                                if c.state.is_up() && self.follows {
+                                    out.follow = Some(Follow::new(
+                                        FollowKind::Attach {
+                                            sig_proxy: true,
+                                            tty: c.spec.tty,
+                                        },
+                                        vec![id],
+                                        c.logs.len(),
+                                    ));
+                                }
                             }
                         }
                         Ok(_) => out.out(format!("{name}\n")),
@@ -1196,6 +1210,17 @@ impl Engine {
                 }
                 for (s, t) in output {
                     out.write(s, t);
+                }
+                if c.state.is_up() && self.follows {
+                    out.follow = Some(Follow::new(
+                        FollowKind::Attach {
+                            sig_proxy: o.sig_proxy,
+                            tty: c.spec.tty,
+                        },
+                        vec![id],
+                        c.logs.len(),
+                    ));
+                    return Ok(0);
                 }
                 if c.state.is_up() {
                     out.notices.push(format!(
@@ -1473,7 +1498,15 @@ impl Engine {
             };
             out.write(stream, text);
         }
-        if o.follow && c.state.is_up() {
+        if o.follow && c.state.is_up() && self.follows {
+            out.follow = Some(Follow::new(
+                FollowKind::Logs {
+                    timestamps: o.timestamps,
+                },
+                vec![c.id.clone()],
+                c.logs.len(),
+            ));
+        } else if o.follow && c.state.is_up() {
             out.notices
                 .push("simulated: --follow shows the logs so far and returns".into());
         }
@@ -1834,6 +1867,24 @@ impl Engine {
     }
 
     fn wait(&mut self, names: &[String], out: &mut Output) -> Result<u8> {
+        if self.follows {
+            let mut ids = Vec::new();
+            let mut errors = Vec::new();
+            for name in names {
+                match self.find_container(name) {
+                    Ok(i) => ids.push(self.state.containers[i].id.clone()),
+                    Err(e) => errors.push(daemon_error(&e.to_string())),
+                }
+            }
+            if !errors.is_empty() {
+                return joined(&errors);
+            }
+            let mut follow = Follow::new(FollowKind::Wait, ids, 0);
+            if self.poll(&mut follow, out).is_none() {
+                out.follow = Some(follow);
+            }
+            return Ok(0);
+        }
         let mut errors = Vec::new();
         for name in names {
             match self.find_container(name) {
@@ -2027,7 +2078,7 @@ fn filter_values<'a>(filters: &'a [Filter], name: &str) -> Vec<&'a str> {
 }
 
 /// `2026-11-26T10:00:00.000000000Z`.
-fn rfc3339_nano(t: Timestamp) -> String {
+pub(super) fn rfc3339_nano(t: Timestamp) -> String {
     let s = rfc3339(t);
     format!("{}.{:09}Z", &s[..19], t.0.rem_euclid(1_000_000_000))
 }

@@ -16,6 +16,7 @@
 //! ```
 
 mod commands;
+mod follow;
 mod host;
 mod import;
 mod names;
@@ -37,6 +38,7 @@ use crate::fs::{FsError, FsEvent, Layer, LayerStack, UnionFs};
 use crate::image::{Digest, ImageConfig, Reference};
 
 pub use commands::BuildInput;
+pub use follow::{Follow, FollowKind};
 pub use host::{Clock, FixedClock, IdSource, SeededIds};
 pub use names::{is_valid_name, random_name};
 pub use process::{
@@ -248,6 +250,11 @@ pub struct Output {
     /// ([`TtyDisplay::render_all`]), on stderr before the chunks.
     #[serde(default)]
     pub progress: Option<BuildProgress>,
+    /// A command that blocks until containers change (`wait`, `logs -f`, an attached
+    /// `run`), for a front end that follows ([`Engine::set_follows`]): carry it on with
+    /// [`Engine::poll`]; the exit code returned so far is not the command's.
+    #[serde(default)]
+    pub follow: Option<Follow>,
 }
 
 impl Output {
@@ -347,6 +354,7 @@ pub struct Engine {
     stdin: Vec<u8>,
     program: String,
     terminal: bool,
+    follows: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -381,6 +389,7 @@ impl Engine {
             stdin: Vec::new(),
             program: "docker".into(),
             terminal: false,
+            follows: false,
         }
     }
 
@@ -442,6 +451,12 @@ impl Engine {
     /// The state, for saving and for the UI.
     pub fn state(&self) -> &EngineState {
         &self.state
+    }
+
+    /// The state, to save it or to replace it with a newer copy (another process of the
+    /// native front end changed the state file).
+    pub fn state_mut(&mut self) -> &mut EngineState {
+        &mut self.state
     }
 
     /// Gives up the engine, keeping its state.
@@ -552,25 +567,6 @@ impl Engine {
             from: Some(from),
             to,
         });
-    }
-
-    /// Lets simulated time pass: `sleep` processes whose time is up exit with status 0.
-    pub fn tick(&mut self, out: &mut Output) {
-        let now = self.now();
-        for i in 0..self.state.containers.len() {
-            let c = &self.state.containers[i];
-            if let (ContainerState::Running, Process::Sleep { until: Some(until) }) =
-                (c.state, &c.process)
-                && *until <= now
-            {
-                let until = *until;
-                self.state.containers[i].exit_code = 0;
-                self.state.containers[i].process = Process::Finished;
-                let restarts = restarts(self.state.containers[i].spec.restart, 0);
-                self.set_state(i, ContainerState::after_exit(restarts), out);
-                self.state.containers[i].finished_at = Some(until);
-            }
-        }
     }
 
     /// Answers an HTTP GET of `path` on host port `port`, from the running container that

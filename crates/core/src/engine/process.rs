@@ -51,6 +51,8 @@ pub struct ProcessResult {
     pub status: i32,
     /// Its output in order.
     pub output: Vec<(Stream, String)>,
+    /// How many simulated seconds it took (the `sleep`s it ran).
+    pub seconds: i64,
 }
 
 /// Why a process could not start: docker's runtime error texts.
@@ -148,6 +150,7 @@ impl ProcessRunner for ShellRunner {
             shell::run(fs, &env, &request.argv, &self.registry, &self.limits)
         };
         ProcessResult {
+            seconds: outcome.now.saturating_sub(request.now).max(0),
             status: outcome.status,
             output: outcome
                 .output
@@ -196,6 +199,15 @@ pub enum Process {
     },
     /// An interactive shell waiting for input.
     Shell,
+    /// A command that ran in the simulated shell and took simulated time (its `sleep`s): the
+    /// container runs until `at`, then exits with `status`. Its output is in the logs from
+    /// the start (the simulation does not know when within the run each line was written).
+    Exits {
+        /// When it ends.
+        at: Timestamp,
+        /// Its exit status.
+        status: i32,
+    },
     /// A server answering HTTP requests on `port` inside the container.
     Server {
         /// The port it listens on inside the container.
