@@ -1,27 +1,27 @@
-//! One container run to exit (`/bin/true` in a busybox rootfs): layerbox's Linux engine against
-//! `runc run` of the same rootfs, alternated in one run, as the reference anchors do
-//! (`shared/anchors/bench-runtimes.sh`). Needs root, `/bin/busybox` (busybox-static) and runc.
+//! `layerbox run --rm busybox true` as a whole process, against `runc run` of the same rootfs
+//! and (when the anchors' private dockerd is up) `docker run --rm` of the same rootfs imported
+//! into docker: alternated in one run, as the reference anchors do
+//! (`shared/anchors/bench-runtimes.sh`, `docker-bench.sh`). Needs root, `/bin/busybox`
+//! (busybox-static) and runc; docker's side needs `shared/anchors/dockerd-start.sh` first.
 //!
 //! `cargo bench -p layerbox --bench run -- [RUNS]` prints a markdown table for BENCHMARKS.md.
-//! Both sides are measured as whole processes: layerbox's side re-executes this binary with
-//! `--child`, which runs one container through the library and exits with its code (the engine
-//! is not wired into the CLI yet). Wall time from spawn to reaped; CPU is user + system of the
-//! process and everything it waited for (`wait4`).
+//! Wall time from spawn to reaped; CPU is user + system of the process and everything it waited
+//! for (`wait4`; for docker that is the CLI only, the daemon's work is not counted).
 #![allow(unsafe_code)] // wait4 for the children's CPU time; see SAFETY below
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use layerbox::linux::{ContainerSpec, Layers, Output, run};
-
 const BUSYBOX: &str = "/bin/busybox";
+const LAYERBOX: &str = env!("CARGO_BIN_EXE_layerbox");
+/// The private dockerd of `shared/anchors/dockerd-start.sh`.
+const DOCKER_HOST: &str = "unix:///tmp/anchors/docker/docker.sock";
+/// The Debian docker.io CLI, the daemon's own version (as `anchors/docker-bench.sh`).
+const DOCKER: &str = "/usr/bin/docker";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        return child(&args[2..]);
-    }
     let runs: usize = args
         .iter()
         .skip(1)
@@ -34,33 +34,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `--child LOWER DIR ID`: one container run to exit in fresh container dirs (the image's init
-/// layer shared beside them, as in the store), as `runc run` of a bundle. Removing the dirs afterwards
-/// is the caller's job, timed apart.
-fn child(args: &[String]) -> ExitCode {
-    let [lower, dir, id] = args else {
-        eprintln!("usage: run --child LOWER DIR ID");
-        return ExitCode::from(125);
-    };
-    let dir = Path::new(dir);
-    let layers = Layers {
-        // `run --rm`: the layer is thrown away, so unmounting need not sync the upper fs
-        volatile: true,
-        init: dir.with_file_name("init"),
-        ..Layers::in_dir(dir, vec![PathBuf::from(lower)])
-    };
-    let mut spec = ContainerSpec::new(id, layers, vec!["/bin/true".to_owned()]);
-    spec.stdout = Output::Inherit;
-    let code = match run(&spec) {
-        Ok(exit) => u8::try_from(exit.code).unwrap_or(255),
-        Err(e) => {
-            eprintln!("{e}");
-            e.exit_code()
-        }
-    };
-    ExitCode::from(code)
 }
 
 /// The rootfs of `anchors/make-bundle.sh`: busybox, its applet links, the usual empty dirs.
@@ -155,6 +128,47 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Whether the anchors' dockerd answers, with the rootfs imported as `anchors/busybox`.
+fn docker_ready(rootfs: &Path) -> bool {
+    let docker = |args: &[&str]| {
+        Command::new(DOCKER)
+            .args(args)
+            .env("DOCKER_HOST", DOCKER_HOST)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !docker(&["version"]) {
+        return false;
+    }
+    if docker(&["image", "inspect", "anchors/busybox:latest"]) {
+        return true;
+    }
+    let tar = rootfs.with_file_name("rootfs.tar");
+    Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .is_ok_and(|s| s.success())
+        && docker(&[
+            "import",
+            tar.to_str().unwrap_or_default(),
+            "anchors/busybox:latest",
+        ])
+}
+
+/// One side of the comparison: its name, the command, and what was measured.
+struct Side {
+    name: &'static str,
+    make: Box<dyn Fn(usize) -> Command>,
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
 fn bench(runs: usize) -> Result<(), String> {
     if !rustix::process::geteuid().is_root() {
         return Err("needs root (namespaces, mounts, cgroups)".to_owned());
@@ -167,54 +181,89 @@ fn bench(runs: usize) -> Result<(), String> {
     let rootfs = bundle.join("rootfs");
     make_rootfs(&rootfs)?;
     make_bundle(&bundle)?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let ours = |i: usize| {
-        let mut c = Command::new(&exe);
-        c.arg("--child")
-            .arg(&rootfs)
-            .arg(tmp.path().join(format!("c{i}")))
-            .arg(format!("lbbench-{}-{i}", std::process::id()));
-        c
+    // the same rootfs imported into a fresh layerbox store
+    let root = tmp.path().join("store");
+    let tar = tmp.path().join("rootfs.tar");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("tar of the rootfs failed".into());
+    }
+    let layerbox = {
+        let root = root.clone();
+        move |args: &[&str]| {
+            let mut c = Command::new(LAYERBOX);
+            c.args(["--engine", "linux", "--root"])
+                .arg(&root)
+                .args(args);
+            c
+        }
     };
-    // the run, then (timed apart) removing the container's dirs as `run --rm` will
-    let ours_timed = |i: usize| -> Result<(Duration, Duration, Duration), String> {
-        let (wall, cpu) = measure(&mut ours(i))?;
-        let start = Instant::now();
-        std::fs::remove_dir_all(tmp.path().join(format!("c{i}"))).map_err(|e| e.to_string())?;
-        Ok((wall, cpu, start.elapsed()))
-    };
-    let runc = |i: usize| {
-        let mut c = Command::new("runc");
-        c.args(["run", "--bundle"])
-            .arg(&bundle)
-            .arg(format!("rbench-{}-{i}", std::process::id()));
-        c
-    };
+    measure(
+        layerbox(&["import", tar.to_str().unwrap_or_default(), "busybox"]).stdout(Stdio::null()),
+    )?;
+    let mut sides = vec![
+        Side {
+            name: "`layerbox run --rm busybox true`",
+            make: Box::new(move |_| layerbox(&["run", "--rm", "busybox", "true"])),
+            wall: vec![],
+            cpu: vec![],
+        },
+        Side {
+            name: "`runc run --bundle B id`",
+            make: Box::new({
+                let bundle = bundle.clone();
+                move |i| {
+                    let mut c = Command::new("runc");
+                    c.args(["run", "--bundle"])
+                        .arg(&bundle)
+                        .arg(format!("rbench-{}-{i}", std::process::id()));
+                    c
+                }
+            }),
+            wall: vec![],
+            cpu: vec![],
+        },
+    ];
+    if docker_ready(&rootfs) {
+        sides.push(Side {
+            name: "`docker run --rm IMG true` (dockerd 20.10; CPU: the CLI only)",
+            make: Box::new(|_| {
+                let mut c = Command::new(DOCKER);
+                c.args(["run", "--pull=never", "--rm", "anchors/busybox", "true"])
+                    .env("DOCKER_HOST", DOCKER_HOST);
+                c
+            }),
+            wall: vec![],
+            cpu: vec![],
+        });
+    } else {
+        eprintln!(
+            "note: no dockerd at {DOCKER_HOST} (shared/anchors/dockerd-start.sh): docker is left out"
+        );
+    }
     let load_before = loadavg();
     // warm-up: page cache, cgroup parents, the dynamic loader
     for i in 0..3 {
-        ours_timed(1000 + i)?;
-        measure(&mut runc(1000 + i))?;
+        for side in &sides {
+            measure(&mut (side.make)(1000 + i))?;
+        }
     }
-    let (mut a_wall, mut b_wall, mut a_cpu, mut b_cpu, mut ratios) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    let (mut rm_wall, mut rm_ratios) = (vec![], vec![]);
+    let n = sides.len();
     for i in 0..runs {
-        // alternate which goes first, so drifting load hits both alike
-        let (a, b) = if i % 2 == 0 {
-            let a = ours_timed(i)?;
-            (a, measure(&mut runc(i))?)
-        } else {
-            let b = measure(&mut runc(i))?;
-            (ours_timed(i)?, b)
-        };
-        a_wall.push(ms(a.0));
-        b_wall.push(ms(b.0));
-        a_cpu.push(ms(a.1));
-        b_cpu.push(ms(b.1));
-        ratios.push(ms(a.0) / ms(b.0));
-        rm_wall.push(ms(a.0 + a.2));
-        rm_ratios.push(ms(a.0 + a.2) / ms(b.0));
+        // rotate which goes first, so drifting load hits all alike
+        for k in 0..n {
+            let side = &mut sides[(i + k) % n];
+            let (wall, cpu) = measure(&mut (side.make)(i))?;
+            side.wall.push(ms(wall));
+            side.cpu.push(ms(cpu));
+        }
     }
     let range = |v: &[f64], digits: usize| {
         let min = v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -223,39 +272,38 @@ fn bench(runs: usize) -> Result<(), String> {
     };
     let load_after = loadavg();
     println!(
-        "{runs} alternated pairs, `/bin/true` in a busybox rootfs; load average {load_before} \
+        "{runs} rounds, sides rotated; `true` in a busybox rootfs; load average {load_before} \
          before, {load_after} after"
     );
     println!();
     println!("| command | median wall ms | min–max ms | median CPU ms |");
     println!("| --- | ---: | ---: | ---: |");
-    println!(
-        "| layerbox (library `run`, whole process) | {:.1} | {} | {:.1} |",
-        median(a_wall.clone()),
-        range(&a_wall, 1),
-        median(a_cpu.clone())
-    );
-    println!(
-        "| layerbox, plus removing the container's dirs | {:.1} | {} | |",
-        median(rm_wall.clone()),
-        range(&rm_wall, 1),
-    );
-    println!(
-        "| `runc run --bundle B id` | {:.1} | {} | {:.1} |",
-        median(b_wall.clone()),
-        range(&b_wall, 1),
-        median(b_cpu.clone())
-    );
+    for side in &sides {
+        println!(
+            "| {} | {:.1} | {} | {:.1} |",
+            side.name,
+            median(side.wall.clone()),
+            range(&side.wall, 1),
+            median(side.cpu.clone())
+        );
+    }
     println!();
-    println!(
-        "layerbox / runc: wall {:.2} (median of the paired ratios {:.2}, range {}), CPU {:.2}; \
-         with the removal: wall {:.2} (paired {:.2})",
-        median(a_wall) / median(b_wall.clone()),
-        median(ratios.clone()),
-        range(&ratios, 2),
-        median(a_cpu) / median(b_cpu),
-        median(rm_wall) / median(b_wall),
-        median(rm_ratios),
-    );
+    let ours = &sides[0];
+    for other in &sides[1..] {
+        let paired: Vec<f64> = ours
+            .wall
+            .iter()
+            .zip(&other.wall)
+            .map(|(a, b)| a / b)
+            .collect();
+        println!(
+            "layerbox / {}: wall {:.2} (median of the paired ratios {:.2}, range {}), CPU {:.2}",
+            other.name,
+            median(ours.wall.clone()) / median(other.wall.clone()),
+            median(paired.clone()),
+            range(&paired, 2),
+            median(ours.cpu.clone()) / median(other.cpu.clone()),
+        );
+    }
     Ok(())
 }

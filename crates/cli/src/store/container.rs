@@ -89,12 +89,19 @@ impl Store {
     }
 
     /// Writes a container's record atomically (without its writable layer and logs, which
-    /// live in its directory).
+    /// live in its directory). A `--rm` container's record is not fsynced: after a crash it
+    /// would be removed anyway, and `system check` removes what a crash leaves of it.
     pub fn put_container(&self, record: &ContainerRecord) -> Result<(), StoreError> {
         let mut record = record.clone();
         record.container.upper = layerbox_core::fs::Layer::new();
         record.container.logs.clear();
-        self.put_record(RecordKind::Container, &record.container.id, &record)
+        let durable = !record.container.spec.auto_remove;
+        self.put_record_with(
+            RecordKind::Container,
+            &record.container.id,
+            &record,
+            durable,
+        )
     }
 
     /// Records how a container ended (the caller holds the lock): exited with `code`, or, for
@@ -112,7 +119,7 @@ impl Store {
             return Ok(());
         };
         if now.container.spec.auto_remove {
-            return self.remove_record(RecordKind::Container, id);
+            return self.remove_record_with(RecordKind::Container, id, false);
         }
         now.container.state = ContainerState::Exited;
         now.container.exit_code = code;

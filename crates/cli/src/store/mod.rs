@@ -142,19 +142,35 @@ pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 /// Writes `dir/name` so that it is either absent or complete: temp file, fsync, rename, fsync
 /// of the directory.
 pub fn atomic_write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    write_replacing(dir, name, bytes, true)
+}
+
+/// [`atomic_write`], with the fsyncs only when `durable`: without them a reader still sees the
+/// old or the new file, never half of one, but a power cut may lose the write. For records of
+/// throw-away containers (`run --rm`), whose fsyncs cost tens of milliseconds on a busy disk.
+pub fn write_replacing(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    durable: bool,
+) -> Result<PathBuf, StoreError> {
     let tmp = dir.join(tmp_name(name));
     let dest = dir.join(name);
     let written = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, &dest)
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(at(&dest)(e));
     }
-    sync_dir(dir)?;
+    if durable {
+        sync_dir(dir)?;
+    }
     Ok(dest)
 }
 
@@ -338,12 +354,28 @@ impl Store {
         id: &str,
         record: &T,
     ) -> Result<(), StoreError> {
+        self.put_record_with(kind, id, record, true)
+    }
+
+    /// Writes a record atomically, durably or not (see [`write_replacing`]).
+    pub fn put_record_with<T: Serialize>(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        record: &T,
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let path = self.record_path(kind, id)?;
         let json = serde_json::to_vec_pretty(record).map_err(|source| StoreError::Json {
             path: path.clone(),
             source,
         })?;
-        atomic_write(&self.root.join(kind.dir()), &format!("{id}.json"), &json)?;
+        write_replacing(
+            &self.root.join(kind.dir()),
+            &format!("{id}.json"),
+            &json,
+            durable,
+        )?;
         Ok(())
     }
 
@@ -384,10 +416,21 @@ impl Store {
     /// midway leaves at worst a directory nobody refers to, which [`Store::check`] removes; the
     /// directory is renamed into `tmp/` (one atomic step) before it is deleted.
     pub fn remove_record(&self, kind: RecordKind, id: &str) -> Result<(), StoreError> {
+        self.remove_record_with(kind, id, true)
+    }
+
+    /// [`Store::remove_record`], with the directory's fsync only when `durable`.
+    pub fn remove_record_with(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let path = self.record_path(kind, id)?;
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(at(&path)(e)),
-            _ => sync_dir(&self.root.join(kind.dir()))?,
+            _ if durable => sync_dir(&self.root.join(kind.dir()))?,
+            _ => {}
         }
         if kind == RecordKind::Container {
             let dir = self.container_dir(id)?;

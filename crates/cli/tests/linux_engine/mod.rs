@@ -498,3 +498,109 @@ fn a_shim_killed_leaves_a_container_that_system_check_repairs() {
     lab.ok(&["rm", id.trim()]);
     lab.assert_clean();
 }
+
+/// An image's config without its times, and its layers.
+fn image_parts(
+    image: &layerbox_core::engine::Image,
+    layers: &std::collections::BTreeMap<
+        layerbox_core::image::Digest,
+        std::sync::Arc<layerbox_core::fs::Layer>,
+    >,
+) -> (
+    layerbox_core::image::ImageConfig,
+    Vec<std::sync::Arc<layerbox_core::fs::Layer>>,
+) {
+    let mut config = image.config.clone();
+    // the layers' digests differ with the build's time (directories get it as their mtime)
+    config.rootfs.diff_ids.clear();
+    config.created = None;
+    for h in &mut config.history {
+        h.created = None;
+    }
+    let layers = image
+        .config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| std::sync::Arc::clone(&layers[d]))
+        .collect();
+    (config, layers)
+}
+
+#[test]
+fn differential_a_build_without_run_is_the_same_on_both_engines() {
+    use layerbox_core::fs::{LayerStack, changes};
+    let _g = root_only!();
+    let lab = Lab::new();
+    let store = layerbox::store::Store::open(lab.root()).unwrap();
+    // the simulated engine gets the very same busybox image
+    let busybox = store.engine_images().unwrap().remove(0);
+    let mut state = layerbox_core::engine::EngineState::default();
+    store
+        .load_layers(&busybox.config.rootfs.diff_ids, &mut state.layers)
+        .unwrap();
+    state.images.push(busybox);
+    let sim_root = lab.path().join("sim");
+    layerbox::sim::save(&sim_root, &mut state).unwrap();
+    let ctx = lab.context(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nLABEL purpose=differential\nENV APP=/srv/app PORT=8080\nWORKDIR $APP\nCOPY hello.txt notes.txt ./\nCOPY hello.txt /etc/motd\nEXPOSE $PORT\nUSER nobody\nENTRYPOINT [\"sh\", \"-c\"]\nCMD [\"cat hello.txt\"]\n",
+        ),
+        ("hello.txt", "hello\n"),
+        ("notes.txt", "a\nb\n"),
+    ]);
+    let ctx = ctx.to_str().unwrap();
+    lab.ok(&["build", "-t", "diff", ctx]);
+    let sim = Command::new(env!("CARGO_BIN_EXE_layerbox"))
+        .args(["--engine", "sim", "--root"])
+        .arg(&sim_root)
+        .args(["build", "-t", "diff", ctx])
+        .output()
+        .unwrap();
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+
+    let sim_state = layerbox::sim::load(&sim_root, true).unwrap();
+    let tag: layerbox_core::image::Reference = "diff:latest".parse().unwrap();
+    let sim_image = sim_state
+        .images
+        .iter()
+        .find(|i| i.repo_tags.contains(&tag))
+        .unwrap();
+    let linux_image = store
+        .engine_images()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.repo_tags.contains(&tag))
+        .unwrap();
+    let mut linux_layers = std::collections::BTreeMap::new();
+    store
+        .load_layers(&linux_image.config.rootfs.diff_ids, &mut linux_layers)
+        .unwrap();
+    let (sim_config, sim_layers) = image_parts(sim_image, &sim_state.layers);
+    let (linux_config, linux_layers) = image_parts(&linux_image, &linux_layers);
+    assert_eq!(linux_config, sim_config);
+    assert_eq!(linux_layers.len(), 4, "{:?}", linux_config.history);
+    assert_eq!(linux_image.size, sim_image.size);
+    for k in 1..linux_layers.len() {
+        // each layer against its own engine's layers below
+        let shown = |layers: &[std::sync::Arc<layerbox_core::fs::Layer>]| -> Vec<String> {
+            let below = LayerStack::from_layers(layers[..k].iter().cloned()).unwrap();
+            changes(&layers[k], &below)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(shown(&linux_layers), shown(&sim_layers), "layer {k}");
+        assert_eq!(
+            super::linux_root::timeless(&linux_layers[k]),
+            super::linux_root::timeless(&sim_layers[k]),
+            "layer {k}"
+        );
+    }
+    lab.assert_clean();
+}

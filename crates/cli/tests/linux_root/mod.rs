@@ -865,7 +865,7 @@ fn with_init_a_signal_reaches_the_program_and_its_code_comes_back() {
 }
 
 /// A layer without times: what the differential tests compare.
-fn timeless(layer: &layerbox_core::fs::Layer) -> Vec<String> {
+pub(crate) fn timeless(layer: &layerbox_core::fs::Layer) -> Vec<String> {
     use layerbox_core::fs::Change;
     layer
         .iter()
