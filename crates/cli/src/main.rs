@@ -62,7 +62,6 @@ layerbox commands:
   lint        Check a Dockerfile: errors and lint findings, each with why it matters and a fix
   request     Send an HTTP GET to a port a simulated container publishes (request URL)
 
-  import      Import the contents from a tarball to create a filesystem image (Linux engine)
   system check [--repair]
               Find (and repair) what a crash left in the Linux engine's store
 

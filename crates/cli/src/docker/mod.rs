@@ -7,16 +7,16 @@
 //! container) — on an [`EngineState`](layerbox_core::engine::EngineState) read from the store
 //! ([`state`]); what changed is written back. What involves a real process is done here
 //! ([`containers`]): `run`, `start`, `stop`, `kill`, `restart`, `rm`, `exec`, `logs`, `wait`,
-//! `diff`, with the shim ([`crate::shim`]) supervising detached containers. `import` and
-//! `system check` are layerbox's own ([`import`]).
+//! `diff`, with the shim ([`crate::shim`]) supervising detached containers. `import` is the
+//! core's (the tarball is read here); `system check` is layerbox's own ([`system`]).
 //!
 //! Locks: commands that change the store hold its exclusive lock from reading to writing;
 //! listings take the shared one; nothing holds a lock while waiting for a container.
 
 mod containers;
-mod import;
 pub mod runner;
 pub mod state;
+mod system;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -170,11 +170,26 @@ impl Linux {
             Command::Logs(o) => self.logs(o),
             Command::Wait(o) => self.wait(&o.containers),
             Command::Diff(o) => self.diff(&o.container),
-            Command::Import(_) => {
-                eprintln!(
-                    "Error response from daemon: import is not supported by the layerbox Linux engine yet; use --engine sim"
-                );
-                Ok(1)
+            Command::Import(o) => {
+                // docker's client streams the tarball, a file or stdin, to the daemon
+                let bytes = if o.source == "-" {
+                    let mut input = Vec::new();
+                    io::Read::read_to_end(&mut io::stdin(), &mut input)?;
+                    input
+                } else {
+                    match std::fs::read(&o.source) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            eprintln!("open {}: {}", o.source, crate::linux::process::go_errno(&e));
+                            return Ok(1);
+                        }
+                    }
+                };
+                self.via_core(command, true, |me, loaded| {
+                    let mut engine = me.engine(std::mem::take(&mut loaded.state));
+                    engine.set_stdin(bytes);
+                    Ok(Some(engine))
+                })
             }
             Command::Pause(_) | Command::Unpause(_) => {
                 eprintln!(
@@ -266,12 +281,8 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         .first()
         .map_or("layerbox", |p| p.rsplit('/').next().unwrap_or(p));
     let words: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
-    match words.as_slice() {
-        ["import", rest @ ..] => return import::import(&Linux::open(root, program)?, rest),
-        ["system", "check", rest @ ..] => {
-            return import::check(&Linux::open(root, program)?, rest);
-        }
-        _ => {}
+    if let ["system", "check", rest @ ..] = words.as_slice() {
+        return system::check(&Linux::open(root, program)?, rest);
     }
     if let Ok(Invocation::Command { command, .. }) = grammar::parse(argv) {
         return Linux::open(root, program)?.command(&command);
