@@ -61,7 +61,6 @@ layerbox commands:
   parse       Parse a Dockerfile: BuildKit's AST dump, or stages and instructions as JSON
   lint        Check a Dockerfile: errors and lint findings, each with why it matters and a fix
   request     Send an HTTP GET to a port a simulated container publishes (request URL)
-
   system check [--repair]
               Find (and repair) what a crash left in the Linux engine's store
 
