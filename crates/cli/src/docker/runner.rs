@@ -38,7 +38,10 @@ impl ProcessRunner for BuildRunner {
             workdir: request.workdir.clone(),
             user: request.user.clone(),
         };
+        let started = std::time::Instant::now();
         let result = RunBackend::run(&mut self.run, fs, &run);
+        // the real time it took, in whole seconds as the engine counts them
+        let seconds = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
         let text = std::fs::read(&self.log)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
@@ -47,10 +50,12 @@ impl ProcessRunner for BuildRunner {
             Ok(status) => ProcessResult {
                 status,
                 output: vec![(Stream::Stdout, text)],
+                seconds,
             },
             Err(message) => ProcessResult {
                 status: i32::from(StartError::from_message(message.clone()).code),
                 output: vec![(Stream::Stderr, format!("{message}\n"))],
+                seconds,
             },
         }
     }
