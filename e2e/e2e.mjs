@@ -11,7 +11,7 @@ const shots = path.resolve(process.argv[3] ?? 'target/e2e');
 fs.mkdirSync(shots, { recursive: true });
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
-  '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
+  '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.gz': 'application/gzip' };
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   let file = path.join(dist, decodeURIComponent(url.pathname));
@@ -63,7 +63,7 @@ await check('typing updates the status line', async () => {
   await page.fill('#editor', 'FROM alpine:3.20\nRUN echo hi\nCMD ["sh"]\n');
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('Dockerfile: 3 lines'));
 });
-await check('the core lints as you type, and a problem jumps to its line', async () => {
+await check('the core lints as you type in its worker, and a problem jumps to its line', async () => {
   await page.fill('#editor', 'FROM alpine:3.20\nCOPY onlyone\n');
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('problems: 1 error'));
   const item = page.locator('.diag.sev-error');
@@ -75,12 +75,121 @@ await check('the core lints as you type, and a problem jumps to its line', async
   });
   expect(sel.startsWith('COPY'), `selection is ${JSON.stringify(sel)}`);
 });
+
+// The terminal: the article's Node example, built and run by the engine in the worker.
+const transcript = () => page.textContent('#transcript');
+async function type(line) {
+  const before = await page.locator('#transcript .t-input').count();
+  await page.fill('#terminal-input', line);
+  await page.press('#terminal-input', 'Enter');
+  // Done when the status no longer says running and this command's line is echoed.
+  await page.waitForFunction((n) => document.querySelectorAll('#transcript .t-input').length > n
+    && !document.querySelector('.terminal .running'), before, { timeout: 60000 });
+}
+await check('the Node example loads into the editor', async () => {
+  await page.selectOption('#examples', 'node');
+  await page.waitForFunction(() => document.querySelector('#editor').value.startsWith('FROM node:14\n'));
+  const tabs = await page.locator('.tab').allTextContents();
+  expect(tabs.includes('app.js') && tabs.includes('package.json'), `tabs: ${tabs}`);
+});
+await check('docker build -t my-app . builds the editor\'s files, progress as the core prints it', async () => {
+  await type('docker build -t my-app .');
+  const text = await transcript();
+  expect(text.includes('$ docker build -t my-app .'), 'command not echoed');
+  expect(text.includes('COPY package*.json ./'), `no COPY step: ${text}`);
+  expect(text.includes('naming to docker.io/library/my-app'), `no naming line: ${text}`);
+});
+await check('docker images lists my-app', async () => {
+  await type('docker images');
+  const out = await page.locator('#transcript .t-out').last().textContent();
+  expect(out.startsWith('REPOSITORY'), `images: ${out}`);
+  expect(/my-app\s+latest/.test(out), `images: ${out}`);
+});
+await check('docker run -d -p 3000:3000 --name web my-app, then docker ps', async () => {
+  await type('docker run -d -p 3000:3000 --name web my-app');
+  const id = await page.locator('#transcript .t-out').last().textContent();
+  expect(/^[0-9a-f]{64}\n$/.test(id), `run printed ${JSON.stringify(id)}`);
+  await type('docker ps');
+  const out = await page.locator('#transcript .t-out').last().textContent();
+  expect(out.startsWith('CONTAINER ID'), `ps: ${out}`);
+  expect(out.includes('0.0.0.0:3000->3000/tcp') && /\bweb\n/.test(out), `ps: ${out}`);
+});
+await check('the app panel shows the modelled Hello World, marked simulated', async () => {
+  await page.waitForSelector('.browser[data-port="3000"] .page');
+  const body = await page.textContent('.browser[data-port="3000"] .page');
+  expect(body === 'Hello World\n', `page: ${JSON.stringify(body)}`);
+  expect((await page.textContent('.browser .badge')) === 'simulated', 'no simulated badge');
+});
+await check('errors are shown on stderr, never a crash', async () => {
+  await type('docker rm nope');
+  const err = await page.locator('#transcript .t-err').last().textContent();
+  expect(err.includes('No such container: nope'), `stderr: ${err}`);
+});
+await check('Tab completes commands and names; arrow up recalls', async () => {
+  await page.fill('#terminal-input', 'docker hist');
+  await page.press('#terminal-input', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#terminal-input').value === 'docker history ');
+  await page.fill('#terminal-input', 'docker stop w');
+  await page.press('#terminal-input', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#terminal-input').value === 'docker stop web ');
+  await page.fill('#terminal-input', '');
+  await page.press('#terminal-input', 'ArrowUp');
+  const v = await page.inputValue('#terminal-input');
+  expect(v === 'docker rm nope', `recalled ${JSON.stringify(v)}`);
+  await page.press('#terminal-input', 'Control+c');
+  expect((await page.inputValue('#terminal-input')) === '', 'Ctrl-C kept the line');
+});
+await check('exec -it web sh opens the container\'s shell; exit returns', async () => {
+  await type('docker exec -it web sh');
+  expect((await page.textContent('.prompt')) === '# ', 'prompt is not #');
+  await type('pwd');
+  const out = await page.locator('#transcript .t-out').last().textContent();
+  expect(out === '/usr/src/app\n', `pwd: ${JSON.stringify(out)}`);
+  await type('exit');
+  expect((await page.textContent('.prompt')) === '$ ', 'prompt is not $ after exit');
+});
 await check('screenshot saved', async () => {
-  await page.reload();
-  await page.waitForSelector('#editor');
   const file = path.join(shots, 'playground.png');
   await page.screenshot({ path: file });
   expect(fs.statSync(file).size > 1000, 'screenshot is empty');
+});
+await check('a reload keeps the project and the engine\'s state', async () => {
+  await page.reload();
+  await page.waitForSelector('#editor');
+  expect((await page.inputValue('#editor')).startsWith('FROM node:14\n'), 'project lost');
+  await type('docker ps --format {{.Names}}');
+  const out = await page.locator('#transcript .t-out').last().textContent();
+  expect(out === 'web\n', `ps after reload: ${JSON.stringify(out)}`);
+});
+await check('Ctrl-L clears the terminal', async () => {
+  await page.press('#terminal-input', 'Control+l');
+  expect((await page.locator('#transcript span').count()) === 0, 'transcript not cleared');
+});
+await check('a share link opened in a fresh browser restores the files', async () => {
+  await page.click('#share');
+  await page.waitForSelector('#share-link');
+  const link = await page.inputValue('#share-link');
+  expect(link.includes('#p='), `link: ${link}`);
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  other.on('pageerror', (e) => errors.push(`pageerror (shared): ${e.message}`));
+  await other.goto(link);
+  await other.waitForFunction(() => document.querySelector('#editor')?.value.startsWith('FROM node:14\n'));
+  const tabs = await other.locator('.tab').allTextContents();
+  expect(tabs.includes('app.js'), `tabs: ${tabs}`);
+  expect(!other.url().includes('#p='), 'fragment left in the address bar');
+  await fresh.close();
+});
+await check('a damaged share link gives a message and a clean start', async () => {
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  other.on('pageerror', (e) => errors.push(`pageerror (damaged): ${e.message}`));
+  await other.goto(`${base}#p=AAAA`);
+  await other.waitForSelector('.message');
+  const msg = await other.textContent('.message');
+  expect(msg.includes('damaged'), `message: ${msg}`);
+  expect((await other.inputValue('#editor')).startsWith('FROM python:3.9-slim'), 'no clean start');
+  await fresh.close();
 });
 await check('no console errors', async () => {
   expect(errors.length === 0, errors.join('\n'));

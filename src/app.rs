@@ -1,56 +1,320 @@
-//! The root component: header, panels, status line.
+//! The root component: header (examples, share, reset), editor, terminal, problems, apps, status.
+//!
+//! It owns the connection to the engine's worker: requests go out from the callbacks and
+//! effects here, answers come back as [`Action::Response`].
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use layerbox_core::examples;
 use yew::prelude::*;
 
+use crate::bridge::{Bridge, Connect};
+use crate::components::app_panel::AppPanel;
 use crate::components::diagnostics::Diagnostics;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
-use crate::state::{Action, State};
+use crate::components::terminal::Terminal;
+use crate::protocol::{ProjectFile, Request, Response};
+use crate::share::check_files;
+use crate::state::{Action, DOCKERFILE, State, files_of};
+use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
+
+/// Where trunk puts the worker's loader script, relative to the page.
+pub const WORKER_URL: &str = "./layerbox-worker_loader.js";
 
 /// Properties of [`App`].
 #[derive(Properties, PartialEq, Default)]
-pub struct AppProps {}
+pub struct AppProps {
+    /// How to reach the engine. `None`: the page's web worker (in a browser; nothing natively).
+    #[prop_or_default]
+    pub connect: Option<Connect>,
+}
+
+/// The state the page starts from: the saved project, or the Python example.
+fn initial_state() -> State {
+    let Some(json) = storage::load(PROJECT_KEY) else {
+        return State::default();
+    };
+    match serde_json::from_str::<Vec<ProjectFile>>(&json)
+        .map_err(|e| e.to_string())
+        .and_then(|files| check_files(&files).map(|()| files))
+    {
+        Ok(files) => State::from_files(files),
+        Err(e) => State {
+            message: Some(format!(
+                "the saved project could not be read ({e}); starting from the Python example"
+            )),
+            ..State::default()
+        },
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(clippy::unnecessary_wraps))] // None natively
+fn default_connect() -> Option<Connect> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Some(crate::bridge::worker(WORKER_URL))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+/// Sends requests through the bridge once it is connected, numbering them.
+#[derive(Clone)]
+struct Sender {
+    bridge: Rc<RefCell<Option<Bridge>>>,
+    next: Rc<RefCell<u64>>,
+}
+
+impl Sender {
+    fn id(&self) -> u64 {
+        let mut n = self.next.borrow_mut();
+        *n += 1;
+        *n
+    }
+
+    fn send(&self, request: Request) {
+        if let Some(b) = self.bridge.borrow().as_ref() {
+            b.send(request);
+        }
+    }
+}
 
 /// The whole playground.
 #[function_component(App)]
-pub fn app(_props: &AppProps) -> Html {
-    let state = use_reducer(State::default);
+pub fn app(props: &AppProps) -> Html {
+    let state = use_reducer(initial_state);
+    let sender = Sender {
+        bridge: use_mut_ref(|| None),
+        next: use_mut_ref(|| 0),
+    };
     let textarea = use_node_ref();
-    let onedit = {
-        let state = state.dispatcher();
-        Callback::from(move |text| state.dispatch(Action::Edit(text)))
+
+    // Connect once; ask for the saved engine state and a shared project.
+    {
+        let sender = sender.clone();
+        let dispatcher = state.dispatcher();
+        let connect = props.connect.clone();
+        use_effect_with((), move |()| {
+            if let Some(connect) = connect.or_else(default_connect) {
+                let answer = Callback::from(move |r: Response| {
+                    if let Response::Saved { state } = &r
+                        && let Err(e) = storage::save(ENGINE_KEY, state)
+                    {
+                        dispatcher.dispatch(Action::Say(format!(
+                            "the engine's state could not be kept in this browser ({e}); it lasts until the page is closed"
+                        )));
+                    }
+                    dispatcher.dispatch(Action::Response(r));
+                });
+                let bridge = (connect.0)(answer);
+                if let Some(saved) = storage::load(ENGINE_KEY) {
+                    bridge.send(Request::Restore { state: saved });
+                }
+                let fragment = storage::fragment();
+                if fragment.starts_with("p=") {
+                    bridge.send(Request::Open { fragment });
+                    storage::clear_fragment();
+                }
+                *sender.bridge.borrow_mut() = Some(bridge);
+            }
+        });
+    }
+    // The Dockerfile is analysed in the worker whenever it changes.
+    {
+        let sender = sender.clone();
+        use_effect_with(state.dockerfile().to_owned(), move |text| {
+            sender.send(Request::Analyze {
+                seq: sender.id(),
+                text: text.clone(),
+            });
+        });
+    }
+    // Autosave the project.
+    use_effect_with(state.files.clone(), |files| {
+        if let Ok(json) = serde_json::to_string(files) {
+            let _ = storage::save(PROJECT_KEY, &json);
+        }
+    });
+    // Each published port's page, asked again whenever the ports change.
+    {
+        let sender = sender.clone();
+        use_effect_with(state.published_ports(), move |ports| {
+            for &port in ports {
+                sender.send(Request::Fetch {
+                    port,
+                    path: "/".into(),
+                });
+            }
+        });
+    }
+    // A new share link goes to the clipboard.
+    use_effect_with(state.share_link.clone(), |link| {
+        if let Some(fragment) = link {
+            storage::copy(&format!("{}#{fragment}", storage::base_url()));
+        }
+    });
+
+    let d = || state.dispatcher();
+    let onedit = on(d(), Action::Edit);
+    let onopen = on(d(), Action::Open);
+    let onrename = on(d(), |(i, name)| Action::Rename(i, name));
+    let ondelete = on(d(), Action::Delete);
+    let onadd = on(d(), |()| Action::AddFile);
+    let ondockerignore = on(d(), |()| Action::AddDockerignore);
+    let oninput = on(d(), Action::Input);
+    let onrecall = on(d(), Action::Recall);
+    let oncancel = on(d(), |()| Action::Cancel);
+    let onclear = on(d(), |()| Action::Clear);
+    let onsubmit = {
+        let (d, sender, files) = (state.dispatcher(), sender.clone(), state.files.clone());
+        Callback::from(move |line: String| {
+            if line.trim() == "clear" {
+                d.dispatch(Action::Input(String::new()));
+                d.dispatch(Action::Clear);
+                return;
+            }
+            let id = sender.id();
+            d.dispatch(Action::Submit(id, line.clone()));
+            sender.send(Request::Run {
+                id,
+                line,
+                files: files.clone(),
+            });
+        })
     };
-    let onopen = {
-        let state = state.dispatcher();
-        Callback::from(move |i| state.dispatch(Action::Open(i)))
+    let oncomplete = {
+        let (d, sender, line) = (state.dispatcher(), sender.clone(), state.term.input.clone());
+        Callback::from(move |cursor| {
+            let id = sender.id();
+            d.dispatch(Action::Completing(id, cursor));
+            sender.send(Request::Complete {
+                id,
+                line: line.clone(),
+                cursor,
+            });
+        })
     };
+    let onreload = {
+        let sender = sender.clone();
+        Callback::from(move |port| {
+            sender.send(Request::Fetch {
+                port,
+                path: "/".into(),
+            });
+        })
+    };
+    let onexample = {
+        let d = state.dispatcher();
+        Callback::from(move |e: Event| {
+            let name = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
+            if let Some(example) = examples::by_name(&name) {
+                d.dispatch(Action::LoadFiles(files_of(&example)));
+            }
+        })
+    };
+    let onshare = {
+        let (sender, files) = (sender.clone(), state.files.clone());
+        Callback::from(move |_| {
+            sender.send(Request::Share {
+                files: files.clone(),
+            });
+        })
+    };
+    let onreset = {
+        let (d, sender) = (state.dispatcher(), sender.clone());
+        Callback::from(move |_| {
+            storage::remove(ENGINE_KEY);
+            storage::remove(PROJECT_KEY);
+            sender.send(Request::Reset);
+            d.dispatch(Action::Reset);
+        })
+    };
+    let ondismiss = on(d(), |_: MouseEvent| Action::Dismiss);
     let onselect = {
         let state = state.clone();
         let textarea = textarea.clone();
         Callback::from(move |span: std::ops::Range<usize>| {
-            if !state.dockerfile_open() {
-                state.dispatch(Action::Open(0));
+            let Some(index) = state.files.iter().position(|f| f.path == DOCKERFILE) else {
+                return;
+            };
+            if state.open != index {
+                state.dispatch(Action::Open(index));
             }
-            select(&textarea, &state.files[0].contents, span);
+            select(&textarea, state.dockerfile(), span);
         })
     };
+
     let open = state.open_file();
-    let analysis = state.dockerfile_open().then(|| state.analysis.clone());
+    let analysis = state
+        .dockerfile_open()
+        .then(|| state.analysis.clone())
+        .flatten();
     html! {
         <div class="app">
             <header class="masthead">
                 <h1>{ "layerbox" }</h1>
                 <p class="tagline">{ "See what Docker images and containers really are." }</p>
+                <span class="simulated" title="No container runs and nothing leaves this page">
+                    { "Everything here is simulated in your browser" }</span>
+                <nav class="actions" aria-label="Project">
+                    <label>{ "Example " }
+                        <select id="examples" onchange={onexample} aria-label="Load an example">
+                            <option value="" selected=true disabled=true>{ "load…" }</option>
+                            { for examples::all().iter().map(|e| html! {
+                                <option value={e.name}>{ e.name }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <button id="share" onclick={onshare} title="Copy a link that carries the project's files">
+                        { "Share link" }</button>
+                    <button id="reset" onclick={onreset} title="Forget the images, containers and edits">
+                        { "Reset" }</button>
+                </nav>
             </header>
+            if let Some(message) = &state.message {
+                <div class="message" role="alert">
+                    <span>{ message }</span>
+                    <button onclick={ondismiss} aria-label="Dismiss">{ "×" }</button>
+                </div>
+            }
+            if let Some(fragment) = &state.share_link {
+                <div class="share-link">
+                    <label>{ "Share link (copied): " }
+                        <input id="share-link" readonly=true
+                            value={format!("{}#{fragment}", storage::base_url())} />
+                    </label>
+                </div>
+            }
             <main class="panels">
-                <Editor files={state.files.clone()} open={state.open} {analysis}
-                    textarea={textarea.clone()} {onedit} {onopen} />
-                <Diagnostics analysis={state.analysis.clone()} {onselect} />
+                <div class="column">
+                    <Editor files={state.files.clone()} open={state.open} {analysis}
+                        textarea={textarea.clone()} {onedit} {onopen} {onadd} {ondockerignore}
+                        {onrename} {ondelete} />
+                    <Terminal term={state.term.clone()} {oninput} {onsubmit} {onrecall} {oncancel}
+                        {onclear} {oncomplete} />
+                </div>
+                <div class="column">
+                    <Diagnostics analysis={state.analysis.clone()} {onselect} />
+                    <AppPanel pages={state.pages.clone()}
+                        containers={state.summary.containers.clone()} {onreload} />
+                </div>
             </main>
             <StatusLine file={open.path.clone()} lines={open.contents.lines().count()}
-                analysis={state.analysis.clone()} />
+                analysis={state.analysis.clone()} busy={state.busy.clone()} ready={state.ready} />
         </div>
     }
+}
+
+/// A callback that dispatches the action `f` makes of its argument.
+fn on<T: 'static>(
+    d: UseReducerDispatcher<State>,
+    f: impl Fn(T) -> Action + 'static,
+) -> Callback<T> {
+    Callback::from(move |x| d.dispatch(f(x)))
 }
 
 /// Selects the bytes `span` of `text` in the editor (the DOM counts UTF-16 units).

@@ -1,10 +1,20 @@
 //! The layerbox playground: a Yew app over layerbox-core's simulated engine.
 //!
-//! Everything the learner sees is derived from [`state::State`], which owns the core's data;
-//! components only present it and send [`state::Action`]s back.
+//! Two programs share this crate. The page (`layerbox-web`) is the Yew app: it holds only data
+//! types from the core ([`protocol`]), so that the first page stays small. The web worker
+//! (`layerbox-worker`) runs the core: analysis for the editor, the engine, completion, share
+//! links ([`host`]); it is loaded after the first paint. Everything the learner sees is derived
+//! from [`state::State`]; components only present it and send [`state::Action`]s back.
 
 pub mod app;
+pub mod bridge;
 pub mod components;
+pub mod host;
+pub mod protocol;
+pub mod share;
 pub mod state;
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 pub use app::{App, AppProps};

@@ -1,57 +1,181 @@
 //! The playground's one state, changed only through [`Action`]s.
+//!
+//! The engine itself lives in the web worker: this state keeps what the page shows of it (the
+//! terminal's transcript, the engine's names and ports, the last command's events) as the
+//! worker's [`Response`]s report it.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use layerbox_core::dockerfile::editor::{self, Analysis};
+use layerbox_core::dockerfile::editor::Analysis;
+use layerbox_core::engine::Stream;
 use layerbox_core::examples::{self, Example};
 use yew::Reducible;
 
-/// A file of the learner's build context, as edited in the playground.
+pub use crate::protocol::ProjectFile;
+use crate::protocol::{Response, Summary};
+use crate::share::check_path;
+
+/// The file the build reads its instructions from.
+pub const DOCKERFILE: &str = "Dockerfile";
+
+/// What a line of the terminal's transcript is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A command line as typed, with its prompt.
+    Input,
+    /// What a command wrote to stdout.
+    Stdout,
+    /// What a command wrote to stderr.
+    Stderr,
+    /// A note about the simulation (not docker's output).
+    Notice,
+    /// The page's own messages (completions, `^C`).
+    Info,
+}
+
+/// A piece of the transcript: the command it belongs to, its kind and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectFile {
-    /// Path relative to the build context.
-    pub path: String,
-    /// Current contents.
-    pub contents: String,
+pub struct Line {
+    /// The command's number (output goes after its command line).
+    pub id: u64,
+    /// What it is.
+    pub kind: LineKind,
+    /// The text; output keeps its newlines.
+    pub text: String,
+}
+
+/// The terminal: transcript, the line being typed, history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// The transcript.
+    pub lines: Vec<Line>,
+    /// The line being typed.
+    pub input: String,
+    /// Lines run, oldest first.
+    pub history: Vec<String>,
+    /// Which history entry the input shows while browsing with the arrow keys.
+    pub recall: Option<usize>,
+    /// The typed line kept while browsing history.
+    pub draft: String,
+    /// Commands sent and not yet answered.
+    pub pending: usize,
+    /// The container whose shell the terminal is in (`exec -it web sh`).
+    pub shell: Option<String>,
+    /// The completion asked for: its number, the line and the cursor then.
+    pub completing: Option<(u64, String, usize)>,
+}
+
+impl Terminal {
+    /// The prompt: `$ ` for docker commands, `# ` in a container's shell.
+    pub fn prompt(&self) -> &'static str {
+        if self.shell.is_some() { "# " } else { "$ " }
+    }
+
+    fn push(&mut self, id: u64, kind: LineKind, text: impl Into<String>) {
+        self.lines.push(Line {
+            id,
+            kind,
+            text: text.into(),
+        });
+    }
 }
 
 /// Everything the playground shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct State {
-    /// The build context, `Dockerfile` first.
+    /// The build context.
     pub files: Vec<ProjectFile>,
     /// Index into `files` of the file open in the editor.
     pub open: usize,
-    /// Highlighting and diagnostics of the Dockerfile, from the core's parser and linter;
-    /// recomputed whenever the Dockerfile changes.
-    pub analysis: Rc<Analysis>,
+    /// Highlighting and diagnostics of the Dockerfile, from the core in the worker; `None`
+    /// until its first answer.
+    pub analysis: Option<Rc<Analysis>>,
+    /// The number of the analysis shown (older answers are dropped).
+    pub analysis_seq: u64,
+    /// The terminal.
+    pub term: Terminal,
+    /// The engine's images, containers and published ports.
+    pub summary: Summary,
+    /// The modelled answers of published ports (`GET /`).
+    pub pages: BTreeMap<u16, Result<String, String>>,
+    /// Whether the worker has started.
+    pub ready: bool,
+    /// What the worker is busy with (empty when idle).
+    pub busy: String,
+    /// A message for the learner (an error, a link copied).
+    pub message: Option<String>,
+    /// The last share link made.
+    pub share_link: Option<String>,
+    /// The events of the last command that had any, as JSON (decode with
+    /// [`crate::protocol::decode_events`]), for the views to animate.
+    pub events: Rc<str>,
+    /// How many commands have reported events (changes when `events` does).
+    pub event_count: u64,
 }
 
-/// What the learner can do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the learner, or the worker, can do.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Replace the contents of the open file.
     Edit(String),
     /// Open the file at this index of `files`.
     Open(usize),
+    /// Add a new empty file and open it.
+    AddFile,
+    /// Open `.dockerignore`, adding it if missing.
+    AddDockerignore,
+    /// Rename the file at this index.
+    Rename(usize, String),
+    /// Delete the file at this index (never the Dockerfile).
+    Delete(usize),
+    /// Replace the project (an example, a share link, saved work).
+    LoadFiles(Vec<ProjectFile>),
+    /// The terminal's line changed.
+    Input(String),
+    /// A line was run, with its request number.
+    Submit(u64, String),
+    /// Browse history: `true` for older (arrow up), `false` for newer.
+    Recall(bool),
+    /// Ctrl-C: drop the line being typed.
+    Cancel,
+    /// Ctrl-L: clear the transcript.
+    Clear,
+    /// Completion was asked for the current line at this byte offset, with this number.
+    Completing(u64, usize),
+    /// Show a message.
+    Say(String),
+    /// Hide the message.
+    Dismiss,
+    /// Start again: the default example, an empty terminal.
+    Reset,
+    /// An answer from the worker.
+    Response(Response),
 }
 
 impl State {
     /// A state holding an example project, with its Dockerfile open.
     pub fn from_example(example: &Example) -> Self {
-        let files: Vec<ProjectFile> = example
-            .files
-            .iter()
-            .map(|f| ProjectFile {
-                path: f.path.to_owned(),
-                contents: f.contents.to_owned(),
-            })
-            .collect();
-        let analysis = Rc::new(editor::analyze(example.dockerfile()));
+        Self::from_files(files_of(example))
+    }
+
+    /// A state holding these files, the Dockerfile open.
+    pub fn from_files(files: Vec<ProjectFile>) -> Self {
+        let open = files.iter().position(|f| f.path == DOCKERFILE).unwrap_or(0);
         State {
             files,
-            open: 0,
-            analysis,
+            open,
+            analysis: None,
+            analysis_seq: 0,
+            term: Terminal::default(),
+            summary: Summary::default(),
+            pages: BTreeMap::new(),
+            ready: false,
+            busy: String::new(),
+            message: None,
+            share_link: None,
+            events: Rc::from("[]"),
+            event_count: 0,
         }
     }
 
@@ -62,8 +186,163 @@ impl State {
 
     /// Whether the open file is the Dockerfile (the one that is analysed).
     pub fn dockerfile_open(&self) -> bool {
-        self.open_file().path == "Dockerfile"
+        self.open_file().path == DOCKERFILE
     }
+
+    /// The Dockerfile's text (empty if the project has none).
+    pub fn dockerfile(&self) -> &str {
+        self.files
+            .iter()
+            .find(|f| f.path == DOCKERFILE)
+            .map_or("", |f| f.contents.as_str())
+    }
+
+    /// The ports running containers publish, in order.
+    pub fn published_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .summary
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().copied())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
+    fn say(&mut self, message: impl Into<String>) {
+        self.message = Some(message.into());
+    }
+
+    fn rename(&mut self, index: usize, name: &str) {
+        let name = name.trim();
+        let Some(file) = self.files.get(index) else {
+            return;
+        };
+        if file.path == name {
+            return;
+        }
+        if file.path == DOCKERFILE {
+            self.say(
+                "the Dockerfile keeps its name: `docker build` reads the file named Dockerfile",
+            );
+        } else if let Err(e) = check_path(name) {
+            self.say(e);
+        } else if name == DOCKERFILE || self.files.iter().any(|f| f.path == name) {
+            self.say(format!("there is already a file named {name}"));
+        } else {
+            name.clone_into(&mut self.files[index].path);
+        }
+    }
+
+    fn respond(&mut self, response: Response) {
+        match response {
+            Response::Ready => self.ready = true,
+            Response::Analysis { seq, analysis } => {
+                if seq >= self.analysis_seq {
+                    self.analysis_seq = seq;
+                    self.analysis = Some(Rc::new(analysis));
+                }
+            }
+            Response::Busy { what } => self.busy = what,
+            Response::Output {
+                id,
+                chunks,
+                notices,
+                events,
+                code: _,
+                shell,
+            } => {
+                let at = self
+                    .term
+                    .lines
+                    .iter()
+                    .position(|l| l.id > id)
+                    .unwrap_or(self.term.lines.len());
+                let lines = chunks
+                    .into_iter()
+                    .map(|(stream, text)| Line {
+                        id,
+                        kind: match stream {
+                            Stream::Stdout => LineKind::Stdout,
+                            Stream::Stderr => LineKind::Stderr,
+                        },
+                        text,
+                    })
+                    .chain(notices.into_iter().map(|n| Line {
+                        id,
+                        kind: LineKind::Notice,
+                        text: format!("{n}\n"),
+                    }));
+                self.term.lines.splice(at..at, lines);
+                self.term.pending = self.term.pending.saturating_sub(1);
+                self.term.shell = shell;
+                if events != "[]" {
+                    self.events = Rc::from(events);
+                    self.event_count += 1;
+                }
+            }
+            Response::Summary(summary) => {
+                self.summary = summary;
+                let ports = self.published_ports();
+                self.pages.retain(|p, _| ports.contains(p));
+            }
+            Response::Completion {
+                id,
+                start,
+                candidates,
+                replacement,
+            } => {
+                let Some((asked, line, cursor)) = self.term.completing.take() else {
+                    return;
+                };
+                if asked != id || line != self.term.input || start > cursor {
+                    return;
+                }
+                if let Some(text) = replacement {
+                    self.term.input = format!("{}{text}{}", &line[..start], &line[cursor..]);
+                }
+                if candidates.len() > 1 {
+                    let id = self.term.lines.last().map_or(0, |l| l.id);
+                    self.term
+                        .push(id, LineKind::Info, format!("{}\n", candidates.join("  ")));
+                }
+            }
+            Response::Page { port, body } => {
+                self.pages.insert(port, body);
+            }
+            Response::Saved { .. } => {}
+            Response::Shared { fragment } => self.share_link = Some(fragment),
+            Response::Project { files } => {
+                *self = State {
+                    term: std::mem::take(&mut self.term),
+                    summary: std::mem::take(&mut self.summary),
+                    pages: std::mem::take(&mut self.pages),
+                    ready: self.ready,
+                    events: Rc::clone(&self.events),
+                    event_count: self.event_count,
+                    message: Some("opened the project from the share link".into()),
+                    ..State::from_files(files)
+                };
+            }
+            Response::Error { message } => {
+                // A failed command still ends.
+                self.say(message);
+            }
+        }
+    }
+}
+
+/// The files of an example, as the editor holds them.
+pub fn files_of(example: &Example) -> Vec<ProjectFile> {
+    example
+        .files
+        .iter()
+        .map(|f| ProjectFile {
+            path: f.path.to_owned(),
+            contents: f.contents.to_owned(),
+        })
+        .collect()
 }
 
 impl Default for State {
@@ -76,26 +355,135 @@ impl Reducible for State {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
         match action {
             Action::Edit(text) => {
                 if self.open_file().contents == text {
                     return self;
                 }
-                let mut next = (*self).clone();
-                if next.dockerfile_open() {
-                    next.analysis = Rc::new(editor::analyze(&text));
-                }
                 next.files[next.open].contents = text;
-                Rc::new(next)
             }
             Action::Open(index) if index < self.files.len() && index != self.open => {
-                Rc::new(State {
-                    open: index,
-                    ..(*self).clone()
-                })
+                next.open = index;
             }
-            Action::Open(_) => self,
+            Action::Open(_) => return self,
+            Action::AddFile => {
+                let name = (1..=self.files.len() + 1)
+                    .map(|n| {
+                        if n == 1 {
+                            "new-file.txt".to_owned()
+                        } else {
+                            format!("new-file-{n}.txt")
+                        }
+                    })
+                    .find(|n| !self.files.iter().any(|f| &f.path == n))
+                    .unwrap_or_default();
+                next.files.push(ProjectFile {
+                    path: name,
+                    contents: String::new(),
+                });
+                next.open = next.files.len() - 1;
+            }
+            Action::AddDockerignore => {
+                if let Some(i) = self.files.iter().position(|f| f.path == ".dockerignore") {
+                    next.open = i;
+                } else {
+                    next.files.push(ProjectFile {
+                        path: ".dockerignore".into(),
+                        contents: "# Paths the build context leaves out, one pattern a line.\n.git\n*.log\n".into(),
+                    });
+                    next.open = next.files.len() - 1;
+                }
+            }
+            Action::Rename(index, name) => next.rename(index, &name),
+            Action::Delete(index) => match self.files.get(index) {
+                Some(f) if f.path == DOCKERFILE => {
+                    next.say("the Dockerfile cannot be deleted: a build needs it");
+                }
+                Some(_) => {
+                    next.files.remove(index);
+                    if next.open >= index && next.open > 0 {
+                        next.open -= 1;
+                    }
+                }
+                None => return self,
+            },
+            Action::LoadFiles(files) => {
+                let keep = next;
+                next = State {
+                    term: keep.term,
+                    summary: keep.summary,
+                    pages: keep.pages,
+                    ready: keep.ready,
+                    busy: keep.busy,
+                    events: keep.events,
+                    event_count: keep.event_count,
+                    ..State::from_files(files)
+                };
+            }
+            Action::Input(text) => {
+                if text == self.term.input {
+                    return self;
+                }
+                next.term.input = text;
+                next.term.recall = None;
+            }
+            Action::Submit(id, line) => {
+                let prompt = next.term.prompt();
+                next.term
+                    .push(id, LineKind::Input, format!("{prompt}{line}\n"));
+                if !line.trim().is_empty() && next.term.history.last() != Some(&line) {
+                    next.term.history.push(line);
+                }
+                next.term.input.clear();
+                next.term.recall = None;
+                next.term.draft.clear();
+                next.term.pending += 1;
+            }
+            Action::Recall(older) => {
+                let t = &mut next.term;
+                let len = t.history.len();
+                let to = match (t.recall, older) {
+                    (None, true) if len > 0 => Some(len - 1),
+                    (Some(i), true) => Some(i.saturating_sub(1)),
+                    (Some(i), false) if i + 1 < len => Some(i + 1),
+                    (Some(_), false) => None,
+                    (None, _) => return self,
+                };
+                if t.recall.is_none() {
+                    t.draft = t.input.clone();
+                }
+                t.input = match to {
+                    Some(i) => t.history[i].clone(),
+                    None => t.draft.clone(),
+                };
+                t.recall = to;
+            }
+            Action::Cancel => {
+                let id = next.term.lines.last().map_or(0, |l| l.id);
+                let text = format!("{}{}^C\n", next.term.prompt(), next.term.input);
+                next.term.push(id, LineKind::Info, text);
+                next.term.input.clear();
+                next.term.recall = None;
+            }
+            Action::Clear => next.term.lines.clear(),
+            Action::Completing(id, cursor) => {
+                next.term.completing = Some((id, next.term.input.clone(), cursor));
+            }
+            Action::Say(message) => next.say(message),
+            Action::Dismiss => next.message = None,
+            Action::Reset => {
+                next = State {
+                    ready: self.ready,
+                    message: Some(
+                        "started again: the Python example, no images, no containers".into(),
+                    ),
+                    ..State::default()
+                };
+            }
+            Action::Response(response) => next.respond(response),
         }
+        Rc::new(next)
     }
 }
 
@@ -103,47 +491,245 @@ impl Reducible for State {
 mod tests {
     use super::*;
 
+    fn reduce(s: Rc<State>, actions: Vec<Action>) -> Rc<State> {
+        actions.into_iter().fold(s, Reducible::reduce)
+    }
+
+    fn output(id: u64, chunks: &[(Stream, &str)], shell: Option<&str>) -> Action {
+        Action::Response(Response::Output {
+            id,
+            chunks: chunks.iter().map(|(s, t)| (*s, (*t).to_owned())).collect(),
+            notices: vec![],
+            events: "[]".into(),
+            code: 0,
+            shell: shell.map(str::to_owned),
+        })
+    }
+
     #[test]
-    fn starts_with_the_python_example_open() {
+    fn starts_with_the_python_example_open_and_no_analysis_yet() {
         let s = State::default();
         assert_eq!(s.open_file().path, "Dockerfile");
-        assert!(s.open_file().contents.starts_with("FROM python:3.9-slim\n"));
+        assert!(s.dockerfile().starts_with("FROM python:3.9-slim\n"));
         assert!(s.files.iter().any(|f| f.path == "requirements.txt"));
+        assert!(s.analysis.is_none());
     }
 
     #[test]
     fn edit_changes_only_the_open_file() {
-        let s = Rc::new(State::default());
-        let s = s.reduce(Action::Open(1));
-        let before = Rc::clone(&s.analysis);
-        let s = s.reduce(Action::Edit("print('hi')\n".into()));
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![Action::Open(1), Action::Edit("print('hi')\n".into())],
+        );
         assert_eq!(s.files[1].contents, "print('hi')\n");
-        assert!(s.files[0].contents.starts_with("FROM python"));
+        assert!(s.dockerfile().starts_with("FROM python"));
+    }
+
+    #[test]
+    fn late_analyses_are_dropped() {
+        let a = |seq, code: &str| {
+            Action::Response(Response::Analysis {
+                seq,
+                analysis: Analysis {
+                    tokens: vec![],
+                    diagnostics: vec![layerbox_core::dockerfile::diagnostic::Diagnostic::new(
+                        layerbox_core::dockerfile::diagnostic::Severity::Error,
+                        code,
+                        "m",
+                        "FROM x\n",
+                        0..4,
+                    )],
+                },
+            })
+        };
+        let s = reduce(Rc::new(State::default()), vec![a(2, "new"), a(1, "old")]);
+        assert_eq!(s.analysis.as_ref().unwrap().diagnostics[0].code, "new");
+    }
+
+    #[test]
+    fn files_are_added_renamed_and_deleted_but_the_dockerfile_stays() {
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![Action::AddFile, Action::AddFile],
+        );
+        assert_eq!(s.files[3].path, "new-file.txt");
+        assert_eq!(s.files[4].path, "new-file-2.txt");
+        assert_eq!(s.open, 4);
+        let s = reduce(s, vec![Action::Rename(4, "src/main.py".into())]);
+        assert_eq!(s.files[4].path, "src/main.py");
+        let s = reduce(s, vec![Action::Rename(4, "app.py".into())]);
+        assert_eq!(s.files[4].path, "src/main.py");
         assert!(
-            Rc::ptr_eq(&before, &s.analysis),
-            "editing app.py re-analysed the Dockerfile"
+            s.message
+                .as_deref()
+                .unwrap()
+                .contains("already a file named app.py")
+        );
+        let s = reduce(s, vec![Action::Rename(4, "../x".into())]);
+        assert!(s.message.as_deref().unwrap().contains("invalid file name"));
+        let s = reduce(
+            s,
+            vec![Action::Rename(0, "Containerfile".into()), Action::Delete(0)],
+        );
+        assert_eq!(s.files[0].path, "Dockerfile");
+        assert!(s.message.as_deref().unwrap().contains("cannot be deleted"));
+        let s = reduce(s, vec![Action::Delete(4)]);
+        assert_eq!(s.files.len(), 4);
+        assert_eq!(s.open, 3);
+        let s = reduce(
+            s,
+            vec![
+                Action::AddDockerignore,
+                Action::Open(0),
+                Action::AddDockerignore,
+            ],
+        );
+        assert_eq!(s.open_file().path, ".dockerignore");
+        assert_eq!(
+            s.files.iter().filter(|f| f.path == ".dockerignore").count(),
+            1
         );
     }
 
     #[test]
-    fn editing_the_dockerfile_updates_its_diagnostics() {
-        let s = Rc::new(State::default());
-        assert!(!s.analysis.diagnostics.iter().any(|d| d.code == "parse"));
-        let s = s.reduce(Action::Edit("FROM alpine\nCOPY onlyone\n".into()));
-        assert!(
-            s.analysis
-                .diagnostics
-                .iter()
-                .any(|d| d.message.contains("COPY requires at least two arguments")),
-            "{:?}",
-            s.analysis.diagnostics
+    fn output_goes_after_its_command_and_history_recalls() {
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Input("docker ps".into()),
+                Action::Submit(1, "docker ps".into()),
+                Action::Submit(2, "docker images".into()),
+                output(1, &[(Stream::Stdout, "CONTAINER ID\n")], None),
+                output(2, &[(Stream::Stderr, "oops\n")], None),
+            ],
         );
+        let texts: Vec<&str> = s.term.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "$ docker ps\n",
+                "CONTAINER ID\n",
+                "$ docker images\n",
+                "oops\n"
+            ]
+        );
+        assert_eq!(s.term.lines[3].kind, LineKind::Stderr);
+        assert_eq!(s.term.pending, 0);
+        let s = reduce(s, vec![Action::Input("dock".into()), Action::Recall(true)]);
+        assert_eq!(s.term.input, "docker images");
+        let s = reduce(s, vec![Action::Recall(true), Action::Recall(true)]);
+        assert_eq!(s.term.input, "docker ps");
+        let s = reduce(s, vec![Action::Recall(false)]);
+        assert_eq!(s.term.input, "docker images");
+        let s = reduce(s, vec![Action::Recall(false)]);
+        assert_eq!(s.term.input, "dock");
+        let s = reduce(s, vec![Action::Cancel]);
+        assert_eq!(s.term.input, "");
+        assert_eq!(s.term.lines.last().unwrap().text, "$ dock^C\n");
+        let s = reduce(s, vec![Action::Clear]);
+        assert!(s.term.lines.is_empty());
     }
 
     #[test]
-    fn opening_a_missing_file_is_ignored() {
-        let s = Rc::new(State::default());
-        let same = Rc::clone(&s).reduce(Action::Open(99));
-        assert!(Rc::ptr_eq(&s, &same));
+    fn the_shell_prompt_follows_the_worker() {
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Submit(1, "docker exec -it web sh".into()),
+                output(1, &[], Some("web")),
+                Action::Submit(2, "ls".into()),
+            ],
+        );
+        assert_eq!(s.term.prompt(), "# ");
+        assert_eq!(s.term.lines[1].text, "# ls\n");
+    }
+
+    #[test]
+    fn completion_replaces_the_word_or_lists_the_choices() {
+        let complete = |id, start, candidates: &[&str], replacement: Option<&str>| {
+            Action::Response(Response::Completion {
+                id,
+                start,
+                candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+                replacement: replacement.map(str::to_owned),
+            })
+        };
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Input("docker bu -q".into()),
+                Action::Completing(5, 9),
+                complete(5, 7, &["build"], Some("build ")),
+            ],
+        );
+        assert_eq!(s.term.input, "docker build  -q");
+        let s = reduce(
+            s,
+            vec![
+                Action::Input("docker st".into()),
+                Action::Completing(6, 9),
+                complete(6, 7, &["start", "stop"], Some("st")),
+            ],
+        );
+        assert_eq!(s.term.input, "docker st");
+        assert_eq!(s.term.lines.last().unwrap().text, "start  stop\n");
+        // An answer to a line since changed is dropped.
+        let s = reduce(
+            s,
+            vec![
+                Action::Completing(7, 9),
+                Action::Input("docker s".into()),
+                complete(7, 7, &["stop"], Some("stop ")),
+            ],
+        );
+        assert_eq!(s.term.input, "docker s");
+    }
+
+    #[test]
+    fn pages_follow_the_published_ports() {
+        use crate::protocol::ContainerSummary;
+        let summary = |ports: Vec<u16>| {
+            Action::Response(Response::Summary(Summary {
+                images: vec![],
+                containers: vec![ContainerSummary {
+                    name: "web".into(),
+                    image: "my-app".into(),
+                    state: "running".into(),
+                    ports,
+                }],
+            }))
+        };
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                summary(vec![3000]),
+                Action::Response(Response::Page {
+                    port: 3000,
+                    body: Ok("Hello World\n".into()),
+                }),
+            ],
+        );
+        assert_eq!(s.published_ports(), [3000]);
+        assert_eq!(s.pages[&3000], Ok("Hello World\n".into()));
+        let s = reduce(s, vec![summary(vec![])]);
+        assert!(s.pages.is_empty());
+    }
+
+    #[test]
+    fn a_shared_project_replaces_the_files_and_keeps_the_terminal() {
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Submit(1, "docker ps".into()),
+                Action::Response(Response::Project {
+                    files: files_of(&examples::node()),
+                }),
+            ],
+        );
+        assert!(s.dockerfile().starts_with("FROM node:14"));
+        assert_eq!(s.term.lines.len(), 1);
+        let s = reduce(s, vec![Action::Reset]);
+        assert!(s.dockerfile().starts_with("FROM python"));
+        assert!(s.term.lines.is_empty());
     }
 }

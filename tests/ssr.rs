@@ -1,18 +1,32 @@
-//! Native render tests of the playground (Yew SSR, no browser).
+//! Native render tests of the playground (Yew SSR, no browser): the first page, and every
+//! component with the props the worker's answers give it.
 #![cfg(not(target_arch = "wasm32"))]
 
-use layerbox_web::{App, AppProps};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-async fn render() -> String {
-    yew::LocalServerRenderer::<App>::with_props(AppProps {})
+use layerbox_core::dockerfile::editor::analyze;
+use layerbox_core::examples;
+use layerbox_web::components::app_panel::{AppPanel, AppPanelProps};
+use layerbox_web::components::diagnostics::{Diagnostics, DiagnosticsProps};
+use layerbox_web::components::editor::{Editor, EditorProps};
+use layerbox_web::components::status::{StatusLine, StatusProps};
+use layerbox_web::components::terminal::{Terminal, TerminalProps};
+use layerbox_web::protocol::ContainerSummary;
+use layerbox_web::state::{Line, LineKind, Terminal as Term, files_of};
+use layerbox_web::{App, AppProps};
+use yew::{BaseComponent, Callback};
+
+async fn render<C: BaseComponent>(props: C::Properties) -> String {
+    yew::LocalServerRenderer::<C>::with_props(props)
         .hydratable(false)
         .render()
         .await
 }
 
 #[tokio::test]
-async fn first_page_has_name_editor_and_status() {
-    let html = render().await;
+async fn first_page_has_name_editor_terminal_and_says_simulated() {
+    let html = render::<App>(AppProps::default()).await;
     assert!(html.contains("<h1>layerbox</h1>"), "{html}");
     assert!(html.contains(r#"id="editor""#), "{html}");
     assert!(
@@ -20,12 +34,46 @@ async fn first_page_has_name_editor_and_status() {
         "{html}"
     );
     assert!(html.contains("Simulated engine"), "{html}");
+    assert!(
+        html.contains("Everything here is simulated in your browser"),
+        "{html}"
+    );
     assert!(html.contains("Dockerfile: 7 lines"), "{html}");
+    assert!(html.contains(r#"id="terminal-input""#), "{html}");
+    // The core loads in the worker after the first paint.
+    assert!(html.contains("Loading the parser and linter"), "{html}");
+    assert!(html.contains("problems: checking…"), "{html}");
+    for e in examples::all() {
+        assert!(
+            html.contains(&format!(r#"<option value="{0}">{0}</option>"#, e.name)),
+            "{html}"
+        );
+    }
+    assert!(
+        html.contains("No running container publishes a port yet"),
+        "{html}"
+    );
+}
+
+fn editor_props(open: usize) -> EditorProps {
+    let files = files_of(&examples::python());
+    EditorProps {
+        analysis: Some(Rc::new(analyze(&files[0].contents))),
+        files,
+        open,
+        onedit: Callback::noop(),
+        onopen: Callback::noop(),
+        onadd: Callback::noop(),
+        ondockerignore: Callback::noop(),
+        onrename: Callback::noop(),
+        ondelete: Callback::noop(),
+        textarea: yew::NodeRef::default(),
+    }
 }
 
 #[tokio::test]
-async fn dockerfile_is_highlighted_and_linted_by_the_core() {
-    let html = render().await;
+async fn the_dockerfile_is_highlighted_with_the_cores_analysis() {
+    let html = render::<Editor>(editor_props(0)).await;
     assert!(
         html.contains(r#"<span class="tok-keyword">RUN</span>"#),
         "{html}"
@@ -39,20 +87,117 @@ async fn dockerfile_is_highlighted_and_linted_by_the_core() {
         html.contains(r#"<span class="tok-flag">--no-cache-dir</span>"#),
         "{html}"
     );
-    assert!(html.contains("Problems"), "{html}");
-    // The article's Dockerfile runs as root and uses the legacy `ENV NAME World` form.
-    assert!(html.contains("LegacyKeyValueFormat"), "{html}");
-    assert!(html.contains("why it matters"), "{html}");
-    assert!(html.contains("problems: 0 errors,"), "{html}");
-}
-
-#[tokio::test]
-async fn every_context_file_has_a_tab() {
-    let html = render().await;
     for name in ["Dockerfile", "app.py", "requirements.txt"] {
         assert!(
             html.contains(&format!(">{name}</button>")),
             "missing tab {name}: {html}"
         );
     }
+    // Line numbers, and the Dockerfile's name cannot be changed or deleted.
+    assert!(html.contains("1\n2\n3\n4\n5\n6\n7\n8\n"), "{html}");
+    assert!(html.contains("readonly"), "{html}");
+    assert!(!html.contains(">delete</button>"), "{html}");
+}
+
+#[tokio::test]
+async fn another_file_can_be_renamed_and_deleted() {
+    let html = render::<Editor>(editor_props(1)).await;
+    assert!(html.contains(r#"value="app.py""#), "{html}");
+    assert!(html.contains(">delete</button>"), "{html}");
+    assert!(html.contains("from flask import Flask"), "{html}");
+}
+
+#[tokio::test]
+async fn problems_explain_why_and_how_to_fix() {
+    let analysis = Some(Rc::new(analyze(examples::python().dockerfile())));
+    let html = render::<Diagnostics>(DiagnosticsProps {
+        analysis: analysis.clone(),
+        onselect: Callback::noop(),
+    })
+    .await;
+    // The article's Dockerfile runs as root and uses the legacy `ENV NAME World` form.
+    assert!(html.contains("LegacyKeyValueFormat"), "{html}");
+    assert!(html.contains("why it matters"), "{html}");
+    let html = render::<StatusLine>(StatusProps {
+        file: "Dockerfile".into(),
+        lines: 7,
+        analysis,
+        busy: "loading the image catalog".into(),
+        ready: true,
+    })
+    .await;
+    assert!(html.contains("problems: 0 errors,"), "{html}");
+    assert!(
+        html.contains("engine: loading the image catalog…"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_terminal_shows_output_as_printed_with_streams_apart() {
+    let line = |id, kind, text: &str| Line {
+        id,
+        kind,
+        text: text.into(),
+    };
+    let term = Term {
+        lines: vec![
+            line(1, LineKind::Input, "$ docker ps\n"),
+            line(1, LineKind::Stdout, "CONTAINER ID   IMAGE\n"),
+            line(2, LineKind::Input, "$ docker rm nope\n"),
+            line(2, LineKind::Stderr, "Error: No such container: nope\n"),
+            line(2, LineKind::Notice, "simulated: a note\n"),
+        ],
+        input: "docker im".into(),
+        shell: Some("web".into()),
+        ..Term::default()
+    };
+    let html = render::<Terminal>(TerminalProps {
+        term,
+        oninput: Callback::noop(),
+        onsubmit: Callback::noop(),
+        onrecall: Callback::noop(),
+        oncancel: Callback::noop(),
+        onclear: Callback::noop(),
+        oncomplete: Callback::noop(),
+    })
+    .await;
+    assert!(
+        html.contains(r#"<span class="t-out">CONTAINER ID   IMAGE"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="t-err">Error: No such container: nope"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="t-notice">simulated: a note"#),
+        "{html}"
+    );
+    // In a container's shell the prompt is `# `.
+    assert!(html.contains(r#"<span class="prompt"># </span>"#), "{html}");
+    assert!(html.contains(r#"value="docker im""#), "{html}");
+}
+
+#[tokio::test]
+async fn the_app_panel_frames_the_modelled_answer_as_simulated() {
+    let html = render::<AppPanel>(AppPanelProps {
+        pages: BTreeMap::from([
+            (3000, Ok("Hello World\n".to_owned())),
+            (4000, Err("Connection refused".to_owned())),
+        ]),
+        containers: vec![ContainerSummary {
+            name: "web".into(),
+            image: "my-app".into(),
+            state: "running".into(),
+            ports: vec![3000],
+        }],
+        onreload: Callback::noop(),
+    })
+    .await;
+    assert!(html.contains("http://localhost:3000/"), "{html}");
+    assert!(html.contains(r#"<pre class="page">Hello World"#), "{html}");
+    assert!(html.contains(">simulated</span>"), "{html}");
+    assert!(html.contains("modelled answer of web (my-app)"), "{html}");
+    assert!(html.contains("curl: (7) Connection refused"), "{html}");
 }

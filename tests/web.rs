@@ -1,39 +1,123 @@
-//! Browser tests of the playground, in headless Chromium (wasm-bindgen-test).
+//! Browser tests of the playground, in headless Chromium (wasm-bindgen-test). The engine runs
+//! in-process here (the page's worker is a separate program that trunk builds).
 #![cfg(target_arch = "wasm32")]
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use layerbox_core::cli::units::Timestamp;
+use layerbox_web::bridge::local;
+use layerbox_web::host::Host;
 use layerbox_web::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{HtmlElement, HtmlTextAreaElement, InputEvent, InputEventInit};
+use web_sys::{
+    HtmlElement, HtmlInputElement, HtmlTextAreaElement, InputEvent, InputEventInit, KeyboardEvent,
+    KeyboardEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn tick() {
-    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+/// Waits until `cond` holds (at most 5 s), so that slow debug builds of the engine pass too.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if cond() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 fn mount() -> web_sys::Element {
     let document = web_sys::window().unwrap().document().unwrap();
+    let _ = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .clear();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps {}).render();
+    let connect = local(|| Host::new(Arc::new(|| Timestamp::from_unix_secs(1_764_000_000)), 1));
+    yew::Renderer::<App>::with_root_and_props(
+        root.clone(),
+        AppProps {
+            connect: Some(connect),
+        },
+    )
+    .render();
     root
 }
 
 fn text_of(root: &web_sys::Element, selector: &str) -> String {
     root.query_selector(selector)
         .unwrap()
-        .unwrap()
-        .text_content()
+        .map(|e| e.text_content().unwrap_or_default())
         .unwrap_or_default()
 }
 
-#[wasm_bindgen_test]
-async fn typing_in_the_editor_updates_the_status_line() {
-    let root = mount();
+fn input_event(target: &web_sys::EventTarget) {
+    let init = InputEventInit::new();
+    init.set_bubbles(true);
+    target
+        .dispatch_event(&InputEvent::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+}
+
+fn key(target: &web_sys::EventTarget, key: &str, ctrl: bool) {
+    let init = KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key(key);
+    init.set_ctrl_key(ctrl);
+    target
+        .dispatch_event(
+            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+}
+
+fn terminal_input(root: &web_sys::Element) -> HtmlInputElement {
+    root.query_selector("#terminal-input")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+/// Types `line` at the prompt and presses Enter; waits for its output.
+async fn run(root: &web_sys::Element, line: &str) {
+    let input = terminal_input(root);
+    input.set_value(line);
+    input_event(&input);
     tick().await;
+    let before = root
+        .query_selector_all("#transcript .t-input")
+        .unwrap()
+        .length();
+    key(&input, "Enter", false);
+    until("the command to finish", || {
+        root.query_selector_all("#transcript .t-input")
+            .unwrap()
+            .length()
+            > before
+            && root.query_selector(".terminal .running").unwrap().is_none()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn typing_in_the_editor_is_linted_by_the_core() {
+    let root = mount();
+    until("the first analysis", || {
+        text_of(&root, "#status").contains("problems: 0 errors")
+    })
+    .await;
     assert!(text_of(&root, "#status").contains("Dockerfile: 7 lines"));
     let editor: HtmlTextAreaElement = root
         .query_selector("#editor")
@@ -41,27 +125,19 @@ async fn typing_in_the_editor_updates_the_status_line() {
         .unwrap()
         .dyn_into()
         .unwrap();
-    editor.set_value("FROM alpine:3.20\nRUN echo hi\n");
-    let init = InputEventInit::new();
-    init.set_bubbles(true);
-    editor
-        .dispatch_event(&InputEvent::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
-    tick().await;
-    assert!(text_of(&root, "#status").contains("Dockerfile: 2 lines"));
-    // The core re-lints as you type: `alpine:3.20` is pinned, so no missing-tag warning.
     editor.set_value("FROM alpine\nCOPY onlyone\n");
-    editor
-        .dispatch_event(&InputEvent::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
-    tick().await;
-    assert!(text_of(&root, "#status").contains("problems: 1 error"));
+    input_event(&editor);
+    until("the COPY error", || {
+        text_of(&root, "#status").contains("problems: 1 error")
+    })
+    .await;
     assert!(text_of(&root, ".diagnostics").contains("COPY requires at least two arguments"));
+    assert!(text_of(&root, "#status").contains("Dockerfile: 2 lines"));
     root.remove();
 }
 
 #[wasm_bindgen_test]
-async fn clicking_a_tab_opens_that_file() {
+async fn files_are_added_and_renamed_in_tabs() {
     let root = mount();
     tick().await;
     let tabs = root.query_selector_all(".tab").unwrap();
@@ -75,31 +151,82 @@ async fn clicking_a_tab_opens_that_file() {
         .dyn_into()
         .unwrap();
     assert!(editor.value().contains("from flask import Flask"));
-    assert!(text_of(&root, "#status").contains("app.py:"));
+    let add: HtmlElement = root
+        .query_selector(".tab.add")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    add.click();
+    tick().await;
+    let name: HtmlInputElement = root
+        .query_selector("#filename")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(name.value(), "new-file.txt");
+    name.set_value("src/util.py");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    name.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    tick().await;
+    assert!(text_of(&root, ".tabs").contains("src/util.py"));
     root.remove();
 }
 
 #[wasm_bindgen_test]
-fn the_core_parses_and_lints_in_the_browser() {
-    use layerbox_core::dockerfile::{self, lint, parser};
-    let src = "FROM python:3.9-slim\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nCMD python app.py\n";
-    let ast = parser::parse(src).unwrap();
-    assert_eq!(ast.children.len(), 3);
-    assert_eq!(
-        ast.children[1].heredocs[0].content,
-        "apt-get update\napt-get install -y curl\n"
-    );
-    let parsed = dockerfile::parse(src).unwrap();
-    assert_eq!(parsed.stages.len(), 1);
-    let found = lint::lint(&parsed, src, &lint::LintOptions::default());
-    // Package lists left in the layer, seen inside the heredoc; shell-form CMD.
+async fn the_terminal_runs_commands_completes_and_recalls() {
+    let root = mount();
+    until("the engine", || {
+        text_of(&root, "#status").contains("engine: ready")
+    })
+    .await;
+    run(&root, "docker ps").await;
+    let transcript = text_of(&root, "#transcript");
     assert!(
-        found
-            .iter()
-            .any(|d| d.message.contains("apt package lists")),
-        "{found:?}"
+        transcript.contains("$ docker ps\nCONTAINER ID   IMAGE"),
+        "{transcript}"
     );
-    assert!(found.iter().any(|d| d.line == 6), "{found:?}");
-    let err = dockerfile::parse("FROM alpine\nCOPY x\n").unwrap_err();
-    assert_eq!(err.line(), 2);
+    run(&root, "docker rm nope").await;
+    assert_eq!(
+        text_of(&root, "#transcript .t-err"),
+        "Error: No such container: nope\n"
+    );
+    // A build of the editor's files (FROM scratch needs no base image).
+    let editor: HtmlTextAreaElement = root
+        .query_selector("#editor")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    editor.set_value("FROM scratch\nCOPY app.py /\n");
+    input_event(&editor);
+    tick().await;
+    run(&root, "docker build -t tiny .").await;
+    assert!(
+        text_of(&root, "#transcript").contains("naming to docker.io/library/tiny"),
+        "{}",
+        text_of(&root, "#transcript")
+    );
+    let input = terminal_input(&root);
+    input.set_value("docker rmi ti");
+    input_event(&input);
+    tick().await;
+    key(&input, "Tab", false);
+    until("the completion", || {
+        terminal_input(&root).value() == "docker rmi tiny:latest "
+    })
+    .await;
+    key(&input, "c", true);
+    tick().await;
+    assert_eq!(terminal_input(&root).value(), "");
+    key(&input, "ArrowUp", false);
+    tick().await;
+    assert_eq!(terminal_input(&root).value(), "docker build -t tiny .");
+    key(&input, "l", true);
+    tick().await;
+    assert_eq!(text_of(&root, "#transcript"), "");
+    root.remove();
 }

@@ -10,8 +10,8 @@ use super::editor::severity_class;
 /// Properties of [`Diagnostics`].
 #[derive(Properties, PartialEq)]
 pub struct DiagnosticsProps {
-    /// The Dockerfile's analysis.
-    pub analysis: Rc<Analysis>,
+    /// The Dockerfile's analysis; `None` while the core is still loading.
+    pub analysis: Option<Rc<Analysis>>,
     /// Called with the byte span of a finding the learner clicked.
     pub onselect: Callback<std::ops::Range<usize>>,
 }
@@ -19,7 +19,15 @@ pub struct DiagnosticsProps {
 /// The diagnostics panel.
 #[function_component(Diagnostics)]
 pub fn diagnostics(props: &DiagnosticsProps) -> Html {
-    let items = &props.analysis.diagnostics;
+    let Some(analysis) = &props.analysis else {
+        return html! {
+            <section class="panel diagnostics" aria-label="Problems">
+                <h2>{ "Problems" }</h2>
+                <p class="empty">{ "Loading the parser and linter…" }</p>
+            </section>
+        };
+    };
+    let items = &analysis.diagnostics;
     html! {
         <section class="panel diagnostics" aria-label="Problems">
             <h2>{ "Problems" }<span class="count">{ items.len() }</span></h2>

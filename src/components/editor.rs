@@ -1,11 +1,12 @@
-//! The build-context editor: file tabs, line numbers, and a text area over a highlighted copy
-//! of the text (syntax colours and diagnostic squiggles from the core).
+//! The build-context editor: file tabs (add, rename, delete, `.dockerignore`), line numbers, and
+//! a text area over a highlighted copy of the text (syntax colours and diagnostic squiggles from
+//! the core, computed in the worker).
 
 use std::collections::BTreeSet;
 
 use layerbox_core::dockerfile::diagnostic::{Diagnostic, Severity};
 use layerbox_core::dockerfile::editor::{Analysis, TokenKind};
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::state::ProjectFile;
@@ -23,6 +24,18 @@ pub struct EditorProps {
     pub onedit: Callback<String>,
     /// Called with the index of a tab the learner clicked.
     pub onopen: Callback<usize>,
+    /// Called to add a new file.
+    #[prop_or_default]
+    pub onadd: Callback<()>,
+    /// Called to open (or add) `.dockerignore`.
+    #[prop_or_default]
+    pub ondockerignore: Callback<()>,
+    /// Called with a file's index and its new name.
+    #[prop_or_default]
+    pub onrename: Callback<(usize, String)>,
+    /// Called with the index of a file to delete.
+    #[prop_or_default]
+    pub ondelete: Callback<usize>,
     /// The text area, so that other panels can move its selection.
     #[prop_or_default]
     pub textarea: NodeRef,
@@ -39,6 +52,13 @@ pub fn editor(props: &EditorProps) -> Html {
         })
     };
     let line_count = file.contents.split('\n').count().max(1);
+    let open = props.open;
+    let onrename = {
+        let onrename = props.onrename.clone();
+        Callback::from(move |e: Event| {
+            onrename.emit((open, e.target_unchecked_into::<HtmlInputElement>().value()));
+        })
+    };
     let gutter = (1..=line_count).fold(String::new(), |mut s, n| {
         use std::fmt::Write as _;
         let _ = writeln!(s, "{n}");
@@ -61,7 +81,23 @@ pub fn editor(props: &EditorProps) -> Html {
                         </button>
                     }
                 }) }
+                <button class="tab add" title="Add a file to the build context" aria-label="Add a file"
+                    onclick={props.onadd.reform(|_| ())}>{ "+" }</button>
+                <button class="tab add" title="Files the build context leaves out"
+                    onclick={props.ondockerignore.reform(|_| ())}>{ ".dockerignore" }</button>
             </nav>
+            <div class="filebar">
+                <label>{ "name " }
+                    <input id="filename" key={format!("name-{}-{}", props.open, file.path)}
+                        value={file.path.clone()} readonly={file.path == "Dockerfile"}
+                        aria-label="File name" spellcheck="false"
+                        onchange={onrename} />
+                </label>
+                if file.path != "Dockerfile" {
+                    <button class="delete" onclick={props.ondelete.reform(move |_| open)}
+                        title="Delete this file">{ "delete" }</button>
+                }
+            </div>
             <div class="code">
                 <pre class="gutter" aria-hidden="true">{ gutter }</pre>
                 <div class="layers">

@@ -13,8 +13,14 @@ pub struct StatusProps {
     pub file: String,
     /// Number of lines in the open file.
     pub lines: usize,
-    /// The Dockerfile's analysis, for the problem counts.
-    pub analysis: Rc<Analysis>,
+    /// The Dockerfile's analysis, for the problem counts (`None` while loading).
+    pub analysis: Option<Rc<Analysis>>,
+    /// What the engine's worker is doing: empty when idle.
+    #[prop_or_default]
+    pub busy: String,
+    /// Whether the engine's worker has started.
+    #[prop_or_default]
+    pub ready: bool,
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -28,25 +34,39 @@ fn plural(n: usize, word: &str) -> String {
 /// Says plainly that everything is simulated, what is open, and how many problems there are.
 #[function_component(StatusLine)]
 pub fn status_line(props: &StatusProps) -> Html {
-    let count = |s: Severity| {
-        props
-            .analysis
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == s)
-            .count()
+    let problems = match &props.analysis {
+        None => "problems: checking…".to_owned(),
+        Some(analysis) => {
+            let count = |s: Severity| {
+                analysis
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == s)
+                    .count()
+            };
+            let mut problems = format!(
+                "problems: {}, {}",
+                plural(count(Severity::Error), "error"),
+                plural(count(Severity::Warning), "warning")
+            );
+            if count(Severity::Info) > 0 {
+                problems = format!("{problems}, {}", plural(count(Severity::Info), "note"));
+            }
+            problems
+        }
     };
-    let mut problems = format!(
-        "problems: {}, {}",
-        plural(count(Severity::Error), "error"),
-        plural(count(Severity::Warning), "warning")
-    );
-    if count(Severity::Info) > 0 {
-        problems = format!("{problems}, {}", plural(count(Severity::Info), "note"));
-    }
+    let engine = if !props.busy.is_empty() {
+        format!("engine: {}…", props.busy)
+    } else if props.ready {
+        "engine: ready".to_owned()
+    } else {
+        "engine: loading…".to_owned()
+    };
     html! {
         <footer id="status" class="status" role="status">
             <span class="engine">{ "Simulated engine: runs in this page, offline" }</span>
+            <span class="sep">{ "·" }</span>
+            <span class="worker">{ engine }</span>
             <span class="sep">{ "·" }</span>
             <span class="file">{ format!("{}: {} lines", props.file, props.lines) }</span>
             <span class="sep">{ "·" }</span>

@@ -15,7 +15,7 @@ usage: cargo xtask <task>
 tasks:
   serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
   test               install what tests need, then run every check; ends with `N passed, N failed`
-  bench size         byte sizes of the release .wasm and .js, raw and gzip -9
+  bench size         release sizes, raw and gzip -9: first page, engine worker, data
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm, docker.io)

@@ -225,7 +225,9 @@ pub fn bench_parse() -> Result<(), String> {
     )
 }
 
-/// `cargo xtask bench size`: release sizes of the playground's .wasm and .js.
+/// `cargo xtask bench size`: release sizes of the playground, raw and gzip -9, in three groups:
+/// the first page (the page's .wasm, .js, .css and index.html), the engine's worker (loaded after
+/// the first paint) and the data it fetches on the first command.
 pub fn bench_size() -> Result<(), String> {
     setup::all(Need::Build)?;
     setup::run(cmd("trunk").args(["build", "--release"]))?;
@@ -233,33 +235,74 @@ pub fn bench_size() -> Result<(), String> {
         .map_err(|e| format!("cannot read dist/: {e}"))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
-    println!("{:<12} {:>12} {:>14}", "file", "raw bytes", "gzip -9 bytes");
-    let (mut raw_total, mut gz_total) = (0, 0);
+    println!("{:<44} {:>12} {:>14}", "file", "raw bytes", "gzip -9 bytes");
+    let mut totals = [(0u64, 0u64); 3];
     for path in &files {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let raw = std::fs::metadata(path)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .len();
-        let out = Command::new("gzip")
-            .args(["-9", "-c"])
-            .arg(path)
-            .output()
-            .map_err(|e| format!("cannot run gzip: {e}"))?;
-        let gz = out.stdout.len() as u64;
-        raw_total += raw;
-        gz_total += gz;
-        let kind = path.extension().unwrap_or_default().to_string_lossy();
-        println!("{:<12} {raw:>12} {gz:>14}", format!(".{kind}"));
+        // Already compressed data is sent as it is.
+        let gz = if path.extension().is_some_and(|x| x == "gz") {
+            raw
+        } else {
+            let out = Command::new("gzip")
+                .args(["-9", "-c"])
+                .arg(path)
+                .output()
+                .map_err(|e| format!("cannot run gzip: {e}"))?;
+            out.stdout.len() as u64
+        };
+        let group = size_group(&name);
+        totals[group].0 += raw;
+        totals[group].1 += gz;
+        println!("{name:<44} {raw:>12} {gz:>14}");
     }
-    println!("{:<12} {raw_total:>12} {gz_total:>14}", "total");
+    println!();
+    for (label, (raw, gz)) in [
+        "first page (page wasm + js + css + html)",
+        "engine worker (wasm + js + loader)",
+        "data fetched on the first command",
+    ]
+    .iter()
+    .zip(totals)
+    {
+        println!("{label:<44} {raw:>12} {gz:>14}");
+    }
     Ok(())
+}
+
+/// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 data.
+fn size_group(name: &str) -> usize {
+    if name.starts_with("layerbox-worker") {
+        1
+    } else if name.starts_with("catalog") {
+        2
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::number_before;
+    use super::{number_before, size_group};
+
+    #[test]
+    fn dist_files_fall_in_their_groups() {
+        assert_eq!(size_group("layerbox-web-1ba3b5_bg.wasm"), 0);
+        assert_eq!(size_group("style-4bf7e49.css"), 0);
+        assert_eq!(size_group("index.html"), 0);
+        assert_eq!(size_group("layerbox-worker_bg.wasm"), 1);
+        assert_eq!(size_group("layerbox-worker_loader.js"), 1);
+        assert_eq!(size_group("catalog.txt.gz"), 2);
+    }
 
     #[test]
     fn reads_libtest_and_e2e_summaries() {

@@ -87,7 +87,8 @@ impl CommandSpec {
         }
     }
 
-    fn all_flags(&self) -> Vec<FlagSpec> {
+    /// Every flag of the command, its groups in order (help, parsing and completion read it).
+    pub fn all_flags(&self) -> Vec<FlagSpec> {
         self.flags.iter().flat_map(|g| g.iter().copied()).collect()
     }
 }

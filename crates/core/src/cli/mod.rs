@@ -17,6 +17,7 @@
 //! ```
 
 pub mod command;
+pub mod complete;
 pub mod flags;
 pub mod grammar;
 pub mod info;

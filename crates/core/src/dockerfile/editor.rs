@@ -13,14 +13,14 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::diagnostic::Diagnostic;
 use super::lint::{self, LintOptions};
 use super::parser::{self, Node};
 
 /// What a highlighted piece of the source is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenKind {
     /// A comment line (`# …`), parser directives included.
@@ -38,7 +38,7 @@ pub enum TokenKind {
 }
 
 /// One highlighted byte range of the source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Token {
     /// Bytes of the source.
     pub span: Range<usize>,
@@ -47,7 +47,7 @@ pub struct Token {
 }
 
 /// Tokens and diagnostics of a Dockerfile, in source order.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Analysis {
     /// Non-overlapping highlighted ranges, in order.
     pub tokens: Vec<Token>,

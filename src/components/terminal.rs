@@ -1,0 +1,216 @@
+//! The terminal: docker's commands typed at a prompt and run by the simulated engine in the
+//! worker, its output exactly as the core prints it (stderr in its own colour), history on the
+//! arrow keys, Tab completion, Ctrl-C, Ctrl-L, copy and paste.
+
+use wasm_bindgen::JsCast as _;
+use web_sys::{HtmlElement, HtmlInputElement, KeyboardEvent};
+use yew::prelude::*;
+
+use crate::state::{LineKind, Terminal as Term};
+
+/// Properties of [`Terminal`].
+#[derive(Properties, PartialEq)]
+pub struct TerminalProps {
+    /// Transcript, line, history, prompt.
+    pub term: Term,
+    /// The line changed.
+    pub oninput: Callback<String>,
+    /// Enter: run the line.
+    pub onsubmit: Callback<String>,
+    /// Arrow up (`true`) or down.
+    pub onrecall: Callback<bool>,
+    /// Ctrl-C with nothing selected.
+    pub oncancel: Callback<()>,
+    /// Ctrl-L.
+    pub onclear: Callback<()>,
+    /// Tab, with the cursor's byte offset in the line.
+    pub oncomplete: Callback<usize>,
+}
+
+fn kind_class(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Input => "t-input",
+        LineKind::Stdout => "t-out",
+        LineKind::Stderr => "t-err",
+        LineKind::Notice => "t-notice",
+        LineKind::Info => "t-info",
+    }
+}
+
+/// The byte offset of UTF-16 position `units` in `text`.
+pub fn byte_offset(text: &str, units: usize) -> usize {
+    let mut seen = 0;
+    for (i, c) in text.char_indices() {
+        if seen >= units {
+            return i;
+        }
+        seen += c.len_utf16();
+    }
+    text.len()
+}
+
+/// Whether the page has text selected (then Ctrl-C copies it).
+fn has_selection(input: &HtmlInputElement) -> bool {
+    let in_input = matches!(
+        (input.selection_start(), input.selection_end()),
+        (Ok(Some(a)), Ok(Some(b))) if a != b
+    );
+    in_input
+        || web_sys::window()
+            .and_then(|w| w.get_selection().ok().flatten())
+            .is_some_and(|s| !s.is_collapsed())
+}
+
+/// The terminal panel.
+#[function_component(Terminal)]
+pub fn terminal(props: &TerminalProps) -> Html {
+    let input_ref = use_node_ref();
+    let screen = use_node_ref();
+    {
+        let screen = screen.clone();
+        use_effect_with(
+            (props.term.lines.len(), props.term.input.clone()),
+            move |_| {
+                if let Some(el) = screen.cast::<HtmlElement>() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            },
+        );
+    }
+    let onkeydown = {
+        let (onsubmit, onrecall, oncancel, onclear, oncomplete) = (
+            props.onsubmit.clone(),
+            props.onrecall.clone(),
+            props.oncancel.clone(),
+            props.onclear.clone(),
+            props.oncomplete.clone(),
+        );
+        Callback::from(move |e: KeyboardEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let ctrl = e.ctrl_key() || e.meta_key();
+            match e.key().as_str() {
+                "Enter" => {
+                    e.prevent_default();
+                    onsubmit.emit(input.value());
+                }
+                "ArrowUp" | "ArrowDown" => {
+                    e.prevent_default();
+                    onrecall.emit(e.key() == "ArrowUp");
+                }
+                "Tab" if !e.shift_key() => {
+                    e.prevent_default();
+                    let value = input.value();
+                    let units = input
+                        .selection_start()
+                        .ok()
+                        .flatten()
+                        .map_or(value.len(), |u| u as usize);
+                    oncomplete.emit(byte_offset(&value, units));
+                }
+                "c" | "C" if ctrl && !has_selection(&input) => {
+                    e.prevent_default();
+                    oncancel.emit(());
+                }
+                "l" | "L" if ctrl => {
+                    e.prevent_default();
+                    onclear.emit(());
+                }
+                _ => {}
+            }
+        })
+    };
+    let oninput = {
+        let oninput = props.oninput.clone();
+        Callback::from(move |e: InputEvent| {
+            oninput.emit(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    // A pasted block of lines runs line by line; the last, unfinished one stays typed.
+    let onpaste = {
+        let (onsubmit, oninput) = (props.onsubmit.clone(), props.oninput.clone());
+        Callback::from(move |e: Event| {
+            let Some(text) = e
+                .dyn_ref::<web_sys::ClipboardEvent>()
+                .and_then(web_sys::ClipboardEvent::clipboard_data)
+                .and_then(|d| d.get_data("text").ok())
+            else {
+                return;
+            };
+            if !text.contains('\n') {
+                return;
+            }
+            e.prevent_default();
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let value = input.value();
+            let units = input
+                .selection_start()
+                .ok()
+                .flatten()
+                .map_or(value.len(), |u| u as usize);
+            let at = byte_offset(&value, units);
+            let whole = format!(
+                "{}{}{}",
+                &value[..at],
+                text.replace("\r\n", "\n"),
+                &value[at..]
+            );
+            let mut lines: Vec<&str> = whole.split('\n').collect();
+            let last = lines.pop().unwrap_or_default();
+            for line in lines {
+                onsubmit.emit(line.to_owned());
+            }
+            oninput.emit(last.to_owned());
+        })
+    };
+    let focus = {
+        let input_ref = input_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            let selecting = web_sys::window()
+                .and_then(|w| w.get_selection().ok().flatten())
+                .is_some_and(|s| !s.is_collapsed());
+            if let (false, Some(input)) = (selecting, input_ref.cast::<HtmlInputElement>()) {
+                let _ = input.focus();
+            }
+        })
+    };
+    let term = &props.term;
+    html! {
+        <section class="panel terminal" aria-label="Terminal">
+            <h2>{ "Terminal" }
+                <span class="note">{ "docker commands on the simulated engine in this page" }</span>
+                if term.pending > 0 { <span class="running">{ "running…" }</span> }
+            </h2>
+            <div class="screen" ref={screen} onclick={focus}>
+                <pre id="transcript" aria-live="polite">
+                    { for term.lines.iter().map(|l| html! {
+                        <span class={kind_class(l.kind)}>{ &l.text }</span>
+                    }) }
+                </pre>
+                <div class="prompt-line">
+                    <span class="prompt">{ term.prompt() }</span>
+                    <input id="terminal-input" ref={input_ref} type="text" value={term.input.clone()}
+                        autocomplete="off" autocapitalize="off" spellcheck="false"
+                        aria-label={if term.shell.is_some() { "Shell command line" } else { "Command line" }}
+                        placeholder={if term.lines.is_empty() && term.input.is_empty() {
+                            "docker build -t my-app .   (Tab completes, ↑ recalls)"
+                        } else { "" }}
+                        {onkeydown} {oninput} {onpaste} />
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_offset;
+
+    #[test]
+    fn utf16_positions_become_byte_offsets() {
+        assert_eq!(byte_offset("docker", 3), 3);
+        assert_eq!(byte_offset("é x", 1), 2);
+        assert_eq!(byte_offset("😀x", 2), 4);
+        assert_eq!(byte_offset("ab", 9), 2);
+        assert_eq!(byte_offset("", 0), 0);
+    }
+}

@@ -1,0 +1,687 @@
+//! What the web worker does with each [`Request`]: the core engine with the simulated backend,
+//! the editor's analysis, completion, share links. Plain Rust with no browser API, so that it is
+//! tested natively; `worker.rs` only carries messages to and from it.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use layerbox_core::build::{BaseImage, ImageSource};
+use layerbox_core::cli::complete::{Names, complete};
+use layerbox_core::cli::split::split_line;
+use layerbox_core::cli::units::Timestamp;
+use layerbox_core::dockerfile::editor;
+use layerbox_core::engine::{
+    BuildInput, Clock, ContainerState, Engine, EngineState, Output, SeededIds, ShellRunner,
+};
+use layerbox_core::fs::{Entry, Layer, Meta};
+use layerbox_core::image::Reference;
+use layerbox_core::sim::base::ModelledImages;
+use layerbox_core::sim::catalog::Catalog;
+
+use crate::protocol::{ContainerSummary, ProjectFile, Request, Response, Summary};
+use crate::share;
+
+/// Modification time of the editor's files in a build context (fixed, so that an unchanged
+/// file keeps the build cache).
+const CONTEXT_MTIME: i64 = 1_700_000_000;
+
+/// The time, from whatever the host has (the browser's `Date.now()`, a fixed instant in tests).
+pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+struct HostClock(Now);
+
+impl Clock for HostClock {
+    fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
+
+/// Base images modelled from the catalog, each built once and then shared.
+struct CachedImages {
+    inner: ModelledImages,
+    cache: RefCell<BTreeMap<String, Option<BaseImage>>>,
+}
+
+impl ImageSource for CachedImages {
+    fn image(&self, reference: &Reference) -> Option<BaseImage> {
+        let key = reference.to_string();
+        if let Some(hit) = self.cache.borrow().get(&key) {
+            return hit.clone();
+        }
+        let image = self.inner.image(reference);
+        self.cache.borrow_mut().insert(key, image.clone());
+        image
+    }
+}
+
+/// The interactive shell the terminal is in (`exec -it web sh`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shell {
+    container: String,
+    workdir: Option<String>,
+}
+
+/// The worker's state: the engine and what it was made from.
+pub struct Host {
+    engine: Engine,
+    catalog: Option<Arc<Catalog>>,
+    images: Option<Rc<CachedImages>>,
+    now: Now,
+    seed: u64,
+    shell: Option<Shell>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("engine", &self.engine)
+            .field("catalog", &self.catalog.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shares one [`CachedImages`] between engines (the engine takes its source by value).
+struct SharedImages(Rc<CachedImages>);
+
+impl ImageSource for SharedImages {
+    fn image(&self, reference: &Reference) -> Option<BaseImage> {
+        self.0.image(reference)
+    }
+}
+
+impl Host {
+    /// A host with an empty engine, its clock `now` and its IDs seeded by `seed`.
+    pub fn new(now: Now, seed: u64) -> Self {
+        let mut host = Self {
+            engine: Engine::new(EngineState::default()),
+            catalog: None,
+            images: None,
+            now,
+            seed,
+            shell: None,
+        };
+        host.rebuild(EngineState::default());
+        host
+    }
+
+    /// Gives the engine the package catalog: base images and package managers come from it.
+    pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
+        self.images = Some(Rc::new(CachedImages {
+            inner: ModelledImages::with_catalog(Arc::clone(&catalog)),
+            cache: RefCell::default(),
+        }));
+        self.catalog = Some(catalog);
+        let state =
+            std::mem::replace(&mut self.engine, Engine::new(EngineState::default())).into_state();
+        self.rebuild(state);
+    }
+
+    /// Whether the catalog has been given.
+    pub fn has_catalog(&self) -> bool {
+        self.catalog.is_some()
+    }
+
+    /// Whether answering `request` needs the catalog (running anything may build or run).
+    pub fn needs_catalog(request: &Request) -> bool {
+        matches!(request, Request::Run { .. })
+    }
+
+    /// The engine, for the views.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn rebuild(&mut self, state: EngineState) {
+        // A fresh ID stream for every engine: mix in what the state has already made.
+        let made = u64::try_from(state.containers.len()).unwrap_or(0) + u64::from(state.next_pid);
+        self.seed = self
+            .seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(made | 1);
+        let runner = self
+            .catalog
+            .as_ref()
+            .map_or_else(ShellRunner::default, ShellRunner::with_catalog);
+        let mut engine = Engine::new(state)
+            .with_clock(HostClock(Arc::clone(&self.now)))
+            .with_ids(SeededIds::new(self.seed))
+            .with_runner(runner);
+        if let Some(images) = &self.images {
+            engine = engine.with_base_images(SharedImages(Rc::clone(images)));
+        }
+        self.engine = engine;
+    }
+
+    /// Answers one request; a command also reports the new summary and state to keep.
+    pub fn handle(&mut self, request: Request) -> Vec<Response> {
+        match request {
+            Request::Analyze { seq, text } => vec![Response::Analysis {
+                seq,
+                analysis: editor::analyze(&text),
+            }],
+            Request::Run { id, line, files } => {
+                let output = self.run(id, &line, &files);
+                vec![output, self.summary(), self.saved()]
+            }
+            Request::Complete { id, line, cursor } => {
+                let c = complete(&self.names(), &line, cursor);
+                let replacement = c.replacement();
+                vec![Response::Completion {
+                    id,
+                    start: c.start,
+                    candidates: c.candidates,
+                    replacement,
+                }]
+            }
+            Request::Fetch { port, path } => {
+                let body = self.engine.request(port, &path);
+                vec![Response::Page { port, body }, self.saved()]
+            }
+            Request::Restore { state } => match restore(&state) {
+                Ok(state) => {
+                    self.shell = None;
+                    self.rebuild(state);
+                    vec![self.summary()]
+                }
+                Err(message) => vec![
+                    Response::Error {
+                        message: format!(
+                            "the saved engine state could not be read ({message}); starting with no images or containers"
+                        ),
+                    },
+                    self.summary(),
+                ],
+            },
+            Request::Reset => {
+                self.shell = None;
+                self.rebuild(EngineState::default());
+                vec![self.summary(), self.saved()]
+            }
+            Request::Share { files } => vec![Response::Shared {
+                fragment: share::encode(&files),
+            }],
+            Request::Open { fragment } => match share::decode(&fragment) {
+                Ok(files) => vec![Response::Project { files }],
+                Err(message) => vec![Response::Error { message }],
+            },
+        }
+    }
+
+    fn run(&mut self, id: u64, line: &str, files: &[ProjectFile]) -> Response {
+        let mut out = Output::default();
+        let code = match &self.shell {
+            Some(shell) => {
+                let shell = shell.clone();
+                self.shell_line(&shell, line, &mut out)
+            }
+            None => self.command(line, files, &mut out),
+        };
+        Response::Output {
+            id,
+            chunks: out.chunks,
+            notices: out.notices,
+            events: serde_json::to_string(&out.events).unwrap_or_else(|_| "[]".into()),
+            code,
+            shell: self.shell.as_ref().map(|s| s.container.clone()),
+        }
+    }
+
+    /// A line at the terminal's `$` prompt.
+    fn command(&mut self, line: &str, files: &[ProjectFile], out: &mut Output) -> i32 {
+        let argv = match split_line(line) {
+            Ok(argv) => argv,
+            Err(e) => {
+                out.err(format!("sh: 1: Syntax error: {e}\n"));
+                return 2;
+            }
+        };
+        if argv.is_empty() {
+            return 0;
+        }
+        if let Some(shell) = self.opens_shell(&argv) {
+            out.notices.push(format!(
+                "simulated: a shell in container {}; each line runs there, `exit` leaves",
+                shell.container
+            ));
+            self.shell = Some(shell);
+            return 0;
+        }
+        if is_build(&argv) {
+            self.engine.set_build_input(BuildInput {
+                files: context_layer(files),
+            });
+        }
+        i32::from(self.engine.execute(&argv, out))
+    }
+
+    /// `docker exec -it NAME sh` (or `bash`, `-i` alone) on a running container opens the
+    /// terminal's shell mode; anything else is left to the engine.
+    fn opens_shell(&self, argv: &[String]) -> Option<Shell> {
+        use layerbox_core::cli::command::Command;
+        use layerbox_core::cli::grammar::{Invocation, parse};
+        let Ok(Invocation::Command {
+            command: Command::Exec(o),
+            ..
+        }) = parse(argv)
+        else {
+            return None;
+        };
+        let shell = matches!(
+            o.command.first().map(|p| p.rsplit('/').next().unwrap_or(p)),
+            Some("sh" | "bash" | "ash" | "dash")
+        );
+        if !(o.interactive && shell && o.command.len() == 1) {
+            return None;
+        }
+        let i = self.engine.find_container(&o.container).ok()?;
+        let c = &self.engine.state().containers[i];
+        if c.state != ContainerState::Running {
+            // The engine gives docker's refusal.
+            return None;
+        }
+        Some(Shell {
+            container: c.name.clone(),
+            workdir: o.workdir.clone(),
+        })
+    }
+
+    /// A line typed at the container shell's `#` prompt: run by the container's shell, with
+    /// `cd` remembered between lines.
+    fn shell_line(&mut self, shell: &Shell, line: &str, out: &mut Output) -> i32 {
+        let trimmed = line.trim();
+        if trimmed == "exit" || trimmed.starts_with("exit ") {
+            self.shell = None;
+            return trimmed
+                .strip_prefix("exit ")
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+        }
+        if trimmed.is_empty() {
+            return 0;
+        }
+        let mut argv: Vec<String> = vec!["docker".into(), "exec".into(), "-i".into()];
+        if let Some(dir) = &shell.workdir {
+            argv.extend(["-w".into(), dir.clone()]);
+        }
+        argv.extend([shell.container.clone(), "sh".into()]);
+        let cd = trimmed == "cd" || trimmed.starts_with("cd ");
+        if cd {
+            // On success the new directory is the last line the shell prints.
+            self.engine.set_stdin(format!("{line} && pwd\n"));
+            let mut inner = Output::default();
+            let code = self.engine.execute(&argv, &mut inner);
+            let mut stdout = inner.stdout();
+            if code == 0
+                && let Some(end) = stdout
+                    .trim_end_matches('\n')
+                    .rfind('\n')
+                    .map_or(Some(0), |i| Some(i + 1))
+            {
+                let dir = stdout[end..].trim_end().to_owned();
+                if dir.starts_with('/')
+                    && let Some(s) = &mut self.shell
+                {
+                    s.workdir = Some(dir);
+                    stdout.truncate(end);
+                }
+            }
+            out.out(stdout);
+            out.err(inner.stderr());
+            out.events.extend(inner.events);
+            out.notices.extend(inner.notices);
+            return i32::from(code);
+        }
+        self.engine.set_stdin(format!("{line}\n"));
+        let code = i32::from(self.engine.execute(&argv, out));
+        // The container may have stopped under the shell.
+        let running = self
+            .engine
+            .find_container(&shell.container)
+            .is_ok_and(|i| self.engine.state().containers[i].state == ContainerState::Running);
+        if !running {
+            self.shell = None;
+        }
+        code
+    }
+
+    fn names(&self) -> Names {
+        let state = self.engine.state();
+        Names {
+            images: state
+                .images
+                .iter()
+                .flat_map(|i| i.repo_tags.iter().map(Reference::familiar))
+                .collect(),
+            containers: state.containers.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+
+    /// Images, containers and published ports, for the page.
+    pub fn summary(&self) -> Response {
+        let state = self.engine.state();
+        Response::Summary(Summary {
+            images: self.names().images,
+            containers: state
+                .containers
+                .iter()
+                .map(|c| ContainerSummary {
+                    name: c.name.clone(),
+                    image: c.image_name.clone(),
+                    state: c.state.to_string(),
+                    ports: if c.state == ContainerState::Running {
+                        let mut ports: Vec<u16> = c
+                            .ports
+                            .iter()
+                            .map(|p| p.public_port)
+                            .filter(|&p| p != 0)
+                            .collect();
+                        ports.dedup();
+                        ports
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+        })
+    }
+
+    /// The engine's state as text to keep.
+    pub fn saved(&self) -> Response {
+        let json = serde_json::to_vec(self.engine.state()).unwrap_or_default();
+        Response::Saved {
+            state: share::pack(&json),
+        }
+    }
+}
+
+/// Reads a state saved by [`Host::saved`].
+fn restore(saved: &str) -> Result<EngineState, String> {
+    let json = share::unpack(saved)?;
+    serde_json::from_slice(&json).map_err(|e| e.to_string())
+}
+
+/// Whether the command line is a `build` (the editor's files are its context).
+fn is_build(argv: &[String]) -> bool {
+    use layerbox_core::cli::command::Command;
+    use layerbox_core::cli::grammar::{Invocation, parse};
+    matches!(
+        parse(argv),
+        Ok(Invocation::Command {
+            command: Command::Build(_),
+            ..
+        })
+    )
+}
+
+/// The editor's files as a build context: regular files, with their parent directories.
+pub fn context_layer(files: &[ProjectFile]) -> Layer {
+    let mut layer = Layer::new();
+    for f in files {
+        let mut dir = String::new();
+        let parts: Vec<&str> = f.path.split('/').collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            if !dir.is_empty() {
+                dir.push('/');
+            }
+            dir.push_str(part);
+            layer.insert(dir.clone(), Entry::dir(Meta::new(0o755, CONTEXT_MTIME)));
+        }
+        layer.insert(
+            f.path.clone(),
+            Entry::file(
+                Meta::new(0o644, CONTEXT_MTIME),
+                f.contents.as_bytes().to_vec(),
+            ),
+        );
+    }
+    layer
+}
+
+// Native only: the tests take the catalog the native build embeds.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use layerbox_core::engine::Stream;
+    use layerbox_core::examples;
+
+    use super::*;
+
+    fn host() -> Host {
+        let mut host = Host::new(Arc::new(|| Timestamp::from_unix_secs(1_764_000_000)), 7);
+        host.set_catalog(Catalog::builtin().unwrap());
+        host
+    }
+
+    fn files(example: &examples::Example) -> Vec<ProjectFile> {
+        example
+            .files
+            .iter()
+            .map(|f| ProjectFile {
+                path: f.path.into(),
+                contents: f.contents.into(),
+            })
+            .collect()
+    }
+
+    /// Runs `line`; returns (stdout, stderr, code, shell).
+    fn run(
+        host: &mut Host,
+        line: &str,
+        ctx: &[ProjectFile],
+    ) -> (String, String, i32, Option<String>) {
+        let responses = host.handle(Request::Run {
+            id: 1,
+            line: line.into(),
+            files: ctx.to_vec(),
+        });
+        assert!(matches!(responses[1], Response::Summary(_)));
+        assert!(matches!(responses[2], Response::Saved { .. }));
+        let Response::Output {
+            chunks,
+            code,
+            shell,
+            ..
+        } = &responses[0]
+        else {
+            panic!("{responses:?}")
+        };
+        let text = |s: Stream| {
+            chunks
+                .iter()
+                .filter(|(k, _)| *k == s)
+                .map(|(_, t)| t.as_str())
+                .collect::<String>()
+        };
+        (
+            text(Stream::Stdout),
+            text(Stream::Stderr),
+            *code,
+            shell.clone(),
+        )
+    }
+
+    #[test]
+    fn the_articles_node_app_builds_runs_and_answers() {
+        let mut host = host();
+        let ctx = files(&examples::node());
+        let (_, err, code, _) = run(&mut host, "docker build -t my-app .", &ctx);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("COPY package*.json ./"), "{err}");
+        assert!(err.contains("naming to docker.io/library/my-app"), "{err}");
+        let (out, _, _, _) = run(&mut host, "docker images", &ctx);
+        assert!(out.starts_with("REPOSITORY"), "{out}");
+        assert!(out.contains("my-app"), "{out}");
+        let (_, err, code, _) = run(
+            &mut host,
+            "docker run -d -p 3000:3000 --name web my-app",
+            &ctx,
+        );
+        assert_eq!(code, 0, "{err}");
+        let (out, _, _, _) = run(&mut host, "docker ps", &ctx);
+        assert!(out.contains("0.0.0.0:3000->3000/tcp"), "{out}");
+        assert!(out.contains(" web\n"), "{out}");
+        let Response::Summary(summary) = host.summary() else {
+            panic!()
+        };
+        assert_eq!(summary.containers[0].ports, [3000]);
+        let page = host.handle(Request::Fetch {
+            port: 3000,
+            path: "/".into(),
+        });
+        assert_eq!(
+            page[0],
+            Response::Page {
+                port: 3000,
+                body: Ok("Hello World\n".into())
+            }
+        );
+        let refused = host.handle(Request::Fetch {
+            port: 4000,
+            path: "/".into(),
+        });
+        assert!(
+            matches!(&refused[0], Response::Page { body: Err(e), .. } if e.contains("Connection refused"))
+        );
+    }
+
+    #[test]
+    fn exec_it_opens_a_shell_that_remembers_cd_until_exit() {
+        let mut host = host();
+        let ctx = files(&examples::python());
+        assert_eq!(run(&mut host, "docker build -t my-app .", &ctx).2, 0);
+        assert_eq!(run(&mut host, "docker run -d --name web my-app", &ctx).2, 0);
+        let (_, _, code, shell) = run(&mut host, "docker exec -it web sh", &ctx);
+        assert_eq!((code, shell.as_deref()), (0, Some("web")));
+        let (out, _, _, shell) = run(&mut host, "pwd", &ctx);
+        assert_eq!((out.as_str(), shell.as_deref()), ("/app\n", Some("web")));
+        run(&mut host, "cd /tmp", &ctx);
+        assert_eq!(run(&mut host, "pwd", &ctx).0, "/tmp\n");
+        let (_, err, code, _) = run(&mut host, "cd /nope", &ctx);
+        assert_ne!(code, 0);
+        assert!(err.contains("/nope"), "{err}");
+        run(&mut host, "echo hi > note.txt", &ctx);
+        let (_, _, code, shell) = run(&mut host, "exit 3", &ctx);
+        assert_eq!((code, shell), (3, None));
+        let (out, _, _, _) = run(&mut host, "docker diff web", &ctx);
+        assert!(out.contains("A /tmp/note.txt"), "{out}");
+        // A stopped container opens no shell: the engine refuses as docker does.
+        run(&mut host, "docker stop web", &ctx);
+        let (_, err, code, shell) = run(&mut host, "docker exec -it web sh", &ctx);
+        assert_eq!((code, shell), (1, None), "{err}");
+        assert!(err.contains("is not running"), "{err}");
+    }
+
+    #[test]
+    fn errors_are_docker_s_words_never_a_panic() {
+        let mut host = host();
+        let (_, err, code, _) = run(&mut host, "docker run nope:1", &[]);
+        assert_eq!(code, 125, "{err}");
+        let (_, err, code, _) = run(&mut host, "echo 'unclosed", &[]);
+        assert_eq!(code, 2);
+        assert!(err.contains("unexpected EOF"), "{err}");
+        let (_, err, code, _) = run(&mut host, "kubectl get pods", &[]);
+        assert_eq!(code, 127);
+        assert_eq!(err, "kubectl: command not found\n");
+        assert_eq!(run(&mut host, "   ", &[]).2, 0);
+    }
+
+    #[test]
+    fn the_state_survives_a_save_and_a_restore() {
+        let mut host = host();
+        let ctx = files(&examples::python());
+        run(&mut host, "docker build -t my-app .", &ctx);
+        run(&mut host, "docker create --name keep my-app", &ctx);
+        let Response::Saved { state } = host.saved() else {
+            panic!()
+        };
+        let mut other = self::host();
+        assert!(matches!(
+            other.handle(Request::Restore { state })[0],
+            Response::Summary(_)
+        ));
+        let (out, _, _, _) = run(&mut other, "docker ps -a", &ctx);
+        assert!(out.contains("keep"), "{out}");
+        // A second container gets another ID than the first.
+        run(&mut other, "docker create --name second my-app", &ctx);
+        let ids: Vec<&str> = other
+            .engine()
+            .state()
+            .containers
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_ne!(ids[0], ids[1]);
+        let bad = other.handle(Request::Restore {
+            state: "garbage".into(),
+        });
+        assert!(
+            matches!(&bad[0], Response::Error { message } if message.contains("could not be read"))
+        );
+        assert_eq!(
+            run(&mut other, "docker ps -a -q", &ctx).0.lines().count(),
+            2
+        );
+        other.handle(Request::Reset);
+        assert_eq!(run(&mut other, "docker ps -a -q", &ctx).0, "");
+    }
+
+    #[test]
+    fn completion_analysis_and_share_links() {
+        let mut host = host();
+        let ctx = files(&examples::python());
+        run(&mut host, "docker build -t my-app .", &ctx);
+        run(&mut host, "docker run -d --name web my-app", &ctx);
+        let r = host.handle(Request::Complete {
+            id: 4,
+            line: "docker stop w".into(),
+            cursor: 13,
+        });
+        assert_eq!(
+            r[0],
+            Response::Completion {
+                id: 4,
+                start: 12,
+                candidates: vec!["web".into()],
+                replacement: Some("web ".into())
+            }
+        );
+        let r = host.handle(Request::Complete {
+            id: 5,
+            line: "docker rmi my".into(),
+            cursor: 13,
+        });
+        assert!(
+            matches!(&r[0], Response::Completion { candidates, .. } if candidates == &["my-app:latest"])
+        );
+        let r = host.handle(Request::Analyze {
+            seq: 3,
+            text: "FROM alpine\nCOPY x\n".into(),
+        });
+        assert!(
+            matches!(&r[0], Response::Analysis { seq: 3, analysis } if !analysis.diagnostics.is_empty())
+        );
+        let r = host.handle(Request::Share { files: ctx.clone() });
+        let Response::Shared { fragment } = &r[0] else {
+            panic!()
+        };
+        let r = host.handle(Request::Open {
+            fragment: fragment.clone(),
+        });
+        assert_eq!(r[0], Response::Project { files: ctx });
+        let r = host.handle(Request::Open {
+            fragment: "p=AAAA".into(),
+        });
+        assert!(matches!(&r[0], Response::Error { message } if message.contains("damaged")));
+    }
+
+    #[test]
+    fn context_files_bring_their_directories() {
+        let layer = context_layer(&[ProjectFile {
+            path: "src/lib/a.js".into(),
+            contents: "x".into(),
+        }]);
+        let paths: Vec<&str> = layer.iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["src", "src/lib", "src/lib/a.js"]);
+    }
+}

@@ -1,0 +1,176 @@
+//! The messages between the page and the engine's web worker, as JSON.
+//!
+//! The page holds only these data types: every piece of core logic (parser, linter, builder,
+//! engine, completion, share-link coding) runs in the worker, so the first page stays small and
+//! is painted before the core is even loaded.
+
+use layerbox_core::dockerfile::editor::Analysis;
+use layerbox_core::engine::{Event, Stream};
+use serde::{Deserialize, Serialize};
+
+/// A file of the learner's build context, as edited in the playground.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectFile {
+    /// Path relative to the build context, `/`-separated.
+    pub path: String,
+    /// Current contents.
+    pub contents: String,
+}
+
+/// What the page asks of the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Highlight and lint this Dockerfile; answered by [`Response::Analysis`] with the same `seq`.
+    Analyze {
+        /// Numbers the request, so that a late answer to older text is dropped.
+        seq: u64,
+        /// The Dockerfile.
+        text: String,
+    },
+    /// Run a line typed in the terminal (`docker …`, `layerbox …`, or a line for the open
+    /// container shell); `files` is the build context a `build` reads.
+    Run {
+        /// Numbers the command for its [`Response::Output`].
+        id: u64,
+        /// The line as typed.
+        line: String,
+        /// The editor's files.
+        files: Vec<ProjectFile>,
+    },
+    /// Complete the word before byte `cursor` of `line`.
+    Complete {
+        /// Numbers the request for its [`Response::Completion`].
+        id: u64,
+        /// The line.
+        line: String,
+        /// Byte offset of the cursor.
+        cursor: usize,
+    },
+    /// An HTTP GET of `path` on a published host port, answered by [`Response::Page`].
+    Fetch {
+        /// Host port.
+        port: u16,
+        /// Path, `/` for the root.
+        path: String,
+    },
+    /// Start from this saved engine state (from [`Response::Saved`]).
+    Restore {
+        /// The saved text.
+        state: String,
+    },
+    /// Forget every image and container.
+    Reset,
+    /// Make a share link's fragment for these files; answered by [`Response::Shared`].
+    Share {
+        /// The project.
+        files: Vec<ProjectFile>,
+    },
+    /// Read a share link's fragment; answered by [`Response::Project`] or [`Response::Error`].
+    Open {
+        /// The fragment, without `#`.
+        fragment: String,
+    },
+}
+
+/// What the worker tells the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker has started and takes requests.
+    Ready,
+    /// A Dockerfile's highlighting and diagnostics.
+    Analysis {
+        /// The request's number.
+        seq: u64,
+        /// What the core found.
+        analysis: Analysis,
+    },
+    /// Something the worker is doing that takes a moment (loading the image catalog).
+    Busy {
+        /// What, in a few words; empty when done.
+        what: String,
+    },
+    /// What a command printed, as the core printed it, and what it did.
+    Output {
+        /// The request's number.
+        id: u64,
+        /// stdout and stderr in the order written.
+        chunks: Vec<(Stream, String)>,
+        /// Notes about the simulation (not docker's output).
+        notices: Vec<String>,
+        /// The engine's events (`Vec<Event>`) as JSON, for the views to animate: the page
+        /// decodes them only where a view uses them (see [`decode_events`]), which keeps their
+        /// decoders (digests, build and filesystem events) off the first page.
+        events: String,
+        /// The exit code.
+        code: i32,
+        /// The container whose shell the terminal now talks to (`exec -it web sh`), if any.
+        shell: Option<String>,
+    },
+    /// The engine's names and the ports its running containers publish, after each change.
+    Summary(Summary),
+    /// Completions for a [`Request::Complete`].
+    Completion {
+        /// The request's number.
+        id: u64,
+        /// Byte offset where the completed word starts.
+        start: usize,
+        /// What fits, sorted.
+        candidates: Vec<String>,
+        /// The text to put in place of the word, if any.
+        replacement: Option<String>,
+    },
+    /// The answer to a [`Request::Fetch`]: the body, or what curl would say.
+    Page {
+        /// Host port.
+        port: u16,
+        /// Body or error.
+        body: Result<String, String>,
+    },
+    /// The engine state to keep (for [`Request::Restore`]).
+    Saved {
+        /// Opaque text (compressed JSON).
+        state: String,
+    },
+    /// A share link's fragment, without `#`.
+    Shared {
+        /// The fragment.
+        fragment: String,
+    },
+    /// A project read from a share link.
+    Project {
+        /// Its files.
+        files: Vec<ProjectFile>,
+    },
+    /// Something failed; the message says what, for the learner.
+    Error {
+        /// The message.
+        message: String,
+    },
+}
+
+/// The events of a [`Response::Output`] (an empty list if the text is not theirs).
+pub fn decode_events(json: &str) -> Vec<Event> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// What the page shows about the engine outside the terminal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Image references (`my-app:latest`).
+    pub images: Vec<String>,
+    /// Containers: name, image, state word.
+    pub containers: Vec<ContainerSummary>,
+}
+
+/// One container in the [`Summary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSummary {
+    /// Its name.
+    pub name: String,
+    /// The image as named at `run`.
+    pub image: String,
+    /// `running`, `exited` …
+    pub state: String,
+    /// Host ports it publishes (while running).
+    pub ports: Vec<u16>,
+}

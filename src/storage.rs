@@ -1,0 +1,102 @@
+//! The page's own keeping: localStorage (the project, the engine's saved state) and the URL
+//! fragment (share links). Outside a browser (SSR, native tests) nothing is kept.
+
+/// The key of the project's files (JSON).
+pub const PROJECT_KEY: &str = "layerbox.project";
+/// The key of the engine's saved state (from the worker, opaque).
+pub const ENGINE_KEY: &str = "layerbox.engine";
+
+#[cfg(target_arch = "wasm32")]
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The text kept under `key`, if any.
+pub fn load(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        local_storage()?.get_item(key).ok().flatten()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Keeps `value` under `key`; the error says why it could not (quota, storage disabled).
+pub fn save(key: &str, value: &str) -> Result<(), String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let storage = local_storage().ok_or("this browser keeps no local storage")?;
+        storage
+            .set_item(key, value)
+            .map_err(|_| format!("the browser refused to keep {} KB", value.len() / 1024))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (key, value);
+        Ok(())
+    }
+}
+
+/// Forgets what is kept under `key`.
+pub fn remove(key: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(s) = local_storage() {
+        let _ = s.remove_item(key);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = key;
+}
+
+/// The page's URL fragment without `#` (empty when none).
+pub fn fragment() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .map(|h| h.trim_start_matches('#').to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    String::new()
+}
+
+/// Removes the fragment from the address bar without reloading (after a share link is read).
+pub fn clear_fragment() {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window()
+        && let (Ok(history), Ok(path)) = (w.history(), w.location().pathname())
+    {
+        let search = w.location().search().unwrap_or_default();
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{search}")),
+        );
+    }
+}
+
+/// The page's address without its fragment, for building share links.
+pub fn base_url() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .map(|h| h.split('#').next().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    String::new()
+}
+
+/// Copies `text` to the clipboard (best effort: the browser may refuse).
+pub fn copy(text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = text;
+}

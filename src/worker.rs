@@ -1,0 +1,143 @@
+//! The web worker's glue (wasm32 only): JSON messages from the page go to the [`Host`], its
+//! answers go back. The package catalog is fetched the first time a command needs it, as the
+//! static asset `catalog.txt.gz` next to the worker, and inflated here.
+
+use std::cell::{Cell, RefCell};
+use std::io::Read as _;
+use std::sync::Arc;
+
+use layerbox_core::cli::units::Timestamp;
+use layerbox_core::sim::catalog::Catalog;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::host::Host;
+use crate::protocol::{Request, Response};
+
+/// Where the catalog is served, relative to the worker's script.
+pub const CATALOG_URL: &str = "catalog.txt.gz";
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+    static WAITING: RefCell<Vec<Request>> = const { RefCell::new(Vec::new()) };
+    static CATALOG_TRIED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(response: &Response) {
+    if let Ok(json) = serde_json::to_string(response) {
+        let _ = scope().post_message(&JsValue::from_str(&json));
+    }
+}
+
+/// Starts the worker: installs the message handler and says it is ready.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        post(&Response::Error {
+            message: format!(
+                "the simulated engine stopped on an internal error ({info}); reload the page to start again"
+            ),
+        });
+    }));
+    // Random only in the names and IDs it seeds; the engine itself stays deterministic.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let seed = (js_sys::Math::random() * 9.007_199_254_740_991e15) as u64;
+    #[allow(clippy::cast_possible_truncation)]
+    let now = Arc::new(|| Timestamp((js_sys::Date::now() * 1e6) as i64));
+    HOST.with(|h| *h.borrow_mut() = Some(Host::new(now, seed)));
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
+        let Some(text) = e.data().as_string() else {
+            return;
+        };
+        match serde_json::from_str::<Request>(&text) {
+            Ok(request) => dispatch(request),
+            Err(e) => post(&Response::Error {
+                message: format!("the worker could not read a request: {e}"),
+            }),
+        }
+    });
+    scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&Response::Ready);
+}
+
+fn dispatch(request: Request) {
+    if Host::needs_catalog(&request) && !CATALOG_TRIED.get() {
+        WAITING.with(|w| w.borrow_mut().push(request));
+        CATALOG_TRIED.set(true);
+        wasm_bindgen_futures::spawn_local(load_catalog());
+        return;
+    }
+    // Requests on the engine keep their order behind the commands waiting for the catalog;
+    // the editor's analysis, completion and share links do not wait.
+    let on_engine = matches!(
+        request,
+        Request::Run { .. } | Request::Fetch { .. } | Request::Restore { .. } | Request::Reset
+    );
+    if on_engine && !WAITING.with(|w| w.borrow().is_empty()) {
+        WAITING.with(|w| w.borrow_mut().push(request));
+        return;
+    }
+    let responses = HOST.with(|h| h.borrow_mut().as_mut().map(|h| h.handle(request)));
+    for r in responses.unwrap_or_default() {
+        post(&r);
+    }
+}
+
+async fn load_catalog() {
+    post(&Response::Busy {
+        what: "loading the image catalog".into(),
+    });
+    match fetch_catalog().await.and_then(|text| {
+        Catalog::parse(&text).map_err(|e| format!("the image catalog is damaged: {e}"))
+    }) {
+        Ok(catalog) => HOST.with(|h| {
+            if let Some(h) = h.borrow_mut().as_mut() {
+                h.set_catalog(Arc::new(catalog));
+            }
+        }),
+        Err(message) => post(&Response::Error {
+            message: format!("{message}; base images and packages are unavailable"),
+        }),
+    }
+    post(&Response::Busy {
+        what: String::new(),
+    });
+    let waiting = WAITING.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    for request in waiting {
+        dispatch(request);
+    }
+}
+
+async fn fetch_catalog() -> Result<String, String> {
+    let failed = |e: JsValue| {
+        format!(
+            "the image catalog could not be loaded ({})",
+            e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        )
+    };
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(CATALOG_URL))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(format!(
+            "the image catalog could not be loaded (HTTP {} for {CATALOG_URL})",
+            response.status()
+        ));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    let gz = js_sys::Uint8Array::new(&buffer).to_vec();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_string(&mut text)
+        .map_err(|e| format!("the image catalog could not be inflated ({e})"))?;
+    Ok(text)
+}
