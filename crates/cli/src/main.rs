@@ -65,11 +65,13 @@ layerbox commands:
               Find (and repair) what a crash left in the Linux engine's store
 
 layerbox options:
-      --engine string   \"linux\" (real containers; the default on Linux as root) or \"sim\"
-                        (the simulated engine; the default otherwise)
+      --engine string   \"linux\" (real containers: the default on Linux as root, or as a user
+                        where user namespaces allow rootless containers) or \"sim\" (the
+                        simulated engine; the default otherwise); $LAYERBOX_ENGINE
       --root string     Where the engine keeps its state (default $LAYERBOX_ROOT, else
                         /var/lib/layerbox for the Linux engine as root,
-                        $XDG_STATE_HOME/layerbox for the simulated one)
+                        $XDG_DATA_HOME/layerbox as a user, $XDG_STATE_HOME/layerbox for
+                        the simulated engine)
 ";
 
 fn main() -> ExitCode {
@@ -151,7 +153,8 @@ fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// The Linux engine on Linux as root, else the simulated one (`LAYERBOX_ENGINE` overrides).
+/// The Linux engine on Linux as root or where rootless containers work, else the simulated one
+/// (`LAYERBOX_ENGINE` overrides).
 fn default_engine() -> &'static str {
     match std::env::var("LAYERBOX_ENGINE").as_deref() {
         Ok("sim") => return "sim",
@@ -159,7 +162,7 @@ fn default_engine() -> &'static str {
         _ => {}
     }
     #[cfg(target_os = "linux")]
-    if rustix::process::geteuid().is_root() {
+    if rustix::process::geteuid().is_root() || layerbox::linux::rootless_available() {
         return "linux";
     }
     "sim"

@@ -139,7 +139,7 @@ impl RunBackend for LinuxRun {
                 Ok(exit.code)
             });
         let dir = self.store.container_dir(&id).map_err(|e| e.to_string())?;
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = crate::store::remove_tree(&dir);
         result
     }
 }

@@ -60,7 +60,19 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
     }
     write_init_layer(&l.init, &l.lowers).map_err(LinuxError::io("write the init layer"))?;
     write_etc_files(&l.etc_files, &spec.hostname).map_err(LinuxError::io("write /etc files"))?;
-    let cgroup = Cgroup::for_host(&spec.id, &spec.resources)?;
+    let cgroup = if l.userns {
+        if spec.resources != super::Resources::default() {
+            eprintln!(
+                "WARNING: rootless: memory, pids and cpu limits need cgroups a user cannot create; they are skipped"
+            );
+        }
+        Cgroup {
+            dirs: Vec::new(),
+            writes: Vec::new(),
+        }
+    } else {
+        Cgroup::for_host(&spec.id, &spec.resources)?
+    };
     cgroup.create()?;
     let started = start(spec, &cgroup);
     if started.is_err() {
@@ -204,6 +216,18 @@ fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: 
             &mut report,
             &StartError::from_message(format!("close inherited descriptors: {e}")),
         );
+    }
+    if spec.layers.userns {
+        let (uid, gid) = (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        );
+        if let Err(e) = sys.enter_user_namespace(uid, gid) {
+            fail(
+                &mut report,
+                &StartError::from_message(format!("user namespace: {e}")),
+            );
+        }
     }
     if let Err(e) = enter_namespaces(&sys) {
         fail(

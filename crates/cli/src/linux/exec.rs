@@ -29,7 +29,12 @@ pub fn exec(sys: &dyn Syscall, init_pid: i32, spec: &ContainerSpec) -> Result<Ex
         Input::Null => Some(File::open("/dev/null").map_err(LinuxError::io("open /dev/null"))?),
         Input::File(ref p) => Some(File::open(p).map_err(LinuxError::io("open the stdin file"))?),
     };
-    sys.setns(init_pid, EXEC_NAMESPACES).map_err(|e| {
+    let namespaces = if spec.layers.userns {
+        EXEC_NAMESPACES | UnshareFlags::NEWUSER
+    } else {
+        EXEC_NAMESPACES
+    };
+    sys.setns(init_pid, namespaces).map_err(|e| {
         StartError::from_message(format!("setns into container process {init_pid}: {e}"))
     })?;
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)

@@ -46,10 +46,27 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> LayerDirError + '_ {
     }
 }
 
+/// Whether layers are written and read for a user namespace (rootless): the caller is not root
+/// on the host. Then the caller's own uid and gid stand for root (the namespace maps them to 0)
+/// and overlayfs keeps its marks in `user.overlay.*` xattrs (mounted with `userxattr`), since
+/// only root may write `trusted.*`.
+pub fn rootless() -> bool {
+    !rustix::process::geteuid().is_root()
+}
+
+/// The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque`
+/// rootless.
+fn opaque_xattr() -> &'static str {
+    if rootless() {
+        "user.overlay.opaque"
+    } else {
+        "trusted.overlay.opaque"
+    }
+}
+
 fn is_opaque(path: &Path) -> bool {
     let mut buf = [0u8; 8];
-    rustix::fs::lgetxattr(path, "trusted.overlay.opaque", &mut buf[..])
-        .is_ok_and(|n| buf[..n] == *b"y")
+    rustix::fs::lgetxattr(path, opaque_xattr(), &mut buf[..]).is_ok_and(|n| buf[..n] == *b"y")
 }
 
 /// Reads `dir` (overlayfs form) as a layer: paths relative to it, owners, modes and mtimes as on
@@ -77,10 +94,12 @@ pub fn read_layer_dir(dir: &Path) -> Result<Layer, LayerDirError> {
 }
 
 fn meta_of(m: &std::fs::Metadata) -> Meta {
+    // rootless, what the caller owns is root's in the container (see [`rootless`])
+    let own = |id: u32, mine: u32| if rootless() && id == mine { 0 } else { id };
     Meta {
         mode: m.mode() & 0o7777,
-        uid: m.uid(),
-        gid: m.gid(),
+        uid: own(m.uid(), rustix::process::geteuid().as_raw()),
+        gid: own(m.gid(), rustix::process::getegid().as_raw()),
         mtime: m.mtime(),
     }
 }
@@ -176,7 +195,7 @@ pub fn write_layer_dir(layer: &Layer, dir: &Path) -> Result<(), LayerDirError> {
                         if *opaque {
                             rustix::fs::lsetxattr(
                                 &path,
-                                "trusted.overlay.opaque",
+                                opaque_xattr(),
                                 b"y",
                                 rustix::fs::XattrFlags::empty(),
                             )
@@ -226,7 +245,11 @@ fn file_bytes(data: &FileData) -> std::borrow::Cow<'_, [u8]> {
 }
 
 fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), LayerDirError> {
-    std::os::unix::fs::lchown(path, Some(meta.uid), Some(meta.gid)).map_err(at(path))?;
+    // rootless, files stay the caller's: its uid is root's in the container; other owners
+    // would need subordinate ids mapped, which this engine does not set up
+    if !rootless() {
+        std::os::unix::fs::lchown(path, Some(meta.uid), Some(meta.gid)).map_err(at(path))?;
+    }
     if chmod {
         // after chown, which clears setuid and setgid bits
         rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(meta.mode))

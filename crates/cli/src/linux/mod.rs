@@ -49,6 +49,25 @@ pub use spec::{ContainerSpec, Input, Layers, Output, Resources, SharedFd, Ulimit
 pub use syscall::{Call, RecordingSyscall, Syscall};
 pub use user::ExecUser;
 
+/// Whether an ordinary user can run containers here (rootless): user namespaces are allowed to
+/// unprivileged users (`user.max_user_namespaces` above 0, no AppArmor restriction) and the
+/// kernel mounts overlayfs inside one (5.11 or later).
+pub fn rootless_available() -> bool {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let userns = read("/proc/sys/user/max_user_namespaces")
+        .trim()
+        .parse::<u64>()
+        .is_ok_and(|n| n > 0)
+        && read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").trim() != "1";
+    let release = rustix::system::uname();
+    let release = release.release().to_string_lossy();
+    let mut version = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u32>().ok());
+    let kernel = (version.next().unwrap_or(0), version.next().unwrap_or(0));
+    userns && kernel >= (5, 11)
+}
+
 /// An error of the Linux engine.
 #[derive(Debug, thiserror::Error)]
 pub enum LinuxError {

@@ -165,8 +165,11 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<Prepared, Sta
     groups.extend(spec.groups.iter().filter(|g| !user.groups.contains(g)));
     sys.drop_bounding_except(DEFAULT_CAPABILITIES)
         .map_err(|e| other("drop capabilities", &e))?;
-    sys.set_user(user.uid, user.gid, &groups)
-        .map_err(|e| other("set user", &e))?;
+    // in a rootless user namespace the process is root already, and setgroups is denied
+    if !(spec.layers.userns && user.uid == 0 && user.gid == 0) {
+        sys.set_user(user.uid, user.gid, &groups)
+            .map_err(|e| other("set user", &e))?;
+    }
     // Like moby since 23.0: a non-root user starts with no effective capabilities.
     let caps = if user.uid == 0 {
         DEFAULT_CAPABILITIES

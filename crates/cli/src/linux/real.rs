@@ -20,6 +20,13 @@ impl Syscall for RealSyscall {
         ffi::unshare(flags)
     }
 
+    fn enter_user_namespace(&self, uid: u32, gid: u32) -> io::Result<()> {
+        ffi::unshare(UnshareFlags::NEWUSER)?;
+        std::fs::write("/proc/self/setgroups", "deny")?;
+        std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+        std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"))
+    }
+
     fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()> {
         let pid = rustix::process::Pid::from_raw(pid)
             .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;

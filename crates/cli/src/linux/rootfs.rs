@@ -89,10 +89,11 @@ pub fn overlay_options(layers: &Layers) -> Result<String, RootfsError> {
         .collect::<Vec<_>>()
         .join(":");
     Ok(format!(
-        "lowerdir={lowerdir},upperdir={},workdir={}{}",
+        "lowerdir={lowerdir},upperdir={},workdir={}{}{}",
         layers.upper.display(),
         layers.work.display(),
-        if layers.volatile { ",volatile" } else { "" }
+        if layers.volatile { ",volatile" } else { "" },
+        if layers.userns { ",userxattr" } else { "" }
     ))
 }
 
@@ -209,15 +210,28 @@ pub fn prepare_rootfs(sys: &dyn Syscall, layers: &Layers) -> Result<(), RootfsEr
     )?;
     for (name, major, minor) in DEVICES {
         let path = dev.join(name);
-        check("mknod", &path, sys.mknod_char(&path, 0o666, *major, *minor))?;
+        if layers.userns {
+            // no mknod in a user namespace: the host's node, bound onto an empty file
+            check("create", &path, sys.write_file(&path, ""))?;
+            let host = Path::new("/dev").join(name);
+            check("bind mount", &path, sys.bind(&host, &path, false))?;
+        } else {
+            check("mknod", &path, sys.mknod_char(&path, 0o666, *major, *minor))?;
+        }
     }
+    // gid 5 (tty) is not mapped in a rootless user namespace
+    let devpts = if layers.userns {
+        "newinstance,ptmxmode=0666,mode=0620"
+    } else {
+        "newinstance,ptmxmode=0666,mode=0620,gid=5"
+    };
     for (dir, fstype, source, flags, data) in [
         (
             "pts",
             "devpts",
             "devpts",
             MountFlags::NOSUID | MountFlags::NOEXEC,
-            "newinstance,ptmxmode=0666,mode=0620,gid=5",
+            devpts,
         ),
         ("shm", "tmpfs", "shm", hardened, "mode=1777,size=65536k"),
         ("mqueue", "mqueue", "mqueue", hardened, ""),
@@ -283,10 +297,13 @@ mod tests {
     use crate::linux::syscall::{Call, RecordingSyscall};
 
     fn layers() -> Layers {
-        Layers::in_dir(
-            Path::new("/s/c"),
-            vec!["/s/l/base".into(), "/s/l/mid".into()],
-        )
+        Layers {
+            userns: false,
+            ..Layers::in_dir(
+                Path::new("/s/c"),
+                vec!["/s/l/base".into(), "/s/l/mid".into()],
+            )
+        }
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Layers {
     /// unmount, where it costs tens of milliseconds on a busy disk. Only for layers that are
     /// thrown away (`run --rm`): after a crash the upper dir is unusable.
     pub volatile: bool,
+    /// Mounted inside a user namespace (rootless): overlayfs with `userxattr`, the host's
+    /// device nodes bound in instead of made, no cgroup.
+    pub userns: bool,
 }
 
 impl Layers {
@@ -39,6 +42,7 @@ impl Layers {
             init: dir.join("init"),
             etc_files: dir.join("etc"),
             volatile: false,
+            userns: super::layerdir::rootless(),
         }
     }
 }

@@ -44,6 +44,9 @@ pub trait Syscall {
     /// `setns(2)` through a pidfd: joins the namespaces `flags` of process `pid` at once
     /// (`docker exec`; PID: for this process's children).
     fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()>;
+    /// A new user namespace in which this process's `uid` and `gid` are root (rootless): the
+    /// only mapping an unprivileged process may write for itself, with `setgroups` denied.
+    fn enter_user_namespace(&self, uid: u32, gid: u32) -> io::Result<()>;
     /// `mount(2)` of a filesystem.
     fn mount(&self, m: &Mount) -> io::Result<()>;
     /// Makes every mount under `target` private, so nothing propagates back to the host.
@@ -99,6 +102,7 @@ pub trait Syscall {
 pub enum Call {
     Unshare(UnshareFlags),
     Setns(i32, UnshareFlags),
+    EnterUserNamespace(u32, u32),
     Mount(Mount),
     MakeRprivate(PathBuf),
     Bind {
@@ -171,6 +175,10 @@ impl Syscall for RecordingSyscall {
     }
     fn setns(&self, pid: i32, flags: UnshareFlags) -> io::Result<()> {
         self.record(Call::Setns(pid, flags));
+        Ok(())
+    }
+    fn enter_user_namespace(&self, uid: u32, gid: u32) -> io::Result<()> {
+        self.record(Call::EnterUserNamespace(uid, gid));
         Ok(())
     }
     fn mount(&self, m: &Mount) -> io::Result<()> {

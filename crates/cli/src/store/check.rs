@@ -68,7 +68,7 @@ pub fn mounts_below(mountinfo: &str, root: &Path) -> Vec<PathBuf> {
 
 fn remove_any(path: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(path)?.is_dir() {
-        std::fs::remove_dir_all(path)
+        super::remove_tree(path)
     } else {
         std::fs::remove_file(path)
     }

@@ -138,7 +138,7 @@ impl Store {
             }
             let trash = self.root().join("tmp").join(super::tmp_name(&name));
             std::fs::rename(item.path(), &trash).map_err(super::at(&trash))?;
-            std::fs::remove_dir_all(&trash).map_err(super::at(&trash))?;
+            super::remove_tree(&trash).map_err(super::at(&trash))?;
         }
         Ok(())
     }

@@ -134,6 +134,30 @@ pub(crate) fn tmp_name(name: &str) -> String {
     )
 }
 
+/// Removes a directory tree. Rootless, overlayfs leaves its `work/work` directory with mode 000
+/// (the caller owns it, but may not list it), so when removal is refused the directories are
+/// made the caller's to list and write first.
+pub fn remove_tree(path: &Path) -> io::Result<()> {
+    fn open_up(dir: &Path) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        for item in std::fs::read_dir(dir)? {
+            let item = item?;
+            if item.file_type()?.is_dir() {
+                open_up(&item.path())?;
+            }
+        }
+        Ok(())
+    }
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            open_up(path)?;
+            std::fs::remove_dir_all(path)
+        }
+        other => other,
+    }
+}
+
 /// fsyncs a directory, so a rename or a new entry in it survives a crash.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir))
@@ -436,7 +460,7 @@ impl Store {
             let dir = self.container_dir(id)?;
             let trash = self.root.join("tmp").join(tmp_name(id));
             match std::fs::rename(&dir, &trash) {
-                Ok(()) => std::fs::remove_dir_all(&trash).map_err(at(&trash))?,
+                Ok(()) => remove_tree(&trash).map_err(at(&trash))?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(at(&dir)(e)),
             }

@@ -604,3 +604,99 @@ fn differential_a_build_without_run_is_the_same_on_both_engines() {
     }
     lab.assert_clean();
 }
+
+/// Runs the binary as `nobody` (65534) with its store under `home` (`$XDG_DATA_HOME`).
+fn as_nobody(home: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env"])
+        .arg(format!("HOME={}", home.display()))
+        .arg(format!("XDG_DATA_HOME={}", home.join("data").display()))
+        .arg("LAYERBOX_ROOT=")
+        .args([env!("CARGO_BIN_EXE_layerbox"), "--engine", "linux"])
+        .args(args)
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn rootless_an_ordinary_user_builds_and_runs_in_a_user_namespace() {
+    use std::os::unix::fs::MetadataExt;
+    let _g = root_only!();
+    let lab = Lab::new();
+    let home = lab.path().join("home");
+    std::fs::create_dir_all(home.join("ctx")).unwrap();
+    std::fs::copy(lab.path().join("busybox.tar"), home.join("busybox.tar")).unwrap();
+    std::fs::write(
+        home.join("ctx/Dockerfile"),
+        "FROM busybox\nRUN echo hi > /a && rm /etc/motd\nCOPY h.txt /h.txt\nCMD [\"sh\", \"-c\", \"cat /a /h.txt; ls -ln /a | awk '{print $3, $4}'; test -e /etc/motd || echo no motd\"]\n",
+    )
+    .unwrap();
+    std::fs::write(home.join("ctx/h.txt"), "hello\n").unwrap();
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&home)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let ok = |args: &[&str]| {
+        let (out, err, code) = as_nobody(&home, args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    ok(&["import", "busybox.tar", "busybox"]);
+    ok(&["build", "-t", "tiny", "ctx"]);
+    // the user's uid is root inside; the files it writes are the user's on the host
+    assert_eq!(ok(&["run", "--rm", "tiny"]), "hi\nhello\n0 0\nno motd\n");
+    assert_eq!(
+        ok(&[
+            "run",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map | tr -s ' '"
+        ]),
+        "0\n 0 65534 1\n"
+    );
+    ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /x; exec sleep 600",
+    ]);
+    assert_eq!(ok(&["exec", "web", "cat", "/x"]), "x\n");
+    assert_eq!(ok(&["stop", "-t", "1", "web"]), "web\n");
+    assert_eq!(ok(&["diff", "web"]), "A /x\n");
+    let store = home.join("data/layerbox");
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            store
+                .join("containers")
+                .join(format!("{}.json", ok(&["ps", "-aq", "--no-trunc"]).trim())),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let upper = store
+        .join("containers")
+        .join(record["id"].as_str().unwrap())
+        .join("upper/x");
+    assert_eq!(std::fs::metadata(upper).unwrap().uid(), 65534);
+    assert_eq!(ok(&["rm", "web"]), "web\n");
+    assert_eq!(
+        ok(&["system", "check"]),
+        format!("store {}: clean\n", store.display())
+    );
+    assert_no_mounts_below(lab.path());
+}
