@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use layerbox_core::examples;
+use layerbox_core::{examples, view};
 use yew::prelude::*;
 
 use crate::bridge::{Bridge, Connect};
@@ -147,6 +147,14 @@ pub fn app(props: &AppProps) -> Html {
                     path: "/".into(),
                 });
             }
+        });
+    }
+    // The views (layers, files, lifecycle) are asked again after every change to the engine:
+    // a summary follows every command.
+    {
+        let sender = sender.clone();
+        use_effect_with(state.summary.clone(), move |_| {
+            sender.send(Request::View(view::Request::Lifecycle));
         });
     }
     // A new share link goes to the clipboard.

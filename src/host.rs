@@ -19,6 +19,7 @@ use layerbox_core::fs::{Entry, Layer, Meta};
 use layerbox_core::image::Reference;
 use layerbox_core::sim::base::ModelledImages;
 use layerbox_core::sim::catalog::Catalog;
+use layerbox_core::view;
 
 use crate::protocol::{ContainerSummary, ProjectFile, Request, Response, Summary};
 use crate::share;
@@ -206,6 +207,12 @@ impl Host {
                 Ok(files) => vec![Response::Project { files }],
                 Err(message) => vec![Response::Error { message }],
             },
+            Request::View(request) => {
+                let result = view::answer(&self.engine, &request)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string()));
+                vec![Response::View { request, result }]
+            }
         }
     }
 
@@ -673,6 +680,38 @@ mod tests {
             fragment: "p=AAAA".into(),
         });
         assert!(matches!(&r[0], Response::Error { message } if message.contains("damaged")));
+    }
+
+    #[test]
+    fn views_are_answered_by_the_core() {
+        let mut host = host();
+        let ctx = files(&examples::python());
+        run(&mut host, "docker build -t my-app .", &ctx);
+        let r = host.handle(Request::View(view::Request::Layers {
+            image: "my-app".into(),
+        }));
+        let Response::View {
+            result: Ok(json), ..
+        } = &r[0]
+        else {
+            panic!("{r:?}")
+        };
+        let Ok(view::Response::Layers(layers)) = crate::protocol::decode_view(json) else {
+            panic!("{json}")
+        };
+        assert!(
+            layers
+                .steps
+                .iter()
+                .any(|l| l.created_by.contains("pip install") && l.layer.is_some()),
+            "{layers:?}"
+        );
+        let r = host.handle(Request::View(view::Request::Layers {
+            image: "nosuch".into(),
+        }));
+        assert!(
+            matches!(&r[0], Response::View { result: Err(e), .. } if e == "No such image: nosuch")
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use layerbox_core::dockerfile::editor::Analysis;
 use layerbox_core::engine::{Event, Stream};
+use layerbox_core::view;
 use serde::{Deserialize, Serialize};
 
 /// A file of the learner's build context, as edited in the playground.
@@ -70,6 +71,8 @@ pub enum Request {
         /// The fragment, without `#`.
         fragment: String,
     },
+    /// A view of the engine's state (layers, files, lifecycle); answered by [`Response::View`].
+    View(view::Request),
 }
 
 /// What the worker tells the page.
@@ -141,6 +144,15 @@ pub enum Response {
         /// Its files.
         files: Vec<ProjectFile>,
     },
+    /// A view, computed by the core's `view::answer`, or why it could not be.
+    View {
+        /// What was asked.
+        request: view::Request,
+        /// The view (`view::Response`) as JSON, or the error's message. Like the events, the
+        /// view is decoded only by the panel that shows it ([`decode_view`]): its decoders cost
+        /// 27 KB gzip, which the first page does without until a view panel is in it.
+        result: Result<String, String>,
+    },
     /// Something failed; the message says what, for the learner.
     Error {
         /// The message.
@@ -151,6 +163,11 @@ pub enum Response {
 /// The events of a [`Response::Output`] (an empty list if the text is not theirs).
 pub fn decode_events(json: &str) -> Vec<Event> {
     serde_json::from_str(json).unwrap_or_default()
+}
+
+/// The view a [`Response::View`] carries.
+pub fn decode_view(json: &str) -> Result<view::Response, String> {
+    serde_json::from_str(json).map_err(|e| format!("the view could not be read: {e}"))
 }
 
 /// What the page shows about the engine outside the terminal.

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use layerbox_core::dockerfile::editor::Analysis;
 use layerbox_core::engine::Stream;
 use layerbox_core::examples::{self, Example};
+use layerbox_core::view;
 use yew::Reducible;
 
 pub use crate::protocol::ProjectFile;
@@ -112,6 +113,9 @@ pub struct State {
     pub events: Rc<str>,
     /// How many commands have reported events (changes when `events` does).
     pub event_count: u64,
+    /// The latest answer to each view request (layers, files, lifecycle), from the core: the
+    /// view as JSON (decode with [`crate::protocol::decode_view`]) or the error's message.
+    pub views: Rc<Vec<(view::Request, Result<String, String>)>>,
 }
 
 /// What the learner, or the worker, can do.
@@ -176,6 +180,7 @@ impl State {
             share_link: None,
             events: Rc::from("[]"),
             event_count: 0,
+            views: Rc::default(),
         }
     }
 
@@ -321,9 +326,18 @@ impl State {
                     ready: self.ready,
                     events: Rc::clone(&self.events),
                     event_count: self.event_count,
+                    views: Rc::clone(&self.views),
                     message: Some("opened the project from the share link".into()),
                     ..State::from_files(files)
                 };
+            }
+            Response::View { request, result } => {
+                let mut views = (*self.views).clone();
+                match views.iter_mut().find(|(r, _)| *r == request) {
+                    Some(entry) => entry.1 = result,
+                    None => views.push((request, result)),
+                }
+                self.views = Rc::new(views);
             }
             Response::Error { message } => {
                 // A failed command still ends.
@@ -418,6 +432,7 @@ impl Reducible for State {
                     busy: keep.busy,
                     events: keep.events,
                     event_count: keep.event_count,
+                    views: keep.views,
                     ..State::from_files(files)
                 };
             }
@@ -713,6 +728,28 @@ mod tests {
         assert_eq!(s.pages[&3000], Ok("Hello World\n".into()));
         let s = reduce(s, vec![summary(vec![])]);
         assert!(s.pages.is_empty());
+    }
+
+    #[test]
+    fn the_latest_answer_to_each_view_is_kept() {
+        let lifecycle = |n: usize| {
+            Action::Response(Response::View {
+                request: view::Request::Lifecycle,
+                result: Err(format!("answer {n}")),
+            })
+        };
+        let layers = Action::Response(Response::View {
+            request: view::Request::Layers {
+                image: "my-app".into(),
+            },
+            result: Err("No such image: my-app".into()),
+        });
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![lifecycle(1), layers, lifecycle(2)],
+        );
+        assert_eq!(s.views.len(), 2);
+        assert_eq!(s.views[0].1, Err("answer 2".into()));
     }
 
     #[test]
