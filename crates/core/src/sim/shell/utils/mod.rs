@@ -2,6 +2,7 @@
 //! quotes) for the options Dockerfiles use.
 
 mod archive;
+mod awk;
 mod basic;
 mod files;
 mod find;
@@ -29,7 +30,8 @@ pub(crate) fn register_all(r: &mut Registry) {
     for (name, f) in builtin {
         r.register_fn(name, UtilityKind::Builtin, f);
     }
-    let external: [(&str, UtilityFn); 62] = [
+    let external: [(&str, UtilityFn); 63] = [
+        ("awk", awk::awk),
         ("sha256sum", sums::shasum),
         ("sha512sum", sums::shasum),
         ("find", find::find),
