@@ -138,6 +138,26 @@ fn pump(mut from: File, stream: Stream, log: Option<&Mutex<File>>, tee: bool) {
     flush_lines(&mut pending, true);
 }
 
+/// Passes the signals a user sends an attached `run` (Ctrl-C, `kill`) on to the container's PID 1,
+/// as docker's `--sig-proxy` does: they are blocked in this thread and the threads started
+/// after it (the container was forked before), and one thread waits for them.
+fn forward_signals(pid: i32) {
+    use crate::linux::ffi;
+    if ffi::block_forwarded().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        while let Ok(sig) = ffi::wait_forwarded() {
+            if let (Some(pid), Some(sig)) = (
+                rustix::process::Pid::from_raw(pid),
+                rustix::process::Signal::from_named_raw(sig),
+            ) {
+                let _ = rustix::process::kill_process(pid, sig);
+            }
+        }
+    });
+}
+
 /// A container started with its output going through this process.
 #[derive(Debug)]
 pub struct Attached {
@@ -155,8 +175,12 @@ impl Attached {
         tee: bool,
     ) -> Result<Self, LinuxError> {
         let Some(log) = log else {
+            let running = crate::linux::spawn(&spec)?;
+            if tee {
+                forward_signals(running.pid());
+            }
             return Ok(Self {
-                running: crate::linux::spawn(&spec)?,
+                running,
                 pumps: Vec::new(),
             });
         };
@@ -177,6 +201,9 @@ impl Attached {
         let running = crate::linux::spawn(&spec)?;
         // our write ends go, so the pipes end when the container's processes have all ended
         drop(spec);
+        if tee {
+            forward_signals(running.pid());
+        }
         let pumps = [(out_r, Stream::Stdout), (err_r, Stream::Stderr)]
             .into_iter()
             .map(|(r, stream)| {

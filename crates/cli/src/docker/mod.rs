@@ -40,6 +40,11 @@ fn store_error(e: StoreError) -> io::Error {
 /// printed: nothing here is simulated).
 pub fn print(out: &Output) -> io::Result<()> {
     let (mut stdout, mut stderr) = (io::stdout().lock(), io::stderr().lock());
+    if let Some(progress) = &out.progress {
+        // `build --progress tty`: BuildKit's display, its frames at once (the build is over)
+        let mut display = layerbox_core::engine::TtyDisplay::new(80, 10);
+        stderr.write_all(display.render_all(progress).as_bytes())?;
+    }
     for (stream, text) in &out.chunks {
         let to: &mut dyn Write = if *stream == Stream::Stdout {
             &mut stdout

@@ -131,13 +131,57 @@ pub fn unblock_signals() -> io::Result<()> {
 
 /// Waits for any (blocked) signal and returns its number: `sigwaitinfo(2)`.
 pub fn wait_signal() -> io::Result<i32> {
-    let set = full_set();
+    wait_in(&full_set())
+}
+
+/// `sigwaitinfo(2)` on `set`.
+fn wait_in(set: &libc::sigset_t) -> io::Result<i32> {
     // SAFETY: `set` is initialised and the info pointer may be null.
-    let sig = unsafe { libc::sigwaitinfo(&raw const set, std::ptr::null_mut()) };
+    let sig = unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) };
     if sig < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(sig)
+}
+
+/// The signals an attached `run` passes on to the container (docker's `--sig-proxy`).
+pub const FORWARDED: &[i32] = &[
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+fn forwarded_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the plain bit array; sigaddset sets bits of valid signals.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut set);
+        for sig in FORWARDED {
+            libc::sigaddset(&raw mut set, *sig);
+        }
+        set
+    }
+}
+
+/// Blocks the [`FORWARDED`] signals in the calling thread (and the threads it starts later), so
+/// that only [`wait_forwarded`] takes them.
+pub fn block_forwarded() -> io::Result<()> {
+    let set = forwarded_set();
+    // SAFETY: `set` is initialised; the old mask is not asked for.
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    Ok(())
+}
+
+/// Waits for one of the [`FORWARDED`] signals (blocked) and returns its number.
+pub fn wait_forwarded() -> io::Result<i32> {
+    wait_in(&forwarded_set())
 }
 
 /// `unshare(2)` of namespaces only.

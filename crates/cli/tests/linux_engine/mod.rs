@@ -700,3 +700,83 @@ fn rootless_an_ordinary_user_builds_and_runs_in_a_user_namespace() {
     );
     assert_no_mounts_below(lab.path());
 }
+
+#[test]
+fn eight_concurrent_invocations_leave_a_consistent_store() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let name = format!("c{i}");
+            let text = format!("echo {i}");
+            let args: Vec<&str> = if i % 2 == 0 {
+                vec!["run", "--rm", "busybox", "sh", "-c", &text]
+            } else {
+                vec!["run", "-d", "--name", &name, "busybox", "sh", "-c", &text]
+            };
+            lab.command(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if i % 2 == 0 {
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{i}\n"));
+        }
+    }
+    for i in (1..8).step_by(2) {
+        let name = format!("c{i}");
+        assert_eq!(lab.ok(&["wait", &name]), "0\n");
+        assert_eq!(lab.ok(&["logs", &name]), format!("{i}\n"));
+    }
+    let mut names: Vec<String> = lab
+        .ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["c1", "c3", "c5", "c7"]);
+    lab.ok(&["rm", "c1", "c3", "c5", "c7"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn an_attached_run_passes_signals_on_to_the_container() {
+    use std::io::BufRead;
+    let _g = root_only!();
+    let lab = Lab::new();
+    let mut child = lab
+        .command(&[
+            "run",
+            "--name",
+            "sig",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 0.1; done",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    // SIGTERM to the CLI reaches the container's shell, whose trap decides the exit code
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "term");
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    assert_eq!(lab.ok(&["logs", "sig"]), "ready\nterm\n");
+    lab.ok(&["rm", "sig"]);
+    lab.assert_clean();
+}
