@@ -163,7 +163,7 @@ fn docker_ready(rootfs: &Path) -> bool {
 
 /// One side of the comparison: its name, the command, and what was measured.
 struct Side {
-    name: &'static str,
+    name: String,
     make: Box<dyn Fn(usize) -> Command>,
     wall: Vec<f64>,
     cpu: Vec<f64>,
@@ -210,13 +210,13 @@ fn bench(runs: usize) -> Result<(), String> {
     )?;
     let mut sides = vec![
         Side {
-            name: "`layerbox run --rm busybox true`",
+            name: "`layerbox run --rm busybox true`".into(),
             make: Box::new(move |_| layerbox(&["run", "--rm", "busybox", "true"])),
             wall: vec![],
             cpu: vec![],
         },
         Side {
-            name: "`runc run --bundle B id`",
+            name: "`runc run --bundle B id`".into(),
             make: Box::new({
                 let bundle = bundle.clone();
                 move |i| {
@@ -233,7 +233,7 @@ fn bench(runs: usize) -> Result<(), String> {
     ];
     if docker_ready(&rootfs) {
         sides.push(Side {
-            name: "`docker run --rm IMG true` (dockerd 20.10; CPU: the CLI only)",
+            name: "`docker run --rm IMG true` (dockerd 20.10; CPU: the CLI only)".into(),
             make: Box::new(|_| {
                 let mut c = Command::new(DOCKER);
                 c.args(["run", "--pull=never", "--rm", "anchors/busybox", "true"])
@@ -248,10 +248,129 @@ fn bench(runs: usize) -> Result<(), String> {
             "note: no dockerd at {DOCKER_HOST} (shared/anchors/dockerd-start.sh): docker is left out"
         );
     }
+    compare("`true` in a busybox rootfs", &mut sides, runs)?;
+    let docker = sides.len() > 2;
+    listings_and_builds(&root, &tmp.path().join("ctx"), docker, runs)
+}
+
+/// A command whose output is not wanted.
+fn quiet(mut c: Command) -> Command {
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    c
+}
+
+/// `images`, `ps -a` (three containers made) and the tiny Dockerfile of
+/// `shared/reference/runtimes.md` §2b, cached and not, against docker's CLI and legacy builder.
+fn listings_and_builds(root: &Path, ctx: &Path, docker: bool, runs: usize) -> Result<(), String> {
+    let layerbox = {
+        let root = root.to_owned();
+        move |args: &[&str]| {
+            let mut c = Command::new(LAYERBOX);
+            c.args(["--engine", "linux", "--root"])
+                .arg(&root)
+                .args(args);
+            quiet(c)
+        }
+    };
+    let docker_cmd = |args: &[&str]| {
+        let mut c = Command::new(DOCKER);
+        c.args(args)
+            .env("DOCKER_HOST", DOCKER_HOST)
+            .env("DOCKER_BUILDKIT", "0");
+        quiet(c)
+    };
+    for _ in 0..3 {
+        measure(&mut layerbox(&["create", "busybox", "true"]))?;
+        if docker {
+            measure(&mut docker_cmd(&[
+                "create",
+                "--pull=never",
+                "anchors/busybox",
+                "true",
+            ]))?;
+        }
+    }
+    let io = |e: std::io::Error| e.to_string();
+    for (dir, base) in [
+        ("layerbox", "busybox"),
+        ("docker", "anchors/busybox:latest"),
+    ] {
+        let d = ctx.join(dir);
+        std::fs::create_dir_all(&d).map_err(io)?;
+        std::fs::write(d.join("hello.txt"), "hello from the build context\n").map_err(io)?;
+        std::fs::write(
+            d.join("Dockerfile"),
+            format!("FROM {base}\nRUN echo hi > /a\nCOPY hello.txt /hello.txt\nCMD [\"cat\", \"/a\", \"/hello.txt\"]\n"),
+        )
+        .map_err(io)?;
+    }
+    let ours = ctx.join("layerbox").to_string_lossy().into_owned();
+    let theirs = ctx.join("docker").to_string_lossy().into_owned();
+    let side = |name: String, make: Box<dyn Fn(usize) -> Command>| Side {
+        name,
+        make,
+        wall: vec![],
+        cpu: vec![],
+    };
+    let groups: [(&str, &str, &[&str]); 4] = [
+        ("`images`", "images", &["images"]),
+        ("`ps -a` (3 containers each)", "ps -a", &["ps", "-a"]),
+        (
+            "the tiny Dockerfile, cached",
+            "build",
+            &["build", "-t", "tiny"],
+        ),
+        (
+            "the tiny Dockerfile, --no-cache",
+            "build --no-cache",
+            &["build", "--no-cache", "-t", "tiny"],
+        ),
+    ];
+    for (title, what, args) in groups {
+        let is_build = args[0] == "build";
+        let with = |ctx: &str| -> Vec<String> {
+            let mut a: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+            if is_build {
+                a.push(ctx.to_owned());
+            }
+            a
+        };
+        let (ours_args, theirs_args) = (with(&ours), with(&theirs));
+        let l = layerbox.clone();
+        let mut sides = vec![side(
+            format!("`layerbox {what}`"),
+            Box::new(move |_| {
+                let a: Vec<&str> = ours_args.iter().map(String::as_str).collect();
+                l(&a)
+            }),
+        )];
+        if docker {
+            let builder = if is_build {
+                " (legacy builder)"
+            } else {
+                " (20.10 CLI)"
+            };
+            sides.push(side(
+                format!("`docker {what}`{builder}"),
+                Box::new(move |_| {
+                    let a: Vec<&str> = theirs_args.iter().map(String::as_str).collect();
+                    docker_cmd(&a)
+                }),
+            ));
+        }
+        let runs = if is_build { runs.div_ceil(2) } else { runs };
+        compare(title, &mut sides, runs)?;
+    }
+    Ok(())
+}
+
+/// Runs the sides round-robin (`runs` rounds after three warm-up ones), then prints their
+/// table and each one's ratio to the first.
+fn compare(title: &str, sides: &mut [Side], runs: usize) -> Result<(), String> {
     let load_before = loadavg();
     // warm-up: page cache, cgroup parents, the dynamic loader
     for i in 0..3 {
-        for side in &sides {
+        for side in sides.iter() {
             measure(&mut (side.make)(1000 + i))?;
         }
     }
@@ -272,13 +391,13 @@ fn bench(runs: usize) -> Result<(), String> {
     };
     let load_after = loadavg();
     println!(
-        "{runs} rounds, sides rotated; `true` in a busybox rootfs; load average {load_before} \
-         before, {load_after} after"
+        "\n{title}: {runs} rounds, sides rotated; load average {load_before} before, \
+         {load_after} after"
     );
     println!();
     println!("| command | median wall ms | min–max ms | median CPU ms |");
     println!("| --- | ---: | ---: | ---: |");
-    for side in &sides {
+    for side in sides.iter() {
         println!(
             "| {} | {:.1} | {} | {:.1} |",
             side.name,
@@ -287,7 +406,6 @@ fn bench(runs: usize) -> Result<(), String> {
             median(side.cpu.clone())
         );
     }
-    println!();
     let ours = &sides[0];
     for other in &sides[1..] {
         let paired: Vec<f64> = ours
@@ -296,6 +414,7 @@ fn bench(runs: usize) -> Result<(), String> {
             .zip(&other.wall)
             .map(|(a, b)| a / b)
             .collect();
+        println!();
         println!(
             "layerbox / {}: wall {:.2} (median of the paired ratios {:.2}, range {}), CPU {:.2}",
             other.name,
