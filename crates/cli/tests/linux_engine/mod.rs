@@ -780,3 +780,34 @@ fn an_attached_run_passes_signals_on_to_the_container() {
     lab.ok(&["rm", "sig"]);
     lab.assert_clean();
 }
+
+#[test]
+fn logs_follow_until_the_end_and_restart_starts_a_new_process() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    lab.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "counter",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo $i; sleep 0.2; done; echo done >&2",
+    ]);
+    // -f returns once the container has ended, with every line
+    let out = lab.layerbox(&["logs", "-f", "counter"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "1\n2\n3\n");
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "done\n");
+    assert_eq!(lab.ok(&["logs", "--tail", "2", "counter"]), "3\n");
+    lab.ok(&["run", "-d", "--name", "sleeper", "busybox", "sleep", "600"]);
+    let pid = lab.ok(&["inspect", "-f", "{{.State.Pid}}", "sleeper"]);
+    assert_eq!(lab.ok(&["restart", "-t", "0", "sleeper"]), "sleeper\n");
+    assert_eq!(
+        lab.ok(&["inspect", "-f", "{{.State.Running}}", "sleeper"]),
+        "true\n"
+    );
+    assert_ne!(lab.ok(&["inspect", "-f", "{{.State.Pid}}", "sleeper"]), pid);
+    lab.ok(&["rm", "-f", "sleeper", "counter"]);
+    lab.assert_clean();
+}
