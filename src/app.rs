@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use layerbox_core::{examples, view};
+use layerbox_core::examples;
 use yew::prelude::*;
 
 use crate::bridge::{Bridge, Connect};
@@ -149,13 +149,18 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
-    // The views (layers, files, lifecycle) are asked again after every change to the engine:
-    // a summary follows every command.
+    // The views (layers, files, lifecycle) are asked again after every change to the engine
+    // (a summary follows every command) and whenever the selection changes.
     {
         let sender = sender.clone();
-        use_effect_with(state.summary.clone(), move |_| {
-            sender.send(Request::View(view::Request::Lifecycle));
-        });
+        use_effect_with(
+            (state.summary.clone(), state.view_requests()),
+            move |(_, requests)| {
+                for r in requests {
+                    sender.send(Request::View(r.clone()));
+                }
+            },
+        );
     }
     // A new share link goes to the clipboard.
     use_effect_with(state.share_link.clone(), |link| {

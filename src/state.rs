@@ -82,6 +82,36 @@ impl Terminal {
     }
 }
 
+/// What the views show: the selected lifecycle node, whose layers, whose files, which file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The lifecycle node picked (`image:<hex>`, `container:<hex>`, `dockerfile`).
+    pub node: Option<String>,
+    /// The image whose layers are shown (the newest image when `None`).
+    pub image: Option<String>,
+    /// The image or container whose files are shown (the newest container, else the image).
+    pub target: Option<String>,
+    /// The file whose contents are shown.
+    pub path: Option<String>,
+    /// Only paths containing this text.
+    pub filter: String,
+    /// The layer picked in the layer stack.
+    pub layer: Option<usize>,
+}
+
+/// A pick in one of the views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// A lifecycle node, by its ID.
+    Node(String),
+    /// A layer of the shown image, by index.
+    Layer(usize),
+    /// A file of the shown tree, by path.
+    Path(String),
+    /// The file tree's search text.
+    Filter(String),
+}
+
 /// Everything the playground shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
@@ -113,6 +143,8 @@ pub struct State {
     pub events: Rc<str>,
     /// How many commands have reported events (changes when `events` does).
     pub event_count: u64,
+    /// What the views show.
+    pub selection: Selection,
     /// The latest answer to each view request (layers, files, lifecycle), from the core: the
     /// view as JSON (decode with [`crate::protocol::decode_view`]) or the error's message.
     pub views: Rc<Vec<(view::Request, Result<String, String>)>>,
@@ -147,6 +179,8 @@ pub enum Action {
     Clear,
     /// Completion was asked for the current line at this byte offset, with this number.
     Completing(u64, usize),
+    /// Pick something in a view.
+    Pick(Pick),
     /// Show a message.
     Say(String),
     /// Hide the message.
@@ -181,6 +215,7 @@ impl State {
             events: Rc::from("[]"),
             event_count: 0,
             views: Rc::default(),
+            selection: Selection::default(),
         }
     }
 
@@ -213,6 +248,70 @@ impl State {
         ports.sort_unstable();
         ports.dedup();
         ports
+    }
+
+    /// The view requests that answer what the views show now: the lifecycle, the layers of
+    /// the selected (else newest) image, the files of the selected (else newest) container or
+    /// image, and the selected file.
+    pub fn view_requests(&self) -> Vec<view::Request> {
+        let sel = &self.selection;
+        let image = sel
+            .image
+            .clone()
+            .or_else(|| self.summary.images.last().cloned());
+        let target = sel.target.clone().or_else(|| {
+            self.summary
+                .containers
+                .last()
+                .map(|c| c.name.clone())
+                .or_else(|| image.clone())
+        });
+        let mut requests = vec![view::Request::Lifecycle];
+        if let Some(image) = image {
+            requests.push(view::Request::Layers { image });
+        }
+        if let Some(target) = target {
+            requests.push(view::Request::Files {
+                target: target.clone(),
+                path_filter: (!sel.filter.is_empty()).then(|| sel.filter.clone()),
+            });
+            if let Some(path) = &sel.path {
+                requests.push(view::Request::File {
+                    target,
+                    path: path.clone(),
+                });
+            }
+        }
+        requests
+    }
+
+    /// The latest answer to `request`, if any.
+    pub fn view(&self, request: &view::Request) -> Option<&Result<String, String>> {
+        self.views
+            .iter()
+            .find(|(r, _)| r == request)
+            .map(|(_, result)| result)
+    }
+
+    fn pick(&mut self, pick: Pick) {
+        let sel = &mut self.selection;
+        match pick {
+            Pick::Node(id) => {
+                if let Some(hex) = id.strip_prefix("image:") {
+                    sel.image = Some(hex.to_owned());
+                    sel.target = Some(hex.to_owned());
+                    sel.layer = None;
+                    sel.path = None;
+                } else if let Some(hex) = id.strip_prefix("container:") {
+                    sel.target = Some(hex.to_owned());
+                    sel.path = None;
+                }
+                sel.node = Some(id);
+            }
+            Pick::Layer(i) => sel.layer = Some(i),
+            Pick::Path(path) => sel.path = Some(path),
+            Pick::Filter(text) => sel.filter = text,
+        }
     }
 
     fn say(&mut self, message: impl Into<String>) {
@@ -327,6 +426,7 @@ impl State {
                     events: Rc::clone(&self.events),
                     event_count: self.event_count,
                     views: Rc::clone(&self.views),
+                    selection: std::mem::take(&mut self.selection),
                     message: Some("opened the project from the share link".into()),
                     ..State::from_files(files)
                 };
@@ -433,6 +533,7 @@ impl Reducible for State {
                     events: keep.events,
                     event_count: keep.event_count,
                     views: keep.views,
+                    selection: keep.selection,
                     ..State::from_files(files)
                 };
             }
@@ -485,6 +586,7 @@ impl Reducible for State {
             Action::Completing(id, cursor) => {
                 next.term.completing = Some((id, next.term.input.clone(), cursor));
             }
+            Action::Pick(pick) => next.pick(pick),
             Action::Say(message) => next.say(message),
             Action::Dismiss => next.message = None,
             Action::Reset => {
@@ -750,6 +852,65 @@ mod tests {
         );
         assert_eq!(s.views.len(), 2);
         assert_eq!(s.views[0].1, Err("answer 2".into()));
+    }
+
+    #[test]
+    fn views_follow_the_newest_things_until_something_is_picked() {
+        use crate::protocol::ContainerSummary;
+        let s = State::default();
+        assert_eq!(s.view_requests(), [view::Request::Lifecycle]);
+        let summary = Action::Response(Response::Summary(Summary {
+            images: vec!["python:3.9-slim".into(), "my-app:latest".into()],
+            containers: vec![ContainerSummary {
+                name: "web".into(),
+                image: "my-app".into(),
+                state: "running".into(),
+                ports: vec![],
+            }],
+        }));
+        let s = reduce(Rc::new(s), vec![summary]);
+        let files = |target: &str, filter: Option<&str>| view::Request::Files {
+            target: target.into(),
+            path_filter: filter.map(str::to_owned),
+        };
+        assert_eq!(
+            s.view_requests(),
+            [
+                view::Request::Lifecycle,
+                view::Request::Layers {
+                    image: "my-app:latest".into()
+                },
+                files("web", None),
+            ]
+        );
+        let s = reduce(
+            s,
+            vec![
+                Action::Pick(Pick::Node("image:abc123".into())),
+                Action::Pick(Pick::Filter("app".into())),
+                Action::Pick(Pick::Path("/app/app.py".into())),
+            ],
+        );
+        assert_eq!(
+            s.view_requests(),
+            [
+                view::Request::Lifecycle,
+                view::Request::Layers {
+                    image: "abc123".into()
+                },
+                files("abc123", Some("app")),
+                view::Request::File {
+                    target: "abc123".into(),
+                    path: "/app/app.py".into()
+                },
+            ]
+        );
+        // A container keeps the image's layers and shows its own files.
+        let s = reduce(s, vec![Action::Pick(Pick::Node("container:def".into()))]);
+        assert_eq!(s.view_requests()[2], files("def", Some("app")));
+        assert_eq!(s.selection.node.as_deref(), Some("container:def"));
+        assert!(s.selection.path.is_none());
+        assert!(s.view(&view::Request::Lifecycle).is_none());
     }
 
     #[test]
