@@ -191,6 +191,21 @@ await check('a damaged share link gives a message and a clean start', async () =
   expect((await other.inputValue('#editor')).startsWith('FROM python:3.9-slim'), 'no clean start');
   await fresh.close();
 });
+await check('a corrupt saved project and engine state give a message and a clean start', async () => {
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  other.on('pageerror', (e) => errors.push(`pageerror (corrupt): ${e.message}`));
+  await other.goto(base);
+  await other.waitForSelector('#editor');
+  await other.evaluate(() => {
+    localStorage.setItem('layerbox.project', '{"not": "a project"');
+    localStorage.setItem('layerbox.engine', 'garbage!');
+  });
+  await other.reload();
+  await other.waitForFunction(() => (document.querySelector('.message')?.textContent ?? '').includes('engine state could not be read'));
+  expect((await other.inputValue('#editor')).startsWith('FROM python:3.9-slim'), 'no clean start');
+  await fresh.close();
+});
 await check('no console errors', async () => {
   expect(errors.length === 0, errors.join('\n'));
 });
