@@ -4,17 +4,19 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::engine::{
     BuildInput, BuildProgress, Clock, Engine, EngineState, FixedClock, Follow, Output,
-    ProcessRequest, ProcessResult, ProcessRunner, SeededIds, ShellRunner, Stream, TtyDisplay,
+    ProcessRequest, ProcessResult, ProcessRunner, SeededIds, SessionRequest, ShellRunner, Stream,
+    TtyDisplay,
 };
 use layerbox_core::fs::{Entry, Layer, Meta, UnionFs};
 use layerbox_core::sim::base::ModelledImages;
 use layerbox_core::sim::catalog::Catalog;
+use layerbox_core::sim::shell;
 
 /// The host's clock.
 #[derive(Debug, Clone, Copy)]
@@ -262,6 +264,20 @@ impl ProcessRunner for LazyShell {
         self.get().run(fs, request)
     }
 
+    fn open_shell(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> Option<shell::Session> {
+        self.get().open_shell(fs, request)
+    }
+
+    fn shell_line(
+        &mut self,
+        fs: &mut UnionFs,
+        session: &mut shell::Session,
+        line: &str,
+        now: i64,
+    ) -> (ProcessResult, Option<i32>) {
+        self.get().shell_line(fs, session, line, now)
+    }
+
     fn provides(&self, program: &str) -> bool {
         match &self.0 {
             Some(shell) => shell.provides(program),
@@ -296,6 +312,11 @@ fn read_only(argv: &[String]) -> bool {
 pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
     let read_only = read_only(argv);
     let mut engine = engine(load(root, !read_only)?);
+    // A person at a terminal types into `run -it … sh` / `exec -it … bash` line by line;
+    // `LAYERBOX_SIM_INTERACTIVE=1` does the same with piped input (tests).
+    let interactive = io::stdin().is_terminal()
+        || std::env::var_os("LAYERBOX_SIM_INTERACTIVE").is_some_and(|v| v == "1");
+    engine.set_interactive(interactive);
     if let Some(dir) = build_context_dir(argv) {
         let dir = Path::new(&dir);
         let files = read_context(dir)?;
@@ -321,7 +342,7 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
                 return Ok(1);
             }
         }
-    } else if wants_stdin(argv) && !io::stdin().is_terminal() {
+    } else if wants_stdin(argv) && !interactive {
         let mut input = Vec::new();
         io::Read::read_to_end(&mut io::stdin(), &mut input)?;
         engine.set_stdin(input);
@@ -340,11 +361,63 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
     // interrupt the follow.
     let interrupts = out.follow.is_some().then(ctrl_c);
     print(&out)?;
+    if let Some(request) = out.session.take() {
+        return interact(&mut engine, &request, root);
+    }
     match (out.follow.take(), interrupts) {
         (Some(follow), Some(interrupts)) => {
             follow_on(&mut engine, follow, root, !read_only, &interrupts)
         }
         _ => Ok(code),
+    }
+}
+
+/// An interactive shell in a container: shows the image shell's prompt, runs each line read
+/// from stdin, saves the state after each (its writes are in the container's layer), and ends
+/// with the shell's status on `exit` or end of input. Ctrl-C at the prompt gives a fresh
+/// prompt, as bash's does.
+fn interact(engine: &mut Engine, request: &SessionRequest, root: &Path) -> io::Result<u8> {
+    let mut session = match engine.open_session(request) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(126);
+        }
+    };
+    let prompt = Arc::new(Mutex::new(session.prompt()));
+    let interrupts = ctrl_c();
+    let shown = Arc::clone(&prompt);
+    std::thread::spawn(move || {
+        for () in interrupts {
+            let prompt = shown.lock().map(|p| p.clone()).unwrap_or_default();
+            let mut stdout = io::stdout().lock();
+            let _ = write!(stdout, "\n{prompt}");
+            let _ = stdout.flush();
+        }
+    });
+    let mut input = io::stdin().lock();
+    loop {
+        let now = session.prompt();
+        {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(now.as_bytes())?;
+            stdout.flush()?;
+        }
+        if let Ok(mut p) = prompt.lock() {
+            *p = now;
+        }
+        let mut line = String::new();
+        let mut out = Output::default();
+        if io::BufRead::read_line(&mut input, &mut line)? == 0 {
+            engine.end_session(&mut session, &mut out);
+        } else {
+            engine.session_line(&mut session, line.trim_end_matches(['\n', '\r']), &mut out);
+        }
+        save(root, engine.state_mut())?;
+        print(&out)?;
+        if let Some(code) = session.finished() {
+            return Ok(u8::try_from(code & 0xff).unwrap_or(1));
+        }
     }
 }
 

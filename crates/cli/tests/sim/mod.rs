@@ -4,6 +4,7 @@
 //! pinned (`LAYERBOX_SIM_NOW`, ten seconds later for every command) and the IDs seeded, so the
 //! transcript is exact. `LAYERBOX_BLESS=1` rewrites the expected file.
 
+mod session;
 mod time;
 
 use std::fmt::Write as _;

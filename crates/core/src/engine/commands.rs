@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::process::{ProcessRequest, recognise};
 use super::{
     Action, Container, ContainerSpec, ContainerState, Engine, EngineError, Event, Follow,
-    FollowKind, Image, LogEntry, Output, Process, Refusal, Stream, is_valid_name, random_name,
+    FollowKind, Image, LogEntry, Output, Process, Refusal, SessionRequest, Stream, is_valid_name,
+    random_name,
 };
 use crate::build::{self, BaseImage, BuildContext, BuildEvent, RunBackend, RunRequest};
 use crate::cli::command::{
@@ -1211,6 +1212,17 @@ impl Engine {
                 for (s, t) in output {
                     out.write(s, t);
                 }
+                if c.process == Process::Shell && self.interactive {
+                    out.session = Some(SessionRequest {
+                        container: id,
+                        argv: c.argv(),
+                        env: c.spec.env.clone(),
+                        workdir: c.spec.workdir.clone(),
+                        user: c.spec.user.clone(),
+                        main: true,
+                    });
+                    return Ok(0);
+                }
                 if c.state.is_up() && self.follows {
                     out.follow = Some(Follow::new(
                         FollowKind::Attach {
@@ -1445,6 +1457,17 @@ impl Engine {
                 Some("sh" | "bash" | "ash" | "dash")
             )
             && o.interactive;
+        if interactive_shell && self.interactive {
+            out.session = Some(SessionRequest {
+                container: c.id.clone(),
+                argv: o.command.clone(),
+                env,
+                workdir: o.workdir.clone().unwrap_or_else(|| c.spec.workdir.clone()),
+                user: o.user.clone().unwrap_or_else(|| c.spec.user.clone()),
+                main: false,
+            });
+            return Ok(0);
+        }
         let stdin = std::mem::take(&mut self.stdin);
         if interactive_shell && stdin.is_empty() {
             out.notices.push(format!(

@@ -23,6 +23,7 @@ mod names;
 mod process;
 mod progress;
 mod provenance;
+mod session;
 mod state;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ pub use process::{
 };
 pub use progress::{BuildProgress, Moment, TtyDisplay, Vertex, VertexState, VertexStatus};
 pub use provenance::{CommitSource, Provenance, cache_by_layer};
+pub use session::{Session, SessionRequest};
 pub use state::{Action, ContainerState, Refusal};
 
 /// An image in the engine's store.
@@ -255,6 +257,10 @@ pub struct Output {
     /// [`Engine::poll`]; the exit code returned so far is not the command's.
     #[serde(default)]
     pub follow: Option<Follow>,
+    /// An interactive shell to open (`run -it … sh`, `exec -it … bash`) for a front end that
+    /// is interactive ([`Engine::set_interactive`]): see [`Engine::open_session`].
+    #[serde(default)]
+    pub session: Option<SessionRequest>,
 }
 
 impl Output {
@@ -355,6 +361,7 @@ pub struct Engine {
     program: String,
     terminal: bool,
     follows: bool,
+    interactive: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -390,6 +397,7 @@ impl Engine {
             program: "docker".into(),
             terminal: false,
             follows: false,
+            interactive: false,
         }
     }
 

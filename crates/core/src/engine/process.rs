@@ -51,7 +51,8 @@ pub struct ProcessResult {
     pub status: i32,
     /// Its output in order.
     pub output: Vec<(Stream, String)>,
-    /// How many simulated seconds it took (the `sleep`s it ran).
+    /// How many simulated seconds it took (the `sleep`s it ran); 0 from a runner whose
+    /// processes take real time.
     pub seconds: i64,
 }
 
@@ -86,6 +87,27 @@ pub trait ProcessRunner {
     /// Whether the runner provides `program` (a utility it models) even if no file for it is
     /// in the image.
     fn provides(&self, program: &str) -> bool;
+
+    /// Starts an interactive shell for `request` (`argv` is the shell alone) on `fs`, for
+    /// [`Engine::open_session`](super::Engine::open_session); `None` when the runner has no
+    /// simulated shell (a real runtime's processes read a real terminal).
+    fn open_shell(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> Option<shell::Session> {
+        let _ = (fs, request);
+        None
+    }
+
+    /// Runs one typed line in `session` on `fs` at `now` (Unix seconds); the status given when
+    /// `exit` ended the shell.
+    fn shell_line(
+        &mut self,
+        fs: &mut UnionFs,
+        session: &mut shell::Session,
+        line: &str,
+        now: i64,
+    ) -> (ProcessResult, Option<i32>) {
+        let _ = (fs, session, line, now);
+        (ProcessResult::default(), Some(0))
+    }
 }
 
 /// The simulated shell as a [`ProcessRunner`]: programs run as the shell's utilities over the
@@ -116,8 +138,10 @@ impl ShellRunner {
     }
 }
 
-impl ProcessRunner for ShellRunner {
-    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
+impl ShellRunner {
+    /// The shell's environment for `request`: its variables, `HOME` and `HOSTNAME`, the user's
+    /// IDs and the working directory.
+    fn env(fs: &UnionFs, request: &ProcessRequest) -> Env {
         let (uid, gid, home) = shell::resolve_user(fs, &request.user).unwrap_or((0, 0, None));
         let mut vars: BTreeMap<String, String> = request
             .env
@@ -131,7 +155,7 @@ impl ProcessRunner for ShellRunner {
             .or_insert_with(|| home.unwrap_or_else(|| "/root".into()));
         vars.entry("HOSTNAME".into())
             .or_insert_with(|| request.hostname.clone());
-        let env = Env {
+        Env {
             vars,
             cwd: request.workdir.clone(),
             uid,
@@ -140,7 +164,32 @@ impl ProcessRunner for ShellRunner {
             now: request.now,
             lookup: Lookup::Files,
             ..Env::default()
-        };
+        }
+    }
+}
+
+/// The simulated shell's outcome as a process result.
+fn result_of(outcome: shell::Outcome, started: i64) -> ProcessResult {
+    ProcessResult {
+        seconds: outcome.now.saturating_sub(started).max(0),
+        status: outcome.status,
+        output: outcome
+            .output
+            .into_iter()
+            .map(|c| {
+                let stream = match c.stream {
+                    shell::Stream::Stdout => Stream::Stdout,
+                    shell::Stream::Stderr => Stream::Stderr,
+                };
+                (stream, String::from_utf8_lossy(&c.bytes).into_owned())
+            })
+            .collect(),
+    }
+}
+
+impl ProcessRunner for ShellRunner {
+    fn run(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> ProcessResult {
+        let env = Self::env(fs, request);
         let shell_only = request.argv.len() == 1
             && matches!(base(&request.argv[0]), "sh" | "bash" | "ash" | "dash");
         let outcome = if shell_only && !request.stdin.is_empty() {
@@ -149,21 +198,24 @@ impl ProcessRunner for ShellRunner {
         } else {
             shell::run(fs, &env, &request.argv, &self.registry, &self.limits)
         };
-        ProcessResult {
-            seconds: outcome.now.saturating_sub(request.now).max(0),
-            status: outcome.status,
-            output: outcome
-                .output
-                .into_iter()
-                .map(|c| {
-                    let stream = match c.stream {
-                        shell::Stream::Stdout => Stream::Stdout,
-                        shell::Stream::Stderr => Stream::Stderr,
-                    };
-                    (stream, String::from_utf8_lossy(&c.bytes).into_owned())
-                })
-                .collect(),
-        }
+        result_of(outcome, request.now)
+    }
+
+    fn open_shell(&mut self, fs: &mut UnionFs, request: &ProcessRequest) -> Option<shell::Session> {
+        let env = Self::env(fs, request);
+        let arg0 = base(request.argv.first()?);
+        Some(shell::Session::new(fs, &env, arg0, &self.registry))
+    }
+
+    fn shell_line(
+        &mut self,
+        fs: &mut UnionFs,
+        session: &mut shell::Session,
+        line: &str,
+        now: i64,
+    ) -> (ProcessResult, Option<i32>) {
+        let (outcome, exit) = session.run_line(fs, line, &self.registry, &self.limits, now);
+        (result_of(outcome, now), exit)
     }
 
     fn provides(&self, program: &str) -> bool {

@@ -185,6 +185,8 @@ pub(crate) struct Shell<'a> {
     pub(crate) line: usize,
     pub(crate) subst_status: Option<i32>,
     pub(crate) limit: Option<LimitExceeded>,
+    /// The `exit` builtin ran (an interactive shell ends only then).
+    exit_called: bool,
 }
 
 /// Special builtins: handled by the shell itself, and their assignments persist.
@@ -256,7 +258,40 @@ impl<'a> Shell<'a> {
             line: 1,
             subst_status: None,
             limit: None,
+            exit_called: false,
         }
+    }
+
+    /// Runs one line typed into an interactive shell whose state is `session`, and keeps the
+    /// state it leaves; returns the status and whether `exit` ended the shell. Unlike a script,
+    /// a syntax error or a failed command does not end an interactive shell.
+    pub(crate) fn run_session_line(
+        &mut self,
+        session: &mut super::Session,
+        src: &str,
+    ) -> (i32, bool) {
+        std::mem::swap(&mut self.st, &mut session.st);
+        self.bash = session.bash;
+        self.line = session.line;
+        let io = Io::top(&[]);
+        let r = match super::parse(src) {
+            Ok(program) => self.run_program(&program, &io),
+            Err(e) => {
+                self.line = session.line + e.line.saturating_sub(1);
+                let _ = self.diag(&io, &e.to_string());
+                Ok(2)
+            }
+        };
+        let (status, exit) = match r {
+            Ok(s) | Err(Flow::Return(s)) => (s & 0xff, false),
+            Err(Flow::Exit(s)) => (s & 0xff, self.exit_called),
+            Err(Flow::Break(_) | Flow::Continue(_)) => (0, false),
+            Err(Flow::Abort) => (2, false),
+        };
+        self.st.last_status = status;
+        std::mem::swap(&mut self.st, &mut session.st);
+        session.line += src.lines().count().max(1);
+        (status, exit)
     }
 
     // ----- entry points -----
@@ -1194,6 +1229,7 @@ impl<'a> Shell<'a> {
                     },
                 };
                 if argv[0] == "exit" || self.func_depth == 0 {
+                    self.exit_called = argv[0] == "exit";
                     Err(Flow::Exit(status))
                 } else {
                     Err(Flow::Return(status))

@@ -248,6 +248,97 @@ pub fn run(
     }
 }
 
+/// An interactive shell (`docker run -it img sh`, `docker exec -it c bash`): its variables,
+/// functions, options, working directory and last status carry from one typed line to the next.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub(crate) st: exec::State,
+    pub(crate) bash: bool,
+    /// The line number the next line starts at (dash counts lines in its messages).
+    pub(crate) line: usize,
+    hostname: String,
+    lookup: Lookup,
+}
+
+impl Session {
+    /// A shell started as `arg0` (`sh`, `bash`) in `env`, on `fs` (the shell starts on it).
+    pub fn new(fs: &mut UnionFs, env: &Env, arg0: &str, registry: &Registry) -> Self {
+        let mut sh = exec::Shell::new(fs, registry, env, Limits::default());
+        arg0.clone_into(&mut sh.st.arg0);
+        Self {
+            st: sh.st.clone(),
+            bash: arg0.rsplit('/').next() == Some("bash"),
+            line: 1,
+            hostname: env.hostname.clone(),
+            lookup: env.lookup,
+        }
+    }
+
+    /// Runs one typed line on `fs` at `now` (Unix seconds); returns what it did, and the exit
+    /// status when `exit` ended the shell. The copy-on-write events stay on `fs` for the
+    /// caller to take ([`UnionFs::take_events`]) with the rest of its container's.
+    pub fn run_line(
+        &mut self,
+        fs: &mut UnionFs,
+        line: &str,
+        registry: &Registry,
+        limits: &Limits,
+        now: i64,
+    ) -> (Outcome, Option<i32>) {
+        let env = Env {
+            vars: BTreeMap::new(),
+            cwd: self.st.cwd.clone(),
+            uid: self.st.uid,
+            gid: self.st.gid,
+            umask: self.st.umask,
+            hostname: self.hostname.clone(),
+            now,
+            lookup: self.lookup,
+        };
+        let mut sh = exec::Shell::new(fs, registry, &env, *limits);
+        let (mut status, exit) = sh.run_session_line(self, line);
+        let limit = sh.limit.take();
+        let mut output = std::mem::take(&mut sh.output);
+        let now = sh.now;
+        if let Some(l) = &limit {
+            status = 2;
+            output.push(Chunk {
+                stream: Stream::Stderr,
+                bytes: format!("layerbox: {l}\n").into_bytes(),
+            });
+        }
+        drop(sh);
+        let outcome = Outcome {
+            status,
+            output,
+            events: Vec::new(),
+            limit,
+            now,
+        };
+        (outcome, exit.then_some(status))
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> &str {
+        &self.st.cwd
+    }
+
+    /// A variable's value, if set.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.st.vars.get(name).and_then(|v| v.value.as_deref())
+    }
+
+    /// The user ID the shell runs as.
+    pub fn uid(&self) -> u32 {
+        self.st.uid
+    }
+
+    /// The last command's status (`$?`).
+    pub fn last_status(&self) -> i32 {
+        self.st.last_status
+    }
+}
+
 /// [`run`] for a script: `/bin/sh -c script`.
 pub fn run_script(
     fs: &mut UnionFs,
