@@ -556,15 +556,17 @@ pub fn request(url: &str, root: &Path) -> io::Result<u8> {
     }
 }
 
-/// Whether the command line is `exec -i` (a piped script goes to its shell).
+/// Whether the command line is `exec -i` or `run -i` (a piped script goes to its shell).
 fn wants_stdin(argv: &[String]) -> bool {
-    matches!(
-        layerbox_core::cli::grammar::parse(argv),
-        Ok(layerbox_core::cli::grammar::Invocation::Command {
-            command: layerbox_core::cli::command::Command::Exec(o),
-            ..
-        }) if o.interactive
-    )
+    use layerbox_core::cli::command::Command;
+    match layerbox_core::cli::grammar::parse(argv) {
+        Ok(layerbox_core::cli::grammar::Invocation::Command { command, .. }) => match command {
+            Command::Exec(o) => o.interactive,
+            Command::Run(o) => o.create.interactive,
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// The tarball `import` reads (`-` for stdin), if the command line is an import.

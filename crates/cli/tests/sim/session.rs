@@ -103,3 +103,35 @@ fn run_it_sh_ends_its_container_with_the_shell() {
     let (out, _) = layerbox(root, &["diff", "box"], "", false);
     assert_eq!(out, "A /work\nA /work/made\n");
 }
+
+#[test]
+fn run_i_sh_without_a_terminal_runs_the_piped_script() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let (out, code) = layerbox(
+        root,
+        &["run", "-i", "--rm", "busybox", "sh"],
+        "echo from stdin\nexit 2\n",
+        false,
+    );
+    assert!(
+        out.contains("Status: Downloaded newer image for busybox:latest\nfrom stdin\n"),
+        "{out}"
+    );
+    assert_eq!(code, 2);
+    // At the end of its input the shell ends, as docker's `run -i … < /dev/null` does.
+    let (_, code) = layerbox(
+        root,
+        &["run", "-i", "--name", "empty", "busybox", "sh"],
+        "",
+        false,
+    );
+    assert_eq!(code, 0);
+    let (out, _) = layerbox(
+        root,
+        &["ps", "-a", "--format", "{{.Names}} {{.Status}}"],
+        "",
+        false,
+    );
+    assert!(out.starts_with("empty Exited (0)"), "{out}");
+}

@@ -1049,22 +1049,32 @@ impl Engine {
         };
         let mut fs = self.container_fs(c)?;
         let now = self.now();
+        let shell = matches!(
+            program.rsplit('/').next(),
+            Some("sh" | "bash" | "ash" | "dash")
+        ) && argv.len() == 1;
+        // `-i` with a shell: a person types into it (a session, or waiting for input where the
+        // front end cannot block), or, for a front end that blocks with no one typing, it
+        // reads the input given (`echo ls | docker run -i img sh`) and ends at its end.
+        let reads_stdin = shell && c.spec.interactive && self.follows && !self.interactive;
         let request = ProcessRequest {
             argv: argv.clone(),
             env: c.spec.env.clone(),
             workdir: c.spec.workdir.clone(),
             user: c.spec.user.clone(),
             hostname: c.short_id().to_owned(),
-            stdin: Vec::new(),
+            stdin: if reads_stdin {
+                std::mem::take(&mut self.stdin)
+            } else {
+                Vec::new()
+            },
             now: now.unix_secs(),
         };
         self.check_executable(&fs, &program, &c.spec.env)?;
-        let shell = matches!(
-            program.rsplit('/').next(),
-            Some("sh" | "bash" | "ash" | "dash")
-        ) && argv.len() == 1;
-        let (process, output, status) = if shell && c.spec.interactive {
+        let (process, output, status) = if shell && c.spec.interactive && !reads_stdin {
             (Process::Shell, Vec::new(), 0)
+        } else if reads_stdin && request.stdin.is_empty() {
+            (Process::Finished, Vec::new(), 0)
         } else if let Some((process, logs)) = recognise(&fs, &request, now) {
             if process == Process::Idle {
                 out.notices.push(format!(
