@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use layerbox_core::cli::command::{
-    Command, ExecOptions, KillOptions, LogsOptions, RmOptions, RunOptions, StartOptions,
+    ExecOptions, KillOptions, LogsOptions, RmOptions, RunOptions, StartOptions,
 };
 use layerbox_core::cli::report::{RunStage, daemon_error, failed_to_start, not_found, run_failure};
 use layerbox_core::cli::rows::rfc3339_nano_fixed;
@@ -188,7 +188,7 @@ impl Linux {
         let loaded = state::load(&self.store, false).map_err(store_error)?;
         let mut engine = self.engine(loaded.state);
         let mut out = Output::default();
-        let code = engine.run_command(&Command::Create(o.create.clone()), &mut out);
+        let code = engine.create_for_run(&o.create, &mut out);
         // the ID the core printed is `create`'s, not `run`'s
         out.chunks
             .retain(|(s, _)| *s == layerbox_core::engine::Stream::Stderr);

@@ -27,8 +27,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::{
-    BASE, Docker, ImageDump, Sim, diff_lines, docker, docker_base, docker_image, layer_lines,
-    sim_base, sim_image, write_context,
+    BASE, Docker, ImageDump, InProcess, Sim, diff_lines, docker, docker_base, docker_image,
+    image_in, layer_lines, sim_base, sim_image, write_context,
 };
 
 /// One Dockerfile of the suite: built as `oracle/<name>`, with extra context files,
@@ -177,8 +177,13 @@ fn tar_files() -> (Vec<u8>, Vec<u8>) {
     (plain, gz)
 }
 
-/// Builds `case` with docker (BuildKit) and the simulated engine, each as `oracle/<name>`.
-fn build_both(docker: &Docker, sim: &Sim, case: &Case) -> Result<(ImageDump, ImageDump), String> {
+/// Builds `case` with docker (BuildKit, in a thread) and the simulated engine at the same
+/// time, each as `oracle/<name>`.
+fn build_both(
+    docker: &Docker,
+    sim: &mut InProcess,
+    case: &Case,
+) -> Result<(ImageDump, ImageDump), String> {
     let dir = docker.scratch(&format!("ctx-{}", case.name));
     write_context(&dir, COMMON);
     write_context(&dir, case.files);
@@ -196,25 +201,24 @@ fn build_both(docker: &Docker, sim: &Sim, case: &Case) -> Result<(ImageDump, Ima
     }
     args.push(dir.to_string_lossy().into_owned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let d = docker.cli(&args);
-    let s = sim.cli(&args);
-    let text = |o: &std::process::Output| {
-        format!(
-            "exit {:?}\n{}{}",
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    };
-    if !d.status.success() || !s.status.success() {
+    let (d, s) = std::thread::scope(|scope| {
+        let d = scope.spawn(|| docker.cli(&args));
+        let s = sim.cli(&args);
+        (d.join().expect("docker build thread"), s)
+    });
+    if !d.status.success() || s.0 != 0 {
         return Err(format!(
-            "{}: the builds do not both succeed\ndocker: {}\nlayerbox: {}",
+            "{}: the builds do not both succeed\ndocker: exit {:?}\n{}{}\nlayerbox: exit {}\n{}{}",
             case.name,
-            text(&d),
-            text(&s)
+            d.status.code(),
+            String::from_utf8_lossy(&d.stdout),
+            String::from_utf8_lossy(&d.stderr),
+            s.0,
+            s.1,
+            s.2
         ));
     }
-    Ok((docker_image(docker, &tag), sim_image(sim, &tag)))
+    Ok((docker_image(docker, &tag), image_in(sim.state(), &tag)))
 }
 
 /// The config fields a Dockerfile sets, `null` and absent alike.
@@ -376,12 +380,13 @@ fn dockerfiles_without_run_build_the_same_images() {
     docker_base(docker);
     let sim = Sim::new();
     sim_base(&sim);
+    let mut sim = InProcess::from(&sim);
     let cases = cases();
     assert!(cases.len() >= 12);
     let mut all = Vec::new();
     let mut compared = BTreeMap::new();
     for case in &cases {
-        match build_both(docker, &sim, case) {
+        match build_both(docker, &mut sim, case) {
             Ok((d, s)) => {
                 let diffs = differences(case.name, case.build_args, &d, &s);
                 compared.insert(case.name, diffs.len());

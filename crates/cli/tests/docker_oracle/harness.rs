@@ -229,3 +229,40 @@ fn succeeded(program: &str, args: &[&str], out: &Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The simulated engine in this process, its state kept in memory between commands (the same
+/// engine `layerbox --engine sim` runs, without reading and writing the state file each time:
+/// that keeps the build suite quick). Builds read their context directory as the binary does.
+pub struct InProcess {
+    engine: layerbox_core::engine::Engine,
+}
+
+impl InProcess {
+    /// An engine whose state is `sim`'s state file (say, after an import through the binary).
+    pub fn from(sim: &Sim) -> Self {
+        let state = layerbox::sim::load(sim.root(), true).expect("sim state");
+        Self {
+            engine: layerbox::sim::engine(state),
+        }
+    }
+
+    /// Runs a command line (`build` reads its context, the last argument); the exit code,
+    /// stdout and stderr.
+    pub fn cli(&mut self, args: &[&str]) -> (u8, String, String) {
+        if args.first() == Some(&"build") {
+            let dir = Path::new(args.last().expect("context"));
+            let files = layerbox::sim::read_context(dir).expect("read context");
+            self.engine
+                .set_build_input(layerbox_core::engine::BuildInput { files });
+        }
+        let argv: Vec<&str> = ["layerbox"].iter().chain(args).copied().collect();
+        let mut out = layerbox_core::engine::Output::default();
+        let code = self.engine.execute(&argv, &mut out);
+        (code, out.stdout(), out.stderr())
+    }
+
+    /// The engine's state.
+    pub fn state(&self) -> &layerbox_core::engine::EngineState {
+        self.engine.state()
+    }
+}

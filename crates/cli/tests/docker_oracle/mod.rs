@@ -9,7 +9,9 @@
 //! in [`build`]. Nothing else is masked.
 
 mod build;
+mod errors;
 mod harness;
+mod inspect;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -21,7 +23,7 @@ use layerbox_core::fs::{Change, EntryKind, Layer};
 use layerbox_core::image::Digest;
 use serde_json::Value;
 
-pub use harness::{Docker, Sim, docker};
+pub use harness::{Docker, InProcess, Sim, docker};
 
 /// The name both engines know the busybox rootfs by.
 pub const BASE: &str = "oracle/busybox:1";
@@ -157,13 +159,19 @@ pub fn docker_image(docker: &Docker, image: &str) -> ImageDump {
 /// The simulated engine's image `image` (a `name:tag`), read from its state files.
 pub fn sim_image(sim: &Sim, image: &str) -> ImageDump {
     let state = layerbox::sim::load(sim.root(), true).expect("sim state");
+    image_in(&state, image)
+}
+
+/// The image `image` (a `name:tag`) of an engine state.
+pub fn image_in(state: &layerbox_core::engine::EngineState, image: &str) -> ImageDump {
     let reference = image
         .parse::<layerbox_core::image::Reference>()
-        .expect("ref");
+        .expect("ref")
+        .with_default_tag();
     let found = state
         .images
         .iter()
-        .find(|i| i.repo_tags.contains(&reference.clone().with_default_tag()))
+        .find(|i| i.repo_tags.contains(&reference))
         .unwrap_or_else(|| panic!("no image {image} in the simulated engine"));
     let layers = found
         .config

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::process::{ProcessRequest, recognise};
 use super::{
@@ -14,8 +14,8 @@ use super::{
 use crate::build::{self, BaseImage, BuildContext, BuildEvent, RunBackend, RunRequest};
 use crate::cli::command::{
     BuildOptions, Command, CommitOptions, CreateOptions, ExecOptions, Filter, HistoryOptions,
-    ImageLayersOptions, ImagesOptions, InspectOptions, InspectType, LogsOptions, PruneOptions,
-    PsOptions, RmOptions, RmiOptions, RunOptions,
+    ImageLayersOptions, ImagesOptions, LogsOptions, PruneOptions, PsOptions, RmOptions, RmiOptions,
+    RunOptions,
 };
 use crate::cli::grammar::{self, Invocation};
 use crate::cli::report::{RunStage, daemon_error, not_found, run_failure};
@@ -158,7 +158,9 @@ impl Engine {
             Command::Logs(o) => self.logs(o, out),
             Command::Commit(o) => self.commit(o, out),
             Command::Diff(o) => self.diff(&o.container, out),
-            Command::Inspect(o) => self.inspect(o, out),
+            Command::Inspect(o) => self
+                .inspect(o, out)
+                .map_err(|(text, code)| Failure(text, code)),
             Command::History(o) => self.history(o, out),
             Command::Import(o) => self
                 .import(o, out)
@@ -447,7 +449,7 @@ impl Engine {
     fn tag(&mut self, source: &str, target: &str, out: &mut Output) -> Result<u8> {
         let Some(id) = self.find_image(source).map(|i| i.id) else {
             return Err(Failure(
-                daemon_error(&format!("No such image: {source}")),
+                daemon_error(&format!("No such image: {}", image_shown(source))),
                 1,
             ));
         };
@@ -660,7 +662,7 @@ impl Engine {
     fn history(&mut self, o: &HistoryOptions, out: &mut Output) -> Result<u8> {
         let Some(image) = self.find_image(&o.image) else {
             return Err(Failure(
-                daemon_error(&format!("No such image: {}", o.image)),
+                daemon_error(&format!("No such image: {}", image_shown(&o.image))),
                 1,
             ));
         };
@@ -866,30 +868,22 @@ impl Engine {
         &mut self,
         o: &CreateOptions,
         out: &mut Output,
-    ) -> std::result::Result<usize, (String, u8)> {
-        let program = self.program().to_owned();
-        let image_index = self
-            .image_or_pull(&o.image, out)
-            .map_err(|m| run_failure(&program, &m, RunStage::Create))?;
+    ) -> std::result::Result<usize, String> {
+        if o.pull == "never" && self.find_image(&o.image).is_none() {
+            return Err(format!("No such image: {}", image_shown(&o.image)));
+        }
+        let image_index = self.image_or_pull(&o.image, out)?;
         let image = &self.state.images[image_index];
         if let Some(name) = &o.name {
             if !is_valid_name(name) {
-                return Err(run_failure(
-                    &program,
-                    &EngineError::InvalidName(name.clone()).to_string(),
-                    RunStage::Create,
-                ));
+                return Err(EngineError::InvalidName(name.clone()).to_string());
             }
             if let Some(c) = self.state.containers.iter().find(|c| c.name == *name) {
-                return Err(run_failure(
-                    &program,
-                    &EngineError::NameConflict {
-                        name: name.clone(),
-                        id: c.id.clone(),
-                    }
-                    .to_string(),
-                    RunStage::Create,
-                ));
+                return Err(EngineError::NameConflict {
+                    name: name.clone(),
+                    id: c.id.clone(),
+                }
+                .to_string());
             }
         }
         let cfg = &image.config.config;
@@ -982,6 +976,7 @@ impl Engine {
             restart: o.restart,
             labels,
             exposed,
+            detached: false,
         };
         let id = self.ids.hex_id();
         let name = match &o.name {
@@ -1021,13 +1016,30 @@ impl Engine {
         Ok(self.state.containers.len() - 1)
     }
 
+    /// The first half of `run`: creates the container from `o` (pulling a missing image as
+    /// `run` does), reporting a refusal as `run` does (`docker: Error response from daemon: …`,
+    /// its help hint, exit 125); 0 once created. For front ends that start the container
+    /// themselves (the Linux engine).
+    pub fn create_for_run(&mut self, o: &CreateOptions, out: &mut Output) -> u8 {
+        self.tick(out);
+        match self.create(o, out) {
+            Ok(_) => 0,
+            Err(message) => {
+                let (text, code) = run_failure(self.program(), &message, RunStage::Create);
+                out.err(format!("{text}\n"));
+                code
+            }
+        }
+    }
+
     fn create_cmd(&mut self, o: &CreateOptions, out: &mut Output) -> Result<u8> {
+        // docker's `create` prints the daemon's error as it is, with exit code 1.
         match self.create(o, out) {
             Ok(i) => {
                 out.out(format!("{}\n", self.state.containers[i].id));
                 Ok(0)
             }
-            Err((text, code)) => Err(Failure(text, code)),
+            Err(message) => Err(Failure(daemon_error(&message), 1)),
         }
     }
 
@@ -1205,9 +1217,11 @@ impl Engine {
     }
 
     fn run(&mut self, o: &RunOptions, out: &mut Output) -> Result<u8> {
-        let i = self
-            .create(&o.create, out)
-            .map_err(|(t, c)| Failure(t, c))?;
+        let i = self.create(&o.create, out).map_err(|m| {
+            let (text, code) = run_failure(self.program(), &m, RunStage::Create);
+            Failure(text, code)
+        })?;
+        self.state.containers[i].spec.detached = o.detach;
         let id = self.state.containers[i].id.clone();
         match self.start(i, out) {
             Ok(output) => {
@@ -1511,7 +1525,11 @@ impl Engine {
     }
 
     fn logs(&mut self, o: &LogsOptions, out: &mut Output) -> Result<u8> {
-        let i = self.find_container(&o.container).map_err(|e| daemon(&e))?;
+        // docker's CLI inspects the container first and reports a missing one itself.
+        let i = self.find_container(&o.container).map_err(|e| match e {
+            EngineError::NoSuchContainer(_) => Failure(format!("Error: {e}"), 1),
+            other => daemon(&other),
+        })?;
         let c = &self.state.containers[i];
         let mut lines: Vec<(Stream, Timestamp, String)> = Vec::new();
         for entry in &c.logs {
@@ -1621,132 +1639,6 @@ impl Engine {
         Ok(0)
     }
 
-    fn inspect(&mut self, o: &InspectOptions, out: &mut Output) -> Result<u8> {
-        let mut objects = Vec::new();
-        let mut errors = Vec::new();
-        for name in &o.names {
-            let container = (o.kind != Some(InspectType::Image))
-                .then(|| self.find_container(name).ok())
-                .flatten();
-            let image = (o.kind != Some(InspectType::Container) && container.is_none())
-                .then(|| self.find_image(name))
-                .flatten();
-            match (container, image) {
-                (Some(i), _) => objects.push(Self::inspect_container(&self.state.containers[i])),
-                (None, Some(img)) => objects.push(self.inspect_image(img)),
-                _ => errors.push(format!("Error: No such object: {name}")),
-            }
-        }
-        let text = match &o.format {
-            Some(f) => crate::cli::inspect::inspect_format(f, &objects)
-                .map_err(|e| Failure(e.to_string(), 1))?,
-            None => crate::cli::inspect::inspect_json(&objects)
-                .map_err(|e| Failure(e.to_string(), 1))?,
-        };
-        out.out(text);
-        joined(&errors)
-    }
-
-    fn inspect_image(&self, image: &Image) -> Value {
-        let cfg = &image.config.config;
-        let size = self.image_size(image);
-        let mut map = serde_json::Map::new();
-        map.insert("Id".into(), json!(image.id.to_string()));
-        map.insert(
-            "RepoTags".into(),
-            json!(
-                image
-                    .repo_tags
-                    .iter()
-                    .map(Reference::familiar)
-                    .collect::<Vec<_>>()
-            ),
-        );
-        map.insert("RepoDigests".into(), json!([]));
-        map.insert(
-            "Parent".into(),
-            json!(image.parent.map(|p| p.to_string()).unwrap_or_default()),
-        );
-        map.insert(
-            "Comment".into(),
-            json!(
-                image
-                    .config
-                    .history
-                    .last()
-                    .and_then(|h| h.comment.clone())
-                    .unwrap_or_default()
-            ),
-        );
-        map.insert(
-            "Created".into(),
-            json!(image.config.created.clone().unwrap_or_default()),
-        );
-        map.insert("DockerVersion".into(), json!(""));
-        map.insert(
-            "Author".into(),
-            json!(image.config.author.clone().unwrap_or_default()),
-        );
-        map.insert("Config".into(), json!({
-            "Hostname": "", "Domainname": "", "User": cfg.user.clone().unwrap_or_default(),
-            "AttachStdin": false, "AttachStdout": false, "AttachStderr": false,
-            "ExposedPorts": cfg.exposed_ports, "Tty": false, "OpenStdin": false, "StdinOnce": false,
-            "Env": cfg.env, "Cmd": cfg.cmd, "Image": "", "Volumes": cfg.volumes,
-            "WorkingDir": cfg.working_dir.clone().unwrap_or_default(), "Entrypoint": cfg.entrypoint,
-            "OnBuild": cfg.on_build, "Labels": cfg.labels,
-        }));
-        map.insert("Architecture".into(), json!(image.config.architecture));
-        map.insert("Os".into(), json!(image.config.os));
-        map.insert("Size".into(), json!(size));
-        map.insert("VirtualSize".into(), json!(size));
-        map.insert("RootFS".into(), json!({"Type": "layers", "Layers": image.config.rootfs.diff_ids.iter().map(ToString::to_string).collect::<Vec<_>>()}));
-        map.insert(
-            "Metadata".into(),
-            json!({"LastTagTime": "0001-01-01T00:00:00Z"}),
-        );
-        Value::Object(map)
-    }
-
-    fn inspect_container(c: &Container) -> Value {
-        let argv = c.argv();
-        let mut map = serde_json::Map::new();
-        map.insert("Id".into(), json!(c.id));
-        map.insert("Created".into(), json!(rfc3339_nano(c.created)));
-        map.insert(
-            "Path".into(),
-            json!(argv.first().cloned().unwrap_or_default()),
-        );
-        map.insert("Args".into(), json!(argv.get(1..).unwrap_or_default()));
-        map.insert("State".into(), json!({
-            "Status": c.state.name(),
-            "Running": c.state.is_up(),
-            "Paused": c.state == ContainerState::Paused,
-            "Restarting": c.state == ContainerState::Restarting,
-            "OOMKilled": false,
-            "Dead": false,
-            "Pid": if c.state.is_up() { c.pid } else { 0 },
-            "ExitCode": c.exit_code,
-            "Error": "",
-            "StartedAt": c.started_at.map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_nano),
-            "FinishedAt": c.finished_at.map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), rfc3339_nano),
-        }));
-        map.insert("Image".into(), json!(c.image.to_string()));
-        map.insert("Name".into(), json!(format!("/{}", c.name)));
-        map.insert("RestartCount".into(), json!(c.restart_count));
-        map.insert("Driver".into(), json!("overlay2"));
-        map.insert("Platform".into(), json!("linux"));
-        map.insert("Config".into(), json!({
-            "Hostname": c.short_id(), "Domainname": "", "User": c.spec.user,
-            "AttachStdin": false, "AttachStdout": !c.spec.interactive, "AttachStderr": !c.spec.interactive,
-            "Tty": c.spec.tty, "OpenStdin": c.spec.interactive, "StdinOnce": false,
-            "Env": c.spec.env, "Cmd": c.spec.cmd, "Image": c.image_name, "Volumes": null,
-            "WorkingDir": if c.spec.workdir == "/" { String::new() } else { c.spec.workdir.clone() },
-            "Entrypoint": if c.spec.entrypoint.is_empty() { Value::Null } else { json!(c.spec.entrypoint) },
-            "OnBuild": null, "Labels": c.spec.labels,
-        }));
-        Value::Object(map)
-    }
-
     fn system_df(&mut self, out: &mut Output) -> Result<u8> {
         let used: Vec<Digest> = self.state.containers.iter().map(|c| c.image).collect();
         let mut layer_total = 0;
@@ -1848,6 +1740,17 @@ impl Engine {
     }
 
     fn rename(&mut self, name: &str, new_name: &str, out: &mut Output) -> Result<u8> {
+        // docker's CLI adds a line of its own under the daemon's error.
+        self.rename_container(name, new_name, out)
+            .map_err(|Failure(text, code)| {
+                Failure(
+                    format!("{text}\nError: failed to rename container named {name}"),
+                    code,
+                )
+            })
+    }
+
+    fn rename_container(&mut self, name: &str, new_name: &str, out: &mut Output) -> Result<u8> {
         let i = self.find_container(name).map_err(|e| daemon(&e))?;
         if !is_valid_name(new_name) {
             return Err(daemon(&EngineError::InvalidName(new_name.to_owned())));
@@ -2063,6 +1966,13 @@ pub(super) fn apply_change(
 }
 
 /// The history entries of an image with each entry's layer size.
+/// How the daemon names an image it did not find: a reference with its default tag
+/// (`nosuch:latest`), anything else as given (`sha256:1234`).
+fn image_shown(name: &str) -> String {
+    Reference::parse_normalized(name)
+        .map_or_else(|_| name.to_owned(), |r| r.with_default_tag().familiar())
+}
+
 fn history_with_sizes(engine: &Engine, image: &Image) -> Vec<(History, u64)> {
     let layers = engine.image_layers(image);
     let mut k = 0;

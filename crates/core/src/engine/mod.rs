@@ -19,6 +19,7 @@ mod commands;
 mod follow;
 mod host;
 mod import;
+mod inspect;
 mod names;
 mod process;
 mod progress;
@@ -107,6 +108,9 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     /// Exposed ports (`80/tcp`).
     pub exposed: Vec<String>,
+    /// `run -d`: nothing attached (inspect's `AttachStdout` and `AttachStderr` are false).
+    #[serde(default)]
+    pub detached: bool,
 }
 
 /// A container: a thin writable layer over its image's layers, a config and a state.

@@ -120,3 +120,114 @@ pub fn filter_ids(text: &str) -> String {
     flush(&mut word, &mut out);
     out
 }
+
+/// What the docker oracle (crates/cli/tests/docker_oracle, real docker 20.10) found in error
+/// answers, kept fixed: `create` prints the daemon's error plainly with exit 1 (only `run`
+/// adds `docker:` and the help hint, exit 125); `--pull=never` names the missing image with its
+/// tag; `history` and `tag` too; `logs` reports a missing container as the CLI does; `rename`
+/// adds the CLI's own line.
+#[test]
+fn docker_oracle_error_findings_stay_fixed() {
+    let mut e = engine();
+    run(&mut e, "docker pull anchors/busybox");
+    let (out, code) = run(&mut e, "docker create --name aa anchors/busybox true");
+    assert_eq!(code, 0, "{}", out.stderr());
+    let (out, code) = run(&mut e, "docker create --name aa anchors/busybox true");
+    assert_eq!(code, 1);
+    assert!(
+        out.stderr()
+            .starts_with("Error response from daemon: Conflict. The container name \"/aa\""),
+        "{}",
+        out.stderr()
+    );
+    let (out, code) = run(&mut e, "docker run --name aa anchors/busybox true");
+    assert_eq!(code, 125);
+    assert!(
+        out.stderr()
+            .starts_with("docker: Error response from daemon: Conflict.")
+    );
+    for (line, want, want_code) in [
+        (
+            "docker create --pull=never nosuch",
+            "Error response from daemon: No such image: nosuch:latest\n",
+            1,
+        ),
+        (
+            "docker run --pull=never nosuch",
+            "docker: Error response from daemon: No such image: nosuch:latest.\nSee 'docker run --help'.\n",
+            125,
+        ),
+        (
+            "docker history nosuch",
+            "Error response from daemon: No such image: nosuch:latest\n",
+            1,
+        ),
+        (
+            "docker tag sha256:1234 x",
+            "Error response from daemon: No such image: sha256:1234\n",
+            1,
+        ),
+        (
+            "docker logs nosuch",
+            "Error: No such container: nosuch\n",
+            1,
+        ),
+        (
+            "docker rename nosuch b",
+            "Error response from daemon: No such container: nosuch\nError: failed to rename container named nosuch\n",
+            1,
+        ),
+    ] {
+        let (out, code) = run(&mut e, line);
+        assert_eq!((out.stderr().as_str(), code), (want, want_code), "{line}");
+    }
+}
+
+/// Found by the docker oracle: `run -d` attaches nothing, so inspect's `AttachStdout` and
+/// `AttachStderr` are false there and true for `create` and attached runs; and the JSON keeps
+/// docker's field order.
+#[test]
+fn inspect_attach_flags_and_field_order() {
+    let mut e = engine();
+    run(&mut e, "docker run -d --name up anchors/busybox sleep 100");
+    run(&mut e, "docker create --name made anchors/busybox true");
+    let config = |e: &mut Engine, name: &str| {
+        let (out, code) = run(e, &format!("docker inspect {name}"));
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        v[0]["Config"].clone()
+    };
+    assert_eq!(config(&mut e, "up")["AttachStdout"], false);
+    assert_eq!(config(&mut e, "made")["AttachStdout"], true);
+    let (out, _) = run(&mut e, "docker inspect up");
+    let text = out.stdout();
+    let order = [
+        "Id",
+        "Created",
+        "Path",
+        "State",
+        "HostConfig",
+        "GraphDriver",
+        "Mounts",
+        "Config",
+        "NetworkSettings",
+    ];
+    // Top-level keys only: indented by eight spaces.
+    let top = |k: &&str| text.find(&format!("\n        \"{k}\"")).unwrap();
+    let at: Vec<usize> = order.iter().map(top).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let (out, _) = run(&mut e, "docker image inspect anchors/busybox");
+    let text = out.stdout();
+    let at: Vec<usize> = [
+        "\"Id\"",
+        "\"RepoTags\"",
+        "\"ContainerConfig\"",
+        "\"Config\"",
+        "\"RootFS\"",
+        "\"Metadata\"",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+}

@@ -44,10 +44,12 @@ fn expect(op: &str, name: &str, state: Option<S>) -> (String, Option<S>, u8) {
     let up = matches!(s, S::Running | S::Paused);
     let refuse = |msg: String| (format!("Error response from daemon: {msg}"), Some(s), 1);
     match op {
+        // docker 20.10's `create` exits 1 on the daemon's refusal, `run` 125 (checked against
+        // real docker by crates/cli/tests/docker_oracle).
         "create" | "run" => (
             format!("Conflict. The container name \"/{name}\" is already in use"),
             Some(s),
-            125,
+            if op == "create" { 1 } else { 125 },
         ),
         "start" if s == S::Paused => refuse("cannot start a paused container, try unpause instead".into()),
         "stop" => (String::new(), Some(if up { S::Exited } else { s }), 0),
