@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(at_end(""), ["docker", "layerbox"]);
         assert_eq!(at_end("do"), ["docker"]);
         assert_eq!(at_end("docker bu"), ["build"]);
-        assert_eq!(at_end("layerbox im"), ["image", "images"]);
+        assert_eq!(at_end("layerbox im"), ["image", "images", "import"]);
         assert_eq!(at_end("docker -D pa"), ["pause"]);
         assert!(at_end("docker ").contains(&"container".to_owned()));
         assert!(at_end("docker ").contains(&"ps".to_owned()));
