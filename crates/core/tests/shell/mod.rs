@@ -2,6 +2,7 @@
 //! tree; the status, output and changes must match the reviewed golden file, and no line may
 //! hit a limit, miss a utility or fail to parse.
 
+mod bash;
 pub mod corpus;
 
 use std::fmt::Write as _;

@@ -95,6 +95,8 @@ pub enum CompoundCommand {
     },
     /// `case word in pattern) list;; esac`.
     Case(Word, Vec<(Vec<Word>, Program)>),
+    /// bash's `[[ … ]]`: its words and operators (`&&`, `||`, `!`, `(`, `)`, `<`, `>`), in order.
+    Cond(Vec<CondToken>),
 }
 
 /// A redirection such as `2>&1`, `>>log`, `<<EOF`.
@@ -179,6 +181,13 @@ pub enum ParamOp {
     RemoveSuffix(bool, Word),
     /// `${x#w}` (`longest` for `##`).
     RemovePrefix(bool, Word),
+    /// bash's `${x/pattern/replacement}`; the kind is `/` (first match), `*` (every match,
+    /// `${x//…}`), `#` (at the start, `${x/#…}`) or `%` (at the end, `${x/%…}`).
+    Replace(char, Word, Word),
+    /// A `${…}` the shell cannot expand: `Bad substitution` when it is expanded.
+    Bad,
+    /// bash's `${x:offset}` and `${x:offset:length}` (arithmetic words).
+    Substring(Word, Option<Word>),
 }
 
 impl Word {
@@ -205,4 +214,13 @@ impl Word {
             .iter()
             .any(|p| matches!(p, WordPart::Quoted(_) | WordPart::DoubleQuoted(_)))
     }
+}
+
+/// One item between bash's `[[` and `]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CondToken {
+    /// `&&`, `||`, `(`, `)`, `<` or `>`.
+    Op(String),
+    /// A word, expanded without field splitting or globbing.
+    Word(Word),
 }

@@ -10,8 +10,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ast::{
-    AndOr, Command, CompoundCommand, Connector, Pipeline, Program, Redirect, RedirectOp,
-    SimpleCommand,
+    AndOr, Command, CompoundCommand, CondToken, Connector, Pipeline, Program, Redirect, RedirectOp,
+    SimpleCommand, WordPart,
 };
 use super::pattern::Pattern;
 use super::utility::{Ctx, Registry, UtilityKind};
@@ -353,7 +353,7 @@ impl<'a> Shell<'a> {
 
     /// Parses and runs a script; a syntax error is reported as dash reports it (status 2).
     fn run_source(&mut self, src: &str, io: &Io) -> R<i32> {
-        match super::parse(src) {
+        match super::parse_as(src, self.bash) {
             Ok(program) => self.run_program(&program, io),
             Err(e) => {
                 self.line = e.line;
@@ -422,7 +422,11 @@ impl<'a> Shell<'a> {
 
     /// Prints `$0: line: message` to the command's stderr, as dash reports errors.
     pub(crate) fn diag(&mut self, io: &Io, message: &str) -> R<()> {
-        let text = format!("{}: {}: {message}\n", self.st.arg0, self.line);
+        let text = if self.bash {
+            format!("{}: line {}: {message}\n", self.st.arg0, self.line)
+        } else {
+            format!("{}: {}: {message}\n", self.st.arg0, self.line)
+        };
         self.write_fd(io, 2, text.as_bytes())
     }
 
@@ -704,6 +708,7 @@ impl<'a> Shell<'a> {
                 self.loop_depth -= 1;
                 r.map(|_| status)
             }
+            CompoundCommand::Cond(items) => self.run_cond(items, io),
             CompoundCommand::Case(word, arms) => {
                 let subject = self.expand_string(word, io)?;
                 for (patterns, body) in arms {
@@ -715,6 +720,40 @@ impl<'a> Shell<'a> {
                     }
                 }
                 Ok(0)
+            }
+        }
+    }
+
+    /// bash's `[[ … ]]`: 0 if the expression holds, 1 if not, 2 on a syntax error.
+    fn run_cond(&mut self, items: &[CondToken], io: &Io) -> R<i32> {
+        let mut tokens = Vec::with_capacity(items.len());
+        for item in items {
+            tokens.push(match item {
+                CondToken::Op(op) => CondArg::Op(op.clone()),
+                CondToken::Word(w) => {
+                    let quoted = !w.0.iter().all(|p| matches!(p, WordPart::Literal(_)));
+                    CondArg::Word(self.expand_string(w, io)?, quoted)
+                }
+            });
+        }
+        let mut cond = Cond {
+            sh: self,
+            tokens: &tokens,
+            at: 0,
+        };
+        let r = cond.or();
+        match r {
+            Ok(v) if cond.at == tokens.len() => Ok(i32::from(!v)),
+            Ok(_) | Err(()) => {
+                let near = match tokens.get(cond.at) {
+                    Some(CondArg::Op(o) | CondArg::Word(o, _)) => o.clone(),
+                    None => "]]".to_owned(),
+                };
+                self.diag(
+                    io,
+                    &format!("syntax error in conditional expression: unexpected token `{near}'"),
+                )?;
+                Ok(2)
             }
         }
     }
@@ -781,7 +820,8 @@ impl<'a> Shell<'a> {
 
     fn dispatch(&mut self, argv: &[String], assigns: Vec<(String, String)>, io: &Io) -> R<i32> {
         let name = argv[0].as_str();
-        if SPECIAL.contains(&name) {
+        // `source` is bash's and busybox's; dash has only `.`.
+        if SPECIAL.contains(&name) && (name != "source" || self.bash || self.busybox) {
             for (k, v) in assigns {
                 self.set_var(&k, v, io)?;
             }
@@ -873,7 +913,12 @@ impl<'a> Shell<'a> {
                 {
                     return self.run_utility(&*util, argv, env, io);
                 }
-                self.diag(io, &format!("{name}: not found"))?;
+                let what = if self.bash {
+                    "command not found"
+                } else {
+                    "not found"
+                };
+                self.diag(io, &format!("{name}: {what}"))?;
                 Ok(127)
             }
         }
@@ -910,8 +955,9 @@ impl<'a> Shell<'a> {
             let sh = self.registry.get(file_name(&interp));
             if let (Some((_, _)), true) = (sh, is_shell(&interp)) {
                 let src = String::from_utf8_lossy(&bytes).into_owned();
+                let bash = file_name(&interp) == "bash";
                 let (status, out, err) =
-                    self.run_script_process(&src, &argv[0], &argv[1..], env, &io.stdin());
+                    self.run_script_process(&src, (&argv[0], &argv[1..]), env, &io.stdin(), bash);
                 self.write_fd(io, 1, &out)?;
                 self.write_fd(io, 2, &err)?;
                 return self.after_process(status);
@@ -983,11 +1029,12 @@ impl<'a> Shell<'a> {
     pub(crate) fn run_script_process(
         &mut self,
         script: &str,
-        arg0: &str,
-        args: &[String],
+        (arg0, args): (&str, &[String]),
         env: BTreeMap<String, String>,
         stdin: &[u8],
+        bash: bool,
     ) -> (i32, Vec<u8>, Vec<u8>) {
+        let saved_bash = std::mem::replace(&mut self.bash, bash);
         let out = self.alloc_buffer();
         let err = self.alloc_buffer();
         let mut io = Io::top(stdin);
@@ -1018,6 +1065,7 @@ impl<'a> Shell<'a> {
         self.line = saved_line;
         self.func_depth = saved_funcs;
         self.locals = saved_locals;
+        self.bash = saved_bash;
         let e = self.take_buffer(err);
         let o = self.take_buffer(out);
         (r.unwrap_or(2), o, e)
@@ -1319,7 +1367,7 @@ impl<'a> Shell<'a> {
             "eval" => {
                 let src = args.join(" ");
                 self.enter()?;
-                let r = match super::parse(&src) {
+                let r = match super::parse_as(&src, self.bash) {
                     Ok(p) => self.run_program(&p, io),
                     Err(e) => {
                         self.diag(io, &e.to_string())?;
@@ -1715,8 +1763,151 @@ fn quoted_text(word: &super::ast::Word) -> String {
     word.0
         .iter()
         .map(|p| match p {
-            super::ast::WordPart::Literal(s) | super::ast::WordPart::Quoted(s) => s.as_str(),
+            WordPart::Literal(s) | WordPart::Quoted(s) => s.as_str(),
             _ => "",
         })
         .collect()
+}
+
+/// An expanded item of `[[ … ]]`: an operator, or a word and whether any of it was quoted or
+/// expanded (then `==` compares it literally... as far as the model goes: only an all-literal
+/// right-hand side is a pattern).
+enum CondArg {
+    Op(String),
+    Word(String, bool),
+}
+
+/// Evaluates `[[ … ]]` by recursive descent: `||`, `&&`, `!`, `( )`, unary and binary tests.
+struct Cond<'s, 'a, 'b> {
+    sh: &'s Shell<'a>,
+    tokens: &'b [CondArg],
+    at: usize,
+}
+
+impl Cond<'_, '_, '_> {
+    fn op(&self, op: &str) -> bool {
+        matches!(self.tokens.get(self.at), Some(CondArg::Op(o)) if o == op)
+    }
+
+    fn word(&self, n: usize) -> Option<&str> {
+        match self.tokens.get(self.at + n) {
+            Some(CondArg::Word(w, _)) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn or(&mut self) -> Result<bool, ()> {
+        let mut v = self.and()?;
+        while self.op("||") {
+            self.at += 1;
+            let r = self.and()?;
+            v = v || r;
+        }
+        Ok(v)
+    }
+
+    fn and(&mut self) -> Result<bool, ()> {
+        let mut v = self.not()?;
+        while self.op("&&") {
+            self.at += 1;
+            let r = self.not()?;
+            v = v && r;
+        }
+        Ok(v)
+    }
+
+    fn not(&mut self) -> Result<bool, ()> {
+        if self.word(0) == Some("!") && self.tokens.len() > self.at + 1 {
+            self.at += 1;
+            return Ok(!self.not()?);
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<bool, ()> {
+        if self.op("(") {
+            self.at += 1;
+            let v = self.or()?;
+            if !self.op(")") {
+                return Err(());
+            }
+            self.at += 1;
+            return Ok(v);
+        }
+        let Some(a) = self.word(0).map(str::to_owned) else {
+            return Err(());
+        };
+        // Binary: `a OP b`.
+        let op = match self.tokens.get(self.at + 1) {
+            Some(CondArg::Op(o)) if o == "<" || o == ">" => Some(o.clone()),
+            Some(CondArg::Word(o, false)) if is_cond_binary(o) => Some(o.clone()),
+            _ => None,
+        };
+        if let Some(op) = op
+            && let Some(CondArg::Word(b, quoted)) = self.tokens.get(self.at + 2)
+        {
+            let (b, quoted) = (b.clone(), *quoted);
+            self.at += 3;
+            return Self::binary(&a, &op, &b, quoted);
+        }
+        // Unary: `-f file`.
+        if a.len() == 2
+            && a.starts_with('-')
+            && let Some(operand) = self.word(1).map(str::to_owned)
+        {
+            self.at += 2;
+            return Ok(self.unary(&a, &operand));
+        }
+        self.at += 1;
+        Ok(!a.is_empty())
+    }
+
+    fn binary(a: &str, op: &str, b: &str, quoted: bool) -> Result<bool, ()> {
+        let num = |s: &str| s.trim().parse::<i64>().map_err(|_| ());
+        if let Some(cmp) = super::utils::int_op(op) {
+            return Ok(cmp(num(a)?, num(b)?));
+        }
+        Ok(match op {
+            "==" | "=" | "!=" => {
+                let m = if quoted {
+                    a == b
+                } else {
+                    Pattern::parse(b).matches(a)
+                };
+                m == (op != "!=")
+            }
+            "=~" => super::utils::regex_matches(b, a).ok_or(())?,
+            "<" => a < b,
+            _ => a > b,
+        })
+    }
+
+    fn unary(&self, op: &str, operand: &str) -> bool {
+        let path = absolute(&self.sh.st.cwd, operand);
+        let stat = self.sh.fs.stat(&path);
+        match op {
+            "-z" => operand.is_empty(),
+            "-n" => !operand.is_empty(),
+            // Readable and writable for root, as a build step runs.
+            "-e" | "-a" | "-r" | "-w" => stat.is_ok(),
+            "-f" => stat.is_ok_and(|s| s.file_type == FileType::File),
+            "-d" => stat.is_ok_and(|s| s.file_type == FileType::Dir),
+            "-L" | "-h" => self
+                .sh
+                .fs
+                .lstat(&path)
+                .is_ok_and(|s| s.file_type == FileType::Symlink),
+            "-s" => stat.is_ok_and(|s| s.size > 0),
+            "-x" => stat.is_ok_and(|s| s.mode & 0o111 != 0),
+            "-v" => self.sh.st.vars.contains_key(operand),
+            _ => false,
+        }
+    }
+}
+
+fn is_cond_binary(op: &str) -> bool {
+    matches!(
+        op,
+        "==" | "=" | "!=" | "=~" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge"
+    )
 }

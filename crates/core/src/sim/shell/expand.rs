@@ -338,6 +338,68 @@ impl Shell<'_> {
                 };
                 Self::push_value(&result, dq, b);
             }
+            ParamOp::Bad => {
+                self.diag(io, "Bad substitution")?;
+                return Err(Flow::Exit(2));
+            }
+            ParamOp::Replace(kind, pattern, replacement) => {
+                let v = value.unwrap_or_default();
+                let chars = self.expand_pattern(pattern, io)?;
+                let pat = Pattern::new(&chars);
+                let with = self.expand_string(replacement, io)?;
+                let result = match kind {
+                    '#' => match pat.prefix_len(&v, true) {
+                        Some(n) => format!("{with}{}", v.chars().skip(n).collect::<String>()),
+                        None => v,
+                    },
+                    '%' => match pat.suffix_len(&v, true) {
+                        Some(n) => {
+                            let keep = v.chars().count() - n;
+                            format!("{}{with}", v.chars().take(keep).collect::<String>())
+                        }
+                        None => v,
+                    },
+                    _ => replace(&v, &pat, &with, *kind == '*'),
+                };
+                Self::push_value(&result, dq, b);
+            }
+            ParamOp::Substring(offset, length) => {
+                let v: Vec<char> = value.unwrap_or_default().chars().collect();
+                let number = |sh: &mut Self, w: &Word| -> R<i64> {
+                    let expr = sh.expand_string(w, io)?;
+                    let mut vars = ArithVars { sh };
+                    match arith::eval(&expr, &mut vars) {
+                        Ok(n) => Ok(n),
+                        Err(msg) => {
+                            sh.diag(io, &msg)?;
+                            Err(Flow::Exit(1))
+                        }
+                    }
+                };
+                let len = i64::try_from(v.len()).unwrap_or(i64::MAX);
+                let mut start = number(self, offset)?;
+                if start < 0 {
+                    start = (len + start).max(0);
+                }
+                let start = start.min(len);
+                let end = match length {
+                    None => len,
+                    Some(w) => {
+                        let n = number(self, w)?;
+                        if n < 0 { len + n } else { start + n }.min(len)
+                    }
+                };
+                if end < start {
+                    self.diag(io, &format!("{}: substring expression < 0", p.name))?;
+                    return Err(Flow::Exit(1));
+                }
+                let (start, end) = (
+                    usize::try_from(start).unwrap_or(0),
+                    usize::try_from(end).unwrap_or(0),
+                );
+                let s: String = v[start..end].iter().collect();
+                Self::push_value(&s, dq, b);
+            }
         }
         Ok(())
     }
@@ -486,4 +548,26 @@ impl arith::Vars for ArithVars<'_, '_> {
             v.value = Some(value);
         }
     }
+}
+
+/// bash's `${v/pattern/with}` (`all`: every match): leftmost longest matches of a glob pattern.
+fn replace(v: &str, pat: &Pattern, with: &str, all: bool) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let mut replaced = false;
+    while i < chars.len() {
+        if !replaced || all {
+            let rest: String = chars[i..].iter().collect();
+            if let Some(n) = pat.prefix_len(&rest, true).filter(|n| *n > 0) {
+                out.push_str(with);
+                i += n;
+                replaced = true;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }

@@ -51,7 +51,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use backend::{SimRun, resolve_user};
-pub use parse::{SyntaxError, is_name, parse, parse_heredoc_body};
+pub use parse::{SyntaxError, is_name, parse, parse_as, parse_heredoc_body};
 pub use utility::{Ctx, Registry, Utility, UtilityFn, UtilityKind};
 
 use crate::fs::{FsEvent, UnionFs};

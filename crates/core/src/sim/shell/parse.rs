@@ -9,8 +9,8 @@
 //! ```
 
 use super::ast::{
-    AndOr, Command, CompoundCommand, Connector, Param, ParamOp, Pipeline, Program, Redirect,
-    RedirectOp, SimpleCommand, Word, WordPart,
+    AndOr, Command, CompoundCommand, CondToken, Connector, Param, ParamOp, Pipeline, Program,
+    Redirect, RedirectOp, SimpleCommand, Word, WordPart,
 };
 
 /// A syntax error, worded as dash words it; `line` is 1-based.
@@ -27,9 +27,15 @@ pub struct SyntaxError {
 /// input cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
 
-/// Parses a whole script.
+/// Parses a whole script, as dash does.
 pub fn parse(src: &str) -> Result<Program, SyntaxError> {
+    parse_as(src, false)
+}
+
+/// Parses a whole script, as bash does (`bash`) or dash.
+pub fn parse_as(src: &str, bash: bool) -> Result<Program, SyntaxError> {
     let mut p = Parser::new(src);
+    p.bash = bash;
     let program = p.program(&[])?;
     p.skip_blank_and_newlines();
     match p.peek_token() {
@@ -116,6 +122,8 @@ struct Parser {
     depth: usize,
     /// A newline position and where to resume after it (past here-document bodies).
     skips: Vec<(usize, usize)>,
+    /// bash's grammar: `[[ … ]]`, `function f`, `${x/a/b}`, `${x:1:2}`.
+    bash: bool,
 }
 
 impl Parser {
@@ -126,6 +134,7 @@ impl Parser {
             line: 1,
             depth: 0,
             skips: Vec::new(),
+            bash: false,
         }
     }
 
@@ -396,6 +405,8 @@ impl Parser {
                 }
                 Some("for") => Some(self.for_clause()?),
                 Some("case") => Some(self.case_clause()?),
+                Some("[[") if self.bash => Some(self.cond_clause()?),
+                Some("function") if self.bash => return self.function_keyword(),
                 Some(
                     r @ ("then" | "do" | "done" | "fi" | "esac" | "elif" | "else" | "}" | "in"),
                 ) => {
@@ -417,6 +428,58 @@ impl Parser {
             return Ok(Command::Compound(Box::new(c), redirects));
         }
         self.simple_command()
+    }
+
+    /// bash's `[[ … ]]`: words and operators up to `]]`.
+    fn cond_clause(&mut self) -> Result<CompoundCommand, SyntaxError> {
+        self.next_token()?;
+        let mut items = Vec::new();
+        loop {
+            self.skip_blank();
+            match self.peek_token() {
+                None | Some(Token::Newline) => {
+                    return Err(self.error("unexpected end of file"));
+                }
+                Some(Token::Error(e)) => return Err(e),
+                Some(Token::Op(op @ ("&&" | "||" | "(" | ")" | "<" | ">"))) => {
+                    self.next_token()?;
+                    items.push(CondToken::Op(op.to_owned()));
+                }
+                Some(Token::Op(op)) => {
+                    return Err(self.error(format!(
+                        "syntax error in conditional expression: unexpected token `{op}'"
+                    )));
+                }
+                Some(Token::Word(w)) => {
+                    self.next_token()?;
+                    if w.as_plain().as_deref() == Some("]]") {
+                        return Ok(CompoundCommand::Cond(items));
+                    }
+                    items.push(CondToken::Word(w));
+                }
+            }
+        }
+    }
+
+    /// bash's `function name { … }` and `function name() { … }`.
+    fn function_keyword(&mut self) -> Result<Command, SyntaxError> {
+        self.next_token()?;
+        let Some(Token::Word(w)) = self.next_token()? else {
+            return Err(self.error("syntax error near unexpected token"));
+        };
+        let Some(name) = w.as_plain() else {
+            return Err(self.error("syntax error near unexpected token"));
+        };
+        self.skip_blank();
+        if self.peek() == Some('(') && self.peek_at(1) == Some(')') {
+            self.bump();
+            self.bump();
+        }
+        self.skip_blank_and_newlines();
+        let Command::Compound(body, _) = self.command()? else {
+            return Err(self.error("syntax error near unexpected token"));
+        };
+        Ok(Command::FunctionDef(name, body))
     }
 
     fn if_clause(&mut self) -> Result<CompoundCommand, SyntaxError> {
@@ -546,22 +609,33 @@ impl Parser {
             match self.peek_token() {
                 Some(Token::Word(w)) => {
                     if cmd.words.is_empty() && cmd.assignments.is_empty() {
-                        // `name() { … }`
-                        if let Some(name) = w.as_plain().filter(|n| is_name(n)) {
-                            let save = (self.pos, self.line);
-                            self.next_token()?;
+                        // `name() { … }`: after a lone first word, `(` must be followed by `)`.
+                        let save = (self.pos, self.line);
+                        self.next_token()?;
+                        self.skip_blank();
+                        if self.peek() == Some('(') {
+                            self.bump();
                             self.skip_blank();
-                            if self.peek() == Some('(') && self.peek_at(1) == Some(')') {
-                                self.bump();
-                                self.bump();
-                                self.skip_blank_and_newlines();
-                                let Command::Compound(body, _) = self.command()? else {
-                                    return Err(self.error("Missing '}'"));
-                                };
-                                return Ok(Command::FunctionDef(name, body));
+                            if self.peek() != Some(')') {
+                                return Err(match self.next_token()? {
+                                    None => self.eof_expecting(")"),
+                                    Some(Token::Word(_)) => {
+                                        self.error("word unexpected (expecting \")\")")
+                                    }
+                                    Some(tok) => self.unexpected(&tok),
+                                });
                             }
-                            (self.pos, self.line) = save;
+                            self.bump();
+                            let Some(name) = w.as_plain().filter(|n| is_name(n)) else {
+                                return Err(self.error("Bad function name"));
+                            };
+                            self.skip_blank_and_newlines();
+                            let Command::Compound(body, _) = self.command()? else {
+                                return Err(self.error("Missing '}'"));
+                            };
+                            return Ok(Command::FunctionDef(name, body));
                         }
+                        (self.pos, self.line) = save;
                     }
                     self.next_token()?;
                     if cmd.words.is_empty()
@@ -846,7 +920,19 @@ impl Parser {
             }
             Some('{') => {
                 self.bump();
-                self.braced_param()
+                match self.braced_param() {
+                    // dash reports a bad substitution when it expands it, not when it parses.
+                    Err(e) if e.message == "Bad substitution" => {
+                        if self.chars.get(self.pos.wrapping_sub(1)) != Some(&'}') {
+                            self.param_word()?;
+                        }
+                        Ok(WordPart::Param(Param {
+                            name: String::new(),
+                            op: ParamOp::Bad,
+                        }))
+                    }
+                    r => r,
+                }
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                 let mut name = String::new();
@@ -880,6 +966,7 @@ impl Parser {
         let mut inner = Parser::new(src);
         inner.depth = self.depth + 1;
         inner.line = self.line;
+        inner.bash = self.bash;
         let program = inner.program(&[])?;
         inner.skip_blank_and_newlines();
         match inner.peek_token() {
@@ -932,6 +1019,40 @@ impl Parser {
         if colon {
             self.bump();
         }
+        if self.bash {
+            if colon && !matches!(self.peek(), Some('-' | '=' | '?' | '+')) {
+                let (offset, end) = self.param_word_until(&[':'])?;
+                let length = if end == ':' {
+                    Some(self.param_word_until(&[])?.0)
+                } else {
+                    None
+                };
+                return Ok(WordPart::Param(Param {
+                    name,
+                    op: ParamOp::Substring(offset, length),
+                }));
+            }
+            if !colon && self.peek() == Some('/') {
+                self.bump();
+                let kind = match self.peek() {
+                    Some(c @ ('/' | '#' | '%')) => {
+                        self.bump();
+                        if c == '/' { '*' } else { c }
+                    }
+                    _ => '/',
+                };
+                let (pattern, end) = self.param_word_until(&['/'])?;
+                let replacement = if end == '/' {
+                    self.param_word_until(&[])?.0
+                } else {
+                    Word(Vec::new())
+                };
+                return Ok(WordPart::Param(Param {
+                    name,
+                    op: ParamOp::Replace(kind, pattern, replacement),
+                }));
+            }
+        }
         let op_char = self.bump().ok_or_else(|| self.error("Missing '}'"))?;
         if op_char == '}' && !colon {
             return Ok(WordPart::Param(Param {
@@ -958,13 +1079,21 @@ impl Parser {
 
     /// The word inside `${x-word}`, up to the closing brace.
     fn param_word(&mut self) -> Result<Word, SyntaxError> {
+        Ok(self.param_word_until(&[])?.0)
+    }
+
+    /// A word inside `${…}` up to the closing brace or one of `stops`; returns the word and
+    /// the character that ended it (consumed).
+    fn param_word_until(&mut self, stops: &[char]) -> Result<(Word, char), SyntaxError> {
         let mut parts = Vec::new();
         let mut lit = String::new();
+        let end;
         loop {
             match self.peek() {
                 None => return Err(self.error("Missing '}'")),
-                Some('}') => {
+                Some(c) if c == '}' || stops.contains(&c) => {
                     self.bump();
+                    end = c;
                     break;
                 }
                 Some('\\') => {
@@ -994,7 +1123,7 @@ impl Parser {
             }
         }
         flush(&mut lit, &mut parts, false);
-        Ok(Word(parts))
+        Ok((Word(parts), end))
     }
 }
 
@@ -1161,6 +1290,7 @@ mod tests {
                     CompoundCommand::Case(..) => "case",
                     CompoundCommand::Group(_) => "group",
                     CompoundCommand::Subshell(_) => "subshell",
+                    CompoundCommand::Cond(_) => "cond",
                 },
                 Command::FunctionDef(..) => "function",
                 Command::Simple(_) => "simple",
@@ -1205,7 +1335,8 @@ mod tests {
         assert_eq!(err("ls; fi"), r#"Syntax error: "fi" unexpected"#);
         assert_eq!(err("echo )"), r#"Syntax error: ")" unexpected"#);
         assert_eq!(err("ls |"), "Syntax error: end of file unexpected");
-        assert_eq!(err("echo ${"), "Syntax error: Bad substitution");
+        // dash reports a bad `${…}` when it expands it; an unclosed one when it parses.
+        assert_eq!(err("echo ${"), "Syntax error: Missing '}'");
         assert_eq!(parse("echo ok\nif\n").unwrap_err().line, 3);
     }
 

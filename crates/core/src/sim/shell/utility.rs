@@ -300,9 +300,22 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// Runs a shell script as a new `sh` process would: `$0` is `arg0`, the positional
     /// parameters `args`, the variables this utility's environment.
     pub fn run_script(&mut self, script: &str, arg0: &str, args: &[String]) -> i32 {
+        self.run_shell_script(script, arg0, args, false)
+    }
+
+    /// [`Ctx::run_script`] by `bash` (its grammar) or `sh`.
+    pub(crate) fn run_shell_script(
+        &mut self,
+        script: &str,
+        arg0: &str,
+        args: &[String],
+        bash: bool,
+    ) -> i32 {
         let stdin = Arc::clone(self.stdin_arc());
         let env = self.env.clone();
-        let (status, out, err) = self.sh.run_script_process(script, arg0, args, env, &stdin);
+        let (status, out, err) =
+            self.sh
+                .run_script_process(script, (arg0, args), env, &stdin, bash);
         self.out(out);
         self.err(err);
         status

@@ -550,17 +550,14 @@ impl<'b> TestEval<'_, '_, '_, 'b> {
                 .parse::<i64>()
                 .map_err(|_| format!("Illegal number: {s}"))
         };
+        if let Some(cmp) = int_op(op) {
+            return Ok(cmp(num(a)?, num(b)?));
+        }
         Ok(match op {
             "=" | "==" => a == b,
             "!=" => a != b,
             "<" => a < b,
             ">" => a > b,
-            "-eq" => num(a)? == num(b)?,
-            "-ne" => num(a)? != num(b)?,
-            "-lt" => num(a)? < num(b)?,
-            "-le" => num(a)? <= num(b)?,
-            "-gt" => num(a)? > num(b)?,
-            "-ge" => num(a)? >= num(b)?,
             "-nt" | "-ot" => {
                 let ta = self
                     .ctx
@@ -619,6 +616,19 @@ impl<'b> TestEval<'_, '_, '_, 'b> {
             _ => false,
         }
     }
+}
+
+/// The integer comparison `-eq`, `-ne`, `-lt`, `-le`, `-gt` or `-ge` names (`test`, `[[`).
+pub(crate) fn int_op(op: &str) -> Option<fn(i64, i64) -> bool> {
+    Some(match op {
+        "-eq" => |a, b| a == b,
+        "-ne" => |a, b| a != b,
+        "-lt" => |a, b| a < b,
+        "-le" => |a, b| a <= b,
+        "-gt" => |a, b| a > b,
+        "-ge" => |a, b| a >= b,
+        _ => return None,
+    })
 }
 
 fn is_binary(op: &str) -> bool {
@@ -858,6 +868,7 @@ pub(crate) fn which(ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
 /// `sh [-ex] -c script [arg0 args…]`, `sh file args…`, or a script on stdin.
 pub(crate) fn sh(ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
     let name = util_name(args);
+    let bash = name == "bash";
     let mut i = 1;
     let mut flags = String::new();
     let mut command = false;
@@ -892,20 +903,20 @@ pub(crate) fn sh(ctx: &mut Ctx<'_, '_>, args: &[String]) -> i32 {
         };
         let arg0 = args.get(i + 1).cloned().unwrap_or_else(|| args[0].clone());
         let rest: Vec<String> = args.iter().skip(i + 2).cloned().collect();
-        return ctx.run_script(&format!("{prefix}{script}"), &arg0, &rest);
+        return ctx.run_shell_script(&format!("{prefix}{script}"), &arg0, &rest, bash);
     }
     if let Some(file) = args.get(i) {
         if let Ok(bytes) = ctx.read_file(file) {
             let src = String::from_utf8_lossy(&bytes).into_owned();
             let rest: Vec<String> = args[i + 1..].to_vec();
-            ctx.run_script(&format!("{prefix}{src}"), file, &rest)
+            ctx.run_shell_script(&format!("{prefix}{src}"), file, &rest, bash)
         } else {
             ctx.err(format!("{name}: 0: cannot open {file}: No such file\n"));
             2
         }
     } else {
         let src = String::from_utf8_lossy(ctx.stdin()).into_owned();
-        ctx.run_script(&format!("{prefix}{src}"), &args[0], &[])
+        ctx.run_shell_script(&format!("{prefix}{src}"), &args[0], &[], bash)
     }
 }
 

@@ -100,6 +100,16 @@ pub(crate) fn register_all(r: &mut Registry) {
     }
 }
 
+pub(crate) use basic::int_op;
+
+/// Whether the extended regular expression `re` matches somewhere in `text` (bash's `=~`);
+/// `None` if `re` is not a valid expression.
+pub(crate) fn regex_matches(re: &str, text: &str) -> Option<bool> {
+    regex::compile(re, true, false)
+        .ok()
+        .map(|r| r.is_match(text))
+}
+
 /// Parsed command-line options: single-letter flags (long ones mapped to letters) and operands.
 pub(crate) struct Args {
     flags: Vec<(char, Option<String>)>,
