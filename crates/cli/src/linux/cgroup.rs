@@ -305,6 +305,28 @@ impl Cgroup {
         })
     }
 
+    /// Kills every process left in the cgroup (a container whose supervisor died), waits until
+    /// they are gone (at most `patience`), then removes the directories.
+    pub fn kill_and_remove(&self, patience: std::time::Duration) -> Result<(), CgroupError> {
+        let begun = std::time::Instant::now();
+        loop {
+            let mut left = false;
+            for procs in self.procs_files() {
+                let text = std::fs::read_to_string(&procs).unwrap_or_default();
+                for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                    left = true;
+                    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                    }
+                }
+            }
+            if !left || begun.elapsed() >= patience {
+                return self.remove();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// Removes the directories once the cgroup is empty. The kernel may report a v1 cgroup busy
     /// for a moment after its last process was reaped, so this retries briefly.
     pub fn remove(&self) -> Result<(), CgroupError> {

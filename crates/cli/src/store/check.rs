@@ -166,7 +166,7 @@ impl Store {
                         &record.container.id,
                         &crate::linux::Resources::default(),
                     )
-                    .and_then(|c| c.remove())
+                    .and_then(|c| c.kill_and_remove(std::time::Duration::from_secs(5)))
                     .map_err(std::io::Error::other)?;
                     self.record_exit(&record, 137, false)
                         .map_err(std::io::Error::other)

@@ -811,3 +811,45 @@ fn logs_follow_until_the_end_and_restart_starts_a_new_process() {
     lab.ok(&["rm", "-f", "sleeper", "counter"]);
     lab.assert_clean();
 }
+
+#[test]
+fn kill_9_of_an_attached_cli_is_repaired_by_system_check() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    for rm in [false, true] {
+        let mut args = vec!["run", "--name", "fg", "busybox", "sleep", "600"];
+        if rm {
+            args.insert(1, "--rm");
+        }
+        let mut child = lab
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // until the record says running (1000 polls, 10 s: a safety net, not a measurement)
+        for _ in 0..1000 {
+            if !lab.ok(&["ps", "-q"]).is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // the container died with the CLI, its monitor's parent; the record still says running
+        let (out, _, code) = lab.all(&["system", "check", "--repair"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.starts_with("running container whose shim died: ") && out.ends_with("(repaired)\n"),
+            "{out}"
+        );
+        if rm {
+            assert_eq!(lab.ok(&["ps", "-aq"]), "");
+        } else {
+            let ps = lab.ok(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+            assert!(ps.starts_with("fg Exited (137) "), "{ps}");
+            lab.ok(&["rm", "fg"]);
+        }
+        lab.assert_clean();
+    }
+}
