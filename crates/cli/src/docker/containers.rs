@@ -1,7 +1,7 @@
 //! The commands that involve a container's real process: `run`, `start`, `stop`, `restart`,
 //! `kill`, `rm`, `exec`, `logs`, `wait` and `diff`.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use layerbox_core::cli::command::{
@@ -497,7 +497,19 @@ impl Linux {
         } else {
             Input::Null
         };
-        let _ = io::stdin().is_terminal();
+        if !spec.layers.userns {
+            // as docker exec: the process counts against the container's limits. Best effort:
+            // the cgroup's paths are planned from this process's own, as they were for the
+            // container's supervisor.
+            if let Ok(cgroup) =
+                crate::linux::Cgroup::for_host(&c.id, &crate::linux::Resources::default())
+            {
+                let me = std::process::id().to_string();
+                for procs in cgroup.procs_files() {
+                    let _ = std::fs::write(procs, &me);
+                }
+            }
+        }
         match crate::linux::exec::exec(&RealSyscall, init.pid, &spec) {
             Ok(exit) => Ok(u8::try_from(exit.code & 0xff).unwrap_or(255)),
             Err(LinuxError::Start(e)) => {

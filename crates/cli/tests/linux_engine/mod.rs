@@ -259,6 +259,10 @@ fn detached_containers_survive_the_cli_ps_logs_exec_stop_rm() {
             &id[..12]
         )
     );
+    // in the container's cgroup too, as docker exec
+    let cgroups = lab.ok(&["exec", "web", "cat", "/proc/self/cgroup"]);
+    let pids = cgroups.lines().find(|l| l.contains(":pids:")).unwrap();
+    assert!(pids.ends_with(&format!("/layerbox/{id}")), "{cgroups}");
     let mut piped = lab.command(&["exec", "-i", "web", "sh"]);
     piped.stdin(Stdio::piped()).stdout(Stdio::piped());
     let mut child = piped.spawn().unwrap();
