@@ -142,9 +142,9 @@ impl Linux {
             | Command::Inspect(_)
             | Command::Port(_)
             | Command::Top(_)
-            | Command::SystemDf(_)
-            | Command::Version(_)
-            | Command::Info(_) => self.via_core(command, false, |_, _| Ok(None)),
+            | Command::SystemDf(_) => self.via_core(command, false, |_, _| Ok(None)),
+            Command::Version(o) => Ok(Self::version(o.format.as_deref())),
+            Command::Info(o) => self.info(o.format.as_deref()),
             Command::History(layerbox_core::cli::command::HistoryOptions { image, .. })
             | Command::ImageLayers(layerbox_core::cli::command::ImageLayersOptions {
                 image, ..

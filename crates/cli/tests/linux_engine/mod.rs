@@ -449,6 +449,17 @@ fn errors_have_dockers_words_and_codes() {
         )
     );
     lab.ok(&["rm", "taken"]);
+    // version and info name this engine, not the simulated one
+    assert!(
+        lab.ok(&["version"])
+            .contains("\nServer: layerbox Linux engine\n")
+    );
+    let info = lab.ok(&[
+        "info",
+        "--format",
+        "{{.Driver}} {{.Containers}} {{.DockerRootDir}}",
+    ]);
+    assert_eq!(info, format!("overlay 0 {}\n", lab.root().display()));
     lab.assert_clean();
 }
 
