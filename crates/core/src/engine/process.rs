@@ -192,12 +192,19 @@ impl ProcessRunner for ShellRunner {
         let env = Self::env(fs, request);
         let shell_only = request.argv.len() == 1
             && matches!(base(&request.argv[0]), "sh" | "bash" | "ash" | "dash");
-        let outcome = if shell_only && !request.stdin.is_empty() {
-            let script = String::from_utf8_lossy(&request.stdin);
-            shell::run_script(fs, &env, &script, &self.registry, &self.limits)
+        // The copy-on-write events stay on `fs`: the engine reports them as its container's.
+        let script;
+        let argv = if shell_only && !request.stdin.is_empty() {
+            script = [
+                "/bin/sh".to_owned(),
+                "-c".to_owned(),
+                String::from_utf8_lossy(&request.stdin).into_owned(),
+            ];
+            &script[..]
         } else {
-            shell::run(fs, &env, &request.argv, &self.registry, &self.limits)
+            &request.argv[..]
         };
+        let outcome = shell::run_leaving_events(fs, &env, argv, &self.registry, &self.limits);
         result_of(outcome, request.now)
     }
 

@@ -352,6 +352,37 @@ mod tests {
     }
 
     #[test]
+    fn exec_and_run_report_their_copy_ups() {
+        let mut e = engine();
+        run(&mut e, "docker run -d --name bb busybox sleep 100");
+        let (out, code) = run(
+            &mut e,
+            "docker exec bb sh -c 'echo x >> /etc/passwd; rm /etc/group'",
+        );
+        assert_eq!(code, 0, "{}", out.text());
+        let fs_events: Vec<&FsEvent> = out
+            .events
+            .iter()
+            .filter_map(|ev| match ev {
+                Event::ContainerFs { event, .. } => Some(event),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            fs_events
+                .iter()
+                .any(|ev| matches!(ev, FsEvent::CopyUp { path, .. } if path == "/etc/passwd")),
+            "{fs_events:?}"
+        );
+        assert!(
+            fs_events
+                .iter()
+                .any(|ev| matches!(ev, FsEvent::Whiteout { path } if path == "/etc/group")),
+            "{fs_events:?}"
+        );
+    }
+
+    #[test]
     fn a_dash_shell_and_a_stopped_container() {
         let mut e = engine();
         run(

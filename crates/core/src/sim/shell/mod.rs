@@ -225,26 +225,42 @@ pub fn run(
     registry: &Registry,
     limits: &Limits,
 ) -> Outcome {
+    let mut outcome = run_leaving_events(fs, env, argv, registry, limits);
+    outcome.events = fs.take_events();
+    outcome
+}
+
+/// [`run`], leaving the copy-on-write events on `fs` for the caller to take
+/// ([`UnionFs::take_events`]) with the rest of its container's.
+pub fn run_leaving_events(
+    fs: &mut UnionFs,
+    env: &Env,
+    argv: &[String],
+    registry: &Registry,
+    limits: &Limits,
+) -> Outcome {
     let mut sh = exec::Shell::new(fs, registry, env, *limits);
-    let mut status = sh.run_main(argv);
+    let status = sh.run_main(argv);
+    finish(sh, status)
+}
+
+/// The outcome of a run that ended with `status`, the bound it hit reported on stderr.
+fn finish(mut sh: exec::Shell<'_>, mut status: i32) -> Outcome {
     let limit = sh.limit.take();
     let mut output = std::mem::take(&mut sh.output);
-    let now = sh.now;
     if let Some(l) = &limit {
         status = 2;
-        let msg = format!("layerbox: {l}\n").into_bytes();
         output.push(Chunk {
             stream: Stream::Stderr,
-            bytes: msg,
+            bytes: format!("layerbox: {l}\n").into_bytes(),
         });
     }
-    drop(sh);
     Outcome {
         status,
         output,
-        events: fs.take_events(),
+        events: Vec::new(),
         limit,
-        now,
+        now: sh.now,
     }
 }
 
@@ -296,25 +312,9 @@ impl Session {
             lookup: self.lookup,
         };
         let mut sh = exec::Shell::new(fs, registry, &env, *limits);
-        let (mut status, exit) = sh.run_session_line(self, line);
-        let limit = sh.limit.take();
-        let mut output = std::mem::take(&mut sh.output);
-        let now = sh.now;
-        if let Some(l) = &limit {
-            status = 2;
-            output.push(Chunk {
-                stream: Stream::Stderr,
-                bytes: format!("layerbox: {l}\n").into_bytes(),
-            });
-        }
-        drop(sh);
-        let outcome = Outcome {
-            status,
-            output,
-            events: Vec::new(),
-            limit,
-            now,
-        };
+        let (status, exit) = sh.run_session_line(self, line);
+        let outcome = finish(sh, status);
+        let status = outcome.status;
         (outcome, exit.then_some(status))
     }
 
