@@ -17,7 +17,7 @@
 //!   (`HEALTHCHECK &{["CMD" "true"] "30s" …}`), current BuildKit a struct with field names: the
 //!   text is not compared; the config's `Healthcheck` is, field by field.
 //! * `COPY --parents` and `--link` are unknown to v0.8 (`Unknown flag`); they are tested on the
-//!   simulated engine alone (tests in core's build module and [`super::build`]'s last tests).
+//!   simulated engine alone (crates/core/tests/build: `copy_parents_…`, `copy_link_…`).
 //! * Heredocs need the labs syntax (a `# syntax=` image that would be pulled): not used.
 //! * docker's import has `created` times, IDs and layer mtimes of its own: never compared.
 

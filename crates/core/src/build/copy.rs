@@ -22,15 +22,27 @@ pub(crate) struct CopySpec {
     is_add: bool,
     unpack: Option<bool>,
     exclude: Option<(Vec<String>, DockerIgnore)>,
+    /// `COPY --parents`: each source keeps its path (from its `/./` pivot on) under the
+    /// destination.
+    parents: bool,
+    /// `--link`: the copy lands in a layer of its own, made on an empty filesystem.
+    link: bool,
 }
 
 /// What one source selected.
 pub(crate) enum Selected {
-    /// A file or symlink, copied under its base name or as the destination itself.
-    File { path: String, entry: Entry },
-    /// A directory: its contents are copied into the destination.
+    /// A file or symlink, copied under its base name or as the destination itself; `kept` is
+    /// the path `--parents` recreates under the destination (from the pivot on).
+    File {
+        path: String,
+        kept: String,
+        entry: Entry,
+    },
+    /// A directory: its contents are copied into the destination (below `kept` with
+    /// `--parents`).
     Dir {
         path: String,
+        kept: String,
         meta: Meta,
         entries: Vec<(String, Entry)>,
     },
@@ -47,7 +59,7 @@ impl Selection {
         let mut out = BTreeMap::new();
         for s in &self.0 {
             match s {
-                Selected::File { path, entry } => {
+                Selected::File { path, entry, .. } => {
                     out.insert(path.clone(), entry_digest(entry));
                 }
                 Selected::Dir { path, entries, .. } => {
@@ -160,7 +172,22 @@ impl CopySpec {
             is_add,
             unpack,
             exclude: None,
+            parents: false,
+            link: false,
         })
+    }
+
+    /// Sets `--parents` (COPY) and `--link`; `--link` is ignored with `--chmod`, as BuildKit
+    /// does.
+    pub(crate) fn with_flags(mut self, parents: bool, link: bool) -> Self {
+        self.parents = parents;
+        self.link = link && self.chmod.is_none();
+        self
+    }
+
+    /// Whether the copy goes into a layer of its own (`--link`).
+    pub(crate) fn is_link(&self) -> bool {
+        self.link
     }
 
     /// Adds `--exclude` patterns (not expanded, `.dockerignore` syntax), matched against paths
@@ -191,6 +218,9 @@ impl CopySpec {
     /// The instruction's arguments as history shows them (`--chown=1:2 a b /dest/`).
     pub(crate) fn history_args(&self) -> String {
         let mut parts = Vec::new();
+        if self.parents {
+            parts.push("--parents".to_owned());
+        }
         if let Some(c) = &self.chown {
             parts.push(format!("--chown={c}"));
         }
@@ -208,17 +238,27 @@ impl CopySpec {
         let mut out = Vec::new();
         for src in &self.sources {
             let cleaned = clean_source(src);
+            // `--parents`: what comes before a `/./` is left out of the recreated path.
+            let pivot = if self.parents {
+                src.trim_start_matches("./")
+                    .split_once("/./")
+                    .map(|(before, _)| clean_source(before))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
             if has_wildcard(&cleaned) {
                 let depth = cleaned.split('/').count();
+                let any_depth = cleaned.contains("**");
                 let matcher = DockerIgnore::from_patterns([cleaned.as_str()])
                     .map_err(|e| BuildError::Step(e.to_string()))?;
                 for (p, _) in source.walk("/")?.into_iter().skip(1) {
                     let rel = &p[1..];
-                    if rel.split('/').count() == depth
+                    if (any_depth || rel.split('/').count() == depth)
                         && matcher.is_excluded(rel)
                         && !self.excluded(rel)
                     {
-                        out.push(self.select_path(source, rel)?);
+                        out.push(self.select_path(source, rel, &pivot)?);
                     }
                 }
             } else {
@@ -227,7 +267,7 @@ impl CopySpec {
                         "failed to compute cache key: failed to calculate checksum of ref: \"/{cleaned}\": not found"
                     )));
                 }
-                out.push(self.select_path(source, &cleaned)?);
+                out.push(self.select_path(source, &cleaned, &pivot)?);
             }
         }
         for (name, data) in &self.heredocs {
@@ -241,12 +281,26 @@ impl CopySpec {
 
     /// The entry at `rel` in `source` (a file, symlink, or directory with its contents, less
     /// what `--exclude` leaves out).
-    fn select_path(&self, source: &UnionFs, rel: &str) -> Result<Selected, BuildError> {
+    fn select_path(
+        &self,
+        source: &UnionFs,
+        rel: &str,
+        pivot: &str,
+    ) -> Result<Selected, BuildError> {
         let abs = format!("/{rel}");
         let st = source.lstat(&abs)?;
+        let kept = if self.parents {
+            rel.strip_prefix(pivot)
+                .unwrap_or(rel)
+                .trim_start_matches('/')
+                .to_owned()
+        } else {
+            String::new()
+        };
         if st.file_type != FileType::Dir {
             return Ok(Selected::File {
                 path: rel.to_owned(),
+                kept,
                 entry: entry_at(source, &abs)?,
             });
         }
@@ -266,28 +320,34 @@ impl CopySpec {
         }
         Ok(Selected::Dir {
             path: rel.to_owned(),
+            kept,
             meta,
             entries,
         })
     }
 
-    /// Copies the selection onto `fs` below `workdir`.
+    /// The `--chown` owner, its names looked up in the stage's `fs` (also for `--link`, whose
+    /// copy runs on an empty filesystem).
+    pub(crate) fn owner(&self, fs: &UnionFs) -> Option<(u32, u32)> {
+        self.owner.as_deref().map(|o| lookup_owner(fs, o))
+    }
+
+    /// Copies the selection onto `fs` below `workdir`, owned by `owner` (from [`Self::owner`]).
     pub(crate) fn apply(
         &self,
         fs: &mut UnionFs,
         selection: &Selection,
         workdir: &str,
+        owner: Option<(u32, u32)>,
     ) -> Result<(), BuildError> {
-        let (uid_gid, mode) = (
-            self.owner.as_deref().map(|o| lookup_owner(fs, o)),
-            self.chmod.as_ref().map(|(_, m)| m),
-        );
+        let (uid_gid, mode) = (owner, self.chmod.as_ref().map(|(_, m)| m));
         let dest = if self.dest.starts_with('/') {
             self.dest.clone()
         } else {
             format!("{workdir}/{}", self.dest)
         };
-        let dest_is_dir = self.dest.ends_with('/')
+        let dest_is_dir = self.parents
+            || self.dest.ends_with('/')
             || self.dest.is_empty()
             || self.dest == "."
             || self.dest.ends_with("/.");
@@ -306,8 +366,12 @@ impl CopySpec {
         let mtime = 0;
         for s in &selection.0 {
             match s {
-                Selected::File { path, entry } => {
-                    let name = path.rsplit('/').next().unwrap_or(path);
+                Selected::File { path, kept, entry } => {
+                    let name = if self.parents {
+                        kept.as_str()
+                    } else {
+                        path.rsplit('/').next().unwrap_or(path)
+                    };
                     if self.is_add
                         && self.unpack != Some(false)
                         && let Some(layer) = tar_of(entry)
@@ -333,7 +397,17 @@ impl CopySpec {
                     mkdir_owned(fs, parent(&target), puid, pgid, mtime)?;
                     fs.put(&target, adjust(entry.clone()))?;
                 }
-                Selected::Dir { meta, entries, .. } => {
+                Selected::Dir {
+                    kept,
+                    meta,
+                    entries,
+                    ..
+                } => {
+                    let dest = if kept.is_empty() {
+                        dest.clone()
+                    } else {
+                        format!("{}/{kept}", dest.trim_end_matches('/'))
+                    };
                     if fs.stat(&dest).is_err() {
                         mkdir_owned(fs, parent(&dest), puid, pgid, mtime)?;
                         fs.put(&dest, adjust(Entry::dir(*meta)))?;

@@ -110,6 +110,9 @@ struct FsStep {
     op: String,
     sources: BTreeMap<String, Digest>,
     created_by: String,
+    /// `--link`: made on an empty filesystem and stacked on top, so its cache entry does not
+    /// depend on the steps before it.
+    link: bool,
 }
 
 impl Builder<'_> {
@@ -425,6 +428,7 @@ impl Builder<'_> {
                         op: format!("WORKDIR {dir}\0{user}"),
                         sources: BTreeMap::new(),
                         created_by: format!("WORKDIR {dir}"),
+                        link: false,
                     };
                     let name = format!("WORKDIR {dir}");
                     let mtime = self.options.mtime;
@@ -476,6 +480,7 @@ impl Builder<'_> {
                     op,
                     sources: BTreeMap::new(),
                     created_by: format!("{shown} # buildkit"),
+                    link: false,
                 };
                 let name = format!("RUN {}", r.cmd.cmd_line.join(" "));
                 self.fs_step(state, &name, step, |builder, state| {
@@ -492,13 +497,15 @@ impl Builder<'_> {
             Instruction::Copy(c) => {
                 let from = stage_ref(self.stages, stage_index, &c.from)?;
                 let spec = CopySpec::new(self, state, &c.sources, &c.chown, &c.chmod, false, None)?
-                    .with_exclude(&c.exclude_patterns)?;
+                    .with_exclude(&c.exclude_patterns)?
+                    .with_flags(c.parents, c.link);
                 self.copy_step(state, &c.meta.keyword, &spec, from, &c.from)?;
             }
             Instruction::Add(a) => {
                 let spec =
                     CopySpec::new(self, state, &a.sources, &a.chown, &a.chmod, true, a.unpack)?
-                        .with_exclude(&a.exclude_patterns)?;
+                        .with_exclude(&a.exclude_patterns)?
+                        .with_flags(false, a.link);
                 self.copy_step(state, &a.meta.keyword, &spec, None, "")?;
             }
         }
@@ -553,10 +560,12 @@ impl Builder<'_> {
             op,
             sources,
             created_by,
+            link: spec.is_link(),
         };
+        let owner = spec.owner(&state.fs);
         self.fs_step(state, &name, step, |_, state| {
             let workdir = state.workdir();
-            spec.apply(&mut state.fs, &selection, &workdir)
+            spec.apply(&mut state.fs, &selection, &workdir, owner)
         })
     }
 
@@ -575,6 +584,18 @@ impl Builder<'_> {
             name: name.to_owned(),
         });
         let key = cache::key(&state.key, &step.op, &step.sources);
+        // A `--link` step is cached on its own: the same copy is the same layer whatever lies
+        // below it (spec §15.1).
+        let link_parent = Digest::sha256_of(b"COPY --link: no parent");
+        let (lookup_key, parent, rebuilt) = if step.link {
+            (
+                cache::key(&link_parent, &step.op, &step.sources),
+                link_parent,
+                false,
+            )
+        } else {
+            (key, state.key, state.rebuilt)
+        };
         let (hit, outcome) = if self.options.no_cache {
             (
                 None,
@@ -584,12 +605,39 @@ impl Builder<'_> {
             )
         } else {
             self.cache
-                .lookup(&key, &state.key, &step.op, &step.sources, state.rebuilt)
+                .lookup(&lookup_key, &parent, &step.op, &step.sources, rebuilt)
         };
         self.emit(BuildEvent::Cache { step: n, outcome });
         let (layer, digest, layer_changes) = if let Some((layer, digest)) = hit {
             let listed = changes(&layer, state.fs.lower());
             state.fs.push_layer(Arc::clone(&layer))?;
+            (layer, digest, listed)
+        } else if step.link {
+            // The copy runs on an empty filesystem; its layer is then stacked on the stage.
+            let mut scratch = UnionFs::new(LayerStack::new());
+            scratch.set_now(self.options.mtime);
+            let stage_fs = std::mem::replace(&mut state.fs, scratch);
+            let ran = run(self, state);
+            let mut scratch = std::mem::replace(&mut state.fs, stage_fs);
+            ran?;
+            for event in scratch.take_events() {
+                self.emit(BuildEvent::Fs { step: n, event });
+            }
+            let layer = scratch.commit()?;
+            let listed = changes(&layer, state.fs.lower());
+            state.fs.push_layer(Arc::clone(&layer))?;
+            let (digest, _) = diff_id(&layer, &TarOptions::default());
+            state.rebuilt = true;
+            self.cache.insert(
+                lookup_key,
+                CacheRecord {
+                    parent,
+                    op: step.op.clone(),
+                    sources: step.sources.clone(),
+                    layer: Arc::clone(&layer),
+                    diff_id: digest,
+                },
+            );
             (layer, digest, listed)
         } else {
             run(self, state)?;

@@ -771,3 +771,104 @@ fn copy_onto_a_symlink_writes_through_it() {
         b"print('hi')\n"
     );
 }
+
+/// `COPY --parents` (spec §13.8): each source keeps its path under the destination, from its
+/// `/./` pivot on; wildcards and `**` select as usual; history shows `--parents` first.
+#[test]
+fn copy_parents_keeps_the_source_paths() {
+    let dockerfile = "FROM base:1\nCOPY --parents src/a.rs notes.md /dst/\nCOPY --parents ./src/./b.rs /pivot\nCOPY --parents src/*.rs /wild/\nCOPY --parents **/a.rs /any/\nCOPY --parents --chown=app src /dir/\n";
+    let (built, _) = run(
+        dockerfile,
+        &context(),
+        &BuildOptions::default(),
+        &mut BuildCache::new(),
+    );
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    for path in [
+        "/dst/src/a.rs",
+        "/dst/notes.md",
+        "/pivot/b.rs",
+        "/wild/src/a.rs",
+        "/wild/src/b.rs",
+        "/any/src/a.rs",
+        "/dir/src/a.rs",
+    ] {
+        assert!(fs.exists(path), "{path}");
+    }
+    assert!(!fs.exists("/pivot/src"));
+    assert_eq!(fs.stat("/dir/src/b.rs").unwrap().uid, 1000);
+    let h = history(&built);
+    assert_eq!(h[1].0, "COPY --parents src/a.rs notes.md /dst/ # buildkit");
+    assert_eq!(h[5].0, "COPY --parents --chown=app src /dir/ # buildkit");
+}
+
+/// `--link` (spec §13.8, §15.1): the copy is made on an empty filesystem and stacked on top, so
+/// it follows no symlink of the stage, creates its parents afresh, keeps its cache entry when
+/// earlier steps change, and leaves no trace in history; `--chmod` turns it off.
+#[test]
+fn copy_link_makes_an_independent_layer() {
+    let mut fs = UnionFs::new(LayerStack::new());
+    fs.mkdir_all("/bin", 0o700).unwrap();
+    fs.write("/bin/busybox", b"ELF", 0o755).unwrap();
+    fs.symlink("busybox", "/bin/cat").unwrap();
+    let images: BTreeMap<Reference, BaseImage> = [(
+        "bb:1".parse().unwrap(),
+        BaseImage::new(ImageConfig::default(), [Arc::new(fs.into_upper())]).unwrap(),
+    )]
+    .into();
+    let build_with = |dockerfile: &str, context: &BuildContext, cache: &mut BuildCache| {
+        let mut events = Vec::new();
+        let built = build(
+            dockerfile,
+            context,
+            &BuildOptions::default(),
+            &images,
+            &mut NoRun,
+            cache,
+            &mut |e| events.push(e),
+        )
+        .unwrap();
+        (built, events)
+    };
+    let (built, _) = build_with(
+        "FROM bb:1\nCOPY --link app.py /bin/cat\n",
+        &context(),
+        &mut BuildCache::new(),
+    );
+    let layer = built.layers.last().unwrap();
+    let bin = layer.entry("bin").unwrap().1;
+    assert_eq!(bin.meta.mode, 0o755, "parents are made afresh");
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    assert_eq!(
+        fs.read("/bin/cat").unwrap().bytes().unwrap(),
+        b"print('hi')\n"
+    );
+    assert_eq!(fs.read("/bin/busybox").unwrap().bytes().unwrap(), b"ELF");
+    assert_eq!(history(&built)[0].0, "COPY app.py /bin/cat # buildkit");
+
+    // With --chmod, --link is ignored: the copy follows the symlink as a plain COPY does.
+    let (built, _) = build_with(
+        "FROM bb:1\nCOPY --link --chmod=600 app.py /bin/cat\n",
+        &context(),
+        &mut BuildCache::new(),
+    );
+    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    assert_eq!(fs.read_link("/bin/cat").unwrap(), "busybox");
+
+    // Changing an earlier step rebuilds a plain COPY after it, but not a --link one.
+    let dockerfile =
+        "FROM bb:1\nCOPY app.py /a/\nCOPY --link requirements.txt /r/\nCOPY notes.md /n/\n";
+    let mut cache = BuildCache::new();
+    build_with(dockerfile, &context(), &mut cache);
+    let changed = BuildContext::from_files(&[
+        ("app.py", "print('changed')\n"),
+        ("requirements.txt", "flask\n"),
+        ("notes.md", "draft\n"),
+    ])
+    .unwrap();
+    let (_, events) = build_with(dockerfile, &changed, &mut cache);
+    assert_eq!(
+        outcomes(&events),
+        ["miss: app.py changed", "hit", "miss: parent step rebuilt"]
+    );
+}
