@@ -3,6 +3,7 @@
 //! Every task first installs what it needs and is missing (idempotent: version guards skip what
 //! is already there). Tools come only from crates.io, npm and Debian.
 
+mod bench_sim;
 mod catalog;
 mod setup;
 mod steps;
@@ -17,6 +18,7 @@ tasks:
   test               install what tests need, then run every check; ends with `N passed, N failed`
   bench size         release sizes, raw and gzip -9: first page, engine worker, data
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
+  bench sim          the article's examples built in the simulator, native and in Chromium
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm, docker.io)
 ";
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         ["test"] => steps::test(),
         ["bench", "size"] => steps::bench_size(),
         ["bench", "parse"] => steps::bench_parse(),
+        ["bench", "sim"] => bench_sim::bench_sim(),
         ["catalog"] => catalog::generate(),
         ["setup"] => setup::all(setup::Need::Everything),
         [] | ["help" | "--help" | "-h"] => {

@@ -10,9 +10,10 @@ use layerbox_core::sim::catalog::Catalog;
 use layerbox_core::sim::pkg::{AptGet, Manager, Npm, Pip, PkgCtx};
 
 /// Uncompressed sizes `docker images` lists for the official images on linux/amd64 after a pull
-/// (Docker Hub's tag pages show compressed sizes, which are smaller). Source: `docker images`
-/// output for these tags as published in late 2024 (bookworm-based variants; node:14 is the
-/// last 14.21.3 build). Written here, not taken from the code under test.
+/// (Docker Hub's tag pages show compressed sizes, which are smaller), as remembered from
+/// `docker images` output for these tags in late 2024 (bookworm-based variants; node:14 is the
+/// last 14.21.3 build): not checked against Docker Hub, which this machine cannot reach, so
+/// approximate (docs/SIMULATED-PACKAGES.md). Written here, not taken from the code under test.
 const PUBLISHED: &[(&str, u64)] = &[
     ("busybox:latest", 4_260_000),
     ("alpine:3.20", 7_800_000),

@@ -192,7 +192,9 @@ fn resolve(reference: &Reference) -> Option<&'static str> {
     Some(key)
 }
 
-/// Published uncompressed sizes (`docker images` on linux/amd64 after `docker pull`), in bytes.
+/// Published uncompressed sizes (`docker images` on linux/amd64 after `docker pull`), in bytes,
+/// as remembered for these tags in late 2024: Docker Hub is not reachable from where the
+/// catalog is generated, so they are approximate (docs/SIMULATED-PACKAGES.md).
 pub fn published_size(key: &str) -> u64 {
     match key {
         "busybox:latest" => 4_260_000,
