@@ -734,19 +734,24 @@ fn docker_oracle_config_findings_stay_fixed() {
     assert_eq!(built.config.config.working_dir, None);
 }
 
+/// `bb:1`: `/bin` (mode `bin_mode`) with `busybox` and the applet link `cat -> busybox`.
+fn busybox_like(bin_mode: u32) -> BTreeMap<Reference, BaseImage> {
+    let mut fs = UnionFs::new(LayerStack::new());
+    fs.mkdir_all("/bin", bin_mode).unwrap();
+    fs.write("/bin/busybox", b"ELF", 0o755).unwrap();
+    fs.symlink("busybox", "/bin/cat").unwrap();
+    [(
+        "bb:1".parse().unwrap(),
+        BaseImage::new(ImageConfig::default(), [Arc::new(fs.into_upper())]).unwrap(),
+    )]
+    .into()
+}
+
 /// Found by the docker oracle: BuildKit resolves a COPY destination following symlinks, the
 /// last component too, so copying onto busybox's `/bin/cat -> busybox` rewrites the binary.
 #[test]
 fn copy_onto_a_symlink_writes_through_it() {
-    let mut fs = UnionFs::new(LayerStack::new());
-    fs.mkdir_all("/bin", 0o755).unwrap();
-    fs.write("/bin/busybox", b"ELF", 0o755).unwrap();
-    fs.symlink("busybox", "/bin/cat").unwrap();
-    let images: BTreeMap<Reference, BaseImage> = [(
-        "bb:1".parse().unwrap(),
-        BaseImage::new(ImageConfig::default(), [Arc::new(fs.into_upper())]).unwrap(),
-    )]
-    .into();
+    let images = busybox_like(0o755);
     let built = build(
         "FROM bb:1\nCOPY app.py /bin/cat\n",
         &context(),
@@ -807,15 +812,7 @@ fn copy_parents_keeps_the_source_paths() {
 /// earlier steps change, and leaves no trace in history; `--chmod` turns it off.
 #[test]
 fn copy_link_makes_an_independent_layer() {
-    let mut fs = UnionFs::new(LayerStack::new());
-    fs.mkdir_all("/bin", 0o700).unwrap();
-    fs.write("/bin/busybox", b"ELF", 0o755).unwrap();
-    fs.symlink("busybox", "/bin/cat").unwrap();
-    let images: BTreeMap<Reference, BaseImage> = [(
-        "bb:1".parse().unwrap(),
-        BaseImage::new(ImageConfig::default(), [Arc::new(fs.into_upper())]).unwrap(),
-    )]
-    .into();
+    let images = busybox_like(0o700);
     let build_with = |dockerfile: &str, context: &BuildContext, cache: &mut BuildCache| {
         let mut events = Vec::new();
         let built = build(
