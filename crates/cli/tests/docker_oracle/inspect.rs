@@ -193,3 +193,40 @@ fn inspect_prints_dockers_keys_in_dockers_order() {
     ]);
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// `history` of the imported image and of a small build, in the columns that do not hold
+/// times (docker's `CREATED` is relative to when each engine made the image).
+#[test]
+fn history_lists_what_docker_lists() {
+    let Some(docker) = docker() else { return };
+    docker_base(docker);
+    let sim = Sim::new();
+    sim_base(&sim);
+    let dir = docker.scratch("history-build");
+    write_context(
+        &dir,
+        &[
+            ("a.txt", b"a\n"),
+            (
+                "Dockerfile",
+                b"FROM oracle/busybox:1\nCOPY a.txt /x/\nENV A=1\nWORKDIR /w\nCMD [\"sh\"]\n",
+            ),
+        ],
+    );
+    let context = dir.to_str().expect("utf-8");
+    both(
+        docker,
+        &sim,
+        &["build", "-q", "-t", "oracle/history", context],
+    );
+    let format = "{{.CreatedBy}}|{{.Size}}|{{.Comment}}";
+    for image in [BASE, "oracle/history"] {
+        for extra in [&[][..], &["--no-trunc"][..]] {
+            let mut args = vec!["history", "--format", format];
+            args.extend_from_slice(extra);
+            args.push(image);
+            let (d, s) = both(docker, &sim, &args);
+            assert_eq!(s, d, "history {extra:?} {image}");
+        }
+    }
+}
