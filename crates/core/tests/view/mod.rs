@@ -451,7 +451,15 @@ fn apt_lesson_layers_view_golden() {
     let engine = apt_lesson();
     let mut v = layers(&engine, "apt-lesson");
     v.wasted_files.truncate(20);
-    let mut text = serde_json::to_string_pretty(&v).unwrap();
+    // The digests follow the modelled base image's bytes, which are not this view's concern.
+    let mut json = serde_json::to_value(&v).unwrap();
+    json["image"] = "<image id>".into();
+    for step in json["steps"].as_array_mut().unwrap() {
+        if !step["diff_id"].is_null() {
+            step["diff_id"] = "<diff_id>".into();
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&json).unwrap();
     let _ = writeln!(text);
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/view/apt-lesson-layers.json");
     if std::env::var_os("LAYERBOX_BLESS").is_some() {
