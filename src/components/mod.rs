@@ -3,5 +3,8 @@
 pub mod app_panel;
 pub mod diagnostics;
 pub mod editor;
+pub mod files;
+pub mod layers;
+pub mod lifecycle;
 pub mod status;
 pub mod terminal;

@@ -74,6 +74,8 @@ pub struct FileEntry {
     pub file_type: FileType,
     /// Permission bits.
     pub mode: u32,
+    /// Type and permissions as `ls -l` prints them (`drwxr-xr-x`).
+    pub ls_mode: String,
     /// Owner.
     pub uid: u32,
     /// Group.
@@ -287,6 +289,11 @@ fn describe(t: &Target, p: &str, layer: usize, e: &Entry) -> FileEntry {
         path: fspath::display(p),
         file_type: e.file_type(),
         mode: e.meta.mode,
+        ls_mode: format!(
+            "{}{}",
+            e.file_type().ls_char(),
+            crate::sim::shell::mode_string(e.meta.mode)
+        ),
         uid: e.meta.uid,
         gid: e.meta.gid,
         size: e.size(),
@@ -493,6 +500,8 @@ mod tests {
             ]
         );
         assert!(v.entries[5].opaque);
+        assert_eq!(v.entries[0].ls_mode, "drwxr-xr-x");
+        assert_eq!(v.entries[1].ls_mode, "lrwxrwxrwx");
         assert_eq!(v.entries[1].link_target.as_deref(), Some("busybox"));
         assert_eq!((v.matched, v.truncated), (8, false));
 

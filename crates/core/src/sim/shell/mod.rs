@@ -53,6 +53,7 @@ use serde::{Deserialize, Serialize};
 pub use backend::{SimRun, resolve_user};
 pub use parse::{SyntaxError, is_name, parse, parse_as, parse_heredoc_body};
 pub use utility::{Ctx, Registry, Utility, UtilityFn, UtilityKind};
+pub(crate) use utils::mode_string;
 
 use crate::fs::{FsEvent, UnionFs};
 

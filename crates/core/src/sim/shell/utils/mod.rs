@@ -15,6 +15,7 @@ mod users;
 
 use super::utility::{Ctx, Registry, UtilityFn, UtilityKind};
 use crate::fs::FsError;
+pub(crate) use files::mode_string;
 
 /// Registers every builtin utility.
 pub(crate) fn register_all(r: &mut Registry) {

@@ -1,0 +1,183 @@
+//! The merged file tree of an image or a container, as the core's files view computes it: each
+//! entry with the layer it comes from, its `A`/`C`/`D` change in each layer, whiteouts struck
+//! through, a search box, and a viewer for the selected file's contents.
+
+use std::rc::Rc;
+
+use layerbox_core::cli::units::human_size;
+use layerbox_core::fs::{ChangeKind, FileType};
+use layerbox_core::view::{FileBody, FileContent, FileEntry, FilesView, TargetKind};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Properties of [`FileTree`].
+#[derive(Properties, PartialEq)]
+pub struct FilesProps {
+    /// The tree to show.
+    pub view: Rc<FilesView>,
+    /// The selected file's contents, once the core answered.
+    #[prop_or_default]
+    pub content: Option<Rc<FileContent>>,
+    /// The selected path.
+    #[prop_or_default]
+    pub selected: Option<String>,
+    /// The search text.
+    #[prop_or_default]
+    pub filter: String,
+    /// Called with a path when the learner picks an entry.
+    pub onselect: Callback<String>,
+    /// Called with the search text as it is typed.
+    pub onsearch: Callback<String>,
+}
+
+fn mark(kind: ChangeKind, layer: usize) -> Html {
+    let (class, word) = match kind {
+        ChangeKind::Added => ("mark mark-a", "added"),
+        ChangeKind::Changed => ("mark mark-c", "changed"),
+        ChangeKind::Deleted => ("mark mark-d", "deleted"),
+    };
+    html! {
+        <span class={class} title={format!("{word} in layer {layer}")}>
+            { format!("{}{layer}", kind.letter()) }
+        </span>
+    }
+}
+
+fn entry_row(e: &FileEntry, writable: Option<usize>, props: &FilesProps) -> Html {
+    let depth = e.path.matches('/').count().saturating_sub(1);
+    let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+    let in_upper = writable == Some(e.layer);
+    // Copied up: it comes from the writable layer, which changed it over a lower layer's copy.
+    let copied_up = in_upper
+        && !e.deleted
+        && e.marks
+            .iter()
+            .any(|m| Some(m.layer) == writable && m.kind == ChangeKind::Changed);
+    let class = classes!(
+        "entry",
+        match e.file_type {
+            FileType::Dir => "dir",
+            FileType::File => "file",
+            FileType::Symlink => "symlink",
+        },
+        e.deleted.then_some("deleted"),
+        e.opaque.then_some("opaque"),
+        in_upper.then_some("in-upper"),
+        copied_up.then_some("copied-up"),
+        (props.selected.as_deref() == Some(e.path.as_str())).then_some("selected"),
+    );
+    let path = e.path.clone();
+    let onselect = props.onselect.clone();
+    let label = if e.deleted {
+        format!("{} (deleted by a whiteout in layer {})", e.path, e.layer)
+    } else {
+        format!("{} (from layer {})", e.path, e.layer)
+    };
+    html! {
+        <li key={e.path.clone()} class={class} style={format!("--depth: {depth}")}>
+            <button class="entry-button" aria-label={label}
+                onclick={Callback::from(move |_| onselect.emit(path.clone()))}>
+                <code class="ls-mode">{ &e.ls_mode }</code>
+                if e.deleted {
+                    <s class="name">{ name }</s>
+                    <span class="badge whiteout" title="a whiteout hides it from the layers below">
+                        { "whiteout" }
+                    </span>
+                } else {
+                    <span class="name">{ name }</span>
+                }
+                if let Some(target) = &e.link_target {
+                    <span class="link">{ format!(" → {target}") }</span>
+                }
+                if e.opaque {
+                    <span class="badge opaque" title="opaque: replaces the lower directory">{ "opaque" }</span>
+                }
+                <span class="size">{ if e.file_type == FileType::Dir { String::new() } else { human_size(e.size) } }</span>
+                <span class={classes!("badge", "origin", in_upper.then_some("upper"))}
+                    title={if in_upper { "from the container's writable layer".to_owned() } else { format!("from layer {}", e.layer) }}>
+                    { if in_upper { "RW".to_owned() } else { format!("L{}", e.layer) } }
+                </span>
+                <span class="marks">{ for e.marks.iter().map(|m| mark(m.kind, m.layer)) }</span>
+            </button>
+        </li>
+    }
+}
+
+fn content_viewer(c: &FileContent) -> Html {
+    let body = match &c.body {
+        FileBody::Text { text, truncated } => html! {
+            <>
+                <pre class="text">{ text }</pre>
+                if *truncated {
+                    <p class="note">{ format!("Showing the first {} bytes.", text.len()) }</p>
+                }
+            </>
+        },
+        FileBody::Binary => {
+            html! { <p class="note">{ format!("Binary file, {}.", human_size(c.size)) }</p> }
+        }
+        FileBody::SizeOnly { digest } => html! {
+            <p class="note">
+                { format!("Simulated content: the simulation keeps only its size ({}) and digest ", human_size(c.size)) }
+                <code>{ digest }</code>{ "." }
+            </p>
+        },
+        FileBody::Directory { children } => html! {
+            <p class="note">{ format!("Directory with {children} entries.") }</p>
+        },
+        FileBody::Symlink { target } => html! {
+            <p class="note">{ "Symbolic link to " }<code>{ target }</code>{ "." }</p>
+        },
+    };
+    html! {
+        <aside class="file-content" aria-label="File contents">
+            <h3><code>{ &c.path }</code><span class="badge origin">{ format!("L{}", c.layer) }</span></h3>
+            { body }
+        </aside>
+    }
+}
+
+/// The file tree panel.
+#[function_component(FileTree)]
+pub fn file_tree(props: &FilesProps) -> Html {
+    let v = &props.view;
+    let writable = v.layers.iter().find(|l| l.writable).map(|l| l.index);
+    let onsearch = props.onsearch.clone();
+    let oninput = Callback::from(move |e: InputEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        onsearch.emit(input.value());
+    });
+    let what = match v.kind {
+        TargetKind::Image => "image",
+        TargetKind::Container => "container",
+    };
+    html! {
+        <section class="panel files-view" aria-label="Files">
+            <h2>{ format!("Files of {what} ") }<code>{ &v.target }</code></h2>
+            <input type="search" class="file-search" placeholder="Search paths"
+                aria-label="Search paths" value={props.filter.clone()} {oninput} />
+            <ol class="layer-legend" aria-label="Layers">
+                { for v.layers.iter().map(|l| html! {
+                    <li class={classes!("layer-label", l.writable.then_some("writable"))}>
+                        <span class={classes!("badge", "origin", l.writable.then_some("upper"))}>
+                            { if l.writable { "RW".to_owned() } else { format!("L{}", l.index) } }
+                        </span>
+                        { format!(" {} ({})", l.instruction, human_size(l.size)) }
+                    </li>
+                }) }
+            </ol>
+            <ul class="tree" aria-label="Paths">
+                { for v.entries.iter().map(|e| entry_row(e, writable, props)) }
+            </ul>
+            if v.truncated {
+                <p class="note">{ format!("Showing {} of {} paths: search to narrow.", v.entries.len(), v.matched) }</p>
+            }
+            if v.entries.is_empty() {
+                <p class="empty">{ "No path matches." }</p>
+            }
+            if let Some(c) = &props.content {
+                { content_viewer(c) }
+            }
+        </section>
+    }
+}

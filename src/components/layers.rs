@@ -1,0 +1,140 @@
+//! The layer stack of an image, bottom to top, as the core's layers view computes it: each
+//! step's instruction, size and changes, whether the last build took it from the cache (and
+//! why), the bytes later layers wasted, and the efficiency score.
+
+use std::rc::Rc;
+
+use layerbox_core::build::CacheOutcome;
+use layerbox_core::cli::units::human_size;
+use layerbox_core::view::{LayerStep, LayersView};
+use yew::prelude::*;
+
+/// Properties of [`LayerStack`].
+#[derive(Properties, PartialEq)]
+pub struct LayersProps {
+    /// The view to show.
+    pub view: Rc<LayersView>,
+    /// The selected layer (index among the image's layers).
+    #[prop_or_default]
+    pub selected: Option<usize>,
+    /// Called with a layer's index when the learner picks it.
+    pub onselect: Callback<usize>,
+}
+
+/// `CACHED` or `BUILT` with the cache's reason, or nothing for layers the build did not make.
+fn cache_badge(cache: Option<&CacheOutcome>) -> Html {
+    match cache {
+        Some(CacheOutcome::Hit { reason }) => html! {
+            <span class="badge cache-hit" title={format!("Taken from the build cache: {reason}")}>
+                { "CACHED" }
+            </span>
+        },
+        Some(CacheOutcome::Miss { reason }) => html! {
+            <span class="badge cache-miss" title={format!("Built: {reason}")}>{ "BUILT" }</span>
+        },
+        None => Html::default(),
+    }
+}
+
+/// `1 file`, `7 files`.
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_owned()
+    } else {
+        format!("{n} files")
+    }
+}
+
+fn step_item(step: &LayerStep, order: usize, props: &LayersProps) -> Html {
+    let style = format!("--order: {order}");
+    let Some(layer) = step.layer else {
+        return html! {
+            <li key={format!("h{}", step.history)} class="layer config-only" style={style}>
+                <span class="instruction" title={step.created_by.clone()}>{ &step.instruction }</span>
+                <span class="note">{ "config only, no layer" }</span>
+            </li>
+        };
+    };
+    let cached = matches!(step.cache, Some(CacheOutcome::Hit { .. }));
+    let class = classes!(
+        "layer",
+        cached.then_some("cached"),
+        matches!(step.cache, Some(CacheOutcome::Miss { .. })).then_some("built"),
+        (props.selected == Some(layer)).then_some("selected"),
+        (step.wasted_bytes > 0).then_some("wasteful"),
+    );
+    let onselect = props.onselect.clone();
+    let key = step
+        .diff_id
+        .map_or_else(|| format!("l{layer}"), |d| format!("{layer}-{}", d.short()));
+    html! {
+        <li key={key} class={class} style={style}>
+            <button class="layer-button" onclick={Callback::from(move |_| onselect.emit(layer))}
+                aria-pressed={(props.selected == Some(layer)).to_string()}
+                title={step.created_by.clone()}>
+                <span class="index">{ layer }</span>
+                <span class="instruction">{ &step.instruction }</span>
+                { cache_badge(step.cache.as_ref()) }
+                <span class="size">{ human_size(step.size) }</span>
+                <span class="changes" aria-label="added, changed, deleted paths">
+                    <span class="mark mark-a" title="added">{ format!("A {}", step.added) }</span>
+                    <span class="mark mark-c" title="changed">{ format!("C {}", step.changed) }</span>
+                    <span class="mark mark-d" title="deleted">{ format!("D {}", step.deleted) }</span>
+                </span>
+                if step.wasted_bytes > 0 {
+                    <span class="wasted" title="bytes of this layer a later layer overwrote or deleted">
+                        { format!("{} wasted", human_size(step.wasted_bytes)) }
+                    </span>
+                }
+            </button>
+        </li>
+    }
+}
+
+/// The layer stack panel.
+#[function_component(LayerStack)]
+pub fn layer_stack(props: &LayersProps) -> Html {
+    let v = &props.view;
+    let name = v
+        .tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("<none> {}", v.image.short()));
+    let percent = v.efficiency * 100.0;
+    html! {
+        <section class="panel layers-view" aria-label="Image layers">
+            <h2>{ "Layers of " }<code>{ name }</code>
+                <span class="count">{ format!("{} layers, {}", v.layer_count, human_size(v.total_bytes)) }</span>
+            </h2>
+            <ol class="layer-stack" aria-label="bottom to top">
+                { for v.steps.iter().enumerate().map(|(i, s)| step_item(s, i, props)) }
+            </ol>
+            <div class="efficiency">
+                <label>
+                    { "Efficiency " }
+                    <meter min="0" max="1" low="0.9" high="0.98" optimum="1"
+                        value={v.efficiency.to_string()}></meter>
+                    <strong>{ format!(" {percent:.2}%") }</strong>
+                </label>
+                <span class="wasted-total">
+                    { format!("{} wasted in {}", human_size(v.wasted_bytes), files(v.wasted_file_count)) }
+                </span>
+                <p class="definition">{ "Efficiency = 1 − wasted / image size: wasted bytes are file versions a later layer overwrote or deleted. They are still pulled and stored, but no container can see them." }</p>
+            </div>
+            if !v.wasted.is_empty() {
+                <ul class="wasted-groups" aria-label="Wasted bytes">
+                    { for v.wasted.iter().map(|g| html! {
+                        <li>
+                            <strong>{ human_size(g.bytes) }</strong>
+                            { format!(" in {}: created by ", files(g.files)) }
+                            <code>{ &g.created_by }</code>
+                            { format!(" (layer {}), removed by ", g.layer) }
+                            <code>{ &g.removed_by }</code>
+                            { format!(" (layer {})", g.removed_in) }
+                        </li>
+                    }) }
+                </ul>
+            }
+        </section>
+    }
+}
