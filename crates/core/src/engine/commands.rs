@@ -1045,7 +1045,7 @@ impl Engine {
 
     /// Starts container `i`'s main process. Short commands run to completion here; their
     /// output goes to the logs. Returns the new output.
-    fn start(
+    pub(super) fn start(
         &mut self,
         i: usize,
         out: &mut Output,

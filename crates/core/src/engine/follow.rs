@@ -142,6 +142,13 @@ impl Engine {
             }
             self.exited(i, status, out);
             self.state.containers[i].finished_at = Some(at);
+            if self.state.containers[i].state == ContainerState::Restarting {
+                // The restart policy brings it back at once (docker waits 100 ms at first).
+                self.state.containers[i].state = ContainerState::Exited;
+                if self.start(i, out).is_err() {
+                    self.state.containers[i].state = ContainerState::Exited;
+                }
+            }
         }
     }
 
@@ -376,6 +383,42 @@ mod tests {
             out.notices[0].contains("keeps running"),
             "{:?}",
             out.notices
+        );
+    }
+
+    #[test]
+    fn the_restart_policy_brings_a_process_back_when_it_ends() {
+        let mut e = engine();
+        run(
+            &mut e,
+            "docker run -d --restart always --name rr busybox sleep 5",
+        );
+        e.set_clock(at(6));
+        let mut out = Output::default();
+        e.tick(&mut out);
+        let c = &e.state().containers[0];
+        assert_eq!((c.state, c.restart_count), (ContainerState::Running, 1));
+        assert_eq!(
+            e.next_event_time(),
+            Some(Timestamp::from_unix_secs(T0 + 11))
+        );
+        // `wait` keeps waiting: it never stops by itself.
+        let (mut out, _) = run(&mut e, "docker wait rr");
+        let mut follow = out.follow.take().unwrap();
+        e.set_clock(at(12));
+        assert_eq!(e.poll(&mut follow, &mut out), None);
+        assert_eq!(e.state().containers[0].restart_count, 2);
+        // on-failure does not restart a success.
+        run(
+            &mut e,
+            "docker run -d --restart on-failure --name of busybox sleep 1",
+        );
+        e.set_clock(at(14));
+        let (out, _) = run(&mut e, "docker ps -a --format '{{.Names}} {{.Status}}'");
+        assert!(
+            out.stdout().contains("of Exited (0) 1 second ago"),
+            "{}",
+            out.stdout()
         );
     }
 
