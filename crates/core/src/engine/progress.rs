@@ -314,7 +314,7 @@ impl BuildProgress {
                 }
                 VertexState::Error(message) => {
                     let _ = writeln!(out, "#{n} ERROR: {message}");
-                    out.push_str(&self.error_box(v, message));
+                    out.push_str(&Self::error_box(v, message));
                     return out;
                 }
                 VertexState::Running => {}
@@ -331,8 +331,7 @@ impl BuildProgress {
 
     /// What BuildKit prints after the display when a vertex failed: its name in a box, then
     /// the error. The box is empty of output, as docker 20.10's is.
-    fn error_box(&self, v: &Vertex, message: &str) -> String {
-        let _ = self;
+    fn error_box(v: &Vertex, message: &str) -> String {
         format!("------\n > {}:\n------\n{message}\n", v.name)
     }
 
@@ -342,7 +341,7 @@ impl BuildProgress {
             VertexState::Error(m) => Some((v, m)),
             _ => None,
         }) {
-            Some((v, message)) => self.error_box(v, message),
+            Some((v, message)) => Self::error_box(v, message),
             None => self
                 .error
                 .as_ref()
