@@ -18,6 +18,8 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use crate::fs::{EntryKind, FileData, FsError, UnionFs};
 use crate::image::DigestWriter;
@@ -61,8 +63,9 @@ pub struct Item {
     pub kind: ItemKind,
 }
 
-/// One package of one ecosystem, as its registry published it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One package of one ecosystem, as its registry published it. Its file list is checked when
+/// the catalog is parsed and decoded on first use: most packages are never installed.
+#[derive(Debug, Clone, Default)]
 pub struct Package {
     name: String,
     version: String,
@@ -70,9 +73,35 @@ pub struct Package {
     deps: Vec<Vec<String>>,
     recommends: Vec<Vec<String>>,
     entry_points: Vec<(String, String)>,
-    files: Vec<Item>,
+    files: OnceLock<Vec<Item>>,
+    /// The catalog text and the byte range of this package's `F`/`L`/`H` lines.
+    source: Option<(Arc<str>, Range<usize>)>,
     rest: (u64, u64),
 }
+
+impl PartialEq for Package {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.name,
+            &self.version,
+            &self.flags,
+            &self.deps,
+            &self.recommends,
+            &self.entry_points,
+            self.rest,
+        ) == (
+            &other.name,
+            &other.version,
+            &other.flags,
+            &other.deps,
+            &other.recommends,
+            &other.entry_points,
+            other.rest,
+        ) && self.files() == other.files()
+    }
+}
+
+impl Eq for Package {}
 
 impl Package {
     /// The package name (`curl`, `flask`, `express`).
@@ -121,7 +150,10 @@ impl Package {
 
     /// The entries the catalog lists.
     pub fn files(&self) -> &[Item] {
-        &self.files
+        self.files.get_or_init(|| match &self.source {
+            Some((text, range)) => decode_items(&text[range.clone()]),
+            None => Vec::new(),
+        })
     }
 
     /// Entries and bytes the real package holds beyond [`Package::files`] (zero unless
@@ -132,7 +164,7 @@ impl Package {
 
     /// The real number of entries (files, symlinks, hard links).
     pub fn file_count(&self) -> u64 {
-        self.files.len() as u64 + self.rest.0
+        self.files().len() as u64 + self.rest.0
     }
 
     /// The real total size in bytes: file lengths plus symlink target lengths, as docker counts.
@@ -141,7 +173,7 @@ impl Package {
     }
 
     fn listed_bytes(&self) -> u64 {
-        self.files.iter().map(item_bytes).sum()
+        self.files().iter().map(item_bytes).sum()
     }
 
     /// Writes the package's entries under `prefix` (an absolute directory), skipping paths
@@ -386,8 +418,7 @@ pub const BUILTIN: &str = include_str!("../../../data/catalog.txt");
 impl Catalog {
     /// The embedded catalog, parsed once and shared.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn builtin() -> Result<std::sync::Arc<Catalog>, CatalogError> {
-        use std::sync::{Arc, OnceLock};
+    pub fn builtin() -> Result<Arc<Catalog>, CatalogError> {
         static CELL: OnceLock<Result<Arc<Catalog>, CatalogError>> = OnceLock::new();
         CELL.get_or_init(|| Catalog::parse(BUILTIN).map(Arc::new))
             .clone()
@@ -421,10 +452,18 @@ impl Catalog {
     /// Reads the catalog text (see the header of `data/catalog.txt`).
     pub fn parse(text: &str) -> Result<Self, CatalogError> {
         let mut catalog = Catalog::default();
+        let shared: Arc<str> = Arc::from(text);
+        let text: &str = &shared;
         let mut section: Option<&str> = None;
         let mut current: Option<Package> = None;
-        let mut prev = String::new();
-        for (index, line) in text.lines().enumerate() {
+        // The length of the previous entry's path (front coding refers to it).
+        let mut prev_len = 0;
+        let mut offset = 0;
+        for (index, raw) in text.split_inclusive('\n').enumerate() {
+            let start = offset;
+            offset += raw.len();
+            let line = raw.strip_suffix('\n').unwrap_or(raw);
+            let line = line.strip_suffix('\r').unwrap_or(line);
             let err = |message: &str| CatalogError::Syntax {
                 line: index + 1,
                 message: message.to_owned(),
@@ -467,7 +506,7 @@ impl Catalog {
                         flags: words.map(str::to_owned).collect(),
                         ..Package::default()
                     });
-                    prev.clear();
+                    prev_len = 0;
                 }
                 "D" | "R" | "E" | "F" | "L" | "H" | "X" => {
                     let p = current
@@ -491,30 +530,25 @@ impl Catalog {
                             p.rest = (count, bytes);
                         }
                         _ => {
-                            let mut fields = rest.splitn(3, '\t');
-                            let (Some(shared), Some(suffix), Some(value)) =
-                                (fields.next(), fields.next(), fields.next())
-                            else {
-                                return Err(err("expected three tab-separated fields"));
+                            // Checked here, decoded when the package is first installed.
+                            let (shared_len, suffix, value) = split_entry(rest)
+                                .ok_or_else(|| err("expected three tab-separated fields"))?;
+                            let shared_len: usize =
+                                shared_len.parse().map_err(|_| err("bad prefix"))?;
+                            if shared_len > prev_len {
+                                return Err(err("prefix too long"));
+                            }
+                            if tag == "F" {
+                                let (size, mode) = value.split_once(' ').unwrap_or((value, "644"));
+                                size.parse::<u64>().map_err(|_| err("bad size"))?;
+                                u32::from_str_radix(mode, 8).map_err(|_| err("bad mode"))?;
+                            }
+                            prev_len = shared_len + suffix.len();
+                            let range = match &p.source {
+                                Some((_, r)) => r.start..start + raw.len(),
+                                None => start..start + raw.len(),
                             };
-                            let shared: usize = shared.parse().map_err(|_| err("bad prefix"))?;
-                            let base = prev.get(..shared).ok_or_else(|| err("prefix too long"))?;
-                            let path = format!("{base}{suffix}");
-                            let kind = match tag {
-                                "F" => {
-                                    let (size, mode) =
-                                        value.split_once(' ').unwrap_or((value, "644"));
-                                    ItemKind::File {
-                                        size: size.parse().map_err(|_| err("bad size"))?,
-                                        mode: u32::from_str_radix(mode, 8)
-                                            .map_err(|_| err("bad mode"))?,
-                                    }
-                                }
-                                "L" => ItemKind::Symlink(value.to_owned()),
-                                _ => ItemKind::HardLink(value.to_owned()),
-                            };
-                            prev.clone_from(&path);
-                            p.files.push(Item { path, kind });
+                            p.source = Some((Arc::clone(&shared), range));
                         }
                     }
                 }
@@ -534,6 +568,47 @@ impl Catalog {
             _ => self.runtime.insert(p),
         }
     }
+}
+
+/// The three tab-separated fields of an `F`/`L`/`H` line after its tag.
+fn split_entry(rest: &str) -> Option<(&str, &str, &str)> {
+    let mut fields = rest.splitn(3, '\t');
+    Some((fields.next()?, fields.next()?, fields.next()?))
+}
+
+/// Decodes the `F`/`L`/`H` lines of a package (already checked by [`Catalog::parse`]).
+fn decode_items(lines: &str) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    let mut prev = String::new();
+    for line in lines.lines() {
+        let Some((tag, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        if !matches!(tag, "F" | "L" | "H") {
+            continue;
+        }
+        let Some((shared, suffix, value)) = split_entry(rest) else {
+            continue;
+        };
+        let shared: usize = shared.parse().unwrap_or(0);
+        let mut path = String::with_capacity(shared + suffix.len());
+        path.push_str(prev.get(..shared).unwrap_or(&prev));
+        path.push_str(suffix);
+        let kind = match tag {
+            "F" => {
+                let (size, mode) = value.split_once(' ').unwrap_or((value, "644"));
+                ItemKind::File {
+                    size: size.parse().unwrap_or(0),
+                    mode: u32::from_str_radix(mode, 8).unwrap_or(0o644),
+                }
+            }
+            "L" => ItemKind::Symlink(value.to_owned()),
+            _ => ItemKind::HardLink(value.to_owned()),
+        };
+        prev.clone_from(&path);
+        items.push(Item { path, kind });
+    }
+    items
 }
 
 fn alternatives(rest: &str) -> Vec<Vec<String>> {
