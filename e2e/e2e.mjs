@@ -99,6 +99,12 @@ await check('docker build -t my-app . builds the editor\'s files, progress as th
   expect(text.includes('COPY package*.json ./'), `no COPY step: ${text}`);
   expect(text.includes('naming to docker.io/library/my-app'), `no naming line: ${text}`);
 });
+await check('the views module, loaded after the first paint, shows the image\'s layers', async () => {
+  await page.waitForFunction(() => (document.querySelector('#views-root')?.textContent ?? '').includes('Layers of my-app'),
+    null, { timeout: 30000 });
+  const text = await page.textContent('#views-root');
+  expect(text.includes('npm install'), `layers view: ${text.slice(0, 300)}`);
+});
 await check('docker images lists my-app', async () => {
   await type('docker images');
   const out = await page.locator('#transcript .t-out').last().textContent();

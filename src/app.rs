@@ -15,13 +15,15 @@ use crate::components::diagnostics::Diagnostics;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
-use crate::protocol::{ProjectFile, Request, Response};
+use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
 use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
 
 /// Where trunk puts the worker's loader script, relative to the page.
 pub const WORKER_URL: &str = "./layerbox-worker_loader.js";
+/// The views module's script and wasm, relative to the page.
+pub const VIEWS_MODULE: [&str; 2] = ["./layerbox-views.js", "./layerbox-views_bg.wasm"];
 
 /// Properties of [`App`].
 #[derive(Properties, PartialEq, Default)]
@@ -161,6 +163,53 @@ pub fn app(props: &AppProps) -> Html {
                 }
             },
         );
+    }
+    // The views module draws into `#views-root` from its `data-feed`; loaded after the first
+    // paint (only in the page: tests give their own engine and no module).
+    let views_root = use_node_ref();
+    let feed = serde_json::to_string(&ViewsFeed {
+        requests: state.view_requests(),
+        answers: (*state.views).clone(),
+        selection: state.selection.clone(),
+    })
+    .unwrap_or_default();
+    {
+        let root = views_root.clone();
+        use_effect_with(feed.clone(), move |_| {
+            if let (Some(root), Ok(event)) =
+                (root.cast::<web_sys::Element>(), Event::new(FEED_EVENT))
+            {
+                let _ = root.dispatch_event(&event);
+            }
+        });
+    }
+    {
+        let root = views_root.clone();
+        let dispatcher = state.dispatcher();
+        let page = props.connect.is_none();
+        use_effect_with((), move |()| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(el) = root.cast::<web_sys::Element>() {
+                use wasm_bindgen::JsCast as _;
+                let target = el.clone();
+                let listener = wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(move |_| {
+                    if let Some(pick) = crate::views_app::read_pick(&target) {
+                        dispatcher.dispatch(Action::Pick(pick));
+                    }
+                });
+                let _ = el.add_event_listener_with_callback(
+                    PICK_EVENT,
+                    listener.as_ref().unchecked_ref(),
+                );
+                listener.forget();
+                if page {
+                    let [js, wasm] = VIEWS_MODULE;
+                    crate::views_app::load(js, wasm);
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = (root, dispatcher, page, PICK_EVENT);
+        });
     }
     // A new share link goes to the clipboard.
     use_effect_with(state.share_link.clone(), |link| {
@@ -312,6 +361,8 @@ pub fn app(props: &AppProps) -> Html {
                 </div>
                 <div class="column">
                     <Diagnostics analysis={state.analysis.clone()} {onselect} />
+                    <div id="views-root" class="views-root" ref={views_root} data-feed={feed}>
+                    </div>
                     <AppPanel pages={state.pages.clone()}
                         containers={state.summary.containers.clone()} {onreload} />
                 </div>

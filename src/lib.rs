@@ -15,6 +15,8 @@ pub mod share;
 pub mod state;
 pub mod storage;
 #[cfg(target_arch = "wasm32")]
+pub mod views_app;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;
 
 pub use app::{App, AppProps};

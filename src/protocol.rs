@@ -191,3 +191,20 @@ pub struct ContainerSummary {
     /// Host ports it publishes (while running).
     pub ports: Vec<u16>,
 }
+
+/// Announces a new `data-feed` on `#views-root` to the views module.
+pub const FEED_EVENT: &str = "layerbox-feed";
+/// Announces a new `data-pick` on `#views-root` to the page.
+pub const PICK_EVENT: &str = "layerbox-pick";
+
+/// What the page hands the views module (loaded after the first paint, see `views_app`): the
+/// requests the views show, the worker's answers to them, and the selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewsFeed {
+    /// What the views show now.
+    pub requests: Vec<view::Request>,
+    /// The worker's answers to those requests (view JSON, or the error's message).
+    pub answers: Vec<(view::Request, Result<String, String>)>,
+    /// What is selected.
+    pub selection: crate::state::Selection,
+}

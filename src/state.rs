@@ -83,7 +83,7 @@ impl Terminal {
 }
 
 /// What the views show: the selected lifecycle node, whose layers, whose files, which file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     /// The lifecycle node picked (`image:<hex>`, `container:<hex>`, `dockerfile`).
     pub node: Option<String>,
@@ -100,7 +100,7 @@ pub struct Selection {
 }
 
 /// A pick in one of the views.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Pick {
     /// A lifecycle node, by its ID.
     Node(String),

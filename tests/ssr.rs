@@ -201,3 +201,57 @@ async fn the_app_panel_frames_the_modelled_answer_as_simulated() {
     assert!(html.contains("modelled answer of web (my-app)"), "{html}");
     assert!(html.contains("curl: (7) Connection refused"), "{html}");
 }
+
+#[tokio::test]
+async fn the_views_panel_draws_the_cores_layers_view() {
+    use std::sync::Arc;
+
+    use layerbox_core::cli::units::Timestamp;
+    use layerbox_core::sim::catalog::Catalog;
+    use layerbox_core::view;
+    use layerbox_web::components::views::{Tab, Views, ViewsProps};
+    use layerbox_web::host::Host;
+    use layerbox_web::protocol::{Request, Response};
+    use layerbox_web::state::Selection;
+
+    let mut host = Host::new(Arc::new(|| Timestamp::from_unix_secs(1_764_000_000)), 3);
+    host.set_catalog(Catalog::builtin().unwrap());
+    host.handle(Request::Run {
+        id: 1,
+        line: "docker build -t my-app .".into(),
+        files: files_of(&examples::python()),
+    });
+    let layers = view::Request::Layers {
+        image: "my-app".into(),
+    };
+    let answers: Vec<_> = [layers.clone(), view::Request::Lifecycle]
+        .into_iter()
+        .map(|r| match host.handle(Request::View(r)).remove(0) {
+            Response::View { request, result } => (request, result),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let props = |tab| ViewsProps {
+        requests: vec![layers.clone(), view::Request::Lifecycle],
+        views: Rc::new(answers.clone()),
+        selection: Selection::default(),
+        onpick: Callback::noop(),
+        tab,
+    };
+    let html = render::<Views>(props(Tab::Layers)).await;
+    assert!(html.contains("Layers of"), "{html}");
+    assert!(html.contains("pip install"), "{html}");
+    let html = render::<Views>(props(Tab::Lifecycle)).await;
+    assert!(html.contains("<svg"), "{html}");
+    assert!(html.contains("my-app"), "{html}");
+    // Nothing asked yet, and an error, are said in words.
+    let html = render::<Views>(ViewsProps {
+        requests: vec![],
+        views: Rc::default(),
+        selection: Selection::default(),
+        onpick: Callback::noop(),
+        tab: Tab::Files,
+    })
+    .await;
+    assert!(html.contains("Build an image or run a container"), "{html}");
+}

@@ -8,3 +8,4 @@ pub mod layers;
 pub mod lifecycle;
 pub mod status;
 pub mod terminal;
+pub mod views;

@@ -16,7 +16,7 @@ usage: cargo xtask <task>
 tasks:
   serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
   test               install what tests need, then run every check; ends with `N passed, N failed`
-  bench size         release sizes, raw and gzip -9: first page, engine worker, data
+  bench size         release sizes, raw and gzip -9: first page, worker, views module, data
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
   bench sim          the article's examples built in the simulator, native and in Chromium
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm

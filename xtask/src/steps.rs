@@ -225,9 +225,10 @@ pub fn bench_parse() -> Result<(), String> {
     )
 }
 
-/// `cargo xtask bench size`: release sizes of the playground, raw and gzip -9, in three groups:
-/// the first page (the page's .wasm, .js, .css and index.html), the engine's worker (loaded after
-/// the first paint) and the data it fetches on the first command.
+/// `cargo xtask bench size`: release sizes of the playground, raw and gzip -9, in four groups:
+/// the first page (the page's .wasm, .js, .css and index.html), the engine's worker and the
+/// views module (both loaded after the first paint), and the data the worker fetches on the
+/// first command.
 pub fn bench_size() -> Result<(), String> {
     setup::all(Need::Build)?;
     setup::run(cmd("trunk").args(["build", "--release"]))?;
@@ -239,7 +240,7 @@ pub fn bench_size() -> Result<(), String> {
         .collect();
     files.sort();
     println!("{:<44} {:>12} {:>14}", "file", "raw bytes", "gzip -9 bytes");
-    let mut totals = [(0u64, 0u64); 3];
+    let mut totals = [(0u64, 0u64); 4];
     for path in &files {
         let name = path
             .file_name()
@@ -269,6 +270,7 @@ pub fn bench_size() -> Result<(), String> {
     for (label, (raw, gz)) in [
         "first page (page wasm + js + css + html)",
         "engine worker (wasm + js + loader)",
+        "views module (wasm + js)",
         "data fetched on the first command",
     ]
     .iter()
@@ -279,12 +281,14 @@ pub fn bench_size() -> Result<(), String> {
     Ok(())
 }
 
-/// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 data.
+/// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 views module, 3 data.
 fn size_group(name: &str) -> usize {
     if name.starts_with("layerbox-worker") {
         1
-    } else if name.starts_with("catalog") {
+    } else if name.starts_with("layerbox-views") {
         2
+    } else if name.starts_with("catalog") {
+        3
     } else {
         0
     }
@@ -301,7 +305,9 @@ mod tests {
         assert_eq!(size_group("index.html"), 0);
         assert_eq!(size_group("layerbox-worker_bg.wasm"), 1);
         assert_eq!(size_group("layerbox-worker_loader.js"), 1);
-        assert_eq!(size_group("catalog.txt.gz"), 2);
+        assert_eq!(size_group("layerbox-views_bg.wasm"), 2);
+        assert_eq!(size_group("views-1d0a0b83c0610fe4.css"), 0);
+        assert_eq!(size_group("catalog.txt.gz"), 3);
     }
 
     #[test]

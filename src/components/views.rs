@@ -1,0 +1,121 @@
+//! The views panel: tabs for the image's layer stack, the merged file tree and the lifecycle
+//! graph. Each tab decodes the core's view (computed in the worker, carried as JSON) and hands it
+//! to its component; picks in a view come back as [`Pick`]s.
+
+use std::rc::Rc;
+
+use layerbox_core::view::{self, Request};
+use yew::prelude::*;
+
+use super::files::FileTree;
+use super::layers::LayerStack;
+use super::lifecycle::Lifecycle;
+use crate::protocol::decode_view;
+use crate::state::{Pick, Selection};
+
+/// Which view the panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// The image's layers.
+    Layers,
+    /// The merged file tree.
+    Files,
+    /// Images and containers.
+    Lifecycle,
+}
+
+/// Properties of [`Views`].
+#[derive(Properties, PartialEq)]
+pub struct ViewsProps {
+    /// What the views show now (from `State::view_requests`).
+    pub requests: Vec<Request>,
+    /// The worker's latest answers.
+    pub views: Rc<Vec<(Request, Result<String, String>)>>,
+    /// What is selected.
+    pub selection: Selection,
+    /// Called with the learner's picks.
+    pub onpick: Callback<Pick>,
+    /// The tab shown first.
+    #[prop_or(Tab::Layers)]
+    pub tab: Tab,
+}
+
+/// The answer to the request of this kind, decoded: `None` while there is none yet.
+fn answer(
+    props: &ViewsProps,
+    kind: impl Fn(&Request) -> bool,
+) -> Option<Result<view::Response, String>> {
+    let request = props.requests.iter().find(|r| kind(r))?;
+    let (_, result) = props.views.iter().find(|(r, _)| r == request)?;
+    Some(
+        result
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|json| decode_view(json)),
+    )
+}
+
+fn note(text: &str) -> Html {
+    html! { <p class="empty">{ text }</p> }
+}
+
+/// The views panel.
+#[function_component(Views)]
+pub fn views(props: &ViewsProps) -> Html {
+    let tab = use_state(|| props.tab);
+    let pick = |f: fn(String) -> Pick| props.onpick.reform(f);
+    let body = match *tab {
+        Tab::Layers => match answer(props, |r| matches!(r, Request::Layers { .. })) {
+            None => note("Build an image to see its layers: docker build -t my-app ."),
+            Some(Ok(view::Response::Layers(v))) => html! {
+                <LayerStack view={Rc::new(v)} selected={props.selection.layer}
+                    onselect={props.onpick.reform(Pick::Layer)} />
+            },
+            Some(Ok(_)) => Html::default(),
+            Some(Err(e)) => note(&e),
+        },
+        Tab::Files => match answer(props, |r| matches!(r, Request::Files { .. })) {
+            None => note("Build an image or run a container to see its files."),
+            Some(Ok(view::Response::Files(v))) => {
+                let content = match answer(props, |r| matches!(r, Request::File { .. })) {
+                    Some(Ok(view::Response::File(c))) => Some(Rc::new(c)),
+                    _ => None,
+                };
+                html! {
+                    <FileTree view={Rc::new(v)} {content} selected={props.selection.path.clone()}
+                        filter={props.selection.filter.clone()} onselect={pick(Pick::Path)}
+                        onsearch={pick(Pick::Filter)} />
+                }
+            }
+            Some(Ok(_)) => Html::default(),
+            Some(Err(e)) => note(&e),
+        },
+        Tab::Lifecycle => match answer(props, |r| matches!(r, Request::Lifecycle)) {
+            Some(Ok(view::Response::Lifecycle(v))) => html! {
+                <Lifecycle view={Rc::new(v)} selected={props.selection.node.clone()}
+                    onselect={pick(Pick::Node)} />
+            },
+            Some(Err(e)) => note(&e),
+            _ => note("Images and containers appear here as you build and run them."),
+        },
+    };
+    let tab_button = |t: Tab, label: &str| {
+        let set = tab.clone();
+        html! {
+            <button role="tab" class={classes!("tab", (*tab == t).then_some("active"))}
+                aria-selected={(*tab == t).to_string()} onclick={Callback::from(move |_| set.set(t))}>
+                { label }
+            </button>
+        }
+    };
+    html! {
+        <section class="panel views" aria-label="Views of the engine">
+            <nav class="tabs" role="tablist">
+                { tab_button(Tab::Layers, "Layers") }
+                { tab_button(Tab::Files, "Files") }
+                { tab_button(Tab::Lifecycle, "Lifecycle") }
+            </nav>
+            <div class="view-body">{ body }</div>
+        </section>
+    }
+}

@@ -1,0 +1,97 @@
+//! The views module: a second Yew program (`layerbox-views`) that draws the layer stack, the
+//! file tree and the lifecycle graph. The page loads it after its first paint, so that the view
+//! components and their decoders are not part of the first page.
+//!
+//! The two programs talk through one element, `#views-root`, which the page renders: its
+//! `data-feed` attribute holds the [`ViewsFeed`] as JSON, and a `layerbox-feed` event says it
+//! changed; a pick in a view is written to `data-pick` and announced by a `layerbox-pick` event.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use yew::prelude::*;
+
+use crate::components::views::Views;
+use crate::protocol::{FEED_EVENT, PICK_EVENT, ViewsFeed};
+use crate::state::Pick;
+
+/// The element the page renders for the views.
+pub const ROOT_ID: &str = "views-root";
+
+fn root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.get_element_by_id(ROOT_ID)
+}
+
+fn read_feed() -> ViewsFeed {
+    root()
+        .and_then(|r| r.get_attribute("data-feed"))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+#[function_component(ViewsHost)]
+fn views_host() -> Html {
+    let feed = use_state(read_feed);
+    {
+        let feed = feed.setter();
+        use_effect_with((), move |()| {
+            let listener = Closure::<dyn FnMut(Event)>::new(move |_| feed.set(read_feed()));
+            if let Some(root) = root() {
+                let _ = root.add_event_listener_with_callback(
+                    FEED_EVENT,
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            listener.forget();
+        });
+    }
+    let onpick = Callback::from(|pick: Pick| {
+        if let (Some(root), Ok(json)) = (root(), serde_json::to_string(&pick)) {
+            let _ = root.set_attribute("data-pick", &json);
+            if let Ok(event) = Event::new(PICK_EVENT) {
+                let _ = root.dispatch_event(&event);
+            }
+        }
+    });
+    html! {
+        <Views requests={feed.requests.clone()} views={Rc::new(feed.answers.clone())}
+            selection={feed.selection.clone()} {onpick} />
+    }
+}
+
+/// Mounts the views into `#views-root` (the views module's entry point).
+pub fn start() {
+    if let Some(root) = root() {
+        yew::Renderer::<ViewsHost>::with_root(root).render();
+    }
+}
+
+/// Loads the views module (trunk's no-modules build of `layerbox-views`) into the page.
+pub fn load(js: &str, wasm: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(script) = document.create_element("script") else {
+        return;
+    };
+    let _ = script.set_attribute("src", js);
+    // The no-modules loader declares a global `wasm_bindgen` (a `let`, not a window property),
+    // which code made with `Function` can call.
+    let start = js_sys::Function::new_no_args(&format!("wasm_bindgen({wasm:?})"));
+    let onload = Closure::<dyn FnMut()>::new(move || {
+        let _ = start.call0(&JsValue::NULL);
+    });
+    if let Some(s) = script.dyn_ref::<web_sys::HtmlElement>() {
+        s.set_onload(Some(onload.as_ref().unchecked_ref()));
+    }
+    onload.forget();
+    if let Some(head) = document.head() {
+        let _ = head.append_child(&script);
+    }
+}
+
+/// The pick a views module announced on `root`.
+pub fn read_pick(root: &web_sys::Element) -> Option<Pick> {
+    serde_json::from_str(&root.get_attribute("data-pick")?).ok()
+}
