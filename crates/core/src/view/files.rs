@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ViewError, instruction, stack};
+use super::{ViewError, image_stack, instruction};
 use crate::engine::Engine;
 use crate::fs::path as fspath;
 use crate::fs::{Change, ChangeKind, Entry, EntryKind, FileData, FileType, Layer, LayerStack};
@@ -157,7 +157,7 @@ struct Target {
     id: String,
     layers: Vec<Arc<Layer>>,
     labels: Vec<LayerLabel>,
-    stack: LayerStack,
+    stack: Arc<LayerStack>,
 }
 
 fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
@@ -175,7 +175,10 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
     } else {
         return Err(ViewError::NoSuchObject(name.to_owned()));
     };
-    let mut layers = image.map(|i| engine.image_layers(i)).unwrap_or_default();
+    let (mut layers, mut stack) = match image {
+        Some(i) => image_stack(engine, i, name)?,
+        None => (Vec::new(), Arc::new(LayerStack::new())),
+    };
     let mut labels: Vec<LayerLabel> = layers
         .iter()
         .enumerate()
@@ -202,9 +205,12 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             writable: true,
             size: upper.size(),
         });
-        layers.push(Arc::new(upper));
+        let upper = Arc::new(upper);
+        Arc::make_mut(&mut stack)
+            .push(Arc::clone(&upper))
+            .map_err(|e| ViewError::Layers(name.to_owned(), e.to_string()))?;
+        layers.push(upper);
     }
-    let stack = stack(name, &layers)?;
     Ok(Target {
         kind,
         id,

@@ -130,11 +130,56 @@ pub struct WastedGroup {
     pub bytes: u64,
 }
 
+std::thread_local! {
+    /// The layers views computed last, by image ID (an image's layers never change; its tags
+    /// and cache outcomes are filled in again on every answer).
+    static VIEWS: std::cell::RefCell<Vec<LayersView>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many layers views are kept.
+const CACHED_VIEWS: usize = 4;
+
 /// The layers view of the image `name`; `with_changes` lists each layer's changes.
 pub fn view(engine: &Engine, name: &str, with_changes: bool) -> Result<LayersView, ViewError> {
     let image = find_image(engine, name)?;
-    let layers = engine.image_layers(image);
+    let complete = engine.image_layers(image).len() == image.config.rootfs.diff_ids.len();
+    let cached = VIEWS.with(|c| c.borrow().iter().find(|v| v.image == image.id).cloned());
+    let mut v = match cached {
+        Some(v) if !with_changes && complete => v,
+        _ => {
+            let v = compute(engine, image, name, with_changes)?;
+            if !with_changes && complete {
+                VIEWS.with(|c| {
+                    let mut c = c.borrow_mut();
+                    c.retain(|old| old.image != v.image);
+                    c.insert(0, v.clone());
+                    c.truncate(CACHED_VIEWS);
+                });
+            }
+            v
+        }
+    };
+    v.tags = image
+        .repo_tags
+        .iter()
+        .map(crate::image::Reference::familiar)
+        .collect();
     let cache = engine.state().provenance.builds.get(&image.id);
+    for s in &mut v.steps {
+        s.cache = s
+            .layer
+            .and_then(|l| cache.and_then(|c| c.get(l).cloned().flatten()));
+    }
+    Ok(v)
+}
+
+fn compute(
+    engine: &Engine,
+    image: &crate::engine::Image,
+    name: &str,
+    with_changes: bool,
+) -> Result<LayersView, ViewError> {
+    let layers = engine.image_layers(image);
     let diff_ids = &image.config.rootfs.diff_ids;
 
     // Each layer's changes against the ones below, building the merged index as we go.
@@ -187,7 +232,6 @@ pub fn view(engine: &Engine, name: &str, with_changes: bool) -> Result<LayersVie
         let Some(l) = s.layer else { continue };
         s.size = layers[l].size();
         s.diff_id = diff_ids.get(l).copied();
-        s.cache = cache.and_then(|c| c.get(l).cloned().flatten());
         for c in &per_layer[l] {
             match c.kind {
                 ChangeKind::Added => s.added += 1,
@@ -232,11 +276,7 @@ pub fn view(engine: &Engine, name: &str, with_changes: bool) -> Result<LayersVie
     files.truncate(MAX_WASTED_FILES);
     Ok(LayersView {
         image: image.id,
-        tags: image
-            .repo_tags
-            .iter()
-            .map(crate::image::Reference::familiar)
-            .collect(),
+        tags: Vec::new(),
         steps,
         layer_count: layers.len(),
         total_bytes,

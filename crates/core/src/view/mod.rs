@@ -113,6 +113,47 @@ fn stack(whose: &str, layers: &[Arc<Layer>]) -> Result<LayerStack, ViewError> {
         .map_err(|e| ViewError::Layers(whose.to_owned(), e.to_string()))
 }
 
+/// How many images' merged indexes [`image_stack`] keeps.
+const CACHED_STACKS: usize = 4;
+
+std::thread_local! {
+    /// The merged indexes of the images viewed last, by their diff_ids (which name the layers'
+    /// contents, so an index never goes stale). Views of a 100,000-file image then cost what
+    /// they read, not the index's construction.
+    static STACKS: std::cell::RefCell<Vec<(Vec<crate::image::Digest>, Arc<LayerStack>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The image's layers and their merged index, built once for the last few images viewed.
+fn image_stack(
+    engine: &Engine,
+    image: &Image,
+    whose: &str,
+) -> Result<(Vec<Arc<Layer>>, Arc<LayerStack>), ViewError> {
+    let layers = engine.image_layers(image);
+    let key = &image.config.rootfs.diff_ids;
+    let complete = layers.len() == key.len();
+    let cached = STACKS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, s)| Arc::clone(s))
+    });
+    if let Some(s) = cached.filter(|_| complete) {
+        return Ok((layers, s));
+    }
+    let built = Arc::new(stack(whose, &layers)?);
+    if complete {
+        STACKS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.retain(|(k, _)| k != key);
+            c.insert(0, (key.clone(), Arc::clone(&built)));
+            c.truncate(CACHED_STACKS);
+        });
+    }
+    Ok((layers, built))
+}
+
 /// The longest an instruction is shown.
 pub const INSTRUCTION_WIDTH: usize = 100;
 
