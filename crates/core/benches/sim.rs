@@ -14,8 +14,12 @@ use std::time::Instant;
 
 use layerbox_core::build::BuildCache;
 use layerbox_core::sim::base::ModelledImages;
-use layerbox_core::sim::catalog::{BUILTIN, Catalog};
+use layerbox_core::sim::catalog::Catalog;
 use sim_examples::{build_example as run, examples};
+
+/// The catalog's text, read here rather than through `catalog::BUILTIN`, which the wasm32 build
+/// leaves out (the browser fetches it).
+const BUILTIN: &str = include_str!("../data/catalog.txt");
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
