@@ -36,29 +36,13 @@ const LINUX_ENGINE: &str = "layerbox Linux engine";
 impl Linux {
     /// `version`: docker's layout, the server being this engine.
     pub(super) fn version(format: Option<&str>) -> u8 {
-        let info = serde_json::json!({
-            "Client": {
-                "Platform": {"Name": ""},
-                "Version": "20.10.24+dfsg1",
-                "APIVersion": "1.41",
-                "DefaultAPIVersion": "1.41",
-                "GoVersion": "go1.19.8",
-                "GitCommit": "297e128",
-                "BuildTime": "Tue Jul  4 12:00:00 2023",
-                "Os": "linux",
-                "Arch": "amd64",
-                "Context": "default",
-                "Experimental": true,
-            },
-            "ServerOK": true,
-            "Server": {
-                "Platform": {"Name": LINUX_ENGINE},
-                "Components": [
-                    {"Name": "layerbox", "Version": layerbox_core::VERSION,
-                     "Details": {"Engine": "linux", "Os": "linux", "Arch": std::env::consts::ARCH}},
-                ],
-            },
-        });
+        let info = layerbox_core::cli::version::version_record(
+            LINUX_ENGINE,
+            &[
+                serde_json::json!({"Name": "layerbox", "Version": layerbox_core::VERSION,
+                "Details": {"Engine": "linux", "Os": "linux", "Arch": std::env::consts::ARCH}}),
+            ],
+        );
         report_text(layerbox_core::cli::version::render_version(&info, format))
     }
 

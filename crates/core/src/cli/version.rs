@@ -49,6 +49,33 @@ Server:{{if ne .Platform.Name ""}} {{.Platform.Name}}{{end}}
  {{- end}}
  {{- end}}{{- end}}"#;
 
+/// The version record: docker 20.10.24's client (the CLI whose output layerbox follows, as
+/// Debian's `docker.io` prints it) and, as the server, `platform` with its `components`.
+/// One place for the client block, shared by the simulated and the Linux engine.
+#[must_use]
+pub fn version_record(platform: &str, components: &[Value]) -> Value {
+    serde_json::json!({
+        "Client": {
+            "Platform": {"Name": ""},
+            "Version": "20.10.24+dfsg1",
+            "APIVersion": "1.41",
+            "DefaultAPIVersion": "1.41",
+            "GoVersion": "go1.19.8",
+            "GitCommit": "297e128",
+            "BuildTime": "Tue Jul  4 12:00:00 2023",
+            "Os": "linux",
+            "Arch": "amd64",
+            "Context": "default",
+            "Experimental": true,
+        },
+        "ServerOK": true,
+        "Server": {
+            "Platform": {"Name": platform},
+            "Components": components,
+        },
+    })
+}
+
 /// `docker version` output for `info`, with the user's `--format` if given.
 pub fn render_version(info: &Value, format: Option<&str>) -> Result<String, FormatError> {
     let template = Template::parse(format.unwrap_or(VERSION_TEMPLATE))?;

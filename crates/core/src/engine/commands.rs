@@ -1839,33 +1839,17 @@ impl Engine {
     }
 
     fn version(format: Option<&str>, out: &mut Output) -> Result<u8> {
-        let info = json!({
-            "Client": {
-                "Platform": {"Name": ""},
-                "Version": "20.10.24+dfsg1",
-                "APIVersion": "1.41",
-                "DefaultAPIVersion": "1.41",
-                "GoVersion": "go1.19.8",
-                "GitCommit": "297e128",
-                "BuildTime": "Tue Jul  4 12:00:00 2023",
-                "Os": "linux",
-                "Arch": "amd64",
-                "Context": "default",
-                "Experimental": true,
-            },
-            "ServerOK": true,
-            "Server": {
-                // Where Docker CE says "Docker Engine - Community": what answers here.
-                "Platform": {"Name": SIMULATED_ENGINE},
-                "Components": [
-                    {"Name": "Engine", "Version": "20.10.24+dfsg1", "Details": {
-                        "ApiVersion": "1.41", "MinAPIVersion": "1.12", "GoVersion": "go1.19.8",
-                        "GitCommit": "5d6db84", "BuildTime": "Tue Jul  4 12:00:00 2023",
-                        "Os": "linux", "Arch": "amd64", "Experimental": "false"}},
-                    {"Name": "layerbox", "Version": crate::VERSION, "Details": {"Engine": "simulated"}},
-                ],
-            },
-        });
+        // Where Docker CE says "Docker Engine - Community": what answers here.
+        let info = crate::cli::version::version_record(
+            SIMULATED_ENGINE,
+            &[
+                json!({"Name": "Engine", "Version": "20.10.24+dfsg1", "Details": {
+                    "ApiVersion": "1.41", "MinAPIVersion": "1.12", "GoVersion": "go1.19.8",
+                    "GitCommit": "5d6db84", "BuildTime": "Tue Jul  4 12:00:00 2023",
+                    "Os": "linux", "Arch": "amd64", "Experimental": "false"}}),
+                json!({"Name": "layerbox", "Version": crate::VERSION, "Details": {"Engine": "simulated"}}),
+            ],
+        );
         let text = crate::cli::version::render_version(&info, format)
             .map_err(|e| Failure(e.to_string(), 1))?;
         out.out(text);
