@@ -7,30 +7,8 @@ use std::path::{Path, PathBuf};
 use super::spec::Layers;
 use super::syscall::{FileKind, Mount, MountFlags, Syscall, UnshareFlags};
 
-/// Paths docker hides from a container: files get /dev/null on top, directories an empty
-/// read-only tmpfs (moby `oci.DefaultSpec`, `MaskedPaths`).
-pub const MASKED_PATHS: &[&str] = &[
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-];
-
-/// Paths docker makes read-only (moby `oci.DefaultSpec`, `ReadonlyPaths`).
-pub const READONLY_PATHS: &[&str] = &[
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
+/// docker's masked and read-only paths: one list in the core, also shown by `inspect`.
+pub use layerbox_core::engine::{MASKED_PATHS, READONLY_PATHS};
 
 /// The character devices of a container's /dev: name, major, minor (all mode 0666, as runc).
 pub const DEVICES: &[(&str, u32, u32)] = &[

@@ -622,6 +622,25 @@ mod tests {
     }
 
     #[test]
+    fn the_skeletons_masked_and_readonly_paths_are_the_engines() {
+        let skeleton = Doc::parse(CONTAINER_SKELETON).unwrap().to_value();
+        let list = |key: &str| -> Vec<String> {
+            serde_json::from_value(skeleton["HostConfig"][key].clone()).unwrap()
+        };
+        // docker 20.10, whose output the skeleton is, predates moby's masking of powercap
+        // (the Linux engine masks it too, as newer docker does).
+        let newer = "/sys/devices/virtual/powercap";
+        let engines: Vec<&str> = crate::engine::MASKED_PATHS
+            .iter()
+            .copied()
+            .filter(|p| *p != newer)
+            .collect();
+        assert_eq!(list("MaskedPaths"), engines);
+        assert!(crate::engine::MASKED_PATHS.contains(&newer));
+        assert_eq!(list("ReadonlyPaths"), crate::engine::READONLY_PATHS);
+    }
+
+    #[test]
     fn container_config_prints_in_gos_field_order() {
         let c = crate::image::ContainerConfig {
             cmd: Some(vec!["sh".into()]),

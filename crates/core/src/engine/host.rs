@@ -1,9 +1,37 @@
-//! What the engine takes from its host: the time and random numbers. Core has no clock and no
-//! randomness of its own, so tests are deterministic and the browser supplies its own.
+//! What the engine takes from its host (the time and random numbers) and docker's default
+//! container paths. Core has no clock and no randomness of its own, so tests are deterministic
+//! and the browser supplies its own.
 
 use serde::{Deserialize, Serialize};
 
 use crate::cli::units::Timestamp;
+
+/// Paths docker hides from a container: files get /dev/null on top, directories an empty
+/// read-only tmpfs (moby `oci.DefaultSpec`, `MaskedPaths`). The Linux engine applies them; the
+/// simulated one shows them in `inspect`'s `HostConfig` as docker 20.10 does (without powercap,
+/// which later moby added and the Linux engine masks too).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths docker makes read-only (moby `oci.DefaultSpec`, `ReadonlyPaths`).
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 /// The current time.
 pub trait Clock {

@@ -41,7 +41,7 @@ use crate::image::{Digest, ImageConfig, Reference};
 
 pub use commands::BuildInput;
 pub use follow::{Follow, FollowKind};
-pub use host::{Clock, FixedClock, IdSource, SeededIds};
+pub use host::{Clock, FixedClock, IdSource, MASKED_PATHS, READONLY_PATHS, SeededIds};
 pub use names::{is_valid_name, random_name};
 pub use process::{
     Process, ProcessRequest, ProcessResult, ProcessRunner, Response, ShellRunner, StartError,
