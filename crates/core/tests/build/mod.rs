@@ -79,6 +79,11 @@ fn run(
     (built, events)
 }
 
+/// The merged, read-only view of a built image's layers.
+fn merged(built: &Built) -> UnionFs {
+    UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap())
+}
+
 /// The message of a build that must fail (no RUN backend, empty cache).
 fn build_err(dockerfile: &str, context: &BuildContext, options: &BuildOptions) -> String {
     build(
@@ -184,7 +189,7 @@ ONBUILD COPY . /srv
         "the base layer and WORKDIR's"
     );
     // WORKDIR made the directory owned by USER? No: USER came after it, so root owns it.
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert_eq!(fs.stat("/srv/app").unwrap().uid, 0);
     assert_eq!(built.id, built.config.id());
 }
@@ -216,7 +221,7 @@ fn copy_places_files_dirs_and_wildcards_with_owner_and_mode() {
         &BuildOptions::default(),
         &mut BuildCache::new(),
     );
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     let st = fs.stat("/app/app.py").unwrap();
     assert_eq!((st.uid, st.gid, st.mode), (1000, 50, 0o600));
     assert_eq!(
@@ -292,7 +297,7 @@ fn multi_stage_copy_from_and_target() {
         &mut |e| events.push(e),
     )
     .unwrap();
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert!(fs.exists("/out/a.rs"));
     assert_eq!(fs.stat("/etc/passwd").unwrap().mode, 0o644);
     let names: Vec<&str> = events
@@ -553,7 +558,7 @@ fn onbuild_triggers_run_once_in_the_child_stage() {
         &BuildOptions::default(),
         &mut BuildCache::new(),
     );
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert!(fs.exists("/n.md"));
     assert_eq!(
         build_err(
@@ -598,7 +603,7 @@ fn add_extracts_local_tars_and_copy_takes_heredocs_and_excludes() {
         &BuildOptions::default(),
         &mut BuildCache::new(),
     );
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert_eq!(
         fs.read("/srv/site/index.html").unwrap().bytes().unwrap(),
         b"<h1>hi</h1>"
@@ -769,7 +774,7 @@ fn copy_onto_a_symlink_writes_through_it() {
         .filter(|p| !p.is_empty())
         .collect();
     assert_eq!(changed, ["bin", "bin/busybox"]);
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert_eq!(fs.read_link("/bin/cat").unwrap(), "busybox");
     assert_eq!(
         fs.read("/bin/busybox").unwrap().bytes().unwrap(),
@@ -788,7 +793,7 @@ fn copy_parents_keeps_the_source_paths() {
         &BuildOptions::default(),
         &mut BuildCache::new(),
     );
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     for path in [
         "/dst/src/a.rs",
         "/dst/notes.md",
@@ -835,7 +840,7 @@ fn copy_link_makes_an_independent_layer() {
     let layer = built.layers.last().unwrap();
     let bin = layer.entry("bin").unwrap().1;
     assert_eq!(bin.meta.mode, 0o755, "parents are made afresh");
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert_eq!(
         fs.read("/bin/cat").unwrap().bytes().unwrap(),
         b"print('hi')\n"
@@ -849,7 +854,7 @@ fn copy_link_makes_an_independent_layer() {
         &context(),
         &mut BuildCache::new(),
     );
-    let fs = UnionFs::read_only(LayerStack::from_layers(built.layers.clone()).unwrap());
+    let fs = merged(&built);
     assert_eq!(fs.read_link("/bin/cat").unwrap(), "busybox");
 
     // Changing an earlier step rebuilds a plain COPY after it, but not a --link one.
