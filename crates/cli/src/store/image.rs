@@ -80,12 +80,16 @@ impl Store {
                 write_layer_dir(layer, dir).map_err(std::io::Error::other)
             })?;
         }
-        let id = self.put_blob(&image.config.to_json())?;
+        // An image that came from outside keeps its config bytes as received (its ID is their
+        // digest); only an image made here has its config written from the model.
+        if !self.blob_path(&image.id).is_file() {
+            self.put_blob(&image.config.to_json())?;
+        }
         self.put_record(
             RecordKind::Image,
-            &id.hex(),
+            &image.id.hex(),
             &ImageRecord {
-                id,
+                id: image.id,
                 layers: diff_ids.clone(),
                 image: Some(image.clone()),
             },

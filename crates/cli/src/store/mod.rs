@@ -18,6 +18,7 @@
 mod check;
 mod container;
 mod image;
+mod ingest;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -32,6 +33,7 @@ use serde::de::DeserializeOwned;
 pub use check::{CheckReport, Problem, ProblemKind};
 pub use container::{ContainerRecord, ProcessRef};
 pub use image::ImageRecord;
+pub use ingest::IngestError;
 
 use crate::linux::Layers;
 
@@ -70,6 +72,16 @@ pub(crate) fn at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
         path: path.to_owned(),
         source,
     }
+}
+
+/// A blob whose content does not have the digest it was announced with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected {expected}, got {actual}")]
+pub struct BlobMismatch {
+    /// The digest announced.
+    pub expected: Digest,
+    /// The digest of the bytes received.
+    pub actual: Digest,
 }
 
 /// The kinds of JSON records the store keeps.
@@ -288,7 +300,18 @@ impl Store {
 
     /// Stores a blob read from `reader` (a layer tar can be hundreds of MB): hashed while it is
     /// written to a temp file, which is renamed to its digest once complete.
-    pub fn put_blob_from(&self, mut reader: impl io::Read) -> Result<Digest, StoreError> {
+    pub fn put_blob_from(&self, reader: impl io::Read) -> Result<Digest, StoreError> {
+        self.write_blob(reader, None)
+    }
+
+    /// Writes a blob from `reader`; with `expect`, a blob whose digest differs is removed and
+    /// the mismatch returned as an error whose source is [`BlobMismatch`], so that nothing
+    /// unwanted keeps a name in the store.
+    pub(crate) fn write_blob(
+        &self,
+        mut reader: impl io::Read,
+        expect: Option<&Digest>,
+    ) -> Result<Digest, StoreError> {
         let dir = self.blobs();
         let tmp = dir.join(tmp_name("blob"));
         let mut hasher = DigestWriter::new();
@@ -307,12 +330,13 @@ impl Store {
         })();
         let digest = hasher.finish();
         let dest = self.blob_path(&digest);
-        let renamed = written.and_then(|()| {
-            if dest.exists() {
-                std::fs::remove_file(&tmp)
-            } else {
-                std::fs::rename(&tmp, &dest)
-            }
+        let renamed = written.and_then(|()| match expect {
+            Some(want) if *want != digest => Err(io::Error::other(BlobMismatch {
+                expected: *want,
+                actual: digest,
+            })),
+            _ if dest.exists() => std::fs::remove_file(&tmp),
+            _ => std::fs::rename(&tmp, &dest),
         });
         if let Err(e) = renamed {
             let _ = std::fs::remove_file(&tmp);

@@ -329,40 +329,24 @@ impl Engine {
         out: &mut Output,
     ) -> usize {
         // Layers are keyed by the config's diff_ids (computed when the layer was made).
-        for (d, layer) in config.rootfs.diff_ids.iter().zip(layers) {
-            self.state
-                .layers
-                .entry(*d)
-                .or_insert_with(|| Arc::clone(layer));
-        }
+        let keyed: Vec<_> = config
+            .rootfs
+            .diff_ids
+            .iter()
+            .copied()
+            .zip(layers.iter().cloned())
+            .collect();
+        let size = layers.iter().map(|l| l.size()).sum();
         let id = config.id();
-        let index = if let Some(i) = self.state.images.iter().position(|i| i.id == id) {
-            i
-        } else {
-            let created = config
-                .created
-                .as_deref()
-                .and_then(parse_rfc3339)
-                .unwrap_or_else(|| self.now());
-            let size = layers.iter().map(|l| l.size()).sum();
-            self.state.images.push(Image {
-                id,
-                config,
-                repo_tags: Vec::new(),
-                created,
-                parent,
-                size,
-            });
-            out.events.push(Event::ImageCreated { id });
-            self.state.images.len() - 1
-        };
-        for tag in tags {
-            self.add_tag(index, tag, out);
+        let existed = self.state.images.iter().any(|i| i.id == id);
+        let index = self.add_image(id, config, &keyed, size, tags, out);
+        if !existed {
+            self.state.images[index].parent = parent;
         }
         index
     }
 
-    fn add_tag(&mut self, index: usize, tag: Reference, out: &mut Output) {
+    pub(super) fn add_tag(&mut self, index: usize, tag: Reference, out: &mut Output) {
         let id = self.state.images[index].id;
         for image in &mut self.state.images {
             if image.id != id
@@ -2011,7 +1995,7 @@ pub(super) fn rfc3339_nano(t: Timestamp) -> String {
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.frac]Z` (what the engine writes) back into a timestamp.
-fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+pub(super) fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     let bytes = s.as_bytes();
     if bytes.len() < 20 {
         return None;

@@ -15,6 +15,7 @@
 //! assert!(out.stdout().starts_with("CONTAINER ID   IMAGE"));
 //! ```
 
+mod archive;
 mod commands;
 mod follow;
 mod host;
