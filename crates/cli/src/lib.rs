@@ -8,6 +8,8 @@ pub mod docker;
 #[cfg(target_os = "linux")]
 pub mod linux;
 #[cfg(target_os = "linux")]
+pub mod proxy;
+#[cfg(target_os = "linux")]
 pub mod shim;
 pub mod sim;
 #[cfg(target_os = "linux")]

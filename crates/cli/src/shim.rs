@@ -26,6 +26,7 @@ use layerbox_core::cli::units::Timestamp;
 use layerbox_core::engine::{Clock, LogEntry, Stream};
 
 use crate::linux::{ContainerSpec, Exit, LinuxError, Output, Running, SharedFd, StartError};
+use crate::proxy::{Published, Target};
 use crate::sim::SystemClock;
 use crate::store::{ContainerRecord, ProcessRef, Store};
 
@@ -219,6 +220,18 @@ impl Attached {
         self.running.pid()
     }
 
+    /// Serves the container's published ports from this process (see [`crate::proxy`]) for as
+    /// long as it lives.
+    pub fn publish(&self, published: Published) {
+        if published.is_empty() {
+            return;
+        }
+        let target = Target::default();
+        if target.set_pid(self.pid()).is_ok() {
+            published.serve(&target);
+        }
+    }
+
     /// Waits until the output has all been copied and the container has ended.
     pub fn wait(self) -> Result<Exit, LinuxError> {
         for p in self.pumps {
@@ -243,6 +256,7 @@ pub fn start_detached(
     store: &Store,
     record: &ContainerRecord,
     spec: ContainerSpec,
+    published: Published,
 ) -> Result<Started, LinuxError> {
     use crate::linux::ffi::{self, Forked};
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
@@ -257,7 +271,7 @@ pub fn start_detached(
             drop(read);
             let _ = rustix::process::setsid();
             match ffi::fork() {
-                Ok(Forked::Child) => shim_main(store, record, spec, &log, write),
+                Ok(Forked::Child) => shim_main(store, record, spec, &log, write, published),
                 _ => ffi::exit_now(0),
             }
         }
@@ -307,6 +321,7 @@ fn shim_main(
     spec: ContainerSpec,
     log: &Path,
     mut report: File,
+    published: Published,
 ) -> ! {
     use crate::linux::ffi;
     use std::os::fd::AsRawFd;
@@ -316,7 +331,9 @@ fn shim_main(
         let _ = rustix::stdio::dup2_stdout(&null);
         let _ = rustix::stdio::dup2_stderr(&null);
     }
-    let _ = ffi::close_fds_except(&[report.as_raw_fd()]);
+    let mut keep = published.fds();
+    keep.push(report.as_raw_fd());
+    let _ = ffi::close_fds_except(&keep);
     let attached = match Attached::spawn(spec, Some(log), false) {
         Ok(a) => a,
         Err(e) => {
@@ -331,6 +348,7 @@ fn shim_main(
     };
     let _ = writeln!(report, "S{} {}", attached.pid(), std::process::id());
     drop(report);
+    attached.publish(published);
     let exit = attached.wait();
     let (code, oom) = exit.map_or((255, false), |e| (e.code, e.oom_killed));
     if let Ok(_lock) = store.lock() {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use layerbox_core::cli::command::{
-    ExecOptions, KillOptions, LogsOptions, RmOptions, RunOptions, StartOptions,
+    CreateOptions, ExecOptions, KillOptions, LogsOptions, RmOptions, RunOptions, StartOptions,
 };
 use layerbox_core::cli::report::{RunStage, daemon_error, failed_to_start, not_found, run_failure};
 use layerbox_core::cli::rows::rfc3339_nano_fixed;
@@ -13,7 +13,8 @@ use layerbox_core::engine::{Action, Clock, ContainerState, EngineError, Output, 
 use rustix::process::Signal;
 
 use super::{Linux, print, state, store_error};
-use crate::linux::{ContainerSpec, Input, LinuxError, RealSyscall};
+use crate::linux::{ContainerSpec, Input, LinuxError, RealSyscall, StartError};
+use crate::proxy::Published;
 use crate::shim::{self, Attached};
 use crate::sim::SystemClock;
 use crate::store::{ContainerRecord, RecordKind, StoreLock};
@@ -64,6 +65,26 @@ fn report(errors: &[String]) -> u8 {
     }
 }
 
+/// `-p 80` and `-P` leave the host port to the engine: the core's simulated choice
+/// (`32768 + port % 1000`) becomes 0, so that the proxy binds any free port, as docker does.
+fn any_free_port(c: &mut layerbox_core::engine::Container, o: &CreateOptions) {
+    let given = |private: u16, proto: &str| {
+        o.publish.iter().find(|p| {
+            p.proto == proto
+                && (p.container_ports.first..=p.container_ports.last).contains(&private)
+        })
+    };
+    let engine_picks = |private: u16, proto: &str| match given(private, proto) {
+        Some(p) => p.host_ports.is_none(),
+        None => o.publish_all,
+    };
+    for b in &mut c.ports {
+        if !b.ip.is_empty() && engine_picks(b.private_port, &b.proto) {
+            b.public_port = 0;
+        }
+    }
+}
+
 impl Linux {
     /// [`Linux::find`], printing the daemon's error when there is no such container.
     fn find_or_report(&self, name: &str) -> io::Result<Option<ContainerRecord>> {
@@ -108,10 +129,56 @@ impl Linux {
         }
         spec.cwd.clone_from(&c.spec.workdir);
         spec.user.clone_from(&c.spec.user);
+        if c.spec.network == "host" {
+            // as docker: the host's network and its name
+            spec.host_network = true;
+            if let Ok(name) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+                name.trim().clone_into(&mut spec.hostname);
+            }
+        }
         if c.spec.interactive {
             spec.stdin = Input::Inherit;
         }
         Ok(spec)
+    }
+
+    /// Binds the host side of the container's published ports (see [`crate::proxy`]); none
+    /// with `--network host` or `none`. On a port that is taken, docker's error text.
+    fn publish(&self, record: &ContainerRecord) -> io::Result<Result<Published, String>> {
+        let c = &record.container;
+        let exposed_only = || {
+            let exposed: Vec<_> = c
+                .ports
+                .iter()
+                .filter(|p| p.ip.is_empty())
+                .cloned()
+                .collect();
+            Ok(crate::proxy::bind(&exposed, &[]).map_err(|e| e.to_string()))
+        };
+        if matches!(c.spec.network.as_str(), "host" | "none") {
+            return exposed_only();
+        }
+        if crate::linux::layerdir::rootless() && c.ports.iter().any(|p| !p.ip.is_empty()) {
+            // entering a user namespace's network namespace needs CAP_SYS_ADMIN in our own
+            eprintln!(
+                "WARNING: rootless: published ports are not supported by the layerbox Linux engine yet; they are discarded"
+            );
+            return exposed_only();
+        }
+        let taken: Vec<_> = self
+            .store
+            .containers()
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|r| r.container.id != c.id && r.container.state.is_up() && !r.shim_died())
+            .flat_map(|r| r.container.ports)
+            .collect();
+        Ok(crate::proxy::bind(&c.ports, &taken).map_err(|e| {
+            format!(
+                "driver failed programming external connectivity on endpoint {} ({}): {e}",
+                c.name, c.id
+            )
+        }))
     }
 
     /// Starts a created or exited container: attached (the CLI supervises it and returns its
@@ -133,17 +200,25 @@ impl Linux {
             .map_err(store_error)?;
         std::fs::create_dir_all(&dir)?;
         let log = shim::log_path(&self.store, &record.container.id);
+        let published = self.publish(&record)?;
+        if let Ok(p) = &published {
+            record.container.ports = p.bindings().to_vec();
+        }
         let now = SystemClock.now();
         let mut attached = None;
-        let started = if attach {
-            let log = (!record.container.spec.auto_remove).then_some(log.as_path());
-            Attached::spawn(spec, log, true).map(|a| {
-                let init = crate::store::ProcessRef::of(a.pid());
-                attached = Some(a);
-                (crate::store::ProcessRef::current(), init)
-            })
-        } else {
-            shim::start_detached(&self.store, &record, spec).map(|s| (Some(s.shim), Some(s.init)))
+        let started = match published {
+            Err(message) => Err(StartError { code: 125, message }.into()),
+            Ok(published) if attach => {
+                let log = (!record.container.spec.auto_remove).then_some(log.as_path());
+                Attached::spawn(spec, log, true).map(|a| {
+                    let init = crate::store::ProcessRef::of(a.pid());
+                    a.publish(published);
+                    attached = Some(a);
+                    (crate::store::ProcessRef::current(), init)
+                })
+            }
+            Ok(published) => shim::start_detached(&self.store, &record, spec, published)
+                .map(|s| (Some(s.shim), Some(s.init))),
         };
         let c = &mut record.container;
         match started {
@@ -202,7 +277,11 @@ impl Linux {
         };
         let layers = state::image_layers(&state, &c.image);
         let id = c.id.clone();
-        let record = ContainerRecord::new(c, layers);
+        let mut record = ContainerRecord::new(c, layers);
+        any_free_port(&mut record.container, &o.create);
+        if record.container.spec.network == "host" && !o.create.publish.is_empty() {
+            eprintln!("WARNING: Published ports are discarded when using host network mode");
+        }
         match self.start_record(record, !o.detach, lock)? {
             Ok(code) => {
                 if o.detach {

@@ -194,9 +194,14 @@ fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError
     .into())
 }
 
-/// Enters the container's namespaces but the mount one (PID applies to children).
-pub fn enter_namespaces(sys: &dyn Syscall) -> io::Result<()> {
-    sys.unshare(NAMESPACES)
+/// Enters the container's namespaces but the mount one (PID applies to children); with
+/// `--network host`, not the network one either.
+pub fn enter_namespaces(sys: &dyn Syscall, host_network: bool) -> io::Result<()> {
+    if host_network {
+        sys.unshare(NAMESPACES.difference(UnshareFlags::NEWNET))
+    } else {
+        sys.unshare(NAMESPACES)
+    }
 }
 
 /// The monitor process: never returns.
@@ -229,7 +234,7 @@ fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: 
             );
         }
     }
-    if let Err(e) = enter_namespaces(&sys) {
+    if let Err(e) = enter_namespaces(&sys, spec.host_network) {
         fail(
             &mut report,
             &StartError::from_message(format!("unshare: {e}")),
@@ -437,8 +442,14 @@ mod tests {
     #[test]
     fn the_monitor_unshares_uts_ipc_net_and_pid() {
         let sys = RecordingSyscall::default();
-        enter_namespaces(&sys).unwrap();
+        enter_namespaces(&sys, false).unwrap();
         assert_eq!(sys.calls(), [Call::Unshare(NAMESPACES)]);
+        let host = RecordingSyscall::default();
+        enter_namespaces(&host, true).unwrap();
+        assert_eq!(
+            host.calls(),
+            [Call::Unshare(NAMESPACES.difference(UnshareFlags::NEWNET))]
+        );
         for ns in [
             UnshareFlags::NEWUTS,
             UnshareFlags::NEWIPC,

@@ -145,8 +145,10 @@ pub fn finalize(sys: &dyn Syscall, spec: &ContainerSpec) -> Result<Prepared, Sta
     };
     sys.sethostname(&spec.hostname)
         .map_err(|e| other("sethostname", &e))?;
-    sys.loopback_up()
-        .map_err(|e| other("bring up the loopback interface", &e))?;
+    if !spec.host_network {
+        sys.loopback_up()
+            .map_err(|e| other("bring up the loopback interface", &e))?;
+    }
     // docker's containers start with umask 022 whatever the caller's
     sys.umask(0o022);
     for u in &spec.ulimits {

@@ -193,6 +193,9 @@ pub struct ContainerSpec {
     pub ulimits: Vec<Ulimit>,
     /// `--security-opt no-new-privileges`.
     pub no_new_privileges: bool,
+    /// `--network host`: the container shares the host's network namespace (no `lo` of its
+    /// own, no port publishing); otherwise it gets a namespace of its own with only `lo`.
+    pub host_network: bool,
     /// `--init`: a tiny init is PID 1 (as docker's tini): it forwards signals to the program,
     /// which runs as PID 2, reaps orphans, and exits with the program's code.
     pub init: bool,
@@ -222,6 +225,7 @@ impl ContainerSpec {
             resources: Resources::default(),
             ulimits: Vec::new(),
             no_new_privileges: false,
+            host_network: false,
             init: false,
             stdin: Input::Null,
             stdout: Output::Inherit,

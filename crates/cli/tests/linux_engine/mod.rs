@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_only};
 
+mod network;
+
 /// A store in a temporary directory with busybox imported as `busybox:latest`.
 struct Lab {
     dir: tempfile::TempDir,

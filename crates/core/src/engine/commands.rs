@@ -901,8 +901,25 @@ impl Engine {
             .as_ref()
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default();
+        let network = o.network.clone().unwrap_or_else(|| "default".to_owned());
+        if !["default", "bridge", "host", "none"].contains(&network.as_str()) {
+            return Err(format!("network {network} not found"));
+        }
+        let mut publish = o.publish.clone();
+        if o.publish_all {
+            // `-P`: every exposed port on a host port the engine picks
+            for e in &exposed {
+                if let Ok(spec) = crate::cli::command::PublishSpec::parse(e)
+                    && !publish
+                        .iter()
+                        .any(|p| p.container_ports == spec.container_ports && p.proto == spec.proto)
+                {
+                    publish.push(spec);
+                }
+            }
+        }
         let mut ports = Vec::new();
-        for p in &o.publish {
+        for p in &publish {
             for k in 0..=(p.container_ports.last - p.container_ports.first) {
                 let private = p.container_ports.first + k;
                 let public = p.host_ports.map_or(32768 + private % 1000, |h| h.first + k);
@@ -961,6 +978,7 @@ impl Engine {
             labels,
             exposed,
             detached: false,
+            network,
         };
         let id = self.ids.hex_id();
         let name = match &o.name {

@@ -297,6 +297,7 @@ impl Engine {
                 json!(retries),
             ),
             (&["HostConfig", "AutoRemove"], json!(c.spec.auto_remove)),
+            (&["HostConfig", "NetworkMode"], json!(c.spec.network)),
             (&["GraphDriver", "Data", "LowerDir"], json!(lower)),
             (&["NetworkSettings", "SandboxID"], json!(sandbox)),
             (

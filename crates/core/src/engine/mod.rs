@@ -112,6 +112,13 @@ pub struct ContainerSpec {
     /// `run -d`: nothing attached (inspect's `AttachStdout` and `AttachStderr` are false).
     #[serde(default)]
     pub detached: bool,
+    /// `--network`: `default` (docker's name for `bridge`), `bridge`, `host` or `none`.
+    #[serde(default = "default_network")]
+    pub network: String,
+}
+
+fn default_network() -> String {
+    "default".to_owned()
 }
 
 /// A container: a thin writable layer over its image's layers, a config and a state.
