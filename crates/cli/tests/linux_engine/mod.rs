@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_only};
 
 mod network;
+mod node;
 
 /// A store in a temporary directory with busybox imported as `busybox:latest`.
 struct Lab {
