@@ -23,6 +23,22 @@ pub(crate) fn clean_abs(path: &str) -> String {
 }
 
 /// `a/b` + `c` → `a/b/c`; the root joins to the bare name.
+/// A member name made relative and clean like Go's `filepath.Clean` below a root (`./a//b` is
+/// `a/b`); `None` when `..` would climb out of the root.
+pub(crate) fn clean_below_root(name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in name.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_owned()

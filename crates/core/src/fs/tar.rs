@@ -243,19 +243,7 @@ fn utf8(p: &std::path::Path) -> Result<&str, TarError> {
 
 /// Cleans a member name like Go's `filepath.Clean` below the root; `..` above it is refused.
 fn clean(name: &str) -> Result<String, TarError> {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in name.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Err(TarError::Breakout(name.to_owned()));
-                }
-            }
-            c => parts.push(c),
-        }
-    }
-    Ok(parts.join("/"))
+    path::clean_below_root(name).ok_or_else(|| TarError::Breakout(name.to_owned()))
 }
 
 fn read_from(reader: impl Read) -> Result<Layer, TarError> {

@@ -8,6 +8,7 @@
 //! assert_eq!(human_size(1_985_626), "1.99MB");
 //! ```
 
+pub mod archive;
 mod config;
 mod digest;
 mod reference;
