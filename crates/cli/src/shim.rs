@@ -14,6 +14,13 @@
 //! it records `exited`, so the order holds even for a container that ends at once. A shim that
 //! dies (kill -9) takes the container with it (PID 1 and its monitor die with their parent);
 //! `system check` finds the record still `running` with no shim and repairs it.
+//!
+//! The shim also serves the container's published ports ([`crate::proxy`]) and carries out its
+//! restart policy: when the process ends by itself and the policy says so, the record says
+//! `restarting` for docker's backoff, then the shim starts it again (same writable layer, a new
+//! PID 1 and network namespace, the proxy following). A user's `stop`, `kill` or `rm -f` leaves
+//! a marker in the container's directory under the store lock; the shim checks it under the lock
+//! before each restart, so no new process starts after the user stopped the container.
 
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
@@ -255,7 +262,7 @@ pub struct Started {
 pub fn start_detached(
     store: &Store,
     record: &ContainerRecord,
-    spec: ContainerSpec,
+    spec: &ContainerSpec,
     published: Published,
 ) -> Result<Started, LinuxError> {
     use crate::linux::ffi::{self, Forked};
@@ -314,17 +321,57 @@ pub fn start_detached(
     Err(StartError::from_message("the shim ended before the container started".into()).into())
 }
 
-/// The shim process: never returns.
+/// The name of the marker a user's `stop`, `kill` or `rm -f` leaves in the container's
+/// directory: the restart policy does not bring the process back (docker's
+/// `HasBeenManuallyStopped`). A manual `start` removes it.
+const STOP_MARKER: &str = "stopped-by-user";
+
+/// Marks the container as stopped by its user (the caller holds the store lock).
+pub fn mark_stopped(store: &Store, id: &str) {
+    if let Ok(dir) = store.container_dir(id) {
+        let _ = File::create(dir.join(STOP_MARKER));
+    }
+}
+
+/// Clears the mark of [`mark_stopped`] (a manual start).
+pub fn clear_stopped(store: &Store, id: &str) {
+    if let Ok(dir) = store.container_dir(id) {
+        let _ = std::fs::remove_file(dir.join(STOP_MARKER));
+    }
+}
+
+/// Whether the container's process may be brought back: its record is there and its user has
+/// not stopped it.
+fn may_restart(store: &Store, id: &str) -> bool {
+    let marked = store
+        .container_dir(id)
+        .is_ok_and(|d| d.join(STOP_MARKER).exists());
+    !marked && matches!(store.container(id), Ok(Some(_)))
+}
+
+/// Rewrites the container's record as it is on disk now (other invocations may have changed
+/// it meanwhile) with `change` applied; the caller holds the store lock.
+fn update(store: &Store, id: &str, change: impl FnOnce(&mut ContainerRecord)) {
+    if let Ok(Some(mut now)) = store.container(id) {
+        change(&mut now);
+        let _ = store.put_container(&now);
+    }
+}
+
+/// The shim process: never returns. Starts the container, serves its published ports, and
+/// records its end; with a restart policy, brings it back after docker's backoff (100 ms,
+/// doubling, reset after 10 s of running) until the policy or the user says no.
 fn shim_main(
     store: &Store,
     record: &ContainerRecord,
-    spec: ContainerSpec,
+    spec: &ContainerSpec,
     log: &Path,
-    mut report: File,
+    report: File,
     published: Published,
 ) -> ! {
     use crate::linux::ffi;
     use std::os::fd::AsRawFd;
+    use std::time::{Duration, Instant};
     // no terminal, no inherited descriptors (the CLI's pipes and the store's lock above all)
     if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
         let _ = rustix::stdio::dup2_stdin(&null);
@@ -334,27 +381,106 @@ fn shim_main(
     let mut keep = published.fds();
     keep.push(report.as_raw_fd());
     let _ = ffi::close_fds_except(&keep);
-    let attached = match Attached::spawn(spec, Some(log), false) {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = writeln!(
-                report,
-                "E{} {}",
-                e.exit_code(),
-                e.to_string().replace('\n', " ")
-            );
-            ffi::exit_now(1)
-        }
-    };
-    let _ = writeln!(report, "S{} {}", attached.pid(), std::process::id());
-    drop(report);
-    attached.publish(published);
-    let exit = attached.wait();
-    let (code, oom) = exit.map_or((255, false), |e| (e.code, e.oom_killed));
-    if let Ok(_lock) = store.lock() {
-        let _ = store.record_exit(record, code, oom);
+    let id = record.container.id.clone();
+    let policy = record.container.spec.restart;
+    let target = Target::default();
+    if !published.is_empty() {
+        published.serve(&target);
     }
-    ffi::exit_now(0)
+    let mut report = Some(report);
+    let mut restarts = record.container.restart_count;
+    let mut backoff = 0;
+    loop {
+        // The first start is the CLI's, which holds the lock and records it; a restart is ours,
+        // under the lock, so that a `stop` sees either no new process or the new one's PID.
+        let lock = if report.is_none() {
+            let lock = store.lock().ok();
+            if !may_restart(store, &id) {
+                let code = record_code(store, &id);
+                let _ = store.record_exit(record, code, false);
+                ffi::exit_now(0)
+            }
+            lock
+        } else {
+            None
+        };
+        let attached = match Attached::spawn(spec.clone(), Some(log), false) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(mut report) = report {
+                    let _ = writeln!(
+                        report,
+                        "E{} {}",
+                        e.exit_code(),
+                        e.to_string().replace('\n', " ")
+                    );
+                    ffi::exit_now(1)
+                }
+                let _ = store.record_exit(record, i32::from(e.exit_code()), false);
+                ffi::exit_now(0)
+            }
+        };
+        let _ = target.set_pid(attached.pid());
+        let started = Instant::now();
+        if let Some(mut report) = report.take() {
+            let _ = writeln!(report, "S{} {}", attached.pid(), std::process::id());
+        } else {
+            update(store, &id, |r| {
+                let c = &mut r.container;
+                c.state = layerbox_core::engine::ContainerState::Running;
+                c.started_at = Some(SystemClock.now());
+                c.pid = u32::try_from(attached.pid()).unwrap_or(0);
+                c.restart_count = restarts;
+                r.init = ProcessRef::of(attached.pid());
+            });
+        }
+        drop(lock);
+        let exit = attached.wait();
+        target.clear();
+        let (code, oom) = exit.map_or((255, false), |e| (e.code, e.oom_killed));
+        let Ok(lock) = store.lock() else {
+            ffi::exit_now(1)
+        };
+        if !(may_restart(store, &id) && policy.restarts(code, restarts)) {
+            let _ = store.record_exit(record, code, oom);
+            ffi::exit_now(0)
+        }
+        backoff = if started.elapsed() >= Duration::from_secs(10) {
+            0
+        } else if restarts == record.container.restart_count {
+            backoff
+        } else {
+            backoff + 1
+        };
+        restarts += 1;
+        update(store, &id, |r| {
+            let c = &mut r.container;
+            c.state = layerbox_core::engine::ContainerState::Restarting;
+            c.exit_code = code;
+            c.finished_at = Some(SystemClock.now());
+            c.pid = 0;
+            r.init = None;
+            r.oom_killed = oom;
+        });
+        drop(lock);
+        // the wait, cut short when the user stops the container meanwhile
+        let wait = Duration::from_millis(layerbox_core::cli::command::RestartPolicy::backoff_ms(
+            backoff,
+        ));
+        let until = Instant::now() + wait;
+        while Instant::now() < until && may_restart(store, &id) {
+            std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
+        }
+    }
+}
+
+/// The exit code the container's record holds now.
+fn record_code(store: &Store, id: &str) -> i32 {
+    store
+        .container(id)
+        .ok()
+        .flatten()
+        .map_or(0, |r| r.container.exit_code)
 }
 
 /// A container's log file.

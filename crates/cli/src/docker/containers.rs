@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use layerbox_core::cli::command::{
-    CreateOptions, ExecOptions, KillOptions, LogsOptions, RmOptions, RunOptions, StartOptions,
+    CreateOptions, ExecOptions, KillOptions, LogsOptions, RestartPolicy, RmOptions, RunOptions,
+    StartOptions,
 };
 use layerbox_core::cli::report::{RunStage, daemon_error, failed_to_start, not_found, run_failure};
 use layerbox_core::cli::rows::rfc3339_nano_fixed;
@@ -53,6 +54,25 @@ fn parse_signal(s: &str) -> Option<Signal> {
         .ok()
         .or_else(|| NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))?;
     Signal::from_named_raw(raw)
+}
+
+/// Writes log entries to stdout and stderr as their streams say, with their times for `-t`.
+fn show_entries(entries: &[layerbox_core::engine::LogEntry], timestamps: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    for e in entries {
+        let text = if timestamps {
+            format!("{} {}", rfc3339_nano_fixed(e.time), e.text)
+        } else {
+            e.text.clone()
+        };
+        match e.stream {
+            layerbox_core::engine::Stream::Stdout => out.write_all(text.as_bytes())?,
+            layerbox_core::engine::Stream::Stderr => err.write_all(text.as_bytes())?,
+        }
+    }
+    out.flush()?;
+    err.flush()
 }
 
 /// docker's batch commands: the errors one per line on stderr, and exit code 1 if any.
@@ -199,6 +219,7 @@ impl Linux {
             .container_dir(&record.container.id)
             .map_err(store_error)?;
         std::fs::create_dir_all(&dir)?;
+        shim::clear_stopped(&self.store, &record.container.id);
         let log = shim::log_path(&self.store, &record.container.id);
         let published = self.publish(&record)?;
         if let Ok(p) = &published {
@@ -217,7 +238,7 @@ impl Linux {
                     (crate::store::ProcessRef::current(), init)
                 })
             }
-            Ok(published) => shim::start_detached(&self.store, &record, spec, published)
+            Ok(published) => shim::start_detached(&self.store, &record, &spec, published)
                 .map(|s| (Some(s.shim), Some(s.init))),
         };
         let c = &mut record.container;
@@ -282,10 +303,15 @@ impl Linux {
         if record.container.spec.network == "host" && !o.create.publish.is_empty() {
             eprintln!("WARNING: Published ports are discarded when using host network mode");
         }
-        match self.start_record(record, !o.detach, lock)? {
+        // with a restart policy the shim supervises even an attached run (the policy outlives
+        // the CLI, as docker's daemon does); the CLI shows the first run's output and code
+        let follow = !o.detach && o.create.restart != RestartPolicy::No;
+        match self.start_record(record, !o.detach && !follow, lock)? {
             Ok(code) => {
                 if o.detach {
                     println!("{id}");
+                } else if follow {
+                    return self.follow_first_run(&id);
                 }
                 Ok(code)
             }
@@ -294,6 +320,29 @@ impl Linux {
                 eprintln!("{text}");
                 Ok(code)
             }
+        }
+    }
+
+    /// Copies a shim-supervised container's log to the terminal until its first process
+    /// ends (or is restarted); returns that process's exit code.
+    fn follow_first_run(&self, id: &str) -> io::Result<u8> {
+        let path = shim::log_path(&self.store, id);
+        let current = || self.store.container(id).map_err(store_error);
+        let first = current()?.and_then(|r| r.init);
+        let mut offset = 0;
+        loop {
+            let now = current()?;
+            let ended = now.as_ref().is_none_or(|r| {
+                r.container.state != ContainerState::Running || r.init != first || r.shim_died()
+            });
+            let (entries, end) = shim::read_log(&path, offset)?;
+            offset = end;
+            show_entries(&entries, false)?;
+            if ended {
+                let code = now.map_or(0, |r| r.container.exit_code);
+                return Ok(u8::try_from(code & 0xff).unwrap_or(255));
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -364,17 +413,29 @@ impl Linux {
         }
     }
 
+    /// Sends `signal` to the container's PID 1 as its user does (`stop`, `kill`, `rm -f`): the
+    /// restart policy will not bring it back. Under the lock, so that a shim restarting the
+    /// container meanwhile is seen with its new PID 1.
+    fn signal_by_user(&self, id: &str, signal: Signal) -> io::Result<()> {
+        let _lock = self.store.lock().map_err(store_error)?;
+        shim::mark_stopped(&self.store, id);
+        if let Some(record) = self.store.container(id).map_err(store_error)? {
+            Self::signal(&record, signal);
+        }
+        Ok(())
+    }
+
     /// Stops a running container: SIGTERM, then SIGKILL after `timeout` seconds.
     fn stop_one(&self, record: &ContainerRecord, timeout: i64) -> io::Result<()> {
         if !record.container.state.is_up() {
             return Ok(());
         }
-        Self::signal(record, Signal::TERM);
+        self.signal_by_user(&record.container.id, Signal::TERM)?;
         let wait = Duration::from_secs(u64::try_from(timeout).unwrap_or(0));
         if timeout < 0 {
             self.wait_exit(&record.container.id, None)?;
         } else if !self.wait_exit(&record.container.id, Some(wait))? {
-            Self::signal(record, Signal::KILL);
+            self.signal_by_user(&record.container.id, Signal::KILL)?;
             self.wait_exit(&record.container.id, None)?;
         }
         Ok(())
@@ -430,14 +491,14 @@ impl Linux {
             eprintln!("{}", daemon_error(&format!("Invalid signal: {}", o.signal)));
             return Ok(1);
         };
-        self.each(&o.containers, |_, r| {
+        self.each(&o.containers, |me, r| {
             let c = &r.container;
             if !c.state.is_up() {
                 return Ok(Err(daemon_error(
                     &Refusal::KillNotRunning(c.name.clone(), c.id.clone()).to_string(),
                 )));
             }
-            Self::signal(r, signal);
+            me.signal_by_user(&c.id, signal)?;
             Ok(Ok(()))
         })
     }
@@ -468,7 +529,7 @@ impl Linux {
                 continue;
             }
             if c.state.is_up() {
-                Self::signal(&record, Signal::KILL);
+                self.signal_by_user(&c.id, Signal::KILL)?;
                 self.wait_exit(&c.id, None)?;
             }
             let _lock = self.store.lock().map_err(store_error)?;
@@ -507,22 +568,8 @@ impl Linux {
         };
         let path = shim::log_path(&self.store, &record.container.id);
         let (entries, mut offset) = shim::read_log(&path, 0)?;
-        let show = |entries: &[layerbox_core::engine::LogEntry], skip: usize| -> io::Result<()> {
-            let mut out = io::stdout().lock();
-            let mut err = io::stderr().lock();
-            for e in entries.iter().skip(skip) {
-                let text = if o.timestamps {
-                    format!("{} {}", rfc3339_nano_fixed(e.time), e.text)
-                } else {
-                    e.text.clone()
-                };
-                match e.stream {
-                    layerbox_core::engine::Stream::Stdout => out.write_all(text.as_bytes())?,
-                    layerbox_core::engine::Stream::Stderr => err.write_all(text.as_bytes())?,
-                }
-            }
-            out.flush()?;
-            err.flush()
+        let show = |entries: &[layerbox_core::engine::LogEntry], skip: usize| {
+            show_entries(&entries[skip.min(entries.len())..], o.timestamps)
         };
         let skip = o
             .tail

@@ -10,6 +10,7 @@ use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_
 
 mod network;
 mod node;
+mod restart;
 
 /// A store in a temporary directory with busybox imported as `busybox:latest`.
 struct Lab {

@@ -169,6 +169,25 @@ pub enum RestartPolicy {
 }
 
 impl RestartPolicy {
+    /// Whether the policy brings back a main process that ended by itself with `code`, after
+    /// `restart_count` restarts so far (docker's restart manager: `on-failure:N` stops after N).
+    pub fn restarts(self, code: i32, restart_count: u32) -> bool {
+        match self {
+            Self::No => false,
+            Self::Always | Self::UnlessStopped => true,
+            Self::OnFailure { max_retries } => {
+                code != 0 && (max_retries == 0 || restart_count < max_retries)
+            }
+        }
+    }
+
+    /// docker's wait before restart number `n + 1` (milliseconds): 100 ms, doubling with each
+    /// restart, at most a minute; back to 100 ms once a process has run 10 seconds, which the
+    /// caller passes as `n = 0`.
+    pub fn backoff_ms(n: u32) -> u64 {
+        100u64.saturating_mul(1 << n.min(10)).min(60_000)
+    }
+
     /// Parses docker's syntax, with the CLI's and the daemon's error texts.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let mut parts = raw.split(':');
@@ -1078,5 +1097,21 @@ mod tests {
             RestartPolicy::parse("sometimes").unwrap_err(),
             "invalid restart policy 'sometimes'"
         );
+    }
+
+    #[test]
+    fn restart_decisions_and_backoff_follow_dockers_restart_manager() {
+        let three = RestartPolicy::OnFailure { max_retries: 3 };
+        assert!(three.restarts(1, 2));
+        assert!(!three.restarts(1, 3));
+        assert!(!three.restarts(0, 0));
+        let unlimited = RestartPolicy::OnFailure { max_retries: 0 };
+        assert!(unlimited.restarts(137, 1000));
+        assert!(RestartPolicy::Always.restarts(0, 1000));
+        assert!(RestartPolicy::UnlessStopped.restarts(0, 0));
+        assert!(!RestartPolicy::No.restarts(1, 0));
+        let waits: Vec<u64> = (0..5).map(RestartPolicy::backoff_ms).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600]);
+        assert_eq!(RestartPolicy::backoff_ms(40), 60_000);
     }
 }
