@@ -156,6 +156,7 @@ impl Linux {
                 name.trim().clone_into(&mut spec.hostname);
             }
         }
+        spec.resources = crate::linux::Resources::from_config(&c.spec.resources);
         if c.spec.interactive {
             spec.stdin = Input::Inherit;
         }
@@ -263,7 +264,7 @@ impl Linux {
                 c.pid = init.map_or(0, |i| u32::try_from(i.pid).unwrap_or(0));
                 record.shim = shim;
                 record.init = init;
-                record.oom_killed = false;
+                c.oom_killed = false;
                 self.store.put_container(&record).map_err(store_error)?;
                 drop(lock);
                 let Some(a) = attached else { return Ok(Ok(0)) };

@@ -86,6 +86,12 @@ impl Linux {
             .with_ids(SeededIds::new(seed()))
             .with_clock(SystemClock);
         engine.set_program(&self.program);
+        engine.set_cpus(
+            std::thread::available_parallelism()
+                .ok()
+                .and_then(|n| u32::try_from(n.get()).ok())
+                .unwrap_or(1),
+        );
         engine
     }
 

@@ -25,6 +25,9 @@ pub struct Hierarchies {
     pub v1: BTreeMap<String, PathBuf>,
     /// The cgroup2 mount point, if any.
     pub v2: Option<PathBuf>,
+    /// Whether the v1 memory controller accounts swap (`memory.memsw.*` exist): only then can
+    /// `--memory-swap` be applied there.
+    pub swap_accounting: bool,
 }
 
 impl Hierarchies {
@@ -58,9 +61,11 @@ impl Hierarchies {
 
     /// The host's hierarchies.
     pub fn current() -> io::Result<Self> {
-        Ok(Self::parse(&std::fs::read_to_string(
-            "/proc/self/mountinfo",
-        )?))
+        let mut h = Self::parse(&std::fs::read_to_string("/proc/self/mountinfo")?);
+        h.swap_accounting =
+            h.v1.get("memory")
+                .is_some_and(|m| m.join("memory.memsw.limit_in_bytes").exists());
+        Ok(h)
     }
 }
 
@@ -103,6 +108,14 @@ pub fn parse_proc_cgroup(text: &str) -> (BTreeMap<String, String>, Option<String
         }
     }
     (v1, v2)
+}
+
+/// runc's conversion of v1 `cpu.shares` (2..262144) to v2 `cpu.weight` (1..10000).
+pub fn shares_to_weight(shares: u64) -> u64 {
+    if shares == 0 {
+        return 0;
+    }
+    1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
 }
 
 /// Which hierarchy a controller of a [`Cgroup`] is in.
@@ -164,17 +177,9 @@ impl Cgroup {
         let mut v2_dir = None;
         for controller in CONTROLLERS {
             let wanted = match *controller {
-                "memory" => r.memory.map(|m| m.to_string()),
-                "pids" => r.pids.map(|p| p.to_string()),
-                _ => r.cpus.map(|c| {
-                    #[allow(
-                        clippy::cast_possible_truncation,
-                        clippy::cast_sign_loss,
-                        clippy::cast_precision_loss
-                    )]
-                    let quota = (c * CPU_PERIOD_US as f64).round() as u64;
-                    quota.to_string()
-                }),
+                "memory" => r.memory.is_some(),
+                "pids" => r.pids.is_some(),
+                _ => r.cpus.is_some() || r.cpu_shares.is_some(),
             };
             let (version, dir) = if let Some(mount) = h.v1.get(*controller) {
                 let own = own_v1.get(*controller).map_or("/", String::as_str);
@@ -187,7 +192,7 @@ impl Cgroup {
                 let dir = mount.join("layerbox").join(id);
                 v2_dir = Some(mount.clone());
                 (Version::V2, dir)
-            } else if wanted.is_some() {
+            } else if wanted {
                 return Err(CgroupError::Unavailable(controller));
             } else {
                 continue;
@@ -195,18 +200,52 @@ impl Cgroup {
             if !dirs.contains(&(version, dir.clone())) {
                 dirs.push((version, dir.clone()));
             }
-            let Some(value) = wanted else { continue };
-            let file = |name: &str| dir.join(name);
+            let mut write = |name: &str, value: String| writes.push((dir.join(name), value));
             match (version, *controller) {
-                (Version::V1, "memory") => writes.push((file("memory.limit_in_bytes"), value)),
-                (Version::V2, "memory") => writes.push((file("memory.max"), value)),
-                (_, "pids") => writes.push((file("pids.max"), value)),
+                (Version::V1, "memory") => {
+                    if let Some(m) = r.memory {
+                        write("memory.limit_in_bytes", m.to_string());
+                        // memory plus swap; docker's default is twice the memory
+                        if h.swap_accounting {
+                            let swap = r.memory_swap.unwrap_or(-1);
+                            write("memory.memsw.limit_in_bytes", swap.to_string());
+                        }
+                    }
+                }
+                (Version::V2, "memory") => {
+                    if let Some(m) = r.memory {
+                        write("memory.max", m.to_string());
+                        // v2 limits the swap alone
+                        let swap = match r.memory_swap {
+                            Some(s) if s >= 0 => {
+                                u64::try_from(s).unwrap_or(0).saturating_sub(m).to_string()
+                            }
+                            _ => "max".to_owned(),
+                        };
+                        write("memory.swap.max", swap);
+                    }
+                }
+                (_, "pids") => {
+                    if let Some(p) = r.pids {
+                        write("pids.max", p.to_string());
+                    }
+                }
                 (Version::V1, _) => {
-                    writes.push((file("cpu.cfs_period_us"), CPU_PERIOD_US.to_string()));
-                    writes.push((file("cpu.cfs_quota_us"), value));
+                    if let Some(shares) = r.cpu_shares {
+                        write("cpu.shares", shares.to_string());
+                    }
+                    if let Some(quota) = r.cpu_quota() {
+                        write("cpu.cfs_period_us", CPU_PERIOD_US.to_string());
+                        write("cpu.cfs_quota_us", quota.to_string());
+                    }
                 }
                 (Version::V2, _) => {
-                    writes.push((file("cpu.max"), format!("{value} {CPU_PERIOD_US}")));
+                    if let Some(shares) = r.cpu_shares {
+                        write("cpu.weight", shares_to_weight(shares).to_string());
+                    }
+                    if let Some(quota) = r.cpu_quota() {
+                        write("cpu.max", format!("{quota} {CPU_PERIOD_US}"));
+                    }
                 }
             }
         }
@@ -384,15 +423,18 @@ mod tests {
     fn all() -> Resources {
         Resources {
             memory: Some(8 << 20),
+            memory_swap: Some(16 << 20),
             pids: Some(20),
             cpus: Some(0.5),
+            cpu_shares: Some(512),
         }
     }
 
     #[test]
     fn hybrid_uses_v1_and_nests_memory_under_the_callers_cgroup() {
-        let h = Hierarchies::parse(HYBRID);
+        let mut h = Hierarchies::parse(HYBRID);
         assert_eq!(h.v2.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
+        h.swap_accounting = true;
         let cg = Cgroup::plan(&h, HYBRID_SELF, "hugetlb", "c1", &all()).unwrap();
         assert_eq!(
             cg.dirs,
@@ -416,7 +458,16 @@ mod tests {
                         .to_owned(),
                     "8388608"
                 ),
+                (
+                    "/sys/fs/cgroup/memory/process_api/abc/layerbox/c1/memory.memsw.limit_in_bytes"
+                        .to_owned(),
+                    "16777216"
+                ),
                 ("/sys/fs/cgroup/pids/layerbox/c1/pids.max".to_owned(), "20"),
+                (
+                    "/sys/fs/cgroup/cpu/layerbox/c1/cpu.shares".to_owned(),
+                    "512"
+                ),
                 (
                     "/sys/fs/cgroup/cpu/layerbox/c1/cpu.cfs_period_us".to_owned(),
                     "100000"
@@ -459,7 +510,12 @@ mod tests {
                     "/sys/fs/cgroup/layerbox/c2/memory.max".to_owned(),
                     "8388608"
                 ),
+                (
+                    "/sys/fs/cgroup/layerbox/c2/memory.swap.max".to_owned(),
+                    "8388608"
+                ),
                 ("/sys/fs/cgroup/layerbox/c2/pids.max".to_owned(), "20"),
+                ("/sys/fs/cgroup/layerbox/c2/cpu.weight".to_owned(), "20"),
                 (
                     "/sys/fs/cgroup/layerbox/c2/cpu.max".to_owned(),
                     "50000 100000"
@@ -521,6 +577,45 @@ mod tests {
         cg.remove().unwrap();
         assert!(!dir.exists());
         assert!(!tmp.path().join("memory/layerbox").exists());
+    }
+
+    #[test]
+    fn without_swap_accounting_memsw_is_left_alone_and_unlimited_swap_is_max_on_v2() {
+        let h = Hierarchies::parse(HYBRID);
+        let cg = Cgroup::plan(&h, HYBRID_SELF, "", "c5", &all()).unwrap();
+        assert!(!writes(&cg).iter().any(|(p, _)| p.contains("memsw")));
+        let r = Resources {
+            memory: Some(8 << 20),
+            memory_swap: Some(-1),
+            ..Resources::default()
+        };
+        let cg = Cgroup::plan(&Hierarchies::parse(UNIFIED), "0::/\n", "memory", "c6", &r).unwrap();
+        assert!(writes(&cg).contains(&(
+            "/sys/fs/cgroup/layerbox/c6/memory.swap.max".to_owned(),
+            "max"
+        )));
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+    }
+
+    #[test]
+    fn the_configs_limits_become_the_cgroups() {
+        let config = layerbox_core::cli::command::Resources {
+            memory: 64 << 20,
+            memory_swap: 128 << 20,
+            nano_cpus: 1_500_000_000,
+            cpu_shares: 0,
+            pids_limit: Some(32),
+        };
+        let r = Resources::from_config(&config);
+        assert_eq!(r.memory, Some(64 << 20));
+        assert_eq!(r.memory_swap, Some(128 << 20));
+        assert_eq!(r.pids, Some(32));
+        assert_eq!(r.cpu_quota(), Some(150_000));
+        assert_eq!(r.cpu_shares, None);
+        let none = Resources::from_config(&layerbox_core::cli::command::Resources::default());
+        assert_eq!(none, Resources::default());
     }
 
     #[test]

@@ -61,10 +61,8 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
     write_init_layer(&l.init, &l.lowers).map_err(LinuxError::io("write the init layer"))?;
     write_etc_files(&l.etc_files, &spec.hostname).map_err(LinuxError::io("write /etc files"))?;
     let cgroup = if l.userns {
-        if spec.resources != super::Resources::default() {
-            eprintln!(
-                "WARNING: rootless: memory, pids and cpu limits need cgroups a user cannot create; they are skipped"
-            );
+        for warning in discarded_limits(&spec.resources) {
+            eprintln!("WARNING: {warning}");
         }
         Cgroup {
             dirs: Vec::new(),
@@ -85,6 +83,33 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Running, LinuxError> {
         cgroup,
         reaped: false,
     })
+}
+
+/// The daemon's warnings for limits it cannot apply (moby `verifyPlatformContainerResources`
+/// when the cgroup is not there): a rootless container gets no cgroup of its own, so its limits
+/// are dropped with these words.
+pub fn discarded_limits(r: &super::Resources) -> Vec<&'static str> {
+    [
+        (
+            r.memory.is_some(),
+            "Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded.",
+        ),
+        (
+            r.cpu_shares.is_some(),
+            "Your kernel does not support CPU shares or the cgroup is not mounted. Shares discarded.",
+        ),
+        (
+            r.cpus.is_some(),
+            "Your kernel does not support CPU cfs period/quota or the cgroup is not mounted. NanoCPUs discarded.",
+        ),
+        (
+            r.pids.is_some(),
+            "Your kernel does not support PIDs limit capabilities or the cgroup is not mounted. PIDs limit discarded.",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(asked, warning)| asked.then_some(warning))
+    .collect()
 }
 
 /// Runs a container to its end (`docker run` attached, without a TTY).

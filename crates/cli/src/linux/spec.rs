@@ -117,15 +117,47 @@ impl std::str::FromStr for Ulimit {
     }
 }
 
-/// Cgroup limits: `--memory`, `--pids-limit`, `--cpus`.
+/// Cgroup limits: `--memory`, `--memory-swap`, `--pids-limit`, `--cpus`, `--cpu-shares`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Resources {
     /// Memory limit in bytes.
     pub memory: Option<u64>,
+    /// Memory plus swap in bytes, `-1` unlimited (`None`: unlimited too); only with `memory`.
+    pub memory_swap: Option<i64>,
     /// Maximum number of processes.
     pub pids: Option<u64>,
     /// CPU quota in CPUs, e.g. `0.5`.
     pub cpus: Option<f64>,
+    /// The relative CPU weight (v1 `cpu.shares`).
+    pub cpu_shares: Option<u64>,
+}
+
+impl Resources {
+    /// The limits a container's configuration asks for (its `HostConfig` resources, already
+    /// checked by the core: zero or negative is "not set").
+    pub fn from_config(r: &layerbox_core::cli::command::Resources) -> Self {
+        let positive = |v: i64| u64::try_from(v).ok().filter(|v| *v > 0);
+        #[allow(clippy::cast_precision_loss)]
+        let cpus = positive(r.nano_cpus).map(|n| n as f64 / 1e9);
+        Self {
+            memory: positive(r.memory),
+            memory_swap: positive(r.memory).and((r.memory_swap != 0).then_some(r.memory_swap)),
+            pids: r.pids_limit.and_then(positive),
+            cpus,
+            cpu_shares: positive(r.cpu_shares),
+        }
+    }
+
+    /// The CFS quota for `cpus` over [`CPU_PERIOD_US`](super::cgroup::CPU_PERIOD_US), in µs.
+    pub fn cpu_quota(&self) -> Option<u64> {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        self.cpus
+            .map(|c| (c * super::cgroup::CPU_PERIOD_US as f64).round() as u64)
+    }
 }
 
 /// Where a container's stdout or stderr goes.

@@ -58,9 +58,6 @@ pub struct ContainerRecord {
     /// The container's PID 1 as the host sees it, while it runs.
     #[serde(default)]
     pub init: Option<ProcessRef>,
-    /// Whether the kernel's OOM killer ended it.
-    #[serde(default)]
-    pub oom_killed: bool,
 }
 
 impl ContainerRecord {
@@ -71,7 +68,6 @@ impl ContainerRecord {
             layers,
             shim: None,
             init: None,
-            oom_killed: false,
         }
     }
 
@@ -124,7 +120,7 @@ impl Store {
         now.container.state = ContainerState::Exited;
         now.container.exit_code = code;
         now.container.finished_at = Some(crate::sim::SystemClock.now());
-        now.oom_killed = oom_killed;
+        now.container.oom_killed = oom_killed;
         now.shim = None;
         now.init = None;
         self.put_container(&now)

@@ -3,6 +3,8 @@
 //! Debian's busybox-static. They need root: run as anyone else, each test prints a note and
 //! passes without checking anything.
 
+mod limits;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -440,6 +440,7 @@ fn memory_cpu_and_pids_limits_are_in_the_cgroup() {
         memory: Some(64 << 20),
         pids: Some(10),
         cpus: Some(0.5),
+        ..Resources::default()
     };
     let running = spawn(&f.spec).unwrap();
     let cg = running.cgroup().clone();

@@ -152,6 +152,34 @@ pub struct ImagesOptions {
     pub quiet: bool,
 }
 
+/// Cgroup limits as `run`/`create` give them (docker's `HostConfig` resources): `-m`,
+/// `--memory-swap`, `--cpus`, `-c`, `--pids-limit`. Zero (or `None`) is "not set".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resources {
+    /// `-m`: memory limit in bytes.
+    #[serde(default)]
+    pub memory: i64,
+    /// `--memory-swap`: memory plus swap in bytes, `-1` unlimited.
+    #[serde(default)]
+    pub memory_swap: i64,
+    /// `--cpus`, in billionths of a CPU.
+    #[serde(default)]
+    pub nano_cpus: i64,
+    /// `-c`: the relative CPU weight.
+    #[serde(default)]
+    pub cpu_shares: i64,
+    /// `--pids-limit`, when given (`-1` or `0`: unlimited).
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+}
+
+impl Resources {
+    /// Whether any limit is asked for.
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
 /// A restart policy (`--restart`): what the engine does when the main process exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RestartPolicy {
@@ -346,6 +374,9 @@ pub struct CreateOptions {
     pub volumes: Vec<String>,
     /// `-w`: the working directory.
     pub workdir: Option<String>,
+    /// `-m`, `--memory-swap`, `--cpus`, `-c`, `--pids-limit`.
+    #[serde(default)]
+    pub resources: Resources,
 }
 
 /// `run [OPTIONS] IMAGE [COMMAND] [ARG...]`: everything of `create`, plus how to run it.
@@ -696,6 +727,13 @@ fn create_options(f: &ParsedFlags, args: Vec<String>) -> Result<CreateOptions, I
         user: f.string("user"),
         volumes: f.list("volume"),
         workdir: f.string("workdir"),
+        resources: Resources {
+            memory: f.bytes("memory"),
+            memory_swap: f.bytes("memory-swap"),
+            nano_cpus: f.nanos("cpus"),
+            cpu_shares: f.int("cpu-shares"),
+            pids_limit: f.changed("pids-limit").then(|| f.int("pids-limit")),
+        },
     })
 }
 

@@ -22,6 +22,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::units::{nano_cpus, ram_in_bytes};
+
 /// The type of a flag's value, which decides how it parses and how help names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagKind {
@@ -35,6 +37,14 @@ pub enum FlagKind {
     List,
     /// Repeatable `name=value` pairs (`-f status=exited`). Help calls it `filter`.
     Filter,
+    /// A size in bytes with an optional unit (`64m`; docker's `opts.MemBytes`). Help calls it
+    /// `bytes`.
+    Bytes,
+    /// Like [`FlagKind::Bytes`], also taking `-1` for unlimited (docker's `opts.MemSwapBytes`).
+    SwapBytes,
+    /// A rational number kept in billionths (`--cpus 1.5`; docker's `opts.NanoCPUs`). Help
+    /// calls it `decimal`.
+    Decimal,
 }
 
 impl FlagKind {
@@ -46,6 +56,8 @@ impl FlagKind {
             Self::Int => "int",
             Self::List => "list",
             Self::Filter => "filter",
+            Self::Bytes | Self::SwapBytes => "bytes",
+            Self::Decimal => "decimal",
         }
     }
 }
@@ -189,6 +201,23 @@ impl ParsedFlags {
             .unwrap_or(0)
     }
 
+    /// A size flag's value in bytes ([`FlagKind::Bytes`], [`FlagKind::SwapBytes`]), 0 when not
+    /// given. Values were checked when parsed.
+    pub fn bytes(&self, long: &str) -> i64 {
+        match self.string(long).as_deref() {
+            Some("-1") => -1,
+            Some(v) => ram_in_bytes(v).unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// A [`FlagKind::Decimal`] flag's value in billionths, 0 when not given.
+    pub fn nanos(&self, long: &str) -> i64 {
+        self.string(long)
+            .and_then(|v| nano_cpus(&v).ok())
+            .unwrap_or(0)
+    }
+
     /// Every value of a repeatable flag, in order.
     pub fn list(&self, long: &str) -> Vec<String> {
         self.values.get(long).cloned().unwrap_or_default()
@@ -224,6 +253,16 @@ impl ParsedFlags {
                         "bad format of filter (expected name=value)".to_owned(),
                     ));
                 }
+                value
+            }
+            FlagKind::Bytes | FlagKind::SwapBytes => {
+                if !(spec.kind == FlagKind::SwapBytes && value == "-1") {
+                    ram_in_bytes(&value).map_err(invalid)?;
+                }
+                value
+            }
+            FlagKind::Decimal => {
+                nano_cpus(&value).map_err(invalid)?;
                 value
             }
             FlagKind::String | FlagKind::List => value,

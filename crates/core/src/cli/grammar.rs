@@ -184,7 +184,7 @@ const fn long(long: &'static str, kind: FlagKind, usage: &'static str) -> FlagSp
     FlagSpec::new(long, None, kind, usage)
 }
 
-use FlagKind::{Bool, Filter, Int, List, String as Str};
+use FlagKind::{Bool, Bytes, Decimal, Filter, Int, List, String as Str, SwapBytes};
 
 const USER_USAGE: &str = "Username or UID (format: <name|uid>[:<group|gid>])";
 const DETACH_KEYS: FlagSpec = long(
@@ -196,6 +196,8 @@ const DETACH_KEYS: FlagSpec = long(
 /// The flags `create` and `run` share.
 const CONTAINER_FLAGS: &[FlagSpec] = &[
     flag("attach", 'a', List, "Attach to STDIN, STDOUT or STDERR"),
+    flag("cpu-shares", 'c', Int, "CPU shares (relative weight)"),
+    long("cpus", Decimal, "Number of CPUs"),
     long(
         "entrypoint",
         Str,
@@ -211,6 +213,12 @@ const CONTAINER_FLAGS: &[FlagSpec] = &[
         "Keep STDIN open even if not attached",
     ),
     flag("label", 'l', List, "Set meta data on a container"),
+    flag("memory", 'm', Bytes, "Memory limit"),
+    long(
+        "memory-swap",
+        SwapBytes,
+        "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+    ),
     long("name", Str, "Assign a name to the container"),
     long("network", Str, "Connect a container to a network").value_name("network"),
     flag(
@@ -218,6 +226,11 @@ const CONTAINER_FLAGS: &[FlagSpec] = &[
         'p',
         List,
         "Publish a container's port(s) to the host",
+    ),
+    long(
+        "pids-limit",
+        Int,
+        "Tune container pids limit (set -1 for unlimited)",
     ),
     flag(
         "publish-all",

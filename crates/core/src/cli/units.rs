@@ -283,6 +283,117 @@ impl StatusSummary {
     }
 }
 
+/// go-units' `RAMInBytes`, which docker's `--memory` and `--memory-swap` take: a decimal number
+/// with an optional binary unit (`64m`, `1.5GiB`, `512 kb`); the error is go-units' text.
+pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
+    let invalid = || format!("invalid size: '{s}'");
+    // `^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`
+    let number_end = s
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_digit() && *c != '.')
+        .map_or(s.len(), |(i, _)| i);
+    let (number, rest) = s.split_at(number_end);
+    let well_formed = number.split('.').all(|part| !part.is_empty());
+    if number.is_empty() || !well_formed {
+        return Err(invalid());
+    }
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let mut chars = rest.chars().peekable();
+    let shift = match chars.peek().map(char::to_ascii_lowercase) {
+        Some(c @ ('k' | 'm' | 'g' | 't' | 'p')) => {
+            chars.next();
+            10 * (1 + "kmgtp".find(c).unwrap_or(0))
+        }
+        _ => 0,
+    };
+    if chars.peek().is_some_and(|c| c.eq_ignore_ascii_case(&'i')) {
+        chars.next();
+    }
+    if chars.peek().is_some_and(|c| c.eq_ignore_ascii_case(&'b')) {
+        chars.next();
+    }
+    if chars.next().is_some() {
+        return Err(invalid());
+    }
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("strconv.ParseFloat: parsing {number:?}: invalid syntax"))?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let bytes = (value * (1u64 << shift) as f64) as i64;
+    Ok(bytes)
+}
+
+/// docker's `--cpus` (`opts.NanoCPUs`): a rational number (`1.5`, `2.5e-1`, `3/2`) of CPUs, as
+/// billionths of a CPU; finer than that is docker's `value is too precise`.
+pub fn nano_cpus(text: &str) -> Result<i64, String> {
+    let unparsable = || format!("failed to parse {text} as a rational number");
+    // value = numerator * 10^exponent / denominator
+    let (numerator, exponent, denominator): (i128, i32, i128) = if let Some((top, bottom)) =
+        text.split_once('/')
+    {
+        let top: i128 = top.parse().map_err(|_| unparsable())?;
+        if !bottom.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(unparsable());
+        }
+        let bottom: i128 = bottom.parse().map_err(|_| unparsable())?;
+        if bottom == 0 {
+            return Err(unparsable());
+        }
+        (top, 0, bottom)
+    } else {
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(at) => (
+                &text[..at],
+                text[at + 1..].parse::<i32>().map_err(|_| unparsable())?,
+            ),
+            None => (text, 0),
+        };
+        let (negative, digits) = match mantissa.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |part: &str| part.bytes().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction)
+        {
+            return Err(unparsable());
+        }
+        let joined = format!("{whole}{fraction}");
+        let joined = joined.trim_start_matches('0');
+        if joined.len() > 30 || !(-60..=60).contains(&exponent) {
+            return Err(unparsable());
+        }
+        let magnitude: i128 = if joined.is_empty() {
+            0
+        } else {
+            joined.parse().map_err(|_| unparsable())?
+        };
+        let shift = i32::try_from(fraction.len()).map_err(|_| unparsable())?;
+        let signed = if negative { -magnitude } else { magnitude };
+        (signed, exponent - shift, 1)
+    };
+    // billionths = numerator * 10^(exponent + 9) / denominator, exactly
+    let scale = exponent + 9;
+    let power = 10i128
+        .checked_pow(scale.unsigned_abs())
+        .ok_or_else(unparsable)?;
+    let (top, bottom) = if scale >= 0 {
+        (
+            numerator.checked_mul(power).ok_or_else(unparsable)?,
+            denominator,
+        )
+    } else {
+        (
+            numerator,
+            denominator.checked_mul(power).ok_or_else(unparsable)?,
+        )
+    };
+    if top % bottom != 0 {
+        return Err("value is too precise".to_owned());
+    }
+    i64::try_from(top / bottom).map_err(|_| unparsable())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +509,48 @@ mod tests {
             time_ago(ago(0).minus(Duration::ZERO), ago(10)),
             "Less than a second ago"
         );
+    }
+    #[test]
+    fn ram_sizes_as_go_units_reads_them() {
+        assert_eq!(ram_in_bytes("64m"), Ok(64 << 20));
+        assert_eq!(ram_in_bytes("32M"), Ok(32 << 20));
+        assert_eq!(ram_in_bytes("1.5GiB"), Ok(3 << 29));
+        assert_eq!(ram_in_bytes("512 kb"), Ok(512 << 10));
+        assert_eq!(ram_in_bytes("100"), Ok(100));
+        assert_eq!(ram_in_bytes("7b"), Ok(7));
+        for bad in ["x", "-1", "", "1x", "m", "1.", "1mm", "1 m b"] {
+            assert_eq!(
+                ram_in_bytes(bad),
+                Err(format!("invalid size: '{bad}'")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            ram_in_bytes("1.2.3k"),
+            Err("strconv.ParseFloat: parsing \"1.2.3\": invalid syntax".to_owned())
+        );
+    }
+
+    #[test]
+    fn cpus_as_rationals_in_billionths() {
+        assert_eq!(nano_cpus("1.5"), Ok(1_500_000_000));
+        assert_eq!(nano_cpus("0.01"), Ok(10_000_000));
+        assert_eq!(nano_cpus("2"), Ok(2_000_000_000));
+        assert_eq!(nano_cpus("3/2"), Ok(1_500_000_000));
+        assert_eq!(nano_cpus("2.5e-1"), Ok(250_000_000));
+        assert_eq!(nano_cpus(".5"), Ok(500_000_000));
+        assert_eq!(nano_cpus("-1"), Ok(-1_000_000_000));
+        assert_eq!(
+            nano_cpus("0.0000000001"),
+            Err("value is too precise".to_owned())
+        );
+        assert_eq!(nano_cpus("1/3"), Err("value is too precise".to_owned()));
+        for bad in ["x", "", "1/0", "1.5.5", "e3"] {
+            assert_eq!(
+                nano_cpus(bad),
+                Err(format!("failed to parse {bad} as a rational number")),
+                "{bad}"
+            );
+        }
     }
 }

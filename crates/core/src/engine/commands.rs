@@ -14,8 +14,8 @@ use super::{
 use crate::build::{self, BaseImage, BuildContext, BuildEvent, RunBackend, RunRequest};
 use crate::cli::command::{
     BuildOptions, Command, CommitOptions, CreateOptions, ExecOptions, Filter, HistoryOptions,
-    ImageLayersOptions, ImagesOptions, LogsOptions, PruneOptions, PsOptions, RmOptions, RmiOptions,
-    RunOptions,
+    ImageLayersOptions, ImagesOptions, LogsOptions, PruneOptions, PsOptions, Resources, RmOptions,
+    RmiOptions, RunOptions,
 };
 use crate::cli::grammar::{self, Invocation};
 use crate::cli::report::{RunStage, daemon_error, not_found, run_failure};
@@ -853,6 +853,7 @@ impl Engine {
         o: &CreateOptions,
         out: &mut Output,
     ) -> std::result::Result<usize, String> {
+        let resources = checked_resources(&o.resources, self.cpus)?;
         if o.pull == "never" && self.find_image(&o.image).is_none() {
             return Err(format!("No such image: {}", image_shown(&o.image)));
         }
@@ -979,6 +980,7 @@ impl Engine {
             exposed,
             detached: false,
             network,
+            resources,
         };
         let id = self.ids.hex_id();
         let name = match &o.name {
@@ -1004,6 +1006,7 @@ impl Engine {
             finished_at: None,
             exit_code: 0,
             restart_count: 0,
+            oom_killed: false,
             upper: Layer::new(),
             logs: Vec::new(),
             process: Process::Finished,
@@ -1884,7 +1887,7 @@ impl Engine {
             kernel_version: "simulated".into(),
             operating_system: "layerbox simulated engine".into(),
             architecture: "x86_64".into(),
-            ncpu: 1,
+            ncpu: self.cpus.unsigned_abs(),
             name: "layerbox".into(),
             docker_root_dir: "/var/lib/docker".into(),
             index_server_address: "https://index.docker.io/v1/".into(),
@@ -2075,6 +2078,39 @@ impl RunBackend for RunVia<'_> {
         );
         Ok(result.status)
     }
+}
+
+/// The smallest `--memory` the daemon accepts (moby `linuxMinMemory`).
+pub const MIN_MEMORY: i64 = 6 * 1024 * 1024;
+
+/// The daemon's checks of `create`'s limits (moby `verifyPlatformContainerResources`) and its
+/// defaults (`adaptContainerSettings`: swap twice the memory; a pids limit of 0 or less is none).
+pub fn checked_resources(r: &Resources, cpus: i64) -> std::result::Result<Resources, String> {
+    if r.memory != 0 && r.memory < MIN_MEMORY {
+        return Err("Minimum memory limit allowed is 6MB".to_owned());
+    }
+    if r.memory > 0 && r.memory_swap > 0 && r.memory_swap < r.memory {
+        return Err(
+            "Minimum memoryswap limit should be larger than memory limit, see usage".to_owned(),
+        );
+    }
+    if r.memory == 0 && r.memory_swap > 0 {
+        return Err(
+            "You should always set the Memory limit when using Memoryswap limit, see usage"
+                .to_owned(),
+        );
+    }
+    if r.nano_cpus < 0 || r.nano_cpus > cpus.saturating_mul(1_000_000_000) {
+        return Err(format!(
+            "Range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"
+        ));
+    }
+    let mut r = *r;
+    if r.memory > 0 && r.memory_swap == 0 {
+        r.memory_swap = r.memory * 2;
+    }
+    r.pids_limit = r.pids_limit.filter(|p| *p > 0);
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -296,8 +296,26 @@ impl Engine {
                 &["HostConfig", "RestartPolicy", "MaximumRetryCount"],
                 json!(retries),
             ),
+            (&["State", "OOMKilled"], json!(c.oom_killed)),
             (&["HostConfig", "AutoRemove"], json!(c.spec.auto_remove)),
             (&["HostConfig", "NetworkMode"], json!(c.spec.network)),
+            (
+                &["HostConfig", "CpuShares"],
+                json!(c.spec.resources.cpu_shares),
+            ),
+            (&["HostConfig", "Memory"], json!(c.spec.resources.memory)),
+            (
+                &["HostConfig", "NanoCpus"],
+                json!(c.spec.resources.nano_cpus),
+            ),
+            (
+                &["HostConfig", "MemorySwap"],
+                json!(c.spec.resources.memory_swap),
+            ),
+            (
+                &["HostConfig", "PidsLimit"],
+                json!(c.spec.resources.pids_limit),
+            ),
             (&["GraphDriver", "Data", "LowerDir"], json!(lower)),
             (&["NetworkSettings", "SandboxID"], json!(sandbox)),
             (

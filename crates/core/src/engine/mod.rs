@@ -34,7 +34,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::build::{BaseImage, BuildCache, BuildEvent, ImageSource};
-use crate::cli::command::RestartPolicy;
+use crate::cli::command::{Resources, RestartPolicy};
 use crate::cli::rows::PortBinding;
 use crate::cli::units::Timestamp;
 use crate::fs::{FsError, FsEvent, Layer, LayerStack, UnionFs};
@@ -115,6 +115,9 @@ pub struct ContainerSpec {
     /// `--network`: `default` (docker's name for `bridge`), `bridge`, `host` or `none`.
     #[serde(default = "default_network")]
     pub network: String,
+    /// Cgroup limits, after the daemon's checks and defaults.
+    #[serde(default)]
+    pub resources: Resources,
 }
 
 fn default_network() -> String {
@@ -156,6 +159,9 @@ pub struct Container {
     pub process: Process,
     /// The simulated PID of its main process.
     pub pid: u32,
+    /// Whether the kernel's OOM killer ended its last run (inspect's `State.OOMKilled`).
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 impl Container {
@@ -374,6 +380,7 @@ pub struct Engine {
     terminal: bool,
     follows: bool,
     interactive: bool,
+    cpus: i64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -410,6 +417,7 @@ impl Engine {
             terminal: false,
             follows: false,
             interactive: false,
+            cpus: 1,
         }
     }
 
@@ -444,6 +452,12 @@ impl Engine {
     /// Sets the program name errors mention (`docker` or `layerbox`).
     pub fn set_program(&mut self, program: &str) {
         program.clone_into(&mut self.program);
+    }
+
+    /// Says how many CPUs the host has (the simulated one has 1): `--cpus` may not ask for
+    /// more, and `info` reports it.
+    pub fn set_cpus(&mut self, cpus: u32) {
+        self.cpus = i64::from(cpus.max(1));
     }
 
     /// Says whether the output goes to a terminal that understands ANSI escapes: then

@@ -534,3 +534,64 @@ fn every_listed_command_has_help_with_usage_and_options() {
         assert!(text.contains("\nOptions:\n"), "{long}");
     }
 }
+
+#[test]
+fn resource_limits_parse_as_dockers_units() {
+    let Command::Run(r) =
+        command("docker run -m 64m --memory-swap=-1 --cpus 1.5 -c 512 --pids-limit 32 busybox")
+    else {
+        panic!()
+    };
+    let res = r.create.resources;
+    assert_eq!(res.memory, 64 << 20);
+    assert_eq!(res.memory_swap, -1);
+    assert_eq!(res.nano_cpus, 1_500_000_000);
+    assert_eq!(res.cpu_shares, 512);
+    assert_eq!(res.pids_limit, Some(32));
+    let Command::Create(c) = command("docker create -m1g busybox") else {
+        panic!()
+    };
+    assert_eq!(c.resources.memory, 1 << 30);
+    assert_eq!(c.resources.pids_limit, None);
+    for (line, message) in [
+        (
+            "docker run -m x busybox",
+            "invalid argument \"x\" for \"-m, --memory\" flag: invalid size: 'x'",
+        ),
+        (
+            "docker run --memory-swap x busybox",
+            "invalid argument \"x\" for \"--memory-swap\" flag: invalid size: 'x'",
+        ),
+        (
+            "docker run --cpus x busybox",
+            "invalid argument \"x\" for \"--cpus\" flag: failed to parse x as a rational number",
+        ),
+        (
+            "docker run --pids-limit x busybox",
+            "invalid argument \"x\" for \"--pids-limit\" flag: strconv.ParseInt: parsing \"x\": invalid syntax",
+        ),
+        (
+            "docker run -c x busybox",
+            "invalid argument \"x\" for \"-c, --cpu-shares\" flag: strconv.ParseInt: parsing \"x\": invalid syntax",
+        ),
+    ] {
+        let e = error(line);
+        assert_eq!(
+            e.to_string(),
+            format!("{message}\nSee 'docker run --help'.")
+        );
+        assert_eq!(e.exit_code(), 125);
+    }
+    // docker's words; the column depends on the longest flag, which layerbox has fewer of
+    let (text, _) = help("docker run --help");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for line in [
+        "-c, --cpu-shares int CPU shares (relative weight)",
+        "--cpus decimal Number of CPUs",
+        "-m, --memory bytes Memory limit",
+        "--memory-swap bytes Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+        "--pids-limit int Tune container pids limit (set -1 for unlimited)",
+    ] {
+        assert!(words.contains(line), "{line}\n{text}");
+    }
+}

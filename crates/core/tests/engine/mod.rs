@@ -231,3 +231,55 @@ fn inspect_attach_flags_and_field_order() {
     .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
+
+#[test]
+fn resource_limits_show_in_inspect_with_the_daemons_defaults_and_checks() {
+    let mut e = engine();
+    e.set_cpus(2);
+    let (_, code) = run(
+        &mut e,
+        "docker create --name lim -m 64m --cpus 1.5 -c 512 --pids-limit 32 anchors/busybox true",
+    );
+    assert_eq!(code, 0);
+    let (out, _) = run(&mut e, "docker inspect lim");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let host = &v[0]["HostConfig"];
+    assert_eq!(host["Memory"], 64 << 20);
+    // the daemon's default: swap as much as memory again
+    assert_eq!(host["MemorySwap"], 128 << 20);
+    assert_eq!(host["NanoCpus"], 1_500_000_000_i64);
+    assert_eq!(host["CpuShares"], 512);
+    assert_eq!(host["PidsLimit"], 32);
+    assert_eq!(v[0]["State"]["OOMKilled"], false);
+    run(
+        &mut e,
+        "docker create --name plain --pids-limit -1 anchors/busybox true",
+    );
+    let (out, _) = run(&mut e, "docker inspect plain");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(v[0]["HostConfig"]["Memory"], 0);
+    assert_eq!(v[0]["HostConfig"]["PidsLimit"], serde_json::Value::Null);
+    for (flags, message) in [
+        ("-m 4m", "Minimum memory limit allowed is 6MB"),
+        (
+            "-m 64m --memory-swap 32m",
+            "Minimum memoryswap limit should be larger than memory limit, see usage",
+        ),
+        (
+            "--memory-swap 64m",
+            "You should always set the Memory limit when using Memoryswap limit, see usage",
+        ),
+        (
+            "--cpus 3",
+            "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available",
+        ),
+    ] {
+        let (out, code) = run(&mut e, &format!("docker run {flags} anchors/busybox true"));
+        assert_eq!(code, 125, "{flags}");
+        assert_eq!(
+            out.stderr(),
+            format!("docker: Error response from daemon: {message}.\nSee 'docker run --help'.\n"),
+            "{flags}"
+        );
+    }
+}
