@@ -459,8 +459,8 @@ fn shim_main(
             c.exit_code = code;
             c.finished_at = Some(SystemClock.now());
             c.pid = 0;
+            c.oom_killed = oom;
             r.init = None;
-            r.oom_killed = oom;
         });
         drop(lock);
         // the wait, cut short when the user stops the container meanwhile
