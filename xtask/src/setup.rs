@@ -132,6 +132,15 @@ pub fn all(need: Need) -> Result<(), String> {
         if !(Path::new(DOCKERD).exists() && Path::new(DOCKER_CLI).exists()) {
             packages.push("docker.io");
         }
+        // docker-registry: the CNCF distribution registry the registry tests start on loopback
+        // (crates/cli/tests/registry); skopeo: the second registry client of those tests and of
+        // `cargo xtask bench registry`.
+        if !Path::new("/usr/bin/docker-registry").exists() {
+            packages.push("docker-registry");
+        }
+        if !Path::new("/usr/bin/skopeo").exists() {
+            packages.push("skopeo");
+        }
         if !packages.is_empty() {
             eprintln!("xtask: installing {} from Debian", packages.join(", "));
             let sudo = if is_root() { vec![] } else { vec!["sudo"] };

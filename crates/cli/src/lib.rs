@@ -10,6 +10,8 @@ pub mod linux;
 #[cfg(target_os = "linux")]
 pub mod proxy;
 #[cfg(target_os = "linux")]
+pub mod registry;
+#[cfg(target_os = "linux")]
 pub mod shim;
 pub mod sim;
 #[cfg(target_os = "linux")]

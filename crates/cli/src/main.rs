@@ -63,6 +63,8 @@ layerbox commands:
   request     Send an HTTP GET to a port a simulated container publishes (request URL)
   system check [--repair]
               Find (and repair) what a crash left in the Linux engine's store
+  pull, push, login, logout
+              Registries (the Linux engine): docker's commands, as docker runs them
 
 layerbox options:
       --engine string   \"linux\" (real containers: the default on Linux as root, or as a user
@@ -72,6 +74,10 @@ layerbox options:
                         /var/lib/layerbox for the Linux engine as root,
                         $XDG_DATA_HOME/layerbox as a user, $XDG_STATE_HOME/layerbox for
                         the simulated engine)
+      --registry-mirror string    A mirror of Docker Hub to pull from first (repeatable;
+                        also \"registry-mirrors\" in layerbox's config.json)
+      --insecure-registry string  A registry (host:port) that may be reached over plain
+                        HTTP (loopback registries always may; also \"insecure-registries\")
 ";
 
 fn main() -> ExitCode {
@@ -95,8 +101,21 @@ fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned());
     let mut command_seen = false;
+    let (mut mirrors, mut insecure) = (Vec::new(), Vec::new());
     while let Some(arg) = rest.next() {
         if !command_seen {
+            // dockerd's registry options, given to the client here (there is no daemon)
+            let registry_flag = match arg.split_once('=') {
+                Some(("--registry-mirror", v)) => Some((&mut mirrors, Some(v.to_owned()))),
+                Some(("--insecure-registry", v)) => Some((&mut insecure, Some(v.to_owned()))),
+                _ if arg == "--registry-mirror" => Some((&mut mirrors, rest.next())),
+                _ if arg == "--insecure-registry" => Some((&mut insecure, rest.next())),
+                _ => None,
+            };
+            if let Some((list, value)) = registry_flag {
+                list.extend(value);
+                continue;
+            }
             if arg == "--root" {
                 root = rest.next().map(PathBuf::from);
                 continue;
@@ -138,7 +157,8 @@ fn run(args: Vec<OsString>) -> std::io::Result<ExitCode> {
         "linux" => {
             let root =
                 layerbox::store::default_root(root.as_deref()).map_err(std::io::Error::other)?;
-            layerbox::docker::run(&argv, &root)?
+            let registry = layerbox::registry::Settings::from_flags_and_config(&mirrors, &insecure);
+            layerbox::docker::run_with(&argv, &root, &registry)?
         }
         other => {
             eprintln!("layerbox: unknown engine {other:?}: use \"linux\" or \"sim\"");

@@ -7,6 +7,8 @@ mod frontend;
 mod linux_engine;
 #[cfg(target_os = "linux")]
 mod linux_root;
+#[cfg(target_os = "linux")]
+mod registry;
 mod sim;
 #[cfg(target_os = "linux")]
 mod sim_shell_busybox;

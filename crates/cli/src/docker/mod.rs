@@ -69,6 +69,7 @@ fn seed() -> u64 {
 pub struct Linux {
     store: Store,
     program: String,
+    registry: crate::registry::Settings,
 }
 
 impl Linux {
@@ -77,7 +78,59 @@ impl Linux {
         Ok(Self {
             store: Store::open(root).map_err(store_error)?,
             program: program.to_owned(),
+            registry: crate::registry::Settings::default(),
         })
+    }
+
+    /// The same engine with registry settings (mirrors, insecure registries) for the pulls a
+    /// build's `FROM` needs.
+    #[must_use]
+    pub fn with_registry(mut self, settings: crate::registry::Settings) -> Self {
+        self.registry = settings;
+        self
+    }
+
+    /// Pulls the images a build's stages start from that the store lacks (`FROM` of a name
+    /// that is neither `scratch`, an earlier stage, nor built from `ARG`s), as docker's builder
+    /// does, before the build takes the store's lock. Pull errors are left for the build to
+    /// report in its own words.
+    fn pull_missing_bases(&self, o: &layerbox_core::cli::command::BuildOptions) -> io::Result<()> {
+        let dir = Path::new(&o.context);
+        let name = o.file.as_deref().unwrap_or("Dockerfile");
+        let Ok(text) = std::fs::read_to_string(dir.join(name.trim_start_matches("./"))) else {
+            return Ok(());
+        };
+        let Ok(parsed) = layerbox_core::dockerfile::parse(&text) else {
+            return Ok(());
+        };
+        let engine = {
+            let _lock = self.store.lock_shared().map_err(store_error)?;
+            self.engine(state::load(&self.store, false).map_err(store_error)?.state)
+        };
+        let mut earlier: Vec<String> = Vec::new();
+        for stage in &parsed.stages {
+            let base = &stage.base_name;
+            let local = base.eq_ignore_ascii_case("scratch")
+                || base.contains('$')
+                || earlier.iter().any(|s| s.eq_ignore_ascii_case(base))
+                || engine.find_image(base).is_some();
+            if !local {
+                let progress = std::sync::Mutex::new(crate::registry::progress::Progress::new(
+                    Box::new(io::stderr()),
+                    false,
+                    false,
+                ));
+                if let Err(e) =
+                    crate::registry::pull::pull(&self.store, base, None, &self.registry, &progress)
+                {
+                    eprintln!("pulling {base}: {e}");
+                }
+            }
+            if let Some(n) = &stage.name {
+                earlier.push(n.clone());
+            }
+        }
+        Ok(())
     }
 
     /// The core engine over `state`, with the host's clock and random IDs.
@@ -168,9 +221,12 @@ impl Linux {
                 me.load_container_upper(loaded, &o.container)?;
                 Ok(None)
             }),
-            Command::Build(o) => self.via_core(command, true, |me, loaded| {
-                me.prepare_build(loaded, o).map(Some)
-            }),
+            Command::Build(o) => {
+                self.pull_missing_bases(o)?;
+                self.via_core(command, true, |me, loaded| {
+                    me.prepare_build(loaded, o).map(Some)
+                })
+            }
             Command::Run(o) => self.run(o),
             Command::Start(o) => self.start(o),
             Command::Stop(o) => self.stop(&o.containers, o.time),
@@ -288,6 +344,20 @@ impl Linux {
 /// Runs one docker command line (`argv[0]` is the program) on the Linux engine whose store is
 /// at `root`, printing what docker prints; returns the exit code.
 pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
+    run_with(
+        argv,
+        root,
+        &crate::registry::Settings::from_flags_and_config(&[], &[]),
+    )
+}
+
+/// [`run`] with the registry settings of the global flags (`--registry-mirror`,
+/// `--insecure-registry`).
+pub fn run_with(
+    argv: &[String],
+    root: &Path,
+    registry: &crate::registry::Settings,
+) -> io::Result<u8> {
     let program = argv
         .first()
         .map_or("layerbox", |p| p.rsplit('/').next().unwrap_or(p));
@@ -295,8 +365,13 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
     if let ["system", "check", rest @ ..] = words.as_slice() {
         return system::check(&Linux::open(root, program)?, rest);
     }
+    if let Some(code) = crate::registry::command::run(program, &words, root, registry) {
+        return code;
+    }
     if let Ok(Invocation::Command { command, .. }) = grammar::parse(argv) {
-        return Linux::open(root, program)?.command(&command);
+        return Linux::open(root, program)?
+            .with_registry(registry.clone())
+            .command(&command);
     }
     // help, version and usage errors: the core's words
     let mut out = Output::default();

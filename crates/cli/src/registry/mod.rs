@@ -1,0 +1,111 @@
+//! Registries: `pull`, `push`, `login` and `logout` over the OCI distribution API.
+//!
+//! | module | does |
+//! | --- | --- |
+//! | [`client`] | one registry: the `/v2/` ping, Bearer and Basic auth, manifests, blobs, uploads |
+//! | [`auth`] | `WWW-Authenticate` challenges; credentials from `login` and docker's config |
+//! | [`manifest`] | Docker schema 2 and OCI manifests, lists and indexes, platforms, compression |
+//! | [`pull`] | a pull: parallel, resumable, verified blob downloads, then the image into the store |
+//! | [`push`] | a push: layers compressed once and kept, HEAD to skip, cross-repository mounts, monolithic or chunked uploads |
+//! | [`progress`] | docker's progress lines |
+//!
+//! Plain HTTP is used only for loopback registries and those named with `--insecure-registry`;
+//! everything else is HTTPS through rustls with the webpki roots.
+
+pub mod auth;
+pub mod client;
+pub mod command;
+pub mod manifest;
+pub mod progress;
+pub mod pull;
+pub mod push;
+
+use layerbox_core::image::Digest;
+
+use crate::store::StoreError;
+
+/// Where a registry command may go, from the global flags (`--registry-mirror`,
+/// `--insecure-registry`) and layerbox's config file (`registry-mirrors`,
+/// `insecure-registries`, as in dockerd's `daemon.json`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Mirrors of Docker Hub, tried in order before it (`https://mirror.example`).
+    pub mirrors: Vec<String>,
+    /// Registries (`host:port`) that may be reached over plain HTTP.
+    pub insecure: Vec<String>,
+}
+
+impl Settings {
+    /// The settings of the flags, with those of layerbox's config file after them.
+    pub fn from_flags_and_config(mirrors: &[String], insecure: &[String]) -> Self {
+        let store = auth::CredentialStore::for_user();
+        let config: serde_json::Value = std::fs::read(&store.layerbox)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let list = |key: &str| -> Vec<String> {
+            config
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            mirrors: mirrors
+                .iter()
+                .cloned()
+                .chain(list("registry-mirrors"))
+                .collect(),
+            insecure: insecure
+                .iter()
+                .cloned()
+                .chain(list("insecure-registries"))
+                .collect(),
+        }
+    }
+}
+
+/// What can go wrong talking to a registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The connection or the HTTP exchange failed.
+    #[error("{0}")]
+    Transport(String),
+    /// The registry answered with an error.
+    #[error("{message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The registry's message, in docker's words.
+        message: String,
+    },
+    /// Authentication failed.
+    #[error("{0}")]
+    Auth(String),
+    /// A blob or manifest whose content is not what its digest says.
+    #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// Which blob or manifest.
+        what: String,
+        /// The digest it was asked for.
+        expected: Digest,
+        /// The digest of what came.
+        actual: Digest,
+    },
+    /// A manifest that cannot be used.
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
+    /// A bad image (config, layers).
+    #[error("{0}")]
+    Image(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A local file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
