@@ -119,6 +119,49 @@ impl Host {
         self.rebuild(state);
     }
 
+    /// The base images `dockerfile` starts from that are not modelled yet: what a learner
+    /// would `docker pull` before building. The worker models them while the page is idle, so
+    /// that pressing Enter on `docker build` does not wait for a base image (a stage named
+    /// earlier, `scratch` and names with variables are left out).
+    pub fn bases_to_pull(&self, dockerfile: &str) -> Vec<String> {
+        let Some(images) = &self.images else {
+            return Vec::new();
+        };
+        let Ok(parsed) = layerbox_core::dockerfile::parse(dockerfile) else {
+            return Vec::new();
+        };
+        let mut stages: Vec<&str> = Vec::new();
+        let mut wanted = Vec::new();
+        for stage in &parsed.stages {
+            let base = stage.base_name.as_str();
+            let known = stages.iter().any(|s| s.eq_ignore_ascii_case(base));
+            if let Some(name) = &stage.name {
+                stages.push(name);
+            }
+            if known || base.contains('$') || base == "scratch" {
+                continue;
+            }
+            let Ok(reference) = Reference::parse_normalized(base) else {
+                continue;
+            };
+            let key = reference.to_string();
+            if !images.cache.borrow().contains_key(&key) && !wanted.contains(&key) {
+                wanted.push(key);
+            }
+        }
+        wanted
+    }
+
+    /// Models the base image `reference` (from [`Host::bases_to_pull`]) ahead of the build that
+    /// will use it.
+    pub fn pull_base(&self, reference: &str) {
+        if let (Some(images), Ok(reference)) =
+            (&self.images, Reference::parse_normalized(reference))
+        {
+            images.image(&reference);
+        }
+    }
+
     /// Whether the catalog has been given.
     pub fn has_catalog(&self) -> bool {
         self.catalog.is_some()
@@ -506,6 +549,40 @@ mod tests {
             *code,
             shell.clone(),
         )
+    }
+
+    #[test]
+    fn base_images_are_modelled_ahead_of_the_build_once() {
+        let mut host = host();
+        let dockerfile = "ARG V=3.9\nFROM python:3.9-slim AS deps\nFROM deps\nFROM python:$V\n\
+                          FROM scratch\nFROM node:14\nFROM node:14 AS again\n";
+        assert_eq!(
+            host.bases_to_pull(dockerfile),
+            [
+                "docker.io/library/python:3.9-slim",
+                "docker.io/library/node:14"
+            ]
+        );
+        assert!(
+            host.bases_to_pull("FROM a\nFORM b\n").is_empty(),
+            "a broken Dockerfile pulls nothing"
+        );
+        host.pull_base("docker.io/library/python:3.9-slim");
+        assert_eq!(
+            host.bases_to_pull(dockerfile),
+            ["docker.io/library/node:14"]
+        );
+        // The build then finds python:3.9-slim modelled and uses it.
+        let ctx = files(&examples::python());
+        let (_, err, code, _) = run(&mut host, "docker build -t my-app .", &ctx);
+        assert_eq!(code, 0, "{err}");
+        let mut fresh = Host::new(Arc::new(|| Timestamp::from_unix_secs(1)), 7);
+        assert!(
+            fresh.bases_to_pull(dockerfile).is_empty(),
+            "no catalog, nothing to model"
+        );
+        fresh.set_catalog(Catalog::builtin().unwrap());
+        assert_eq!(fresh.bases_to_pull(dockerfile).len(), 2);
     }
 
     #[test]

@@ -23,6 +23,8 @@ thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
     static WAITING: RefCell<Vec<Request>> = const { RefCell::new(Vec::new()) };
     static CATALOG_TRIED: Cell<bool> = const { Cell::new(false) };
+    static CATALOG_LOADING: Cell<bool> = const { Cell::new(false) };
+    static LATEST_ANALYSIS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -79,17 +81,76 @@ fn dispatch(request: Request) {
         request,
         Request::Run { .. } | Request::Fetch { .. } | Request::Restore { .. } | Request::Reset
     );
-    if on_engine && !WAITING.with(|w| w.borrow().is_empty()) {
+    if on_engine && (CATALOG_LOADING.get() || !WAITING.with(|w| w.borrow().is_empty())) {
         WAITING.with(|w| w.borrow_mut().push(request));
         return;
     }
+    let dockerfile = match &request {
+        Request::Analyze { seq, text } => {
+            LATEST_ANALYSIS.set(*seq);
+            Some((*seq, text.clone()))
+        }
+        _ => None,
+    };
     let responses = HOST.with(|h| h.borrow_mut().as_mut().map(|h| h.handle(request)));
     for r in responses.unwrap_or_default() {
         post(&r);
     }
+    if let Some((seq, text)) = dockerfile {
+        wasm_bindgen_futures::spawn_local(pull_bases(seq, text));
+    }
+}
+
+/// Models the base images the Dockerfile in the editor starts from, once the page is idle (a
+/// simulated `docker pull` ahead of the build): the catalog is fetched first if a base needs it.
+/// Later keystrokes ask again (only the latest text is looked at); an image already modelled
+/// is skipped.
+async fn pull_bases(seq: u64, dockerfile: String) {
+    idle().await;
+    if LATEST_ANALYSIS.get() != seq {
+        return;
+    }
+    if !CATALOG_TRIED.get() {
+        let has_base = layerbox_core::dockerfile::parse(&dockerfile)
+            .is_ok_and(|d| d.stages.iter().any(|s| s.base_name != "scratch"));
+        if has_base {
+            CATALOG_TRIED.set(true);
+            load_catalog().await;
+        }
+    }
+    let wanted = HOST.with(|h| {
+        h.borrow()
+            .as_ref()
+            .map(|h| h.bases_to_pull(&dockerfile))
+            .unwrap_or_default()
+    });
+    for reference in wanted {
+        // Each image gets its own turn, so that a request that came meanwhile goes first.
+        idle().await;
+        post(&Response::Busy {
+            what: format!("modelling base image {reference}"),
+        });
+        HOST.with(|h| {
+            if let Some(h) = h.borrow().as_ref() {
+                h.pull_base(&reference);
+            }
+        });
+        post(&Response::Busy {
+            what: String::new(),
+        });
+    }
+}
+
+/// Resolves after the messages already queued for the worker have been handled.
+async fn idle() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 async fn load_catalog() {
+    CATALOG_LOADING.set(true);
     post(&Response::Busy {
         what: "loading the image catalog".into(),
     });
@@ -108,6 +169,7 @@ async fn load_catalog() {
     post(&Response::Busy {
         what: String::new(),
     });
+    CATALOG_LOADING.set(false);
     let waiting = WAITING.with(|w| std::mem::take(&mut *w.borrow_mut()));
     for request in waiting {
         dispatch(request);
