@@ -167,6 +167,27 @@ await check('a reload keeps the project and the engine\'s state', async () => {
   const out = await page.locator('#transcript .t-out').last().textContent();
   expect(out === 'web\n', `ps after reload: ${JSON.stringify(out)}`);
 });
+await check('presenter mode enlarges the text; the theme switches and both survive a reload', async () => {
+  const size = () => page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  const before = await size();
+  await page.click('#presenter');
+  await page.waitForFunction(() => document.documentElement.dataset.presenter === 'on');
+  expect(await size() > before, 'text did not grow');
+  await page.click('#theme'); // system → dark
+  await page.click('#theme'); // dark → light
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(bg === 'rgb(246, 248, 250)', `light background: ${bg}`);
+  await page.reload();
+  await page.waitForSelector('#editor');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light'
+    && document.documentElement.dataset.presenter === 'on');
+  await page.screenshot({ path: path.join(shots, 'presenter-light.png') });
+  await page.click('#presenter');
+  await page.click('#theme'); // light → system
+  await page.waitForFunction(() => !document.documentElement.dataset.theme
+    && !document.documentElement.dataset.presenter);
+});
 await check('Ctrl-L clears the terminal', async () => {
   await page.press('#terminal-input', 'Control+l');
   expect((await page.locator('#transcript span').count()) === 0, 'transcript not cleared');
@@ -210,6 +231,50 @@ await check('a corrupt saved project and engine state give a message and a clean
   await other.reload();
   await other.waitForFunction(() => (document.querySelector('.message')?.textContent ?? '').includes('engine state could not be read'));
   expect((await other.inputValue('#editor')).startsWith('FROM python:3.9-slim'), 'no clean start');
+  await fresh.close();
+});
+await check('Export saves the project as JSON; Import opens it in a fresh browser, a bad file is refused', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  expect(download.suggestedFilename() === 'layerbox-project.json', download.suggestedFilename());
+  const file = path.join(shots, 'layerbox-project.json');
+  await download.saveAs(file);
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  expect(saved.format === 'layerbox project' && saved.files.some((f) => f.path === 'app.js'),
+    `export: ${JSON.stringify(saved).slice(0, 200)}`);
+  expect(saved.history.includes('docker build -t my-app .'), `history: ${saved.history}`);
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  other.on('pageerror', (e) => errors.push(`pageerror (import): ${e.message}`));
+  await other.goto(base);
+  await other.waitForSelector('#editor');
+  await other.setInputFiles('#import', file);
+  await other.waitForFunction(() => document.querySelector('#editor').value.startsWith('FROM node:14\n'));
+  const msg = await other.textContent('.message');
+  expect(msg.includes('project imported'), `message: ${msg}`);
+  await other.press('#terminal-input', 'ArrowUp');
+  expect((await other.inputValue('#terminal-input')) === saved.history.at(-1), 'history not imported');
+  const bad = path.join(shots, 'not-a-project.json');
+  fs.writeFileSync(bad, '{"format":"layerbox project","version":1,"files":[{"path":"../x","contents":""}]}');
+  await other.setInputFiles('#import', bad);
+  await other.waitForFunction(() => (document.querySelector('.message')?.textContent ?? '').includes('not a layerbox project'));
+  expect((await other.inputValue('#editor')).startsWith('FROM node:14\n'), 'a bad file changed the project');
+  await fresh.close();
+});
+await check('after the first visit the playground works offline (service worker)', async () => {
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  other.on('pageerror', (e) => errors.push(`pageerror (offline): ${e.message}`));
+  await other.goto(base);
+  await other.waitForSelector('#editor');
+  // Ready once installed: every built file, the package catalog too, is in its cache.
+  await other.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await fresh.setOffline(true);
+  await other.reload();
+  await other.waitForSelector('#editor');
+  await other.fill('#terminal-input', 'docker build -t offline .');
+  await other.press('#terminal-input', 'Enter');
+  await other.waitForFunction(() => (document.querySelector('#transcript')?.textContent ?? '')
+    .includes('naming to docker.io/library/offline'), null, { timeout: 60000 });
   await fresh.close();
 });
 await check('no console errors', async () => {

@@ -12,9 +12,11 @@ use yew::prelude::*;
 use crate::bridge::{Bridge, Connect};
 use crate::components::app_panel::AppPanel;
 use crate::components::diagnostics::Diagnostics;
+use crate::components::display::DisplayToggles;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
+use crate::project_file;
 use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
@@ -286,6 +288,35 @@ pub fn app(props: &AppProps) -> Html {
             });
         })
     };
+    let onexport = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            let text = project_file::export(&state.files, &state.term.history);
+            storage::download(project_file::FILE_NAME, &text);
+        })
+    };
+    let onimport = {
+        let d = state.dispatcher();
+        Callback::from(move |e: Event| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                let d = d.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let action = match storage::picked_text(&input).await {
+                        Some(text) => match project_file::import(&text) {
+                            Ok((files, history)) => Action::Import(files, history),
+                            Err(why) => Action::Say(why),
+                        },
+                        None => Action::Say("the file could not be read".into()),
+                    };
+                    input.set_value("");
+                    d.dispatch(action);
+                });
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = (e, &d);
+        })
+    };
     let onreset = {
         let (d, sender) = (state.dispatcher(), sender.clone());
         Callback::from(move |_| {
@@ -333,6 +364,14 @@ pub fn app(props: &AppProps) -> Html {
                     </label>
                     <button id="share" onclick={onshare} title="Copy a link that carries the project's files">
                         { "Share link" }</button>
+                    <button id="export" onclick={onexport}
+                        title="Save the project's files and commands as a JSON file">
+                        { "Export" }</button>
+                    <label class="button" title="Open a project saved with Export">{ "Import" }
+                        <input id="import" type="file" accept=".json,application/json"
+                            onchange={onimport} aria-label="Import a project file" />
+                    </label>
+                    <DisplayToggles />
                     <button id="reset" onclick={onreset} title="Forget the images, containers and edits">
                         { "Reset" }</button>
                 </nav>

@@ -167,6 +167,8 @@ pub enum Action {
     Delete(usize),
     /// Replace the project (an example, a share link, saved work).
     LoadFiles(Vec<ProjectFile>),
+    /// Replace the project with an imported one: its files and its command history.
+    Import(Vec<ProjectFile>, Vec<String>),
     /// The terminal's line changed.
     Input(String),
     /// A line was run, with its request number.
@@ -522,6 +524,17 @@ impl Reducible for State {
                 }
                 None => return self,
             },
+            Action::Import(files, history) => {
+                let mut next = (*Rc::clone(&self).reduce(Action::LoadFiles(files))).clone();
+                let n = history.len();
+                next.term.history = history;
+                next.term.recall = None;
+                next.say(format!(
+                    "project imported: {} files; its {n} commands are in the terminal's history (arrow up)",
+                    next.files.len()
+                ));
+                return Rc::new(next);
+            }
             Action::LoadFiles(files) => {
                 let keep = next;
                 next = State {

@@ -53,6 +53,12 @@ async fn first_page_has_name_editor_terminal_and_says_simulated() {
         html.contains("No running container publishes a port yet"),
         "{html}"
     );
+    // The classroom toggles: the system's theme until one is picked, presenter mode off.
+    assert!(html.contains(">Theme: system</button>"), "{html}");
+    assert!(
+        html.contains(r#"id="presenter" aria-pressed="false""#),
+        "{html}"
+    );
 }
 
 fn editor_props(open: usize) -> EditorProps {

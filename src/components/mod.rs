@@ -2,6 +2,7 @@
 
 pub mod app_panel;
 pub mod diagnostics;
+pub mod display;
 pub mod editor;
 pub mod files;
 pub mod layers;

@@ -1,4 +1,4 @@
-//! `cargo xtask serve | test | bench`: the project's own tasks.
+//! `cargo xtask serve | dist | test | bench`: the project's own tasks.
 //!
 //! Every task first installs what it needs and is missing (idempotent: version guards skip what
 //! is already there). Tools come only from crates.io, npm and Debian.
@@ -16,6 +16,8 @@ usage: cargo xtask <task>
 
 tasks:
   serve [--port N]   build the playground and serve it on http://127.0.0.1:8080 (or port N)
+  dist [DIR]         build the static site (default dist/): relative URLs, works offline after
+                     the first visit; copy DIR to any static host or serve it from a USB stick
   test               install what tests need, then run every check; ends with `N passed, N failed`
   bench size         release sizes, raw and gzip -9: first page, worker, views module, data
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["serve", rest @ ..] => parse_port(rest).and_then(steps::serve),
         ["test"] => steps::test(),
+        ["dist"] => steps::dist(None),
+        ["dist", dir] => steps::dist(Some(dir)),
         ["bench", "size"] => steps::bench_size(),
         ["bench", "parse"] => steps::bench_parse(),
         ["bench", "sim"] => bench_sim::bench_sim(),

@@ -18,6 +18,28 @@ pub fn serve(port: u16) -> Result<(), String> {
     ]))
 }
 
+/// `cargo xtask dist [DIR]`: the playground as a static site, with relative URLs (Trunk.toml's
+/// `public_url`) and a service worker, so any static host, any folder of it, or a local server
+/// on a USB stick serves it.
+pub fn dist(dir: Option<&str>) -> Result<(), String> {
+    setup::all(Need::Build)?;
+    let dir = match dir {
+        Some(d) => std::path::absolute(d).map_err(|e| format!("bad folder {d}: {e}"))?,
+        None => root().join("dist"),
+    };
+    setup::run(
+        cmd("trunk")
+            .args(["build", "--release", "--dist"])
+            .arg(&dir),
+    )?;
+    println!(
+        "static site in {}: serve that folder with any static web server (it must be served \
+         over http(s), not opened as a file), e.g. `python3 -m http.server -d {0}`",
+        dir.display()
+    );
+    Ok(())
+}
+
 /// Counts of one step's tests.
 #[derive(Default, Clone, Copy)]
 struct Tally {
