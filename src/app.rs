@@ -16,7 +16,6 @@ use crate::components::display::DisplayToggles;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
-use crate::project_file;
 use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
@@ -109,6 +108,9 @@ pub fn app(props: &AppProps) -> Html {
                         dispatcher.dispatch(Action::Say(format!(
                             "the engine's state could not be kept in this browser ({e}); it lasts until the page is closed"
                         )));
+                    }
+                    if let Response::Exported { text } = &r {
+                        storage::download(EXPORT_FILE_NAME, text);
                     }
                     dispatcher.dispatch(Action::Response(r));
                 });
@@ -289,32 +291,30 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     let onexport = {
-        let state = state.clone();
+        let (state, sender) = (state.clone(), sender.clone());
         Callback::from(move |_: MouseEvent| {
-            let text = project_file::export(&state.files, &state.term.history);
-            storage::download(project_file::FILE_NAME, &text);
+            sender.send(Request::Export {
+                files: state.files.clone(),
+                history: state.term.history.clone(),
+            });
         })
     };
     let onimport = {
-        let d = state.dispatcher();
+        let (d, sender) = (state.dispatcher(), sender.clone());
         Callback::from(move |e: Event| {
             #[cfg(target_arch = "wasm32")]
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                let d = d.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let action = match storage::picked_text(&input).await {
-                        Some(text) => match project_file::import(&text) {
-                            Ok((files, history)) => Action::Import(files, history),
-                            Err(why) => Action::Say(why),
-                        },
-                        None => Action::Say("the file could not be read".into()),
-                    };
+                let (d, sender) = (d.clone(), sender.clone());
+                yew::platform::spawn_local(async move {
+                    match storage::picked_text(&input).await {
+                        Some(text) => sender.send(Request::Import { text }),
+                        None => d.dispatch(Action::Say("the file could not be read".into())),
+                    }
                     input.set_value("");
-                    d.dispatch(action);
                 });
             }
             #[cfg(not(target_arch = "wasm32"))]
-            let _ = (e, &d);
+            let _ = (e, &d, &sender);
         })
     };
     let onreset = {
@@ -411,6 +411,9 @@ pub fn app(props: &AppProps) -> Html {
         </div>
     }
 }
+
+/// The name an exported project's download gets.
+const EXPORT_FILE_NAME: &str = "layerbox-project.json";
 
 /// A callback that dispatches the action `f` makes of its argument.
 fn on<T: 'static>(

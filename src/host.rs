@@ -22,7 +22,7 @@ use layerbox_core::sim::catalog::Catalog;
 use layerbox_core::view;
 
 use crate::protocol::{ContainerSummary, ProjectFile, Request, Response, Summary};
-use crate::share;
+use crate::{project_file, share};
 
 /// Modification time of the editor's files in a build context (fixed, so that an unchanged
 /// file keeps the build cache).
@@ -248,6 +248,13 @@ impl Host {
             }],
             Request::Open { fragment } => match share::decode(&fragment) {
                 Ok(files) => vec![Response::Project { files }],
+                Err(message) => vec![Response::Error { message }],
+            },
+            Request::Export { files, history } => vec![Response::Exported {
+                text: project_file::export(&files, &history),
+            }],
+            Request::Import { text } => match project_file::import(&text) {
+                Ok((files, history)) => vec![Response::Imported { files, history }],
                 Err(message) => vec![Response::Error { message }],
             },
             Request::View(request) => {
@@ -549,6 +556,32 @@ mod tests {
             *code,
             shell.clone(),
         )
+    }
+
+    #[test]
+    fn the_worker_exports_and_imports_projects() {
+        let mut host = host();
+        let ctx = files(&examples::python());
+        let history = vec!["docker build -t my-app .".to_owned()];
+        let [Response::Exported { text }] = &host.handle(Request::Export {
+            files: ctx.clone(),
+            history: history.clone(),
+        })[..] else {
+            panic!("no export")
+        };
+        let back = host.handle(Request::Import { text: text.clone() });
+        assert_eq!(
+            back,
+            [Response::Imported {
+                files: ctx,
+                history
+            }]
+        );
+        let refused = host.handle(Request::Import { text: "{}".into() });
+        assert!(
+            matches!(&refused[..], [Response::Error { message }] if message.contains("not a layerbox project")),
+            "{refused:?}"
+        );
     }
 
     #[test]

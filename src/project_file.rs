@@ -1,4 +1,5 @@
-//! A project saved to a JSON file and opened again (the header's Export and Import): the
+//! A project saved to a JSON file and opened again (the header's Export and Import; the worker
+//! does both, the page only downloads and reads the file): the
 //! editor's files and the terminal's command history. An import is checked as a share link is
 //! (a Dockerfile, relative paths, bounded sizes); a damaged or hostile file is refused with the
 //! reason and leaves the playground as it was.
@@ -8,8 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::ProjectFile;
 use crate::share::check_files;
 
-/// The name a download gets.
-pub const FILE_NAME: &str = "layerbox-project.json";
 /// The largest file an import reads.
 pub const MAX_BYTES: usize = 16 << 20;
 /// The most history lines an import keeps.

@@ -73,6 +73,19 @@ pub enum Request {
     },
     /// A view of the engine's state (layers, files, lifecycle); answered by [`Response::View`].
     View(view::Request),
+    /// Save the project as a JSON file's text; answered by [`Response::Exported`].
+    Export {
+        /// The project.
+        files: Vec<ProjectFile>,
+        /// The commands typed, oldest first.
+        history: Vec<String>,
+    },
+    /// Read a project file picked for import; answered by [`Response::Imported`] or
+    /// [`Response::Error`].
+    Import {
+        /// The file's text.
+        text: String,
+    },
 }
 
 /// What the worker tells the page.
@@ -133,6 +146,18 @@ pub enum Response {
     Saved {
         /// Opaque text (compressed JSON).
         state: String,
+    },
+    /// The text of an exported project, for the page to offer as a download.
+    Exported {
+        /// The JSON text.
+        text: String,
+    },
+    /// An imported project: its files and its command history.
+    Imported {
+        /// The files.
+        files: Vec<ProjectFile>,
+        /// The commands, oldest first.
+        history: Vec<String>,
     },
     /// A share link's fragment, without `#`.
     Shared {

@@ -167,8 +167,6 @@ pub enum Action {
     Delete(usize),
     /// Replace the project (an example, a share link, saved work).
     LoadFiles(Vec<ProjectFile>),
-    /// Replace the project with an imported one: its files and its command history.
-    Import(Vec<ProjectFile>, Vec<String>),
     /// The terminal's line changed.
     Input(String),
     /// A line was run, with its request number.
@@ -417,8 +415,29 @@ impl State {
             Response::Page { port, body } => {
                 self.pages.insert(port, body);
             }
-            Response::Saved { .. } => {}
+            // The app keeps the engine's state and downloads an export as they arrive.
+            Response::Saved { .. } | Response::Exported { .. } => {}
             Response::Shared { fragment } => self.share_link = Some(fragment),
+            Response::Imported { files, history } => {
+                let n = history.len();
+                *self = State {
+                    term: std::mem::take(&mut self.term),
+                    summary: std::mem::take(&mut self.summary),
+                    pages: std::mem::take(&mut self.pages),
+                    ready: self.ready,
+                    events: Rc::clone(&self.events),
+                    event_count: self.event_count,
+                    views: Rc::clone(&self.views),
+                    selection: std::mem::take(&mut self.selection),
+                    ..State::from_files(files)
+                };
+                self.term.history = history;
+                self.term.recall = None;
+                self.say(format!(
+                    "project imported: {} files; its {n} commands are in the terminal's history (arrow up)",
+                    self.files.len()
+                ));
+            }
             Response::Project { files } => {
                 *self = State {
                     term: std::mem::take(&mut self.term),
@@ -524,17 +543,6 @@ impl Reducible for State {
                 }
                 None => return self,
             },
-            Action::Import(files, history) => {
-                let mut next = (*Rc::clone(&self).reduce(Action::LoadFiles(files))).clone();
-                let n = history.len();
-                next.term.history = history;
-                next.term.recall = None;
-                next.say(format!(
-                    "project imported: {} files; its {n} commands are in the terminal's history (arrow up)",
-                    next.files.len()
-                ));
-                return Rc::new(next);
-            }
             Action::LoadFiles(files) => {
                 let keep = next;
                 next = State {

@@ -85,22 +85,17 @@ fn keep(key: &str, value: Option<&str>) {
     }
 }
 
-/// The two toggle buttons of the header.
+/// The two toggle buttons of the header. `index.html` applies what was kept before the first
+/// paint; a click changes the attribute and keeps the choice.
 #[function_component(DisplayToggles)]
 pub fn display_toggles() -> Html {
     let theme = use_state(|| Theme::from_saved(storage::load(THEME_KEY).as_deref()));
     let presenter = use_state(|| storage::load(PRESENTER_KEY).as_deref() == Some("on"));
-    {
-        let (theme, presenter) = (*theme, *presenter);
-        use_effect_with((theme, presenter), move |&(theme, presenter)| {
-            set_root_attribute("data-theme", theme.attribute());
-            set_root_attribute("data-presenter", presenter.then_some("on"));
-        });
-    }
     let ontheme = {
         let theme = theme.clone();
         Callback::from(move |_| {
             let next = theme.next();
+            set_root_attribute("data-theme", next.attribute());
             keep(THEME_KEY, next.attribute());
             theme.set(next);
         })
@@ -108,9 +103,10 @@ pub fn display_toggles() -> Html {
     let onpresenter = {
         let presenter = presenter.clone();
         Callback::from(move |_| {
-            let on = !*presenter;
-            keep(PRESENTER_KEY, on.then_some("on"));
-            presenter.set(on);
+            let on = (!*presenter).then_some("on");
+            set_root_attribute("data-presenter", on);
+            keep(PRESENTER_KEY, on);
+            presenter.set(on.is_some());
         })
     };
     html! {
