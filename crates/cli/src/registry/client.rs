@@ -114,10 +114,52 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// The certificate authorities a registry's own directory names, as docker's
+/// `certs.d/<host[:port]>/*.crt` (in layerbox's config dir, then `/etc/docker/certs.d`): for a
+/// private registry whose certificate no public authority signed.
+pub fn registry_cas(
+    certs_d: &[std::path::PathBuf],
+    host: &str,
+) -> Result<Vec<ureq::tls::Certificate<'static>>, RegistryError> {
+    let mut certs = Vec::new();
+    for dir in certs_d {
+        let Ok(entries) = std::fs::read_dir(dir.join(host)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "crt"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let pem = std::fs::read(&path)?;
+            for item in ureq::tls::parse_pem(&pem) {
+                if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
+                    certs.push(c);
+                }
+            }
+        }
+    }
+    Ok(certs)
+}
+
 /// The HTTP agent: statuses are answers (401 is part of the protocol), generous timeouts for
-/// big blobs, a pool large enough for parallel downloads.
-fn agent() -> Agent {
+/// big blobs, a pool large enough for parallel downloads; TLS verified against the webpki
+/// roots, or against `cas` when the registry has its own, or not at all for an insecure one.
+fn agent(cas: Vec<ureq::tls::Certificate<'static>>, insecure: bool) -> Agent {
+    let roots = if cas.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::Specific(std::sync::Arc::new(cas))
+    };
     Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(roots)
+                .disable_verification(insecure)
+                .build(),
+        )
         .http_status_as_error(false)
         .user_agent(format!("layerbox/{}", layerbox_core::VERSION))
         .timeout_connect(Some(Duration::from_secs(30)))
@@ -161,9 +203,11 @@ impl Registry {
             _ if insecure => &["https", "http"],
             _ => &["https"],
         };
-        let agent = agent();
+        let cas = registry_cas(&settings.certs_d, host)?;
         let mut last = None;
         for scheme in schemes {
+            // as dockerd: an insecure registry's certificate is not verified
+            let agent = agent(cas.clone(), insecure);
             let base = format!("{scheme}://{host}");
             let url = format!("{base}/v2/");
             match agent.get(&url).call() {
@@ -585,6 +629,41 @@ mod tests {
         ] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    #[test]
+    fn a_registrys_own_authorities_come_from_certs_d() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("certs.d/r.example:5000");
+        std::fs::create_dir_all(&dir).unwrap();
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ])
+            .args([
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=layerbox test CA",
+                "-keyout",
+            ])
+            .arg(tmp.path().join("ca.key"))
+            .arg("-out")
+            .arg(dir.join("ca.crt"))
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::fs::write(dir.join("notes.txt"), "not a certificate").unwrap();
+        let dirs = [tmp.path().join("certs.d"), tmp.path().join("missing")];
+        assert_eq!(registry_cas(&dirs, "r.example:5000").unwrap().len(), 1);
+        assert!(registry_cas(&dirs, "other:5000").unwrap().is_empty());
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Settings {
     pub mirrors: Vec<String>,
     /// Registries (`host:port`) that may be reached over plain HTTP.
     pub insecure: Vec<String>,
+    /// Directories of per-registry certificate authorities (`<dir>/<host:port>/*.crt`).
+    pub certs_d: Vec<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -54,7 +56,12 @@ impl Settings {
                 })
                 .unwrap_or_default()
         };
+        let config_dir = store.layerbox.parent().map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
         Self {
+            certs_d: vec![config_dir.join("certs.d"), "/etc/docker/certs.d".into()],
             mirrors: mirrors
                 .iter()
                 .cloned()

@@ -155,13 +155,20 @@ pub fn pull(
     if up_to_date {
         tag_image(store, &id, tags)?;
     } else {
-        let blobs = fetch_layers(
+        let (index, downloads) = fetch_layers(
             store, &registry, &reference, &manifest, &config, &scopes, progress,
         )?;
-        let ingested = ingest(store, &config_bytes, &manifest, &blobs, &tags, progress);
+        let ingested = ingest(
+            store,
+            &config_bytes,
+            &manifest,
+            (&index, &downloads),
+            &tags,
+            progress,
+        );
         // the compressed blobs were needed only until their layers were unpacked
-        for blob in blobs.iter().flatten() {
-            let _ = std::fs::remove_file(blob);
+        for d in &downloads {
+            d.remove();
         }
         ingested?;
     }
@@ -253,8 +260,9 @@ fn has_layer(store: &Store, diff_id: &Digest) -> Result<bool, RegistryError> {
     Ok(store.blob_path(diff_id).is_file() && store.layer_dir(&diff_id.hex())?.is_dir())
 }
 
-/// Downloads every layer blob the store lacks, [`CONCURRENT_DOWNLOADS`] at once. Returns, per
-/// layer, the downloaded blob (`None` for a layer the store has).
+/// Downloads every layer blob the store lacks, [`CONCURRENT_DOWNLOADS`] at once, in memory
+/// when they add up to at most [`memory_limit`]. Returns, per layer, the index of its download
+/// (`None` for a layer the store has) and the downloads.
 fn fetch_layers(
     store: &Store,
     registry: &Registry,
@@ -263,7 +271,7 @@ fn fetch_layers(
     config: &ImageConfig,
     scopes: &[String],
     progress: &Mutex<Progress>,
-) -> Result<Vec<Option<PathBuf>>, RegistryError> {
+) -> Result<(Vec<Option<usize>>, Vec<Downloaded>), RegistryError> {
     let mut todo: Vec<&Descriptor> = Vec::new();
     let mut wanted = Vec::new();
     for (desc, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
@@ -277,9 +285,10 @@ fn fetch_layers(
             todo.push(desc);
         }
     }
+    let in_memory = todo.iter().map(|d| d.size).sum::<u64>() <= memory_limit();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let results: Mutex<Vec<(Digest, Result<PathBuf, RegistryError>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(Digest, Result<Downloaded, RegistryError>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..CONCURRENT_DOWNLOADS.min(todo.len()) {
             s.spawn(|| {
@@ -287,7 +296,15 @@ fn fetch_layers(
                     let Some(desc) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
-                    let got = download(store, registry, reference.path(), desc, scopes, progress);
+                    let got = download(
+                        store,
+                        registry,
+                        reference.path(),
+                        desc,
+                        scopes,
+                        in_memory,
+                        progress,
+                    );
                     match &got {
                         Ok(_) => lock(progress).status(&layer_id(desc), "Download complete"),
                         Err(_) => failed.store(true, Ordering::Relaxed),
@@ -297,26 +314,32 @@ fn fetch_layers(
             });
         }
     });
-    let mut done = std::collections::HashMap::new();
+    let mut digests = Vec::new();
+    let mut downloads = Vec::new();
     let mut first_error = None;
     for (d, got) in results.into_inner().expect("results") {
         match got {
-            Ok(path) => {
-                done.insert(d, path);
+            Ok(blob) => {
+                digests.push(d);
+                downloads.push(blob);
             }
             Err(e) => first_error = first_error.or(Some(e)),
         }
     }
     if let Some(e) = first_error {
-        // what did download is kept for the next pull; nothing is unpacked
+        // downloaded files are kept for the next pull to resume; nothing is unpacked
         return Err(e);
     }
-    Ok(manifest
+    let index = manifest
         .layers
         .iter()
         .zip(wanted)
-        .map(|(desc, want)| want.then(|| done[&desc.digest].clone()))
-        .collect())
+        .map(|(desc, want)| {
+            want.then(|| digests.iter().position(|d| *d == desc.digest))
+                .flatten()
+        })
+        .collect();
+    Ok((index, downloads))
 }
 
 /// A reader of a layer blob that shows how far it got as `Extracting`.
@@ -343,19 +366,18 @@ fn ingest(
     store: &Store,
     config_bytes: &[u8],
     manifest: &ImageManifest,
-    blobs: &[Option<PathBuf>],
+    (index, downloads): (&[Option<usize>], &[Downloaded]),
     tags: &[Reference],
     progress: &Mutex<Progress>,
 ) -> Result<Digest, RegistryError> {
     let mut readers: Vec<Box<dyn Read>> = Vec::new();
-    for (desc, blob) in manifest.layers.iter().zip(blobs) {
-        let Some(path) = blob else {
+    for (desc, blob) in manifest.layers.iter().zip(index) {
+        let Some(i) = blob else {
             readers.push(Box::new(std::io::empty()));
             continue;
         };
-        let file = std::io::BufReader::with_capacity(1 << 20, File::open(path)?);
         let counted = Extracting {
-            inner: file,
+            inner: downloads[*i].reader()?,
             id: layer_id(desc),
             read: 0,
             total: desc.size,
@@ -367,7 +389,7 @@ fn ingest(
         .ingest_image(config_bytes, readers, tags)
         .map_err(|e| RegistryError::Image(e.to_string()))?;
     let mut p = lock(progress);
-    for (desc, blob) in manifest.layers.iter().zip(blobs) {
+    for (desc, blob) in manifest.layers.iter().zip(index) {
         if blob.is_some() {
             p.status(&layer_id(desc), "Pull complete");
         }
@@ -378,33 +400,114 @@ fn ingest(
 /// How often a broken download is resumed within one pull.
 const RESUMES: u32 = 3;
 
-/// Downloads a blob: streamed into `<root>/downloads/<hex>.partial` while hashed, resumed from
-/// where it stopped (in this pull or an earlier one). A blob whose digest or size is wrong is
-/// removed and is an error. Returns the path of the complete, verified download.
+/// A downloaded, verified blob: in memory (a pull small enough) or in `<root>/downloads/`.
+#[derive(Debug)]
+pub enum Downloaded {
+    /// The bytes.
+    Memory(Vec<u8>),
+    /// The file (removed once its layer is in the store).
+    File(PathBuf),
+}
+
+impl Downloaded {
+    /// A reader of the blob.
+    fn reader(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(match self {
+            Self::Memory(bytes) => Box::new(&bytes[..]),
+            Self::File(path) => Box::new(std::io::BufReader::with_capacity(
+                1 << 20,
+                File::open(path)?,
+            )),
+        })
+    }
+
+    /// Removes a downloaded file.
+    fn remove(&self) {
+        if let Self::File(path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// How many bytes of compressed layers a pull keeps in memory rather than in files
+/// (`LAYERBOX_PULL_MEMORY` sets it): writing them to disk first doubles what a pull writes.
+pub fn memory_limit() -> u64 {
+    if let Some(n) = std::env::var("LAYERBOX_PULL_MEMORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024);
+    (available / 4).min(512 << 20)
+}
+
+/// Where a download goes.
+enum Sink {
+    Memory(Vec<u8>),
+    File(File),
+}
+
+impl Sink {
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Memory(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            Self::File(f) => f.write_all(bytes),
+        }
+    }
+
+    fn clear(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Memory(v) => {
+                v.clear();
+                Ok(())
+            }
+            Self::File(f) => f.set_len(0),
+        }
+    }
+}
+
+/// Downloads a blob, hashed as it streams, into memory (`in_memory`, unless an interrupted
+/// earlier pull left part of it) or into `<root>/downloads/<hex>.partial`; resumed with a
+/// `Range` request where it stopped (in this pull, or for a file in an earlier one). A blob
+/// whose digest or size is wrong is dropped and is an error.
 pub fn download(
     store: &Store,
     registry: &Registry,
     repo: &str,
     desc: &Descriptor,
     scopes: &[String],
+    in_memory: bool,
     progress: &Mutex<Progress>,
-) -> Result<PathBuf, RegistryError> {
+) -> Result<Downloaded, RegistryError> {
     let dir = store.root().join("downloads");
-    std::fs::create_dir_all(&dir)?;
     let partial = dir.join(format!("{}.partial", desc.digest.hex()));
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&partial)?;
-    // another pull may be fetching the same blob: wait for it
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(std::io::Error::from)?;
     let id = layer_id(desc);
-    // what an interrupted download left: hashed again, then continued
     let mut hasher = DigestWriter::new();
     let mut have = 0u64;
-    {
+    let mut sink = if in_memory && !partial.exists() {
+        Sink::Memory(Vec::with_capacity(usize::try_from(desc.size).unwrap_or(0)))
+    } else {
+        std::fs::create_dir_all(&dir)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&partial)?;
+        // another pull may be fetching the same blob: wait for it
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(std::io::Error::from)?;
+        // what an interrupted download left: hashed again, then continued
         let mut buf = vec![0u8; 1 << 20];
         let mut f = File::open(&partial)?;
         loop {
@@ -415,7 +518,8 @@ pub fn download(
             hasher.update(&buf[..n]);
             have += n as u64;
         }
-    }
+        Sink::File(file)
+    };
     let mut buf = vec![0u8; 1 << 20];
     let mut attempts = 0;
     while have < desc.size {
@@ -423,7 +527,7 @@ pub fn download(
         let (mut resp, start) = registry.blob(repo, &desc.digest, have, scopes)?;
         if start == 0 && have > 0 {
             // the registry sent it all again
-            file.set_len(0)?;
+            sink.clear()?;
             hasher = DigestWriter::new();
             have = 0;
         }
@@ -433,7 +537,7 @@ pub fn download(
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     hasher.update(&buf[..n]);
-                    file.write_all(&buf[..n])?;
+                    sink.append(&buf[..n])?;
                     have += n as u64;
                     if have > desc.size {
                         break Ok(());
@@ -458,8 +562,10 @@ pub fn download(
     lock(progress).status(&id, "Verifying Checksum");
     let actual = hasher.finish();
     if actual != desc.digest || have != desc.size {
-        drop(file);
-        let _ = std::fs::remove_file(&partial);
+        if let Sink::File(file) = sink {
+            drop(file);
+            let _ = std::fs::remove_file(&partial);
+        }
         if actual != desc.digest {
             return Err(RegistryError::DigestMismatch {
                 what: format!("blob {}", desc.digest),
@@ -472,7 +578,10 @@ pub fn download(
             desc.digest, desc.size
         )));
     }
-    // not fsynced: it is read back at once and removed, and a resume after a crash checks the
-    // digest of all of it again
-    Ok(partial)
+    // a file is not fsynced: it is read back at once and removed, and a resume after a crash
+    // checks the digest of all of it again
+    Ok(match sink {
+        Sink::Memory(bytes) => Downloaded::Memory(bytes),
+        Sink::File(_) => Downloaded::File(partial),
+    })
 }

@@ -79,8 +79,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Starts a registry with `auth` (a YAML `auth:` block, or empty) in its config.
-    pub fn start(auth: &str) -> Self {
+    /// Starts a registry with `extra` at the end of its config, right after `http: addr:` (a
+    /// top-level `auth:` block, or an indented `tls:` block of `http:`), or nothing.
+    pub fn start(extra: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("layerbox-registry-")
             .tempdir_in("/tmp")
@@ -91,7 +92,7 @@ impl Registry {
         std::fs::write(
             dir.join("config.yml"),
             format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{auth}",
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{extra}",
                 dir.join("data").display()
             ),
         )
