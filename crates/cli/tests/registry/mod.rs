@@ -334,25 +334,15 @@ fn a_tls_registry_on_loopback_is_reached_over_https() {
     needs_registry!();
     let _g = crate::linux_root::serial();
     let keys = tempfile::tempdir().unwrap();
-    let (key, cert) = (keys.path().join("key.pem"), keys.path().join("cert.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args([
+    let (key, cert) = self_signed(
+        keys.path(),
+        &[
             "-subj",
             "/CN=127.0.0.1",
             "-addext",
             "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(made.success());
+        ],
+    );
     let reg = Registry::start(&format!(
         "  tls:\n    certificate: {}\n    key: {}\n",
         cert.display(),
@@ -376,14 +366,16 @@ fn a_tls_registry_on_loopback_is_reached_over_https() {
     b.assert_clean();
 }
 
-/// An RSA key and self-signed certificate for the token server, made with the openssl CLI.
-fn token_keys(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+/// An RSA key and a self-signed certificate (`args`: its subject and extensions) in `dir`, made
+/// with the openssl CLI.
+fn self_signed(dir: &std::path::Path, args: &[&str]) -> (std::path::PathBuf, std::path::PathBuf) {
     let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
     let status = Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
         ])
-        .args(["-subj", "/CN=layerbox test token issuer", "-keyout"])
+        .args(args)
+        .arg("-keyout")
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -391,6 +383,12 @@ fn token_keys(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf,
         .status()
         .unwrap();
     assert!(status.success());
+    (key, cert)
+}
+
+/// The token server's key and certificate, and the certificate as DER for the tokens' `x5c`.
+fn token_keys(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    let (key, cert) = self_signed(dir, &["-subj", "/CN=layerbox test token issuer"]);
     let der = Command::new("openssl")
         .args(["x509", "-outform", "DER", "-in"])
         .arg(&cert)
