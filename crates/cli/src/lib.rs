@@ -3,6 +3,7 @@
 //! `main.rs` stays thin; everything that touches the host lives here so that integration tests
 //! (and later the core's `Backend` for Linux) drive it directly.
 
+pub mod archive;
 #[cfg(target_os = "linux")]
 pub mod docker;
 #[cfg(target_os = "linux")]

@@ -302,6 +302,8 @@ fn read_only(argv: &[String]) -> bool {
                 | C::Wait(_)
                 | C::Version(_)
                 | C::Info(_)
+                | C::Save(_)
+                | C::Export(_)
         ),
         _ => true,
     }
@@ -321,6 +323,10 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         let dir = Path::new(&dir);
         let files = read_context(dir)?;
         engine.set_build_input(BuildInput { files });
+    }
+    if let Some(message) = refused(argv) {
+        eprintln!("{message}");
+        return Ok(1);
     }
     if let Some(path) = import_source(argv) {
         // docker's client streams the tarball (a file or stdin) to the daemon as its input.
@@ -569,13 +575,36 @@ fn wants_stdin(argv: &[String]) -> bool {
     }
 }
 
-/// The tarball `import` reads (`-` for stdin), if the command line is an import.
+/// The tarball `import` or `load` reads (`-` for stdin), if the command line is one.
 fn import_source(argv: &[String]) -> Option<String> {
+    use layerbox_core::cli::command::Command;
     match layerbox_core::cli::grammar::parse(argv).ok()? {
-        layerbox_core::cli::grammar::Invocation::Command {
-            command: layerbox_core::cli::command::Command::Import(o),
-            ..
-        } => Some(o.source),
+        layerbox_core::cli::grammar::Invocation::Command { command, .. } => match command {
+            Command::Import(o) => Some(o.source),
+            Command::Load(o) => Some(o.input.unwrap_or_else(|| "-".to_owned())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What docker's client refuses before asking the daemon: `save` or `export` to a terminal
+/// or to a bad `-o`, `load` from a terminal.
+fn refused(argv: &[String]) -> Option<String> {
+    use layerbox_core::cli::command::Command;
+    match layerbox_core::cli::grammar::parse(argv).ok()? {
+        layerbox_core::cli::grammar::Invocation::Command { command, .. } => match command {
+            Command::Save(o) if o.format.as_deref() != Some("oci-dir") => {
+                crate::archive::refuse_output(o.output.as_deref(), "save image")
+            }
+            Command::Export(o) => {
+                crate::archive::refuse_output(o.output.as_deref(), "export container")
+            }
+            Command::Load(o) if o.input.is_none() && io::stdin().is_terminal() => {
+                Some(crate::archive::LOAD_FROM_TERMINAL.to_owned())
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -608,6 +637,9 @@ fn print(out: &Output) -> io::Result<()> {
     }
     for notice in &out.notices {
         writeln!(stderr, "layerbox: {notice}")?;
+    }
+    if let Some(archive) = &out.archive {
+        crate::archive::write_archive_output(archive)?;
     }
     Ok(())
 }

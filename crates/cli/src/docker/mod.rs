@@ -54,6 +54,9 @@ pub fn print(out: &Output) -> io::Result<()> {
         to.write_all(text.as_bytes())?;
         to.flush()?;
     }
+    if let Some(archive) = &out.archive {
+        crate::archive::write_archive_output(archive)?;
+    }
     Ok(())
 }
 
@@ -252,10 +255,41 @@ impl Linux {
                         }
                     }
                 };
-                self.via_core(command, true, |me, loaded| {
+                // the layer's tar is the tarball as sent, which its unpacked files cannot give
+                // back byte for byte: kept as a blob (named by its digest, the diff_id) for `save`
+                let mut tar = Vec::new();
+                let kept = if bytes.starts_with(&[0x1f, 0x8b]) {
+                    io::Read::read_to_end(
+                        &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                        &mut tar,
+                    )
+                    .is_ok()
+                } else {
+                    tar.clone_from(&bytes);
+                    true
+                };
+                let code = self.via_core(command, true, |me, loaded| {
                     let mut engine = me.engine(std::mem::take(&mut loaded.state));
                     engine.set_stdin(bytes);
                     Ok(Some(engine))
+                })?;
+                if code == 0 && kept {
+                    self.store.put_blob(&tar).map_err(store_error)?;
+                }
+                Ok(code)
+            }
+            Command::Save(o) => crate::archive::save(&self.store, o),
+            Command::Load(o) => crate::archive::load(&self.store, o),
+            Command::Export(o) => {
+                if let Some(message) =
+                    crate::archive::refuse_output(o.output.as_deref(), "export container")
+                {
+                    eprintln!("{message}");
+                    return Ok(1);
+                }
+                self.via_core(command, false, |me, loaded| {
+                    me.load_container_upper(loaded, &o.container)?;
+                    Ok(None)
                 })
             }
             Command::Pause(_) | Command::Unpause(_) => {

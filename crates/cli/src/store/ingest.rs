@@ -11,7 +11,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use layerbox_core::engine::{Engine, Output};
-use layerbox_core::fs::tar::{TarError, read_layer};
+use layerbox_core::fs::tar::{TarError, TarOptions, read_layer};
 use layerbox_core::image::{ConfigError, Digest, ImageConfig, Reference};
 
 use super::{BlobMismatch, Store, StoreError};
@@ -77,6 +77,27 @@ impl Store {
         layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
         tags: &[Reference],
     ) -> Result<Digest, IngestError> {
+        self.ingest(config, layers, tags, None)
+    }
+
+    /// [`Store::ingest_image`] for `load`: docker's `Loaded image: …` lines go to `report`.
+    pub fn load_image<'a>(
+        &self,
+        config: &[u8],
+        layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
+        tags: &[Reference],
+        report: &mut Output,
+    ) -> Result<Digest, IngestError> {
+        self.ingest(config, layers, tags, Some(report))
+    }
+
+    fn ingest<'a>(
+        &self,
+        config: &[u8],
+        layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
+        tags: &[Reference],
+        report: Option<&mut Output>,
+    ) -> Result<Digest, IngestError> {
         let parsed = ImageConfig::from_json(config)?;
         let layers: Vec<_> = layers.into_iter().collect();
         let diff_ids = &parsed.rootfs.diff_ids;
@@ -94,7 +115,7 @@ impl Store {
                 size += self.ingest_layer(index, reader, want, &mut added)?;
             }
             let id = self.put_blob(config)?;
-            self.record_image(id, parsed.clone(), size, tags)?;
+            self.record_image(id, parsed.clone(), size, tags, report)?;
             Ok(id)
         })();
         if result.is_err() {
@@ -161,6 +182,36 @@ impl Store {
         Ok(layer.size())
     }
 
+    /// The uncompressed tar of layer `diff_id` as a blob (for `save`): the one kept when the
+    /// layer came in, or else written now from its unpacked directory, which must give back
+    /// the same digest. Returns its path and size.
+    pub fn layer_tar(&self, diff_id: &Digest) -> Result<(std::path::PathBuf, u64), StoreError> {
+        let blob = self.blob_path(diff_id);
+        if let Ok(m) = std::fs::metadata(&blob) {
+            return Ok((blob, m.len()));
+        }
+        let dir = self.layer_dir(&diff_id.hex())?;
+        let layer = crate::linux::read_layer_dir(&dir).map_err(|e| StoreError::Io {
+            path: dir.clone(),
+            source: io::Error::other(e),
+        })?;
+        let tar = layerbox_core::fs::tar::write_layer(&layer, &TarOptions::default());
+        drop(layer);
+        self.write_blob(tar.as_slice(), Some(diff_id))
+            .map_err(|e| match e {
+                StoreError::Io { source, .. } if source.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<BlobMismatch>) => {
+                    StoreError::Io {
+                        path: dir,
+                        source: io::Error::other(format!(
+                            "layer {diff_id}: its unpacked files do not give back the tar it was made from"
+                        )),
+                    }
+                }
+                e => e,
+            })?;
+        Ok((blob, tar.len() as u64))
+    }
+
     /// Writes the image record of `id` with its tags through the core engine (which moves a
     /// tag from the image that had it), under the lock the caller holds.
     fn record_image(
@@ -169,11 +220,15 @@ impl Store {
         config: ImageConfig,
         size: u64,
         tags: &[Reference],
+        report: Option<&mut Output>,
     ) -> Result<(), StoreError> {
         let mut loaded = crate::docker::state::load(self, false)?;
         let mut engine =
             Engine::new(std::mem::take(&mut loaded.state)).with_clock(crate::sim::SystemClock);
-        engine.add_image(id, config, &[], size, tags.to_vec(), &mut Output::default());
+        match report {
+            Some(out) => engine.load_image(id, config, &[], size, tags.to_vec(), out),
+            None => engine.add_image(id, config, &[], size, tags.to_vec(), &mut Output::default()),
+        };
         loaded.save(self, engine.state())
     }
 }

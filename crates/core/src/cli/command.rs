@@ -50,6 +50,12 @@ pub enum Command {
     History(HistoryOptions),
     /// `import` / `image import`: an image from a rootfs tarball.
     Import(ImportOptions),
+    /// `save` / `image save`: images to a tar archive.
+    Save(SaveOptions),
+    /// `load` / `image load`: images from a tar archive.
+    Load(LoadOptions),
+    /// `export` / `container export`: a container's filesystem as a tar archive.
+    Export(ExportOptions),
     /// `image layers` (layerbox's own): an image's layers, their changes and wasted bytes.
     ImageLayers(ImageLayersOptions),
     /// `tag`: another name for an image.
@@ -537,6 +543,36 @@ pub struct ImportOptions {
     pub platform: Option<String>,
 }
 
+/// `save [OPTIONS] IMAGE [IMAGE...]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveOptions {
+    /// The images: names, `name:tag` or IDs.
+    pub images: Vec<String>,
+    /// `-o`: the file to write (stdout without it).
+    pub output: Option<String>,
+    /// `--format` (layerbox's, podman's names): `docker-archive` (the default), `oci-archive`,
+    /// `oci-dir`.
+    pub format: Option<String>,
+}
+
+/// `load [OPTIONS]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadOptions {
+    /// `-i`: the archive to read (stdin without it).
+    pub input: Option<String>,
+    /// `-q`: no progress output.
+    pub quiet: bool,
+}
+
+/// `export [OPTIONS] CONTAINER`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportOptions {
+    /// The container.
+    pub container: String,
+    /// `-o`: the file to write (stdout without it).
+    pub output: Option<String>,
+}
+
 /// Which kind of object `inspect` looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InspectType {
@@ -904,6 +940,31 @@ pub(crate) fn import(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Inva
         changes: f.list("change"),
         message: f.string("message"),
         platform: f.string("platform"),
+    }))
+}
+
+/// `save`.
+pub(crate) fn save(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::Save(SaveOptions {
+        images: args,
+        output: f.string("output"),
+        format: f.string("format"),
+    }))
+}
+
+/// `load`.
+pub(crate) fn load(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::Load(LoadOptions {
+        input: f.string("input"),
+        quiet: f.bool("quiet"),
+    }))
+}
+
+/// `export`.
+pub(crate) fn export(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::Export(ExportOptions {
+        container: Args(args.into_iter()).next(),
+        output: f.string("output"),
     }))
 }
 

@@ -487,6 +487,32 @@ const IMPORT_FLAGS: &[FlagSpec] = &[
     ),
 ];
 
+const SAVE_FLAGS: &[FlagSpec] = &[
+    flag("output", 'o', Str, "Write to a file, instead of STDOUT"),
+    long(
+        "format",
+        Str,
+        "Archive format: docker-archive (default), oci-archive or oci-dir (layerbox)",
+    ),
+];
+
+const LOAD_FLAGS: &[FlagSpec] = &[
+    flag(
+        "input",
+        'i',
+        Str,
+        "Read from tar archive file, instead of STDIN",
+    ),
+    flag("quiet", 'q', Bool, "Suppress the load output"),
+];
+
+const EXPORT_FLAGS: &[FlagSpec] = &[flag(
+    "output",
+    'o',
+    Str,
+    "Write to a file, instead of STDOUT",
+)];
+
 const INSPECT_FORMAT: FlagSpec = flag(
     "format",
     'f',
@@ -631,6 +657,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("create"), Some(("container", "create")), [], RUN_USAGE, "Create a new container", ArgsRule::Min(1), false, [CONTAINER_FLAGS], cmd::create),
     row!(Some("diff"), Some(("container", "diff")), [], "CONTAINER", "Inspect changes to files or directories on a container's filesystem", ArgsRule::Exact(1), true, [], cmd::diff),
     row!(Some("exec"), Some(("container", "exec")), [], "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", ArgsRule::Min(2), false, [EXEC_FLAGS], cmd::exec),
+    row!(Some("export"), Some(("container", "export")), [], "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", ArgsRule::Exact(1), true, [EXPORT_FLAGS], cmd::export),
     row!(Some("history"), Some(("image", "history")), [], "[OPTIONS] IMAGE", "Show the history of an image", ArgsRule::Exact(1), true, [HISTORY_FLAGS], cmd::history),
     row!(None, Some(("image", "layers")), [], "[OPTIONS] IMAGE", "Show the layers of an image, their changes and wasted space (layerbox)", ArgsRule::Exact(1), true, [IMAGE_LAYERS_FLAGS], cmd::image_layers),
     row!(Some("images"), Some(("image", "ls")), ["list"], "[OPTIONS] [REPOSITORY[:TAG]]", "List images", ArgsRule::Max(1), true, [IMAGES_FLAGS], cmd::images),
@@ -640,6 +667,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(None, Some(("container", "inspect")), [], CONTAINERS_USAGE, "Display detailed information on one or more containers", ArgsRule::Min(1), true, [CONTAINER_INSPECT_FLAGS], cmd::container_inspect),
     row!(None, Some(("image", "inspect")), [], "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", ArgsRule::Min(1), true, [FORMAT_FLAGS], cmd::image_inspect),
     row!(Some("kill"), Some(("container", "kill")), [], CONTAINERS_USAGE, "Kill one or more running containers", ArgsRule::Min(1), true, [KILL_FLAGS], cmd::kill),
+    row!(Some("load"), Some(("image", "load")), [], "[OPTIONS]", "Load an image from a tar archive or STDIN", ArgsRule::None, true, [LOAD_FLAGS], cmd::load),
     row!(Some("logs"), Some(("container", "logs")), [], "[OPTIONS] CONTAINER", "Fetch the logs of a container", ArgsRule::Exact(1), true, [LOGS_FLAGS], cmd::logs),
     row!(Some("pause"), Some(("container", "pause")), [], "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", ArgsRule::Min(1), true, [], cmd::pause),
     row!(Some("port"), Some(("container", "port")), [], "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", ArgsRule::Range(1, 2), true, [], cmd::port),
@@ -651,6 +679,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("rm"), Some(("container", "rm")), ["remove"], CONTAINERS_USAGE, "Remove one or more containers", ArgsRule::Min(1), true, [RM_FLAGS], cmd::rm),
     row!(Some("rmi"), Some(("image", "rm")), ["rmi", "remove"], "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", ArgsRule::Min(1), true, [RMI_FLAGS], cmd::rmi),
     row!(Some("run"), Some(("container", "run")), [], RUN_USAGE, "Run a command in a new container", ArgsRule::Min(1), false, [CONTAINER_FLAGS, RUN_FLAGS], cmd::run),
+    row!(Some("save"), Some(("image", "save")), [], "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", ArgsRule::Min(1), true, [SAVE_FLAGS], cmd::save),
     row!(Some("start"), Some(("container", "start")), [], CONTAINERS_USAGE, "Start one or more stopped containers", ArgsRule::Min(1), true, [START_FLAGS], cmd::start),
     row!(Some("stop"), Some(("container", "stop")), [], CONTAINERS_USAGE, "Stop one or more running containers", ArgsRule::Min(1), true, [STOP_FLAGS], cmd::stop),
     row!(None, Some(("system", "df")), [], "[OPTIONS]", "Show docker disk usage", ArgsRule::None, true, [DF_FLAGS], cmd::system_df),

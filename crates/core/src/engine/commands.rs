@@ -165,6 +165,15 @@ impl Engine {
             Command::Import(o) => self
                 .import(o, out)
                 .map_err(|(text, code)| Failure(text, code)),
+            Command::Save(o) => self
+                .save(o, out)
+                .map_err(|(text, code)| Failure(text, code)),
+            Command::Load(o) => self
+                .load(o, out)
+                .map_err(|(text, code)| Failure(text, code)),
+            Command::Export(o) => self
+                .export(o, out)
+                .map_err(|(text, code)| Failure(text, code)),
             Command::ImageLayers(o) => self.image_layers_cmd(o, out),
             Command::Tag(o) => self.tag(&o.source, &o.target, out),
             Command::Rmi(o) => self.rmi(o, out),

@@ -40,6 +40,7 @@ use crate::cli::units::Timestamp;
 use crate::fs::{FsError, FsEvent, Layer, LayerStack, UnionFs};
 use crate::image::{Digest, ImageConfig, Reference};
 
+pub use archive::{ArchiveOutput, save_format};
 pub use commands::BuildInput;
 pub use follow::{Follow, FollowKind};
 pub use host::{Clock, FixedClock, IdSource, MASKED_PATHS, READONLY_PATHS, SeededIds};
@@ -197,6 +198,11 @@ pub struct EngineState {
     /// How the images were made (build cache outcomes, commit sources), for the views.
     #[serde(default, skip_serializing_if = "Provenance::is_empty")]
     pub provenance: Provenance,
+    /// The config bytes of loaded images whose ID (their digest) is not the digest of
+    /// [`ImageConfig::to_json`] (docker's configs carry fields the model drops), so that
+    /// `save` gives them back unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<Digest, String>,
 }
 
 /// Something that happened in the engine, for the browser's animation and the CLI's progress.
@@ -279,6 +285,10 @@ pub struct Output {
     /// is interactive ([`Engine::set_interactive`]): see [`Engine::open_session`].
     #[serde(default)]
     pub session: Option<SessionRequest>,
+    /// The archive `save` or `export` made, for the front end to write to `-o`'s file or to
+    /// stdout (or to offer as a download).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveOutput>,
 }
 
 impl Output {

@@ -30,6 +30,18 @@ pub struct Stat {
     pub layer: Option<usize>,
 }
 
+impl Stat {
+    /// Owner, permissions and time, as a layer entry keeps them.
+    pub fn meta(&self) -> Meta {
+        Meta {
+            mode: self.mode,
+            uid: self.uid,
+            gid: self.gid,
+            mtime: self.mtime,
+        }
+    }
+}
+
 /// One name in a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirEntry {

@@ -40,6 +40,7 @@ use super::{ConfigError, Digest, ImageConfig, Reference};
 
 pub use read::{
     ArchiveView, LoadImage, LoadLayer, MemoryArchive, VerifyingReader, clean_member, plan_load,
+    resolve_link,
 };
 
 /// Media type of an OCI image index (`index.json`).

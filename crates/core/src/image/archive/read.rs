@@ -27,7 +27,15 @@ pub fn clean_member(name: &str) -> Result<String, ArchiveError> {
     crate::fs::path::clean_below_root(name).ok_or_else(|| ArchiveError::Breakout(name.to_owned()))
 }
 
-/// Where a link member points, cleaned relative to the archive's root.
+/// Where a link member points, relative to the archive's root: a hard link's target is a
+/// member name, a symlink's is relative to the link's directory; either must stay inside.
+pub fn resolve_link(member: &str, target: &str, hard: bool) -> Result<String, ArchiveError> {
+    if hard {
+        return clean_member(target).map_err(|_| ArchiveError::Breakout(member.to_owned()));
+    }
+    link_target(member, target)
+}
+
 fn link_target(member: &str, target: &str) -> Result<String, ArchiveError> {
     if target.starts_with('/') {
         return Err(ArchiveError::Breakout(member.to_owned()));
@@ -77,11 +85,7 @@ impl MemoryArchive {
                         .link_name_bytes()
                         .map(|t| String::from_utf8_lossy(&t).into_owned())
                         .unwrap_or_default();
-                    let target = if kind == tar::EntryType::Link {
-                        clean_member(&target).map_err(|_| ArchiveError::Breakout(raw.clone()))?
-                    } else {
-                        link_target(&path, &target)?
-                    };
+                    let target = resolve_link(&path, &target, kind == tar::EntryType::Link)?;
                     links.push((path, target));
                 }
                 _ => {}
