@@ -4,6 +4,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
@@ -232,6 +233,22 @@ await check('a corrupt saved project and engine state give a message and a clean
   await other.waitForFunction(() => (document.querySelector('.message')?.textContent ?? '').includes('engine state could not be read'));
   expect((await other.inputValue('#editor')).startsWith('FROM python:3.9-slim'), 'no clean start');
   await fresh.close();
+});
+await check('a picked rootfs tarball is imported as an image (docker import)', async () => {
+  const root = fs.mkdtempSync(path.join(shots, 'rootfs-'));
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.writeFileSync(path.join(root, 'etc', 'motd'), 'hello from a tarball\n');
+  const tarball = path.join(shots, 'My Root.tar');
+  execFileSync('tar', ['-cf', tarball, '-C', root, '.']);
+  await page.setInputFiles('#import-image', tarball);
+  await page.waitForFunction(() => (document.querySelector('#transcript')?.textContent ?? '')
+    .includes('$ docker import - myroot'));
+  await page.waitForFunction(() => !document.querySelector('.terminal .running'));
+  const out = await page.locator('#transcript .t-out').last().textContent();
+  expect(/^sha256:[0-9a-f]{64}\n$/.test(out), `import printed ${JSON.stringify(out)}`);
+  await type('docker images --format {{.Repository}}:{{.Tag}}');
+  const list = await page.locator('#transcript .t-out').last().textContent();
+  expect(list.includes('myroot:latest'), `images: ${list}`);
 });
 await check('Export saves the project as JSON; Import opens it in a fresh browser, a bad file is refused', async () => {
   await type('docker images');

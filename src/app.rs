@@ -16,7 +16,9 @@ use crate::components::display::DisplayToggles;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
-use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
+use crate::protocol::{
+    FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed, imported_image_name,
+};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
 use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
@@ -317,6 +319,29 @@ pub fn app(props: &AppProps) -> Html {
             let _ = (e, &d, &sender);
         })
     };
+    let onimportimage = {
+        let (d, sender) = (state.dispatcher(), sender.clone());
+        Callback::from(move |e: Event| {
+            #[cfg(target_arch = "wasm32")]
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                let (d, sender) = (d.clone(), sender.clone());
+                yew::platform::spawn_local(async move {
+                    match storage::picked_data_url(&input).await {
+                        Some((file, data_url)) => {
+                            let name = imported_image_name(&file);
+                            let id = sender.id();
+                            d.dispatch(Action::Submit(id, format!("docker import - {name}")));
+                            sender.send(Request::ImportImage { id, name, data_url });
+                        }
+                        None => d.dispatch(Action::Say("the file could not be read".into())),
+                    }
+                    input.set_value("");
+                });
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = (e, &d, &sender);
+        })
+    };
     let onreset = {
         let (d, sender) = (state.dispatcher(), sender.clone());
         Callback::from(move |_| {
@@ -396,7 +421,7 @@ pub fn app(props: &AppProps) -> Html {
                         textarea={textarea.clone()} {onedit} {onopen} {onadd} {ondockerignore}
                         {onrename} {ondelete} />
                     <Terminal term={state.term.clone()} {oninput} {onsubmit} {onrecall} {oncancel}
-                        {onclear} {oncomplete} />
+                        {onclear} {oncomplete} {onimportimage} />
                 </div>
                 <div class="column">
                     <Diagnostics analysis={state.analysis.clone()} {onselect} />

@@ -13,7 +13,7 @@ use layerbox_core::cli::split::split_line;
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::dockerfile::editor;
 use layerbox_core::engine::{
-    BuildInput, Clock, ContainerState, Engine, EngineState, Output, SeededIds, ShellRunner,
+    BuildInput, Clock, ContainerState, Engine, EngineState, Output, SeededIds, ShellRunner, Stream,
 };
 use layerbox_core::fs::{Entry, Layer, Meta};
 use layerbox_core::image::Reference;
@@ -207,6 +207,23 @@ impl Host {
             }],
             Request::Run { id, line, files } => {
                 let output = self.run(id, &line, &files);
+                vec![output, self.summary(), self.saved()]
+            }
+            Request::ImportImage { id, name, data_url } => {
+                let output = match data_url_bytes(&data_url) {
+                    Ok(bytes) => {
+                        self.engine.set_stdin(bytes);
+                        self.run(id, &format!("docker import - {name}"), &[])
+                    }
+                    Err(message) => Response::Output {
+                        id,
+                        chunks: vec![(Stream::Stderr, format!("{message}\n"))],
+                        notices: Vec::new(),
+                        events: "[]".into(),
+                        code: 1,
+                        shell: None,
+                    },
+                };
                 vec![output, self.summary(), self.saved()]
             }
             Request::Complete { id, line, cursor } => {
@@ -454,6 +471,26 @@ impl Host {
 }
 
 /// Reads a state saved by [`Host::saved`].
+/// The largest tarball the playground imports.
+pub const MAX_IMPORT: usize = 32 << 20;
+
+/// The bytes of a base64 `data:` URL (what FileReader's `readAsDataURL` gives).
+fn data_url_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let Some((_, b64)) = url.split_once(";base64,") else {
+        return Err("the picked file could not be read".into());
+    };
+    if b64.len() / 4 * 3 > MAX_IMPORT {
+        return Err(format!(
+            "the tarball is too big for the playground (at most {} MB)",
+            MAX_IMPORT >> 20
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| format!("the picked file could not be read ({e})"))
+}
+
 fn restore(saved: &str) -> Result<EngineState, String> {
     let json = share::unpack(saved)?;
     serde_json::from_slice(&json).map_err(|e| e.to_string())
@@ -499,7 +536,6 @@ pub fn context_layer(files: &[ProjectFile]) -> Layer {
 // Native only: the tests take the catalog the native build embeds.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use layerbox_core::engine::Stream;
     use layerbox_core::examples;
 
     use super::*;
@@ -822,6 +858,53 @@ mod tests {
         assert!(
             matches!(&r[0], Response::View { result: Err(e), .. } if e == "No such image: nosuch")
         );
+    }
+
+    #[test]
+    fn a_picked_rootfs_tarball_is_imported_as_a_base_image() {
+        use base64::Engine as _;
+        use layerbox_core::fs::tar::{TarOptions, write_layer};
+        let mut host = host();
+        let rootfs = context_layer(&[ProjectFile {
+            path: "bin/hello".into(),
+            contents: "#!/bin/sh\necho hello\n".into(),
+        }]);
+        let tar = write_layer(&rootfs, &TarOptions::default());
+        let data_url = format!(
+            "data:application/x-tar;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&tar)
+        );
+        let name = crate::protocol::imported_image_name("Hello Root.tar");
+        assert_eq!(name, "helloroot");
+        let responses = host.handle(Request::ImportImage {
+            id: 3,
+            name: name.clone(),
+            data_url,
+        });
+        let Response::Output { chunks, code, .. } = &responses[0] else {
+            panic!("{responses:?}")
+        };
+        assert_eq!(*code, 0, "{chunks:?}");
+        assert!(chunks[0].1.starts_with("sha256:"), "{chunks:?}");
+        let (out, _, _, _) = run(&mut host, "docker images --format {{.Repository}}", &[]);
+        assert_eq!(out, "helloroot\n");
+        let bad = host.handle(Request::ImportImage {
+            id: 4,
+            name,
+            data_url: "data:application/x-tar;base64,!!!".into(),
+        });
+        let Response::Output { chunks, code, .. } = &bad[0] else {
+            panic!("{bad:?}")
+        };
+        assert_eq!(*code, 1);
+        assert!(chunks[0].1.contains("could not be read"), "{chunks:?}");
+        for (file, name) in [
+            ("x.tgz", "x"),
+            ("../..tar.gz", "imported"),
+            ("A_b-1.TAR", "a_b-1"),
+        ] {
+            assert_eq!(crate::protocol::imported_image_name(file), name);
+        }
     }
 
     #[test]

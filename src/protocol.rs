@@ -73,6 +73,16 @@ pub enum Request {
     },
     /// A view of the engine's state (layers, files, lifecycle); answered by [`Response::View`].
     View(view::Request),
+    /// `docker import - NAME` with a picked rootfs tarball as its stdin (how the playground
+    /// imports a base image); answered as [`Request::Run`] is.
+    ImportImage {
+        /// Numbers the command for its [`Response::Output`].
+        id: u64,
+        /// The image name (from [`imported_image_name`]).
+        name: String,
+        /// The tarball as a `data:` URL (base64), as the browser's FileReader gives it.
+        data_url: String,
+    },
     /// Save the project as a JSON file's text; answered by [`Response::Exported`].
     Export {
         /// The project.
@@ -183,6 +193,27 @@ pub enum Response {
         /// The message.
         message: String,
     },
+}
+
+/// The image name a picked tarball is imported as: its file name without `.tar`, `.tar.gz` or
+/// `.tgz`, lower-cased, with what a repository name cannot hold dropped (`imported` if nothing
+/// is left): `Busybox Root.tar.gz` → `busyboxroot`.
+pub fn imported_image_name(file_name: &str) -> String {
+    let lower = file_name.to_ascii_lowercase();
+    let stem = [".tar.gz", ".tgz", ".tar"]
+        .iter()
+        .find_map(|ext| lower.strip_suffix(ext))
+        .unwrap_or(&lower);
+    let name: String = stem
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if name.is_empty() {
+        "imported".into()
+    } else {
+        name.chars().take(64).collect()
+    }
 }
 
 /// The events of a [`Response::Output`] (an empty list if the text is not theirs).

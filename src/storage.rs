@@ -130,3 +130,20 @@ pub async fn picked_text(input: &web_sys::HtmlInputElement) -> Option<String> {
         .ok()?;
     text.as_string()
 }
+
+/// The name and the contents (as a base64 `data:` URL) of the first file picked in a file
+/// `<input>`; `None` when none, or unreadable.
+#[cfg(target_arch = "wasm32")]
+pub async fn picked_data_url(input: &web_sys::HtmlInputElement) -> Option<(String, String)> {
+    use wasm_bindgen::JsCast as _;
+    let file = input.files()?.get(0)?;
+    let reader = web_sys::FileReader::new().ok()?;
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        reader.set_onload(Some(resolve.unchecked_ref()));
+        reader.set_onerror(Some(reject.unchecked_ref()));
+    });
+    reader.read_as_data_url(&file).ok()?;
+    wasm_bindgen_futures::JsFuture::from(done).await.ok()?;
+    let url = reader.result().ok()?.as_string()?;
+    Some((file.name(), url))
+}

@@ -25,6 +25,9 @@ pub struct TerminalProps {
     pub onclear: Callback<()>,
     /// Tab, with the cursor's byte offset in the line.
     pub oncomplete: Callback<usize>,
+    /// A rootfs tarball was picked to import as an image (`docker import`).
+    #[prop_or_default]
+    pub onimportimage: Callback<Event>,
 }
 
 fn kind_class(kind: LineKind) -> &'static str {
@@ -179,6 +182,13 @@ pub fn terminal(props: &TerminalProps) -> Html {
             <h2>{ "Terminal" }
                 <span class="note">{ "docker commands on the simulated engine in this page" }</span>
                 if term.pending > 0 { <span class="running">{ "running…" }</span> }
+                <label class="button import-image"
+                    title="docker import: a root filesystem tarball (.tar, .tar.gz) becomes an image">
+                    { "Import a rootfs tarball" }
+                    <input id="import-image" type="file" accept=".tar,.tgz,.gz,application/x-tar"
+                        onchange={props.onimportimage.clone()}
+                        aria-label="Import a rootfs tarball as an image" />
+                </label>
             </h2>
             <div class="screen" ref={screen} onclick={focus}>
                 <pre id="transcript" aria-live="polite">
