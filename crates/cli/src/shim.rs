@@ -135,8 +135,12 @@ fn pump(mut from: File, stream: Stream, log: Option<&Mutex<File>>, tee: bool) {
             Ok(n) => n,
         };
         if tee {
+            // flushed at once: a prompt has no newline
             let _ = match stream {
-                Stream::Stdout => io::stdout().write_all(&buf[..n]),
+                Stream::Stdout => {
+                    let mut out = io::stdout().lock();
+                    out.write_all(&buf[..n]).and_then(|()| out.flush())
+                }
                 Stream::Stderr => io::stderr().write_all(&buf[..n]),
             };
         }
@@ -144,6 +148,15 @@ fn pump(mut from: File, stream: Stream, log: Option<&Mutex<File>>, tee: bool) {
         flush_lines(&mut pending, false);
     }
     flush_lines(&mut pending, true);
+}
+
+/// Opens a container's log for appending.
+fn open_log(path: &Path) -> Result<File, LinuxError> {
+    File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(LinuxError::io(format!("open {}", path.display())))
 }
 
 /// Passes the signals a user sends an attached `run` (Ctrl-C, `kill`) on to the container's PID 1,
@@ -171,6 +184,8 @@ fn forward_signals(pid: i32) {
 pub struct Attached {
     running: Running,
     pumps: Vec<JoinHandle<()>>,
+    /// `-it`: the caller's terminal, raw until the container has ended.
+    raw: Option<crate::linux::tty::RawMode>,
 }
 
 impl Attached {
@@ -182,6 +197,9 @@ impl Attached {
         log: Option<&Path>,
         tee: bool,
     ) -> Result<Self, LinuxError> {
+        if spec.terminal {
+            return Self::spawn_terminal(spec, log, tee);
+        }
         let Some(log) = log else {
             let running = crate::linux::spawn(&spec)?;
             if tee {
@@ -190,14 +208,10 @@ impl Attached {
             return Ok(Self {
                 running,
                 pumps: Vec::new(),
+                raw: None,
             });
         };
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(LinuxError::io(format!("open {}", log.display())))?;
-        let log = Arc::new(Mutex::new(log));
+        let log = Arc::new(Mutex::new(open_log(log)?));
         let pipe = || {
             rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
                 .map_err(|e| LinuxError::io("pipe")(e.into()))
@@ -219,7 +233,59 @@ impl Attached {
                 std::thread::spawn(move || pump(File::from(r), stream, Some(&log), tee))
             })
             .collect();
-        Ok(Self { running, pumps })
+        Ok(Self {
+            running,
+            pumps,
+            raw: None,
+        })
+    }
+
+    /// [`Attached::spawn`] with `-t`: the container's terminal comes back over a socket; what it
+    /// shows goes to the log (as stdout) and, with `tee`, to this process's stdout; with `-i`,
+    /// this process's stdin goes to it, the caller's terminal raw meanwhile.
+    fn spawn_terminal(
+        mut spec: ContainerSpec,
+        log: Option<&Path>,
+        tee: bool,
+    ) -> Result<Self, LinuxError> {
+        use crate::linux::tty;
+        use rustix::net::{AddressFamily, SocketFlags, SocketType};
+        let log = log.map(open_log).transpose()?.map(Mutex::new);
+        let (ours, theirs) = rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .map_err(|e| LinuxError::io("socketpair")(e.into()))?;
+        spec.console = Some(SharedFd(Arc::new(theirs)));
+        let input = tee && spec.stdin == crate::linux::Input::Inherit;
+        let running = crate::linux::spawn(&spec)?;
+        drop(spec);
+        let master = tty::recv_fd(std::os::fd::AsFd::as_fd(&ours))
+            .map_err(LinuxError::io("receive the container's terminal"))?;
+        let mut raw = None;
+        if tee {
+            // SIGWINCH is blocked before any thread starts, so that only its own takes it
+            tty::follow_size(&master).map_err(LinuxError::io("follow the window size"))?;
+            forward_signals(running.pid());
+        }
+        if input {
+            raw = Some(
+                tty::RawMode::enter(std::os::fd::AsFd::as_fd(&io::stdin()))
+                    .map_err(LinuxError::io("make the terminal raw"))?,
+            );
+            tty::feed_stdin(&master).map_err(LinuxError::io("copy stdin"))?;
+        }
+        let from = File::from(master);
+        let pumps = vec![std::thread::spawn(move || {
+            pump(from, Stream::Stdout, log.as_ref(), tee);
+        })];
+        Ok(Self {
+            running,
+            pumps,
+            raw,
+        })
     }
 
     /// The container's PID 1 on the host.
@@ -239,12 +305,15 @@ impl Attached {
         }
     }
 
-    /// Waits until the output has all been copied and the container has ended.
+    /// Waits until the output has all been copied and the container has ended (and gives the
+    /// caller's terminal its mode back).
     pub fn wait(self) -> Result<Exit, LinuxError> {
         for p in self.pumps {
             let _ = p.join();
         }
-        self.running.wait()
+        let exit = self.running.wait();
+        drop(self.raw);
+        exit
     }
 }
 

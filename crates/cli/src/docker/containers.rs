@@ -75,6 +75,16 @@ fn show_entries(entries: &[layerbox_core::engine::LogEntry], timestamps: bool) -
     err.flush()
 }
 
+/// docker's CLI check before attaching with `-it`: stdin must be a terminal, else its error
+/// is printed (exit code 1).
+fn not_a_tty(interactive: bool, tty: bool) -> bool {
+    let refused = interactive && tty && !rustix::termios::isatty(io::stdin());
+    if refused {
+        eprintln!("{}", crate::linux::tty::NOT_A_TTY);
+    }
+    refused
+}
+
 /// docker's batch commands: the errors one per line on stderr, and exit code 1 if any.
 fn report(errors: &[String]) -> u8 {
     if errors.is_empty() {
@@ -160,6 +170,7 @@ impl Linux {
         if c.spec.interactive {
             spec.stdin = Input::Inherit;
         }
+        spec.terminal = c.spec.tty;
         Ok(spec)
     }
 
@@ -281,6 +292,9 @@ impl Linux {
 
     /// `run`: the core creates the container, then it starts for real.
     pub(super) fn run(&self, o: &RunOptions) -> io::Result<u8> {
+        if !o.detach && not_a_tty(o.create.interactive, o.create.tty) {
+            return Ok(1);
+        }
         let lock = self.store.lock().map_err(store_error)?;
         let loaded = state::load(&self.store, false).map_err(store_error)?;
         let mut engine = self.engine(loaded.state);
@@ -422,6 +436,8 @@ impl Linux {
         shim::mark_stopped(&self.store, id);
         if let Some(record) = self.store.container(id).map_err(store_error)? {
             Self::signal(&record, signal);
+            // as docker: a paused container is thawed to take the signal
+            self.thaw_locked(record)?;
         }
         Ok(())
     }
@@ -443,7 +459,7 @@ impl Linux {
     }
 
     /// Runs `f` on each named container, printing the name or docker's joined errors.
-    fn each(
+    pub(super) fn each(
         &self,
         names: &[String],
         mut f: impl FnMut(&Self, &ContainerRecord) -> io::Result<Result<(), String>>,
@@ -601,6 +617,9 @@ impl Linux {
         let Some(record) = self.find_or_report(&o.container)? else {
             return Ok(1);
         };
+        if !o.detach && not_a_tty(o.interactive, o.tty) {
+            return Ok(1);
+        }
         let c = &record.container;
         if let Err(e) = c.state.check(Action::Exec, &c.id) {
             eprintln!("{}", daemon_error(&e.to_string()));
@@ -624,17 +643,13 @@ impl Linux {
         } else {
             Input::Null
         };
-        if !spec.layers.userns {
-            // as docker exec: the process counts against the container's limits. Best effort:
-            // the cgroup's paths are planned from this process's own, as they were for the
-            // container's supervisor.
-            if let Ok(cgroup) =
-                crate::linux::Cgroup::for_host(&c.id, &crate::linux::Resources::default())
-            {
-                let me = std::process::id().to_string();
-                for procs in cgroup.procs_files() {
-                    let _ = std::fs::write(procs, &me);
-                }
+        spec.terminal = o.tty;
+        // as docker exec: the process counts against the container's limits (and is frozen
+        // with it): the cgroups of its PID 1
+        if let Ok(cgroup) = crate::linux::Cgroup::of_process(init.pid, &c.id) {
+            let me = std::process::id().to_string();
+            for procs in cgroup.procs_files() {
+                let _ = std::fs::write(procs, &me);
             }
         }
         match crate::linux::exec::exec(&RealSyscall, init.pid, &spec) {

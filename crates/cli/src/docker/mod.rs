@@ -14,6 +14,7 @@
 //! listings take the shared one; nothing holds a lock while waiting for a container.
 
 mod containers;
+mod pause;
 pub mod runner;
 pub mod state;
 mod system;
@@ -292,12 +293,8 @@ impl Linux {
                     Ok(None)
                 })
             }
-            Command::Pause(_) | Command::Unpause(_) => {
-                eprintln!(
-                    "Error response from daemon: pause and unpause are not supported by the layerbox Linux engine yet (no freezer)"
-                );
-                Ok(1)
-            }
+            Command::Pause(o) => self.pause(&o.containers, true),
+            Command::Unpause(o) => self.pause(&o.containers, false),
         }
     }
 

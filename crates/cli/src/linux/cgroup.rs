@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::spec::Resources;
 
-/// The controllers layerbox sets limits with.
-pub const CONTROLLERS: &[&str] = &["memory", "pids", "cpu"];
+/// The controllers layerbox uses: limits with the first three, `pause` with the freezer (v1;
+/// in v2 every cgroup has `cgroup.freeze`).
+pub const CONTROLLERS: &[&str] = &["memory", "pids", "cpu", "freezer"];
 
 /// CFS period docker uses for `--cpus`, in microseconds.
 pub const CPU_PERIOD_US: u64 = 100_000;
@@ -179,7 +180,8 @@ impl Cgroup {
             let wanted = match *controller {
                 "memory" => r.memory.is_some(),
                 "pids" => r.pids.is_some(),
-                _ => r.cpus.is_some() || r.cpu_shares.is_some(),
+                "cpu" => r.cpus.is_some() || r.cpu_shares.is_some(),
+                _ => false,
             };
             let (version, dir) = if let Some(mount) = h.v1.get(*controller) {
                 let own = own_v1.get(*controller).map_or("/", String::as_str);
@@ -225,6 +227,7 @@ impl Cgroup {
                         write("memory.swap.max", swap);
                     }
                 }
+                (_, "freezer") => {}
                 (_, "pids") => {
                     if let Some(p) = r.pids {
                         write("pids.max", p.to_string());
@@ -344,9 +347,87 @@ impl Cgroup {
         })
     }
 
+    /// The cgroup of container `id` as its process `pid` is in it: each of the process's
+    /// cgroups that is the container's own (`…/layerbox/<id>`). For a later invocation (`pause`,
+    /// `exec`), whose own cgroups may differ from those of the container's supervisor.
+    pub fn of_process(pid: i32, id: &str) -> Result<Self, CgroupError> {
+        let h = Hierarchies::current().map_err(io_at(Path::new("/proc/self/mountinfo")))?;
+        let file = PathBuf::from(format!("/proc/{pid}/cgroup"));
+        let text = std::fs::read_to_string(&file).map_err(io_at(&file))?;
+        Ok(Self::from_proc_cgroup(&h, &text, id))
+    }
+
+    /// [`Cgroup::of_process`] on the text of `/proc/<pid>/cgroup`.
+    pub fn from_proc_cgroup(h: &Hierarchies, proc_cgroup: &str, id: &str) -> Self {
+        let (v1, v2) = parse_proc_cgroup(proc_cgroup);
+        let own = |path: &str| Path::new(path).ends_with(Path::new("layerbox").join(id));
+        let mut dirs: Vec<(Version, PathBuf)> = Vec::new();
+        for controller in CONTROLLERS {
+            if let (Some(mount), Some(path)) = (h.v1.get(*controller), v1.get(*controller))
+                && own(path)
+            {
+                let dir = (Version::V1, mount.join(path.trim_start_matches('/')));
+                if !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
+        }
+        if let (Some(mount), Some(path)) = (&h.v2, v2)
+            && own(&path)
+        {
+            dirs.push((Version::V2, mount.join(path.trim_start_matches('/'))));
+        }
+        Self {
+            dirs,
+            writes: Vec::new(),
+        }
+    }
+
+    /// Freezes (`docker pause`) or thaws every process of the cgroup: v1 `freezer.state`, or v2
+    /// `cgroup.freeze`; returns once the kernel reports it done.
+    pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
+        let (file, value, done, report) = if let Some(state) = self.file("freezer.state") {
+            let word = if frozen { "FROZEN" } else { "THAWED" };
+            (state.clone(), word, word.to_owned(), state)
+        } else if let Some(freeze) = self.file("cgroup.freeze") {
+            let events = freeze.with_file_name("cgroup.events");
+            let bit = if frozen { "1" } else { "0" };
+            (freeze, bit, format!("frozen {bit}"), events)
+        } else {
+            return Err(CgroupError::Unavailable("freezer"));
+        };
+        // Like runc: write, then read back until the kernel is done (v1 says FREEZING while
+        // tasks are still being stopped, and a write may need repeating).
+        for _ in 0..2000 {
+            std::fs::write(&file, value).map_err(io_at(&file))?;
+            let now = std::fs::read_to_string(&report).map_err(io_at(&report))?;
+            if now.lines().any(|l| l.trim() == done) {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Err(CgroupError::Io {
+            path: file,
+            source: io::Error::from(io::ErrorKind::TimedOut),
+        })
+    }
+
+    /// Whether the cgroup is frozen (v1 `freezer.state` FROZEN, v2 `frozen 1`).
+    pub fn frozen(&self) -> bool {
+        let read = |name: &str| {
+            self.file(name)
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .unwrap_or_default()
+        };
+        read("freezer.state").trim() == "FROZEN"
+            || read("cgroup.events").lines().any(|l| l == "frozen 1")
+    }
+
     /// Kills every process left in the cgroup (a container whose supervisor died), waits until
     /// they are gone (at most `patience`), then removes the directories.
     pub fn kill_and_remove(&self, patience: std::time::Duration) -> Result<(), CgroupError> {
+        // a frozen task takes no signal in v1 until thawed
+        let _ = self.freeze(false);
         let begun = std::time::Instant::now();
         loop {
             let mut left = false;
@@ -402,6 +483,7 @@ mod tests {
 31 30 0:27 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
 32 30 0:28 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
 34 30 0:30 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 30 0:32 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
 38 30 0:34 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
 40 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 ";
@@ -448,6 +530,10 @@ mod tests {
                     PathBuf::from("/sys/fs/cgroup/pids/layerbox/c1")
                 ),
                 (Version::V1, PathBuf::from("/sys/fs/cgroup/cpu/layerbox/c1")),
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/freezer/layerbox/c1")
+                ),
             ]
         );
         assert_eq!(
@@ -616,6 +702,64 @@ mod tests {
         assert_eq!(r.cpu_shares, None);
         let none = Resources::from_config(&layerbox_core::cli::command::Resources::default());
         assert_eq!(none, Resources::default());
+    }
+
+    #[test]
+    fn a_later_invocation_finds_the_containers_cgroups_from_its_process() {
+        let h = Hierarchies::parse(HYBRID);
+        let text = "\
+10:pids:/layerbox/c7
+6:freezer:/layerbox/c7
+4:memory:/process_api/abc/layerbox/c7
+2:cpu:/layerbox/c7
+0::/
+";
+        let cg = Cgroup::from_proc_cgroup(&h, text, "c7");
+        assert_eq!(
+            cg.dirs,
+            [
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/memory/process_api/abc/layerbox/c7")
+                ),
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/pids/layerbox/c7")
+                ),
+                (Version::V1, PathBuf::from("/sys/fs/cgroup/cpu/layerbox/c7")),
+                (
+                    Version::V1,
+                    PathBuf::from("/sys/fs/cgroup/freezer/layerbox/c7")
+                ),
+            ]
+        );
+        // another container's cgroup, or the root, is never taken for this one's
+        assert!(Cgroup::from_proc_cgroup(&h, text, "c8").dirs.is_empty());
+        let unified =
+            Cgroup::from_proc_cgroup(&Hierarchies::parse(UNIFIED), "0::/layerbox/c9\n", "c9");
+        assert_eq!(
+            unified.dirs,
+            [(Version::V2, PathBuf::from("/sys/fs/cgroup/layerbox/c9"))]
+        );
+    }
+
+    #[test]
+    fn freezing_writes_the_v1_state_until_the_kernel_reports_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cg = Cgroup {
+            dirs: vec![(Version::V1, tmp.path().to_owned())],
+            writes: vec![],
+        };
+        assert_eq!(
+            cg.freeze(true).unwrap_err().to_string(),
+            "cgroup controller `freezer` is not available on this host"
+        );
+        // a plain file echoes what was written, as a freezer that is done at once
+        std::fs::write(tmp.path().join("freezer.state"), "THAWED\n").unwrap();
+        cg.freeze(true).unwrap();
+        assert!(cg.frozen());
+        cg.freeze(false).unwrap();
+        assert!(!cg.frozen());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 
 use rustix::process::{Pid, Signal, WaitOptions};
 use rustix::thread::UnshareFlags;
@@ -240,6 +241,11 @@ fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: 
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
     let keep: Vec<i32> = std::iter::once(std::os::fd::AsRawFd::as_raw_fd(&report))
         .chain(stdio.fds())
+        .chain(
+            spec.console
+                .iter()
+                .map(|c| std::os::fd::AsRawFd::as_raw_fd(&*c.0)),
+        )
         .collect();
     if let Err(e) = ffi::close_fds_except(&keep) {
         fail(
@@ -328,7 +334,11 @@ fn init_main(
         Ok(p) => p,
         Err(e) => return e,
     };
-    if let Err(e) = stdio.install() {
+    let installed = match &spec.console {
+        Some(console) if spec.terminal => super::tty::hand_over(console.0.as_fd()),
+        _ => stdio.install(),
+    };
+    if let Err(e) = installed {
         return StartError::from_message(format!("set up stdio: {e}"));
     }
     // Wait until the monitor has put us into the cgroup (EOF: it failed and reported why).

@@ -15,6 +15,7 @@ use super::ffi::{self, Forked};
 use super::process::{StartError, exec_prepared, finalize};
 use super::spec::{ContainerSpec, Input};
 use super::syscall::Syscall;
+use super::tty;
 
 /// The namespaces `exec` joins: the container's own, the mount namespace of its PID 1 included.
 pub const EXEC_NAMESPACES: UnshareFlags = NAMESPACES.union(UnshareFlags::NEWNS);
@@ -37,13 +38,25 @@ pub fn exec(sys: &dyn Syscall, init_pid: i32, spec: &ContainerSpec) -> Result<Ex
     sys.setns(init_pid, namespaces).map_err(|e| {
         StartError::from_message(format!("setns into container process {init_pid}: {e}"))
     })?;
+    // `-t`: a terminal of the container's devpts (this process is in its mount namespace now)
+    let terminal = if spec.terminal {
+        Some(tty::open().map_err(LinuxError::io("open a terminal"))?)
+    } else {
+        None
+    };
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| LinuxError::io("pipe")(e.into()))?;
     let (mut read, mut write) = (File::from(read), File::from(write));
     let child = match ffi::fork().map_err(LinuxError::io("fork"))? {
         Forked::Child => {
             drop(read);
-            let e = exec_child(sys, spec, stdin.as_ref());
+            let e = match &terminal {
+                Some((_, slave)) => match tty::make_controlling(slave) {
+                    Ok(()) => exec_child(sys, spec, None),
+                    Err(e) => StartError::from_message(format!("set up the terminal: {e}")),
+                },
+                None => exec_child(sys, spec, stdin.as_ref()),
+            };
             let _ = writeln!(write, "E{} {}", e.code, e.message.replace('\n', " "));
             ffi::exit_now(i32::from(e.code))
         }
@@ -53,6 +66,12 @@ pub fn exec(sys: &dyn Syscall, init_pid: i32, spec: &ContainerSpec) -> Result<Ex
     let mut report = String::new();
     read.read_to_string(&mut report)
         .map_err(LinuxError::io("read the exec report"))?;
+    let started = !report.lines().any(|l| l.starts_with('E'));
+    if let Some((master, slave)) = terminal.filter(|_| started) {
+        drop(slave);
+        tty::relay(&master, spec.stdin == Input::Inherit)
+            .map_err(LinuxError::io("attach to the terminal"))?;
+    }
     let pid = rustix::process::Pid::from_raw(child).expect("fork returns a positive pid");
     let code = super::container::wait_exit(pid).map_err(LinuxError::io("wait for exec"))?;
     if let Some(rest) = report.lines().find_map(|l| l.strip_prefix('E')) {

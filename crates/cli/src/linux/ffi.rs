@@ -154,22 +154,22 @@ pub const FORWARDED: &[i32] = &[
     libc::SIGUSR2,
 ];
 
-fn forwarded_set() -> libc::sigset_t {
+fn set_of(signals: &[i32]) -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the plain bit array; sigaddset sets bits of valid signals.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&raw mut set);
-        for sig in FORWARDED {
+        for sig in signals {
             libc::sigaddset(&raw mut set, *sig);
         }
         set
     }
 }
 
-/// Blocks the [`FORWARDED`] signals in the calling thread (and the threads it starts later), so
-/// that only [`wait_forwarded`] takes them.
-pub fn block_forwarded() -> io::Result<()> {
-    let set = forwarded_set();
+/// Blocks `signals` in the calling thread (and the threads it starts later), so that only
+/// [`wait_for`] takes them.
+pub fn block_in_thread(signals: &[i32]) -> io::Result<()> {
+    let set = set_of(signals);
     // SAFETY: `set` is initialised; the old mask is not asked for.
     let rc =
         unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) };
@@ -179,9 +179,31 @@ pub fn block_forwarded() -> io::Result<()> {
     Ok(())
 }
 
+/// Waits for one of `signals` (blocked) and returns its number.
+pub fn wait_for(signals: &[i32]) -> io::Result<i32> {
+    wait_in(&set_of(signals))
+}
+
+/// Takes one of `signals` if it is pending (blocked), without waiting.
+pub fn take_pending(signals: &[i32]) -> bool {
+    let set = set_of(signals);
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `set` and `zero` are initialised; the info pointer may be null.
+    unsafe { libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const zero) > 0 }
+}
+
+/// Blocks the [`FORWARDED`] signals in the calling thread (and the threads it starts later), so
+/// that only [`wait_forwarded`] takes them.
+pub fn block_forwarded() -> io::Result<()> {
+    block_in_thread(FORWARDED)
+}
+
 /// Waits for one of the [`FORWARDED`] signals (blocked) and returns its number.
 pub fn wait_forwarded() -> io::Result<i32> {
-    wait_in(&forwarded_set())
+    wait_for(FORWARDED)
 }
 
 /// `unshare(2)` of namespaces only.

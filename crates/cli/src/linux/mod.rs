@@ -20,7 +20,8 @@
 //! | [`rootfs`] | overlay, /proc, /dev, /sys, /etc files, masked paths, `pivot_root` |
 //! | [`process`] | hostname, rlimits, user, capabilities, no_new_privs, `PATH` look-up (126/127) |
 //! | [`exec`] | `docker exec`: joining a running container's namespaces through a pidfd |
-//! | [`cgroup`] | memory, pids and cpu limits, v1 or v2 per controller |
+//! | [`cgroup`] | memory, pids and cpu limits and the freezer, v1 or v2 per controller |
+//! | [`tty`] | `-t`: a pseudo-terminal made inside the container, raw mode and window size outside |
 //! | [`user`] | `--user` against the container's /etc/passwd and /etc/group |
 //! | [`layerdir`] | overlayfs directories to and from the core's `fs::Layer`, `docker diff` |
 //! | [`build`] | [`LinuxRun`], the core builder's `RUN` on real containers |
@@ -36,6 +37,7 @@ pub mod real;
 pub mod rootfs;
 pub mod spec;
 pub mod syscall;
+pub mod tty;
 pub mod user;
 
 pub use build::LinuxRun;

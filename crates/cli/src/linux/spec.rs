@@ -201,6 +201,7 @@ pub enum Input {
 
 /// Everything needed to start one container.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::struct_excessive_bools)] // docker's own independent switches
 pub struct ContainerSpec {
     /// The container's ID, used to name its cgroup.
     pub id: String,
@@ -237,6 +238,11 @@ pub struct ContainerSpec {
     pub stdout: Output,
     /// The container's stderr.
     pub stderr: Output,
+    /// `-t`: a terminal (made inside the container) is its stdin, stdout and stderr and its
+    /// controlling terminal; `stdin`, `stdout` and `stderr` are not used then.
+    pub terminal: bool,
+    /// With `terminal`: the socket the terminal's master side is sent back over.
+    pub console: Option<SharedFd>,
 }
 
 /// docker's default `PATH` when the image sets none.
@@ -262,6 +268,8 @@ impl ContainerSpec {
             stdin: Input::Null,
             stdout: Output::Inherit,
             stderr: Output::Inherit,
+            terminal: false,
+            console: None,
         }
     }
 

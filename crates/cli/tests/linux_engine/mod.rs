@@ -4,6 +4,8 @@
 //! passes without checking anything.
 
 mod limits;
+mod pause;
+mod tty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
