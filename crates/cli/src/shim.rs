@@ -318,12 +318,24 @@ impl Attached {
 }
 
 /// What the CLI learns from a shim it started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Started {
     /// The shim.
     pub shim: ProcessRef,
     /// The container's PID 1.
     pub init: ProcessRef,
+    /// The hand-off: the shim keeps the container only once the CLI has recorded it running
+    /// and [`Started::confirm`]s. Should the CLI die (or fail) before, this end closes unwritten
+    /// and the shim ends the container and itself, so no process runs that the store does not
+    /// know about.
+    ack: File,
+}
+
+impl Started {
+    /// Tells the shim that the record says `running`: from now on the container is the shim's.
+    pub fn confirm(mut self) {
+        let _ = self.ack.write_all(b"1");
+    }
 }
 
 /// Starts a detached container under a new shim (see the module docs); returns once the
@@ -338,6 +350,9 @@ pub fn start_detached(
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| LinuxError::io("pipe")(e.into()))?;
     let (mut read, write) = (File::from(read), File::from(write));
+    let (ack_read, ack) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| LinuxError::io("pipe")(e.into()))?;
+    let (ack_read, ack) = (File::from(ack_read), File::from(ack));
     let log = store
         .container_dir(&record.container.id)
         .map_err(|e| LinuxError::io("container dir")(io::Error::other(e)))?
@@ -347,12 +362,15 @@ pub fn start_detached(
             drop(read);
             let _ = rustix::process::setsid();
             match ffi::fork() {
-                Ok(Forked::Child) => shim_main(store, record, spec, &log, write, published),
+                Ok(Forked::Child) => {
+                    shim_main(store, record, spec, &log, (write, ack_read), published)
+                }
                 _ => ffi::exit_now(0),
             }
         }
         Forked::Parent(middle) => {
             drop(write);
+            drop(ack_read);
             if let Some(pid) = rustix::process::Pid::from_raw(middle) {
                 let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
             }
@@ -383,6 +401,7 @@ pub fn start_detached(
                         pid: shim,
                         start: 0,
                     }),
+                    ack,
                 });
             }
         }
@@ -435,7 +454,7 @@ fn shim_main(
     record: &ContainerRecord,
     spec: &ContainerSpec,
     log: &Path,
-    report: File,
+    (report, mut ack): (File, File),
     published: Published,
 ) -> ! {
     use crate::linux::ffi;
@@ -448,7 +467,7 @@ fn shim_main(
         let _ = rustix::stdio::dup2_stderr(&null);
     }
     let mut keep = published.fds();
-    keep.push(report.as_raw_fd());
+    keep.extend([report.as_raw_fd(), ack.as_raw_fd()]);
     let _ = ffi::close_fds_except(&keep);
     let id = record.container.id.clone();
     let policy = record.container.spec.restart;
@@ -493,6 +512,13 @@ fn shim_main(
         let started = Instant::now();
         if let Some(mut report) = report.take() {
             let _ = writeln!(report, "S{} {}", attached.pid(), std::process::id());
+            drop(report);
+            let mut byte = [0u8; 1];
+            if !matches!(ack.read(&mut byte), Ok(1)) {
+                // the CLI never recorded the container running: it is nobody's
+                drop(attached);
+                ffi::exit_now(0)
+            }
         } else {
             update(store, &id, |r| {
                 let c = &mut r.container;

@@ -187,7 +187,9 @@ impl Linux {
                 .collect();
             Ok(crate::proxy::bind(&exposed, &[]).map_err(|e| e.to_string()))
         };
-        if matches!(c.spec.network.as_str(), "host" | "none") {
+        if matches!(c.spec.network.as_str(), "host" | "none")
+            || c.ports.iter().all(|p| p.ip.is_empty())
+        {
             return exposed_only();
         }
         if crate::linux::layerdir::rootless() && c.ports.iter().any(|p| !p.ip.is_empty()) {
@@ -239,6 +241,7 @@ impl Linux {
         }
         let now = SystemClock.now();
         let mut attached = None;
+        let mut handoff = None;
         let started = match published {
             Err(message) => Err(StartError { code: 125, message }.into()),
             Ok(published) if attach => {
@@ -250,8 +253,13 @@ impl Linux {
                     (crate::store::ProcessRef::current(), init)
                 })
             }
-            Ok(published) => shim::start_detached(&self.store, &record, &spec, published)
-                .map(|s| (Some(s.shim), Some(s.init))),
+            Ok(published) => {
+                shim::start_detached(&self.store, &record, &spec, published).map(|s| {
+                    let refs = (Some(s.shim), Some(s.init));
+                    handoff = Some(s);
+                    refs
+                })
+            }
         };
         let c = &mut record.container;
         match started {
@@ -277,6 +285,9 @@ impl Linux {
                 record.init = init;
                 c.oom_killed = false;
                 self.store.put_container(&record).map_err(store_error)?;
+                if let Some(h) = handoff {
+                    h.confirm();
+                }
                 drop(lock);
                 let Some(a) = attached else { return Ok(Ok(0)) };
                 let exit = a.wait();
@@ -548,6 +559,13 @@ impl Linux {
             if c.state.is_up() {
                 self.signal_by_user(&c.id, Signal::KILL)?;
                 self.wait_exit(&c.id, None)?;
+            }
+            // what a killed supervisor could not clean up (and any process still in it)
+            if !crate::linux::layerdir::rootless()
+                && let Ok(cgroup) =
+                    crate::linux::Cgroup::for_host(&c.id, &crate::linux::Resources::default())
+            {
+                let _ = cgroup.kill_and_remove(Duration::from_secs(5));
             }
             let _lock = self.store.lock().map_err(store_error)?;
             self.store

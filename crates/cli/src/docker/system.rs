@@ -23,6 +23,7 @@ pub(super) fn check(linux: &Linux, args: &[&str]) -> io::Result<u8> {
             ProblemKind::OrphanContainerDir => "container directory without a record",
             ProblemKind::LeakedMount => "leaked mount",
             ProblemKind::ShimDied => "running container whose shim died",
+            ProblemKind::LeakedCgroup => "cgroup of a container that does not run",
         };
         let done = if p.repaired { " (repaired)" } else { "" };
         println!("{what}: {}{done}", p.path.display());

@@ -25,6 +25,9 @@ pub enum ProblemKind {
     /// A container recorded as running whose shim is gone: nobody will record its end.
     /// Repaired by recording it as exited with 137 (its PID 1 dies with the shim).
     ShimDied,
+    /// The cgroup of a container that does not run (its supervisor was killed before it could
+    /// remove it). Repaired by killing what is left in it and removing it.
+    LeakedCgroup,
 }
 
 /// One finding of [`Store::check`].
@@ -158,6 +161,19 @@ impl Store {
             let Ok(Some(record)) = self.container(&id) else {
                 continue;
             };
+            if !record.container.state.is_up()
+                && let Ok(cgroup) = crate::linux::Cgroup::for_host(
+                    &record.container.id,
+                    &crate::linux::Resources::default(),
+                )
+                && let Some((_, dir)) = cgroup.dirs.iter().find(|(_, d)| d.exists())
+            {
+                found(ProblemKind::LeakedCgroup, dir.clone(), &|_: &Path| {
+                    cgroup
+                        .kill_and_remove(std::time::Duration::from_secs(5))
+                        .map_err(std::io::Error::other)
+                });
+            }
             if record.shim_died() {
                 let path = self.record_path(RecordKind::Container, &record.container.id)?;
                 found(ProblemKind::ShimDied, path, &|_: &Path| {

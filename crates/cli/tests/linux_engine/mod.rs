@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 
 use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_only};
 
+mod faults;
 mod network;
 mod node;
 mod restart;
@@ -21,12 +22,46 @@ struct Lab {
     dir: tempfile::TempDir,
 }
 
+/// A temporary directory on tmpfs (`/dev/shm`) where there is one, else in the usual place.
+fn tmpfs_dir(prefix: &str) -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    if shm.is_dir() {
+        builder.tempdir_in(shm)
+    } else {
+        builder.tempdir()
+    }
+    .unwrap()
+}
+
+impl Drop for Lab {
+    /// A test that failed midway leaves no container running after it.
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(out) = self.command(&["ps", "-aq", "--no-trunc"]).output()
+        {
+            let ids = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.lines());
+            if args.len() > 2 {
+                let _ = self.command(&args).output();
+            }
+        }
+    }
+}
+
 impl Lab {
     fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("layerbox-engine-")
             .tempdir()
             .unwrap();
+        Self::with_dir(dir)
+    }
+
+    /// The lab in `dir`, busybox imported.
+    fn with_dir(dir: tempfile::TempDir) -> Self {
         let lab = Self { dir };
         let rootfs = lab.path().join("rootfs");
         make_busybox_layer(&rootfs);

@@ -117,16 +117,9 @@ fn the_articles_node_app_answers_hello_world_on_port_3000() {
     }
     let _g = serial();
     // tmpfs when there is one: the node binary is ~100 MB, unpacked twice
-    let shm = Path::new("/dev/shm");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("layerbox-node-");
-    let dir = if shm.is_dir() {
-        builder.tempdir_in(shm)
-    } else {
-        builder.tempdir()
-    }
-    .unwrap();
-    let lab = Lab { dir };
+    let lab = Lab {
+        dir: super::tmpfs_dir("layerbox-node-"),
+    };
     let tarball = node_rootfs(lab.path());
     let id = lab.ok(&["import", tarball.to_str().unwrap(), "node:14"]);
     assert!(id.starts_with("sha256:"), "{id}");
