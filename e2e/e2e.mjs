@@ -250,6 +250,27 @@ await check('a picked rootfs tarball is imported as an image (docker import)', a
   const list = await page.locator('#transcript .t-out').last().textContent();
   expect(list.includes('myroot:latest'), `images: ${list}`);
 });
+await check('docker save -o downloads a docker-archive of an image with real bytes; a modelled one says why not', async () => {
+  const dockerfile = await page.inputValue('#editor');
+  await page.fill('#editor', 'FROM scratch\nCOPY app.js /\nCMD ["/app.js"]\n');
+  await type('docker build -q -t tiny .');
+  const downloaded = page.waitForEvent('download', { timeout: 20000 });
+  await type('docker save -o tiny.tar tiny');
+  const download = await downloaded.catch(async (e) => {
+    throw new Error(`${e.message}; terminal: ${(await transcript()).slice(-400)}`);
+  });
+  expect(download.suggestedFilename() === 'tiny.tar', download.suggestedFilename());
+  const file = path.join(shots, 'tiny.tar');
+  await download.saveAs(file);
+  const members = execFileSync('tar', ['-tf', file]).toString().split('\n');
+  expect(members.includes('manifest.json') && members.includes('repositories'), `members: ${members}`);
+  const manifest = JSON.parse(execFileSync('tar', ['-xOf', file, 'manifest.json']).toString());
+  expect(manifest[0].RepoTags[0] === 'tiny:latest', `manifest: ${JSON.stringify(manifest)}`);
+  await type('docker save -o app.tar my-app');
+  const err = await page.locator('#transcript .t-err').last().textContent();
+  expect(err.includes('is modelled by the simulation'), `save of a modelled image: ${err}`);
+  await page.fill('#editor', dockerfile);
+});
 await check('Export saves the project as JSON; Import opens it in a fresh browser, a bad file is refused', async () => {
   await type('docker images');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);

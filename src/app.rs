@@ -16,9 +16,7 @@ use crate::components::display::DisplayToggles;
 use crate::components::editor::Editor;
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
-use crate::protocol::{
-    FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed, imported_image_name,
-};
+use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
 use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
@@ -111,8 +109,12 @@ pub fn app(props: &AppProps) -> Html {
                             "the engine's state could not be kept in this browser ({e}); it lasts until the page is closed"
                         )));
                     }
-                    if let Response::Exported { text } = &r {
-                        storage::download(EXPORT_FILE_NAME, text);
+                    match &r {
+                        Response::Exported { text } => storage::download(EXPORT_FILE_NAME, text),
+                        Response::Download { name, data_url } => {
+                            storage::download_url(name, data_url);
+                        }
+                        _ => {}
                     }
                     dispatcher.dispatch(Action::Response(r));
                 });
@@ -328,7 +330,7 @@ pub fn app(props: &AppProps) -> Html {
                 yew::platform::spawn_local(async move {
                     match storage::picked_data_url(&input).await {
                         Some((file, data_url)) => {
-                            let name = imported_image_name(&file);
+                            let name = crate::protocol::imported_image_name(&file);
                             let id = sender.id();
                             d.dispatch(Action::Submit(id, format!("docker import - {name}")));
                             sender.send(Request::ImportImage { id, name, data_url });

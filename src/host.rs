@@ -72,6 +72,8 @@ pub struct Host {
     now: Now,
     seed: u64,
     shell: Option<Shell>,
+    /// A file `save -o` or `export -o` wrote, for the page to download.
+    download: Option<Response>,
 }
 
 impl std::fmt::Debug for Host {
@@ -102,6 +104,7 @@ impl Host {
             now,
             seed,
             shell: None,
+            download: None,
         };
         host.rebuild(EngineState::default());
         host
@@ -207,7 +210,9 @@ impl Host {
             }],
             Request::Run { id, line, files } => {
                 let output = self.run(id, &line, &files);
-                vec![output, self.summary(), self.saved()]
+                let mut responses = vec![output, self.summary(), self.saved()];
+                responses.extend(self.download.take());
+                responses
             }
             Request::ImportImage { id, name, data_url } => {
                 let output = match data_url_bytes(&data_url) {
@@ -322,12 +327,40 @@ impl Host {
             self.shell = Some(shell);
             return 0;
         }
+        if let Some(refusal) = refused_in_the_page(&argv) {
+            out.err(format!("{refusal}\n"));
+            return 1;
+        }
         if is_build(&argv) {
             self.engine.set_build_input(BuildInput {
                 files: context_layer(files),
             });
         }
-        i32::from(self.engine.execute(&argv, out))
+        let code = i32::from(self.engine.execute(&argv, out));
+        if let Some(archive) = out.archive.take() {
+            let name = archive
+                .path
+                .as_deref()
+                .and_then(|p| p.rsplit('/').next())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("image.tar")
+                .to_owned();
+            out.notices.push(format!(
+                "the playground has no files: {name} ({}) goes to your browser's downloads",
+                layerbox_core::image::human_size(archive.bytes.len() as u64)
+            ));
+            self.download = Some(Response::Download {
+                name,
+                data_url: format!(
+                    "data:application/x-tar;base64,{}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &archive.bytes
+                    )
+                ),
+            });
+        }
+        code
     }
 
     /// `docker exec -it NAME sh` (or `bash`, `-i` alone) on a running container opens the
@@ -471,6 +504,37 @@ impl Host {
 }
 
 /// Reads a state saved by [`Host::saved`].
+/// What docker's client says when `save` or `export` would write to a terminal: in the page,
+/// stdout is always the terminal.
+const TERMINAL_REFUSAL: &str =
+    "cowardly refusing to save to a terminal. Use the -o flag or redirect";
+
+/// What the page refuses before the engine runs `argv`, as docker's client would: `save` and
+/// `export` without `-o` (stdout is the terminal), `save --format oci-dir` (a download is one
+/// file), `load` (the page has no files to read; a tarball is imported with the terminal's
+/// picker).
+fn refused_in_the_page(argv: &[String]) -> Option<String> {
+    use layerbox_core::cli::command::Command;
+    use layerbox_core::cli::grammar::{Invocation, parse};
+    let Ok(Invocation::Command { command, .. }) = parse(argv) else {
+        return None;
+    };
+    match command {
+        Command::Save(o) if o.format.as_deref() == Some("oci-dir") => {
+            Some("the playground downloads one file, not a folder: use --format oci-archive".into())
+        }
+        Command::Save(o) if o.output.is_none() => Some(TERMINAL_REFUSAL.into()),
+        Command::Export(o) if o.output.is_none() => Some(TERMINAL_REFUSAL.into()),
+        Command::Load(o) => Some(match o.input {
+            None => "requested load from stdin, but stdin is empty".into(),
+            Some(file) => format!(
+                "open {file}: no such file or directory (the playground has no files; import a rootfs tarball with the terminal's picker)"
+            ),
+        }),
+        _ => None,
+    }
+}
+
 /// The largest tarball the playground imports.
 pub const MAX_IMPORT: usize = 32 << 20;
 
@@ -904,6 +968,70 @@ mod tests {
             ("A_b-1.TAR", "a_b-1"),
         ] {
             assert_eq!(crate::protocol::imported_image_name(file), name);
+        }
+    }
+
+    #[test]
+    fn save_and_export_download_what_has_real_bytes() {
+        use base64::Engine as _;
+        let mut host = host();
+        let ctx = vec![
+            ProjectFile {
+                path: "Dockerfile".into(),
+                contents: "FROM scratch\nCOPY hello.txt /\nCMD [\"/hello\"]\n".into(),
+            },
+            ProjectFile {
+                path: "hello.txt".into(),
+                contents: "hello\n".into(),
+            },
+        ];
+        let (_, err, code, _) = run(&mut host, "docker build -t tiny .", &ctx);
+        assert_eq!(code, 0, "{err}");
+        let responses = host.handle(Request::Run {
+            id: 9,
+            line: "docker save -o out/tiny.tar tiny".into(),
+            files: ctx.clone(),
+        });
+        let Some(Response::Download { name, data_url }) = responses.get(3) else {
+            panic!("{responses:?}")
+        };
+        assert_eq!(name, "tiny.tar");
+        let b64 = data_url
+            .strip_prefix("data:application/x-tar;base64,")
+            .unwrap();
+        let tar = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let members: Vec<String> = tar::Archive::new(tar.as_slice())
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert!(members.contains(&"manifest.json".to_owned()), "{members:?}");
+        let (_, err, code, _) = run(&mut host, "docker save tiny", &ctx);
+        assert_eq!(
+            (err.as_str(), code),
+            (format!("{TERMINAL_REFUSAL}\n").as_str(), 1)
+        );
+        let (_, err, code, _) = run(&mut host, "docker load -i tiny.tar", &ctx);
+        assert_eq!(code, 1);
+        assert!(
+            err.starts_with("open tiny.tar: no such file or directory"),
+            "{err}"
+        );
+        // A modelled base image has files without bytes: save says which.
+        let (_, err, code, _) = run(&mut host, "docker create --name ctr alpine:3.20", &ctx);
+        assert_eq!(code, 0, "{err}");
+        for line in [
+            "docker save -o a.tar alpine:3.20",
+            "docker export -o c.tar ctr",
+        ] {
+            let (_, err, code, _) = run(&mut host, line, &ctx);
+            assert_eq!(code, 1, "{line}");
+            assert!(
+                err.contains("is modelled by the simulation"),
+                "{line}: {err}"
+            );
         }
     }
 

@@ -157,6 +157,13 @@ pub enum Response {
         /// Opaque text (compressed JSON).
         state: String,
     },
+    /// A file a command wrote (`docker save -o my-app.tar my-app`), for the page to download.
+    Download {
+        /// The file's name.
+        name: String,
+        /// Its bytes as a base64 `data:` URL.
+        data_url: String,
+    },
     /// The text of an exported project, for the page to offer as a download.
     Exported {
         /// The JSON text.

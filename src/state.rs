@@ -416,7 +416,7 @@ impl State {
                 self.pages.insert(port, body);
             }
             // The app keeps the engine's state and downloads an export as they arrive.
-            Response::Saved { .. } | Response::Exported { .. } => {}
+            Response::Saved { .. } | Response::Exported { .. } | Response::Download { .. } => {}
             Response::Shared { fragment } => self.share_link = Some(fragment),
             Response::Imported { files, history } => {
                 let n = history.len();

@@ -101,24 +101,35 @@ pub fn copy(text: &str) {
     let _ = text;
 }
 
-/// Offers `text` as a file download named `name` (a `data:` link clicked for the learner).
+/// Offers `text` as a file download named `name`.
 pub fn download(name: &str, text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    download_url(
+        name,
+        &format!(
+            "data:application/json;charset=utf-8,{}",
+            String::from(js_sys::encode_uri_component(text))
+        ),
+    );
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (name, text);
+}
+
+/// Offers the `data:` URL `href` as a file download named `name` (a link clicked for the
+/// learner).
+pub fn download_url(name: &str, href: &str) {
     #[cfg(target_arch = "wasm32")]
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(a) = document.create_element("a")
     {
-        let href = format!(
-            "data:application/json;charset=utf-8,{}",
-            js_sys::encode_uri_component(text)
-        );
-        let _ = a.set_attribute("href", &href);
+        let _ = a.set_attribute("href", href);
         let _ = a.set_attribute("download", name);
         if let Ok(click) = js_sys::Reflect::get(&a, &"click".into()) {
             let _ = js_sys::Function::from(click).call0(&a);
         }
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = (name, text);
+    let _ = (name, href);
 }
 
 /// The text of the first file picked in a file `<input>` (`None` when none, or unreadable).

@@ -166,12 +166,14 @@ async fn the_terminal_shows_output_as_printed_with_streams_apart() {
         oncancel: Callback::noop(),
         onclear: Callback::noop(),
         oncomplete: Callback::noop(),
+        onimportimage: Callback::noop(),
     })
     .await;
     assert!(
         html.contains(r#"<span class="t-out">CONTAINER ID   IMAGE"#),
         "{html}"
     );
+    assert!(html.contains(r#"id="import-image" type="file""#), "{html}");
     assert!(
         html.contains(r#"<span class="t-err">Error: No such container: nope"#),
         "{html}"
