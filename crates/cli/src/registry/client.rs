@@ -170,9 +170,21 @@ fn agent(cas: Vec<ureq::tls::Certificate<'static>>, insecure: bool) -> Agent {
         .new_agent()
 }
 
+/// A failed exchange in the words of Go's HTTP client, which docker prints:
+/// `Get "https://host/v2/": …`.
 fn transport(method: &str, url: &str) -> impl FnOnce(ureq::Error) -> RegistryError {
-    let what = format!("{method} {url}");
-    move |e| RegistryError::Transport(format!("{what}: {e}"))
+    let mut go = method.to_ascii_lowercase();
+    if let Some(first) = go.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    let what = format!("{go} \"{url}\"");
+    move |e| {
+        let why = match e {
+            ureq::Error::Io(io) => io.to_string(),
+            other => other.to_string(),
+        };
+        RegistryError::Transport(format!("{what}: {why}"))
+    }
 }
 
 impl Registry {
@@ -664,6 +676,24 @@ mod tests {
         let dirs = [tmp.path().join("certs.d"), tmp.path().join("missing")];
         assert_eq!(registry_cas(&dirs, "r.example:5000").unwrap().len(), 1);
         assert!(registry_cas(&dirs, "other:5000").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unreachable_registry_is_reported_as_docker_does() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // nothing listens there any more; loopback: HTTPS is tried, then HTTP
+        let err = Registry::connect(&format!("127.0.0.1:{port}"), &Settings::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("Get \"http://127.0.0.1:{port}/v2/\": ")),
+            "{err}"
+        );
+        assert!(err.contains("onnection refused"), "{err}");
     }
 
     #[test]

@@ -102,6 +102,24 @@ fn a_pushed_image_pulls_into_an_empty_store_and_runs() {
         out.contains(&format!("{digest}: Pulling from demo/other\n")),
         "{out}"
     );
+    // an image on top of it: only its own layer is pulled
+    let two = format!("{}/demo/two:1", reg.host);
+    let ctx = a.path().join("ctx-two");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {name}\nRUN echo two > /two\n"),
+    )
+    .unwrap();
+    a.ok(&["build", "-q", "-t", &two, ctx.to_str().unwrap()]);
+    a.ok(&["push", &two]);
+    let out = b.ok(&["pull", &two]);
+    assert_eq!(out.matches(": Already exists\n").count(), 2, "{out}");
+    assert_eq!(out.matches(": Pull complete\n").count(), 1, "{out}");
+    assert_eq!(
+        b.ok(&["run", "--rm", &two, "cat", "/built", "/two"]),
+        "built\ntwo\n"
+    );
     let images = b.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(
         images.contains(&format!("{}/demo/app:1\n", reg.host)),
