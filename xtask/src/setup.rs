@@ -134,7 +134,8 @@ pub fn all(need: Need) -> Result<(), String> {
         }
         // docker-registry: the CNCF distribution registry the registry tests start on loopback
         // (crates/cli/tests/registry); skopeo: the second registry client of those tests and of
-        // `cargo xtask bench registry`.
+        // `cargo xtask bench registry`, and the other side of the OCI layout tests
+        // (crates/cli/tests/images_io).
         if !Path::new("/usr/bin/docker-registry").exists() {
             packages.push("docker-registry");
         }

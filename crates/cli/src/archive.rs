@@ -334,8 +334,17 @@ pub fn save(store: &crate::store::Store, o: &SaveOptions) -> io::Result<u8> {
 
 #[cfg(target_os = "linux")]
 /// `load` on the Linux engine: the archive (`-i` or stdin) unpacked under the store's `tmp/`,
-/// then each image brought in, every digest checked; docker's `Loaded image` lines.
+/// then each image brought in, every digest checked; docker's `Loaded image` lines. `-i` may
+/// also name an OCI image layout directory.
 pub fn load(store: &crate::store::Store, o: &LoadOptions) -> io::Result<u8> {
+    if let Some(dir) = o.input.as_deref().filter(|p| Path::new(p).is_dir()) {
+        // an OCI image layout directory (`skopeo copy … oci:DIR`), read where it is
+        let view = DirView {
+            root: PathBuf::from(dir),
+            links: BTreeMap::new(),
+        };
+        return load_from(store, view);
+    }
     let input: Box<dyn Read> = match &o.input {
         Some(path) => match File::open(path) {
             Ok(f) => Box::new(f),
@@ -357,17 +366,24 @@ pub fn load(store: &crate::store::Store, o: &LoadOptions) -> io::Result<u8> {
             .join(crate::store::tmp_name("load")),
     );
     std::fs::create_dir_all(&tmp.0)?;
-    let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("{}", daemon_error(&e.to_string()));
-        Ok(1)
-    };
-    let mut view = match DirView::unpack(input, &tmp.0) {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
-    };
+    match DirView::unpack(input, &tmp.0) {
+        Ok(view) => load_from(store, view),
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn fail(e: &dyn std::fmt::Display) -> u8 {
+    eprintln!("{}", daemon_error(&e.to_string()));
+    1
+}
+
+/// Brings in every image of an unpacked archive, printing docker's lines as it goes.
+#[cfg(target_os = "linux")]
+fn load_from(store: &crate::store::Store, mut view: DirView) -> io::Result<u8> {
     let plan = match plan_load(&mut view) {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return Ok(fail(&e)),
     };
     let mut out = Output::default();
     for image in plan {
@@ -382,7 +398,7 @@ pub fn load(store: &crate::store::Store, o: &LoadOptions) -> io::Result<u8> {
         let loaded = store.load_image(&image.config, readers, &image.tags, &mut out);
         crate::docker::print(&std::mem::take(&mut out))?;
         if let Err(e) = loaded {
-            return fail(&e);
+            return Ok(fail(&e));
         }
     }
     Ok(0)

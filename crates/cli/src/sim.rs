@@ -302,8 +302,6 @@ fn read_only(argv: &[String]) -> bool {
                 | C::Wait(_)
                 | C::Version(_)
                 | C::Info(_)
-                | C::Save(_)
-                | C::Export(_)
         ),
         _ => true,
     }

@@ -4,6 +4,8 @@
 mod docker_oracle;
 mod frontend;
 #[cfg(target_os = "linux")]
+mod images_io;
+#[cfg(target_os = "linux")]
 mod linux_engine;
 #[cfg(target_os = "linux")]
 mod linux_root;

@@ -241,19 +241,25 @@ impl Engine {
             );
         }
         let mut tars = std::collections::BTreeMap::new();
-        for d in archive::needed_layers(&images) {
+        let needed = archive::needed_layers(&images);
+        let mut held = Vec::with_capacity(needed.len());
+        for d in needed {
             let layer =
                 self.state.layers.get(&d).ok_or_else(|| {
                     daemon_error(&format!("layer {d} is not in the simulated store"))
                 })?;
+            // modelled content first: it is the reason that matters to the learner
             if let Some((path, size)) = modelled_file(layer) {
                 let name = names.join(", ");
                 return Err(daemon_error(&modelled_error(&name, path, size)));
             }
+            held.push((d, layer));
+        }
+        for (d, layer) in held {
             let tar = write_layer(layer, &TarOptions::default());
             if Digest::sha256_of(&tar) != d {
                 return Err(daemon_error(&format!(
-                    "layer {d} does not write back to its diff_id: the simulated store holds its files, not its tar"
+                    "cannot write layer {d} as an archive: the simulated engine keeps its files, not the tar whose digest is its diff_id (an imported or loaded layer); layers it builds itself with COPY and RUN write back exactly"
                 )));
             }
             tars.insert(d, tar);
