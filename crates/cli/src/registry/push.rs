@@ -23,6 +23,9 @@ use super::progress::Progress;
 use super::{RegistryError, Settings};
 use crate::store::Store;
 
+/// How many layers are compressed and sent at once.
+pub const CONCURRENT_UPLOADS: usize = 3;
+
 /// Blobs up to this size go in one PUT, bigger ones in PATCHed chunks of this size
 /// (`LAYERBOX_UPLOAD_CHUNK_SIZE` sets it, in bytes).
 pub fn chunk_size() -> u64 {
@@ -173,8 +176,8 @@ pub fn push(
     for d in diff_ids.iter().rev() {
         show(&|p| p.status(&d.short(), "Preparing"));
     }
-    let mut layers = Vec::with_capacity(diff_ids.len());
-    for d in diff_ids.iter().rev() {
+    // a few layers at once (each compressed, then sent), as dockerd's concurrent uploads
+    let push_layer = |d: &Digest| -> Result<Descriptor, RegistryError> {
         let id = d.short();
         let (blob, mut dist) = gzip_blob(store, d)?;
         let outcome = send_blob(&registry, store, repo, &blob, &dist, &scopes, &|n| {
@@ -186,15 +189,43 @@ pub fn push(
             dist.seen.push(here);
             save_distribution(store, d, &dist)?;
         }
-        layers.push(Descriptor {
+        Ok(Descriptor {
             media_type: DOCKER_LAYER_GZIP.into(),
             digest: blob.digest,
             size: blob.size,
             urls: Vec::new(),
             platform: None,
-        });
+        })
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Descriptor, RegistryError>>>> =
+        diff_ids.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..CONCURRENT_UPLOADS.min(diff_ids.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(d) = diff_ids.get(i) else { return };
+                    let pushed = push_layer(d);
+                    let failed = pushed.is_err();
+                    *results[i].lock().expect("results") = Some(pushed);
+                    if failed {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let mut layers = Vec::with_capacity(diff_ids.len());
+    for r in results {
+        // `None`: a layer no thread reached, because another one failed first
+        if let Some(pushed) = r.into_inner().expect("results") {
+            layers.push(pushed?);
+        }
     }
-    layers.reverse();
+    if layers.len() != diff_ids.len() {
+        return Err(RegistryError::Image("a layer could not be pushed".into()));
+    }
     let config_blob = Blob {
         digest: image.id,
         size: config_bytes.len() as u64,
