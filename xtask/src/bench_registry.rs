@@ -70,7 +70,7 @@ fn start_registry(dir: &Path) -> Result<Registry, String> {
 }
 
 /// Bytes that do not compress: xorshift64*.
-fn random_file(path: &Path, len: usize, seed: u64) -> Result<(), String> {
+pub(crate) fn random_file(path: &Path, len: usize, seed: u64) -> Result<(), String> {
     let mut state = seed | 1;
     let mut bytes = Vec::with_capacity(len);
     while bytes.len() < len {
@@ -83,7 +83,7 @@ fn random_file(path: &Path, len: usize, seed: u64) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| e.to_string())
 }
 
-fn timed(c: &mut Command) -> Result<f64, String> {
+pub(crate) fn timed(c: &mut Command) -> Result<f64, String> {
     let start = Instant::now();
     let out = c
         .stdout(Stdio::null())
@@ -131,7 +131,7 @@ fn timed_pull(c: &mut Command) -> Result<(f64, f64), String> {
     Ok((secs, downloaded))
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
@@ -142,7 +142,7 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-fn remove(path: &Path) {
+pub(crate) fn remove(path: &Path) {
     if path.exists() {
         let _ = std::fs::remove_dir_all(path);
     }

@@ -3,6 +3,7 @@
 //! Every task first installs what it needs and is missing (idempotent: version guards skip what
 //! is already there). Tools come only from crates.io, npm and Debian.
 
+mod bench_io;
 mod bench_registry;
 mod bench_sim;
 mod catalog;
@@ -23,6 +24,7 @@ tasks:
   bench parse        Dockerfile parser MB/s beside dockerfile-ast (npm) under node, same run
   bench sim          the article's examples built in the simulator, native and in Chromium
   bench registry     pull of a 200 MB image from a loopback registry beside skopeo copy
+  bench io           save and load of a 200 MB image beside docker save and docker load
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm, docker.io)
 ";
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         ["bench", "parse"] => steps::bench_parse(),
         ["bench", "sim"] => bench_sim::bench_sim(),
         ["bench", "registry"] => bench_registry::bench_registry(),
+        ["bench", "io"] => bench_io::bench_io(),
         ["catalog"] => catalog::generate(),
         ["setup"] => setup::all(setup::Need::Everything),
         [] | ["help" | "--help" | "-h"] => {

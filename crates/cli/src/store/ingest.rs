@@ -137,39 +137,43 @@ impl Store {
         added: &mut Vec<std::path::PathBuf>,
     ) -> Result<u64, IngestError> {
         let blob = self.blob_path(diff_id);
-        if !blob.is_file() {
-            let reader = uncompressed(reader).map_err(|e| IngestError::Layer {
+        let bytes = if blob.is_file() {
+            std::fs::read(&blob).map_err(super::at(&blob))?
+        } else {
+            // one pass: read and hashed into memory (the unpacking needs the bytes there), the
+            // digest checked, then the blob written from them, without a read back
+            let broken = |e: io::Error| IngestError::Layer {
                 index,
                 source: e.into(),
-            })?;
-            self.write_blob(reader, Some(diff_id))
-                .map_err(|e| match e {
-                    StoreError::Io { source, path } => {
-                        match source
-                            .get_ref()
-                            .and_then(|s| s.downcast_ref::<BlobMismatch>())
-                        {
-                            Some(m) => IngestError::DiffId {
-                                index,
-                                expected: m.expected,
-                                actual: m.actual,
-                            },
-                            None if source.kind() == io::ErrorKind::InvalidData
-                                || source.kind() == io::ErrorKind::UnexpectedEof =>
-                            {
-                                IngestError::Layer {
-                                    index,
-                                    source: source.into(),
-                                }
-                            }
-                            None => StoreError::Io { path, source }.into(),
-                        }
-                    }
-                    e => e.into(),
-                })?;
+            };
+            let mut reader = uncompressed(reader).map_err(broken)?;
+            let mut bytes = Vec::new();
+            let mut hasher = layerbox_core::image::DigestWriter::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(broken(e)),
+                };
+                hasher.update(&buf[..n]);
+                bytes.extend_from_slice(&buf[..n]);
+            }
+            let actual = hasher.finish();
+            if actual != *diff_id {
+                return Err(IngestError::DiffId {
+                    index,
+                    expected: *diff_id,
+                    actual,
+                });
+            }
+            // like the unpacked layers, the layer blobs are not fsynced: a blob a crash cuts
+            // short no longer matches its name, and `system check` removes it
+            super::write_replacing(&self.blobs(), &diff_id.hex(), &bytes, false)?;
             added.push(blob.clone());
-        }
-        let bytes = std::fs::read(&blob).map_err(super::at(&blob))?;
+            bytes
+        };
         let layer = read_layer(&bytes).map_err(|source| IngestError::Layer { index, source })?;
         drop(bytes);
         let dir = self.layer_dir(&diff_id.hex())?;
