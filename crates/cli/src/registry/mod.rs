@@ -38,10 +38,18 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of the flags, with those of layerbox's config file after them.
+    /// The settings of the flags, with those of this user's layerbox config file after them.
     pub fn from_flags_and_config(mirrors: &[String], insecure: &[String]) -> Self {
-        let store = auth::CredentialStore::for_user();
-        let config: serde_json::Value = std::fs::read(&store.layerbox)
+        Self::with_config(
+            mirrors,
+            insecure,
+            &auth::CredentialStore::for_user().layerbox,
+        )
+    }
+
+    /// The settings of the flags, with those of the config file `path` after them.
+    pub fn with_config(mirrors: &[String], insecure: &[String], path: &std::path::Path) -> Self {
+        let config: serde_json::Value = std::fs::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
@@ -56,7 +64,7 @@ impl Settings {
                 })
                 .unwrap_or_default()
         };
-        let config_dir = store.layerbox.parent().map_or_else(
+        let config_dir = path.parent().map_or_else(
             || std::path::PathBuf::from("."),
             std::path::Path::to_path_buf,
         );
@@ -115,4 +123,32 @@ pub enum RegistryError {
     /// A local file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_come_first_then_the_config_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"auths":{},"registry-mirrors":["https://mirror.example"],"insecure-registries":["r.lan:5000"]}"#,
+        )
+        .unwrap();
+        let s = Settings::with_config(&["http://127.0.0.1:5001".into()], &[], &path);
+        assert_eq!(
+            s.mirrors,
+            ["http://127.0.0.1:5001", "https://mirror.example"]
+        );
+        assert_eq!(s.insecure, ["r.lan:5000"]);
+        assert_eq!(s.certs_d[0], tmp.path().join("certs.d"));
+        // no file, or not JSON: the flags alone
+        std::fs::write(&path, "{").unwrap();
+        let s = Settings::with_config(&[], &["x:1".into()], &path);
+        assert!(s.mirrors.is_empty());
+        assert_eq!(s.insecure, ["x:1"]);
+    }
 }

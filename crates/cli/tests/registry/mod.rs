@@ -90,6 +90,8 @@ fn a_pushed_image_pulls_into_an_empty_store_and_runs() {
         ]
     );
     assert_eq!(b.ok(&["run", "--rm", &name]), "built\n");
+    // -q: only the name
+    assert_eq!(b.ok(&["pull", "-q", &name]), format!("{name}\n"));
     let again = b.ok(&["pull", &name]);
     assert!(
         again.contains(&format!("Status: Image is up to date for {name}\n")),
