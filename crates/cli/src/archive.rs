@@ -14,8 +14,8 @@ use layerbox_core::cli::report::daemon_error;
 use layerbox_core::engine::{ArchiveOutput, Engine, Output, save_format};
 use layerbox_core::image::Digest;
 use layerbox_core::image::archive::{
-    self, ArchiveError, ArchiveImage, ArchiveView, LayerSource, Sink, TarSink, VerifyingReader,
-    clean_member, plan_load, resolve_link,
+    self, ArchiveError, ArchiveImage, ArchiveView, LayerSource, Sink, TarSink, clean_member,
+    plan_load, resolve_link,
 };
 
 /// docker's refusal to write an archive to a terminal (`save`, `export`).
@@ -165,6 +165,8 @@ fn maybe_gunzip<'a>(reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
 pub struct DirView {
     root: PathBuf,
     links: BTreeMap<String, String>,
+    /// Whether its files are the store's own (unpacked under `tmp/`) and may be moved.
+    movable: bool,
 }
 
 impl DirView {
@@ -209,6 +211,7 @@ impl DirView {
         Ok(Self {
             root: root.to_owned(),
             links,
+            movable: true,
         })
     }
 
@@ -333,6 +336,9 @@ pub fn save(store: &crate::store::Store, o: &SaveOptions) -> io::Result<u8> {
 }
 
 #[cfg(target_os = "linux")]
+use crate::store::LayerInput;
+
+#[cfg(target_os = "linux")]
 /// `load` on the Linux engine: the archive (`-i` or stdin) unpacked under the store's `tmp/`,
 /// then each image brought in, every digest checked; docker's `Loaded image` lines. `-i` may
 /// also name an OCI image layout directory.
@@ -342,6 +348,7 @@ pub fn load(store: &crate::store::Store, o: &LoadOptions) -> io::Result<u8> {
         let view = DirView {
             root: PathBuf::from(dir),
             links: BTreeMap::new(),
+            movable: false,
         };
         return load_from(store, view);
     }
@@ -387,15 +394,17 @@ fn load_from(store: &crate::store::Store, mut view: DirView) -> io::Result<u8> {
     };
     let mut out = Output::default();
     for image in plan {
-        let mut readers: Vec<Box<dyn Read>> = Vec::with_capacity(image.layers.len());
-        for l in &image.layers {
-            let f = view.open(&l.path)?;
-            readers.push(match l.blob {
-                Some((digest, size)) => Box::new(VerifyingReader::new(f, &l.path, digest, size)),
-                None => Box::new(f),
-            });
-        }
-        let loaded = store.load_image(&image.config, readers, &image.tags, &mut out);
+        let inputs: Vec<LayerInput> = image
+            .layers
+            .iter()
+            .map(|l| LayerInput::File {
+                path: view.path_of(&l.path),
+                name: l.path.clone(),
+                blob: l.blob,
+                movable: view.movable,
+            })
+            .collect();
+        let loaded = store.load_image(&image.config, inputs, &image.tags, &mut out);
         crate::docker::print(&std::mem::take(&mut out))?;
         if let Err(e) = loaded {
             return Ok(fail(&e));

@@ -44,6 +44,9 @@ pub enum IngestError {
         /// The digest of the tar received.
         actual: Digest,
     },
+    /// A layer blob that is not what its archive says.
+    #[error("{0}")]
+    Archive(String),
     /// A layer tar that cannot be read or unpacked.
     #[error("layer {index}: {source}")]
     Layer {
@@ -54,6 +57,25 @@ pub enum IngestError {
     },
 }
 
+/// [`LayerInput::File`]'s fields, for a worker thread.
+struct FileLayer {
+    path: std::path::PathBuf,
+    name: String,
+    blob: Option<(Digest, u64)>,
+    movable: bool,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn panicked() -> IngestError {
+    IngestError::Store(StoreError::Io {
+        path: std::path::PathBuf::new(),
+        source: io::Error::other("a layer's worker failed"),
+    })
+}
+
 /// A reader of a layer blob, gunzipped when it starts with gzip's magic bytes.
 fn uncompressed<'a>(reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
     let mut buffered = BufReader::with_capacity(256 * 1024, reader);
@@ -62,6 +84,26 @@ fn uncompressed<'a>(reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
     } else {
         Ok(Box::new(buffered))
     }
+}
+
+/// A layer to bring in: a stream (a download), or a file of an archive unpacked below the
+/// store's `tmp/` (`load`), which is moved into place rather than copied when it is the plain
+/// tar, and may carry the digest and size its archive names it by.
+pub enum LayerInput<'a> {
+    /// A plain or gzipped tar, read once.
+    Reader(Box<dyn Read + 'a>),
+    /// A file holding the layer's blob.
+    File {
+        /// Where it is.
+        path: std::path::PathBuf,
+        /// Its name in the archive, for messages.
+        name: String,
+        /// The blob's digest and size, when the archive names them (OCI).
+        blob: Option<(Digest, u64)>,
+        /// Whether it may be moved into the store (a file of the store's own `tmp/`), rather
+        /// than copied (a directory the user gave).
+        movable: bool,
+    },
 }
 
 impl Store {
@@ -77,29 +119,30 @@ impl Store {
         layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
         tags: &[Reference],
     ) -> Result<Digest, IngestError> {
+        let layers = layers.into_iter().map(LayerInput::Reader).collect();
         self.ingest(config, layers, tags, None)
     }
 
-    /// [`Store::ingest_image`] for `load`: docker's `Loaded image: …` lines go to `report`.
-    pub fn load_image<'a>(
+    /// [`Store::ingest_image`] for `load`: the layers may be files (unpacked from the archive,
+    /// brought in side by side), and docker's `Loaded image: …` lines go to `report`.
+    pub fn load_image(
         &self,
         config: &[u8],
-        layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
+        layers: Vec<LayerInput<'_>>,
         tags: &[Reference],
         report: &mut Output,
     ) -> Result<Digest, IngestError> {
         self.ingest(config, layers, tags, Some(report))
     }
 
-    fn ingest<'a>(
+    fn ingest(
         &self,
         config: &[u8],
-        layers: impl IntoIterator<Item = Box<dyn Read + 'a>>,
+        layers: Vec<LayerInput<'_>>,
         tags: &[Reference],
         report: Option<&mut Output>,
     ) -> Result<Digest, IngestError> {
         let parsed = ImageConfig::from_json(config)?;
-        let layers: Vec<_> = layers.into_iter().collect();
         let diff_ids = &parsed.rootfs.diff_ids;
         if layers.len() != diff_ids.len() {
             return Err(IngestError::LayerCount {
@@ -108,11 +151,84 @@ impl Store {
             });
         }
         let _lock = self.lock()?;
-        let mut size = 0;
-        let mut added = Vec::new();
+        let added = std::sync::Mutex::new(Vec::new());
+        // files side by side, unless a layer repeats (two workers would unpack it at once)
+        let distinct = diff_ids
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == diff_ids.len();
+        let all_files = distinct && layers.iter().all(|l| matches!(l, LayerInput::File { .. }));
         let result = (|| {
-            for (index, (reader, want)) in layers.into_iter().zip(diff_ids).enumerate() {
-                size += self.ingest_layer(index, reader, want, &mut added)?;
+            let mut size = 0;
+            if all_files {
+                // files: two layers at a time (reading, hashing and unpacking each is work of
+                // its own; the lock is held)
+                let files: Vec<_> = layers
+                    .into_iter()
+                    .zip(diff_ids)
+                    .enumerate()
+                    .filter_map(|(index, (input, want))| match input {
+                        LayerInput::File {
+                            path,
+                            name,
+                            blob,
+                            movable,
+                        } => Some((
+                            index,
+                            FileLayer {
+                                path,
+                                name,
+                                blob,
+                                movable,
+                            },
+                            want,
+                        )),
+                        LayerInput::Reader(_) => None,
+                    })
+                    .collect();
+                for pair in files.chunks(2) {
+                    let sizes: Vec<Result<u64, IngestError>> = std::thread::scope(|scope| {
+                        let running: Vec<_> = pair
+                            .iter()
+                            .map(|(index, file, want)| {
+                                let added = &added;
+                                scope.spawn(move || self.ingest_file(*index, file, want, added))
+                            })
+                            .collect();
+                        running
+                            .into_iter()
+                            .map(|t| t.join().unwrap_or_else(|_| Err(panicked())))
+                            .collect()
+                    });
+                    for s in sizes {
+                        size += s?;
+                    }
+                }
+            } else {
+                for (index, (input, want)) in layers.into_iter().zip(diff_ids).enumerate() {
+                    let bytes = match input {
+                        LayerInput::Reader(reader) => {
+                            self.layer_bytes(index, reader, want, &added)?
+                        }
+                        LayerInput::File {
+                            path,
+                            name,
+                            blob,
+                            movable,
+                        } => {
+                            let file = FileLayer {
+                                path,
+                                name,
+                                blob,
+                                movable,
+                            };
+                            size += self.ingest_file(index, &file, want, &added)?;
+                            continue;
+                        }
+                    };
+                    size += self.unpack_layer(index, &bytes, want, &added)?;
+                }
             }
             let id = self.put_blob(config)?;
             self.record_image(id, parsed.clone(), size, tags, report)?;
@@ -120,6 +236,7 @@ impl Store {
         })();
         if result.is_err() {
             // what this call added and no image names: the layers before the one that failed
+            let added = added.into_inner().unwrap_or_default();
             for path in added.iter().rev() {
                 let _ = super::remove_tree(path).or_else(|_| std::fs::remove_file(path));
             }
@@ -127,61 +244,130 @@ impl Store {
         result
     }
 
-    /// Stores one layer tar as the blob `diff_id` (refused unless its digest is that) and
-    /// unpacks it, unless both are there already. Returns its size in docker's sense.
-    fn ingest_layer(
+    /// A layer given as a file: read once, checked against the digest its archive names it by
+    /// and against its diff_id; the plain tar is renamed into `blobs/` (the file is below the
+    /// store's `tmp/`, on the same filesystem), a gzipped one is written there uncompressed.
+    fn ingest_file(
+        &self,
+        index: usize,
+        file: &FileLayer,
+        diff_id: &Digest,
+        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
+    ) -> Result<u64, IngestError> {
+        let FileLayer {
+            path,
+            name,
+            blob,
+            movable,
+        } = file;
+        let broken = |e: io::Error| IngestError::Layer {
+            index,
+            source: e.into(),
+        };
+        let dest = self.blob_path(diff_id);
+        // an earlier image of the same archive may have moved this file into the store already
+        let raw = match std::fs::read(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && dest.is_file() => {
+                std::fs::read(&dest).map_err(broken)?
+            }
+            read => read.map_err(broken)?,
+        };
+        let raw_digest = Digest::sha256_of(&raw);
+        if let Some((expected, size)) = *blob {
+            if raw_digest != expected {
+                return Err(IngestError::Archive(format!(
+                    "invalid archive: `{name}` has digest {raw_digest}, not {expected}"
+                )));
+            }
+            if raw.len() as u64 != size {
+                return Err(IngestError::Archive(format!(
+                    "invalid archive: `{name}` is {} bytes, not the {size} its descriptor gives",
+                    raw.len()
+                )));
+            }
+        }
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            let bytes = self.layer_bytes(index, Box::new(raw.as_slice()), diff_id, added)?;
+            return self.unpack_layer(index, &bytes, diff_id, added);
+        }
+        if raw_digest != *diff_id {
+            return Err(IngestError::DiffId {
+                index,
+                expected: *diff_id,
+                actual: raw_digest,
+            });
+        }
+        if !dest.is_file() {
+            if !*movable || std::fs::rename(path, &dest).is_err() {
+                super::write_replacing(&self.blobs(), &diff_id.hex(), &raw, false)?;
+            }
+            lock(added).push(dest);
+        }
+        self.unpack_layer(index, &raw, diff_id, added)
+    }
+    /// A streamed layer's uncompressed tar: read and hashed into memory in one pass (the
+    /// unpacking needs the bytes there), checked against its diff_id, then kept as the blob
+    /// `diff_id` without a read back. A blob already there is read instead.
+    fn layer_bytes(
         &self,
         index: usize,
         reader: Box<dyn Read + '_>,
         diff_id: &Digest,
-        added: &mut Vec<std::path::PathBuf>,
-    ) -> Result<u64, IngestError> {
+        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
+    ) -> Result<Vec<u8>, IngestError> {
         let blob = self.blob_path(diff_id);
-        let bytes = if blob.is_file() {
-            std::fs::read(&blob).map_err(super::at(&blob))?
-        } else {
-            // one pass: read and hashed into memory (the unpacking needs the bytes there), the
-            // digest checked, then the blob written from them, without a read back
-            let broken = |e: io::Error| IngestError::Layer {
-                index,
-                source: e.into(),
-            };
-            let mut reader = uncompressed(reader).map_err(broken)?;
-            let mut bytes = Vec::new();
-            let mut hasher = layerbox_core::image::DigestWriter::new();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(broken(e)),
-                };
-                hasher.update(&buf[..n]);
-                bytes.extend_from_slice(&buf[..n]);
-            }
-            let actual = hasher.finish();
-            if actual != *diff_id {
-                return Err(IngestError::DiffId {
-                    index,
-                    expected: *diff_id,
-                    actual,
-                });
-            }
-            // like the unpacked layers, the layer blobs are not fsynced: a blob a crash cuts
-            // short no longer matches its name, and `system check` removes it
-            super::write_replacing(&self.blobs(), &diff_id.hex(), &bytes, false)?;
-            added.push(blob.clone());
-            bytes
+        if blob.is_file() {
+            return std::fs::read(&blob).map_err(|e| super::at(&blob)(e).into());
+        }
+        let broken = |e: io::Error| IngestError::Layer {
+            index,
+            source: e.into(),
         };
-        let layer = read_layer(&bytes).map_err(|source| IngestError::Layer { index, source })?;
-        drop(bytes);
+        let mut reader = uncompressed(reader).map_err(broken)?;
+        let mut bytes = Vec::new();
+        let mut hasher = layerbox_core::image::DigestWriter::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(broken(e)),
+            };
+            hasher.update(&buf[..n]);
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        let actual = hasher.finish();
+        if actual != *diff_id {
+            return Err(IngestError::DiffId {
+                index,
+                expected: *diff_id,
+                actual,
+            });
+        }
+        // like the unpacked layers, the layer blobs are not fsynced: a blob a crash cuts short
+        // no longer matches its name, and `system check` removes it
+        super::write_replacing(&self.blobs(), &diff_id.hex(), &bytes, false)?;
+        lock(added).push(blob);
+        Ok(bytes)
+    }
+
+    /// Unpacks a layer's tar into `layers/<diff_id>` unless it is there. Returns its size in
+    /// docker's sense.
+    fn unpack_layer(
+        &self,
+        index: usize,
+        bytes: &[u8],
+        diff_id: &Digest,
+        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
+    ) -> Result<u64, IngestError> {
+        let layer = read_layer(bytes).map_err(|source| IngestError::Layer { index, source })?;
         let dir = self.layer_dir(&diff_id.hex())?;
         if !dir.exists() {
             self.create_layer(&diff_id.hex(), |dir: &Path| {
                 write_layer_dir(&layer, dir).map_err(io::Error::other)
             })?;
-            added.push(dir);
+            lock(added).push(dir);
         }
         Ok(layer.size())
     }

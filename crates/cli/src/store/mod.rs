@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 pub use check::{CheckReport, Problem, ProblemKind};
 pub use container::{ContainerRecord, ProcessRef};
 pub use image::ImageRecord;
-pub use ingest::IngestError;
+pub use ingest::{IngestError, LayerInput};
 
 use crate::linux::Layers;
 
