@@ -13,7 +13,10 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-const BUSYBOX: &str = "/bin/busybox";
+use common::{loadavg, make_rootfs, median, tar_rootfs};
+
+mod common;
+
 const LAYERBOX: &str = env!("CARGO_BIN_EXE_layerbox");
 /// The private dockerd of `shared/anchors/dockerd-start.sh`.
 const DOCKER_HOST: &str = "unix:///tmp/anchors/docker/docker.sock";
@@ -34,28 +37,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The rootfs of `anchors/make-bundle.sh`: busybox, its applet links, the usual empty dirs.
-fn make_rootfs(r: &Path) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
-    for d in [
-        "bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root", "var",
-        "run",
-    ] {
-        std::fs::create_dir_all(r.join(d)).map_err(io)?;
-    }
-    std::fs::copy(BUSYBOX, r.join("bin/busybox")).map_err(io)?;
-    let list = Command::new(BUSYBOX).arg("--list").output().map_err(io)?;
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        if applet != "busybox" {
-            std::os::unix::fs::symlink("busybox", r.join("bin").join(applet)).map_err(io)?;
-        }
-    }
-    std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").map_err(io)?;
-    std::fs::write(r.join("etc/group"), "root:x:0:\n").map_err(io)?;
-    std::fs::write(r.join("etc/hosts"), "").map_err(io)?;
-    std::fs::write(r.join("etc/resolv.conf"), "").map_err(io)
 }
 
 /// `runc spec`, then terminal off, `/bin/true`, read-only root (as `make-bundle.sh`).
@@ -102,26 +83,6 @@ fn measure(cmd: &mut Command) -> Result<(Duration, Duration), String> {
             + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
     };
     Ok((wall, tv(usage.ru_utime) + tv(usage.ru_stime)))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        f64::midpoint(v[n / 2 - 1], v[n / 2])
-    }
-}
-
-/// The 1-minute load average.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split(' ')
-        .next()
-        .unwrap_or("?")
-        .to_owned()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -184,17 +145,7 @@ fn bench(runs: usize) -> Result<(), String> {
     // the same rootfs imported into a fresh layerbox store
     let root = tmp.path().join("store");
     let tar = tmp.path().join("rootfs.tar");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("tar of the rootfs failed".into());
-    }
+    tar_rootfs(&rootfs, &tar)?;
     let layerbox = {
         let root = root.clone();
         move |args: &[&str]| {

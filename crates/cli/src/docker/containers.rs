@@ -192,6 +192,17 @@ impl Linux {
         {
             return exposed_only();
         }
+        let not_tcp: std::collections::BTreeSet<_> = c
+            .ports
+            .iter()
+            .filter(|p| !p.ip.is_empty() && p.proto != "tcp")
+            .map(|p| (p.private_port, &p.proto))
+            .collect();
+        for (port, proto) in not_tcp {
+            eprintln!(
+                "WARNING: the layerbox Linux engine's proxy carries tcp only: {port}/{proto} is not published"
+            );
+        }
         if crate::linux::layerdir::rootless() && c.ports.iter().any(|p| !p.ip.is_empty()) {
             // entering a user namespace's network namespace needs CAP_SYS_ADMIN in our own
             eprintln!(
