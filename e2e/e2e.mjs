@@ -1,42 +1,28 @@
 // End-to-end tests of the built playground in headless Chromium (playwright-core).
 // Usage: node e2e/e2e.mjs <dist-dir> <screenshot-dir>
 // Prints `ok - …` / `not ok - …` lines and a closing `N passed, N failed`.
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { serve, launch } from './serve.mjs';
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
 const shots = path.resolve(process.argv[3] ?? 'target/e2e');
 fs.mkdirSync(shots, { recursive: true });
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
-  '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.gz': 'application/gzip' };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  let file = path.join(dist, decodeURIComponent(url.pathname));
-  if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-  fs.readFile(file, (err, data) => {
-    if (err) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    res.end(data);
-  });
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}/`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const server = await serve(dist);
+const base = server.base;
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 const errors = [];
-page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
+// Page errors, console errors and failed requests of `p` all count as failures.
+function watch(p, what) {
+  const tag = what ? ` (${what})` : '';
+  p.on('pageerror', (e) => errors.push(`pageerror${tag}: ${e.message}`));
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(`console${tag}: ${m.text()}`); });
+  p.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()}${tag} ${r.url()}`); });
+}
+watch(page);
 
 let passed = 0, failed = 0;
 async function check(name, fn) {
@@ -79,14 +65,15 @@ await check('the core lints as you type in its worker, and a problem jumps to it
 
 // The terminal: the article's Node example, built and run by the engine in the worker.
 const transcript = () => page.textContent('#transcript');
-async function type(line) {
-  const before = await page.locator('#transcript .t-input').count();
-  await page.fill('#terminal-input', line);
-  await page.press('#terminal-input', 'Enter');
+async function typeIn(p, line) {
+  const before = await p.locator('#transcript .t-input').count();
+  await p.fill('#terminal-input', line);
+  await p.press('#terminal-input', 'Enter');
   // Done when the status no longer says running and this command's line is echoed.
-  await page.waitForFunction((n) => document.querySelectorAll('#transcript .t-input').length > n
+  await p.waitForFunction((n) => document.querySelectorAll('#transcript .t-input').length > n
     && !document.querySelector('.terminal .running'), before, { timeout: 60000 });
 }
+const type = (line) => typeIn(page, line);
 await check('the Node example loads into the editor', async () => {
   await page.selectOption('#examples', 'node');
   await page.waitForFunction(() => document.querySelector('#editor').value.startsWith('FROM node:14\n'));
@@ -316,6 +303,129 @@ await check('after the first visit the playground works offline (service worker)
     .includes('naming to docker.io/library/offline'), null, { timeout: 60000 });
   await fresh.close();
 });
+
+// A learner's walk through the whole article in a page of its own: edit, build, images, run,
+// ps, exec (a copy-up and a whiteout in the file view), stop, commit, rm, rmi, prune, then the
+// Node example with its port; a screenshot of each view; then its share link, opened in a
+// fresh browser, replays to the same images and containers.
+const walkContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const walk = await walkContext.newPage();
+watch(walk, 'walk');
+const views = (p) => p.locator('#views-root');
+async function showView(p, name) {
+  await p.locator('#views-root .tabs button', { hasText: name }).click();
+}
+async function shot(p, locator, name) {
+  const file = path.join(shots, `${name}.png`);
+  // Animations are taken to their end, so that the picture shows what they lead to.
+  await locator.screenshot({ path: file, animations: 'disabled' });
+  expect(fs.statSync(file).size > 1000, `screenshot ${name} is empty`);
+}
+const lastOut = (p) => p.locator('#transcript .t-out').last().textContent();
+await check('walk: the page opens on the Python example, the engine ready', async () => {
+  await walk.goto(base);
+  await walk.waitForFunction(() => document.querySelector('#status')?.textContent.includes('engine: ready'));
+  await shot(walk, walk.locator('.panel.editor'), 'editor');
+});
+await check('walk: edit the Dockerfile and build it; the layers view shows the new step', async () => {
+  const text = await walk.inputValue('#editor');
+  await walk.fill('#editor', text.replace('ENV NAME World', 'ENV NAME World\nLABEL course="layers"'));
+  await walk.waitForFunction(() => document.querySelector('#status').textContent.includes('Dockerfile: 8 lines'));
+  await typeIn(walk, 'docker build -t my-python-app .');
+  expect((await walk.textContent('#transcript')).includes('naming to docker.io/library/my-python-app'), 'no naming line');
+  await walk.waitForFunction(() => {
+    const v = document.querySelector('#views-root')?.textContent ?? '';
+    return v.includes('Layers of my-python-app') && v.includes('LABEL course');
+  }, null, { timeout: 30000 });
+  await shot(walk, views(walk), 'layers');
+});
+await check('walk: images, run -d, ps', async () => {
+  await typeIn(walk, 'docker images');
+  expect(/my-python-app\s+latest/.test(await lastOut(walk)), 'image not listed');
+  await typeIn(walk, 'docker run -d --name py my-python-app');
+  expect(/^[0-9a-f]{64}\n$/.test(await lastOut(walk)), 'no container ID');
+  await typeIn(walk, 'docker ps');
+  const ps = await lastOut(walk);
+  expect(/my-python-app .*Up .* py\n/s.test(ps), `ps: ${ps}`);
+});
+await check('walk: exec writes a file: the file view shows it copied up into the container layer', async () => {
+  await typeIn(walk, 'docker exec py sh -c "echo \'# changed\' >> /app/app.py"');
+  await showView(walk, 'Files');
+  const row = walk.locator('#views-root .entry.copied-up', { hasText: 'app.py' });
+  await row.waitFor({ timeout: 15000 });
+  expect((await walk.textContent('#views-root .files-view h2')).includes('py'), 'not the container\'s files');
+  expect((await row.locator('.origin').textContent()) === 'RW', 'not from the writable layer');
+});
+await check('walk: exec deletes a file: the file view shows its whiteout', async () => {
+  await typeIn(walk, 'docker exec py rm /app/requirements.txt');
+  const row = walk.locator('#views-root .entry.deleted', { hasText: 'requirements.txt' });
+  await row.waitFor({ timeout: 15000 });
+  expect((await row.textContent()).includes('whiteout'), 'no whiteout badge');
+  await shot(walk, views(walk), 'files');
+});
+await check('walk: stop, commit: the lifecycle shows the committed image', async () => {
+  await typeIn(walk, 'docker stop py');
+  expect((await lastOut(walk)) === 'py\n', 'stop did not print the name');
+  await typeIn(walk, 'docker commit py my-python-app:changed');
+  expect(/^sha256:[0-9a-f]{64}\n$/.test(await lastOut(walk)), 'commit printed no ID');
+  await showView(walk, 'Lifecycle');
+  await walk.waitForFunction(() => {
+    const t = document.querySelector('#views-root .lifecycle')?.textContent ?? '';
+    return t.includes('my-python-app:changed') && t.includes('py');
+  }, null, { timeout: 15000 });
+  expect(await walk.locator('#views-root .node.state-exited').count() >= 1, 'no exited container');
+  await shot(walk, views(walk), 'lifecycle');
+});
+await check('walk: rm, rmi, prune', async () => {
+  await typeIn(walk, 'docker rm py');
+  expect((await lastOut(walk)) === 'py\n', 'rm did not print the name');
+  await typeIn(walk, 'docker rmi my-python-app:changed');
+  const rmi = await lastOut(walk);
+  expect(rmi.startsWith('Untagged: my-python-app:changed\n') && rmi.includes('Deleted: sha256:'), `rmi: ${rmi}`);
+  await typeIn(walk, 'docker create --name scratchpad my-python-app');
+  await typeIn(walk, 'docker container prune -f');
+  const prune = await lastOut(walk);
+  expect(prune.startsWith('Deleted Containers:\n') && prune.includes('Total reclaimed space'), `prune: ${prune}`);
+  await typeIn(walk, 'docker ps -a -q');
+  expect((await walk.locator('#transcript span').last().textContent()) === '$ docker ps -a -q\n', 'containers left');
+});
+await check('walk: the Node example runs with -p 3000:3000 and its app says Hello World', async () => {
+  await walk.selectOption('#examples', 'node');
+  await walk.waitForFunction(() => document.querySelector('#editor').value.startsWith('FROM node:14\n'));
+  await typeIn(walk, 'docker build -t node-app .');
+  await typeIn(walk, 'docker run -d -p 3000:3000 --name node node-app');
+  await walk.waitForSelector('.browser[data-port="3000"] .page');
+  expect((await walk.textContent('.browser[data-port="3000"] .page')) === 'Hello World\n', 'no Hello World');
+  await shot(walk, walk.locator('.app-panel'), 'app-panel');
+  await shot(walk, walk.locator('.panel.terminal'), 'terminal');
+});
+const engineState = async (p) => {
+  await typeIn(p, 'docker images --format "{{.Repository}}:{{.Tag}} {{.Size}}"');
+  const images = await lastOut(p);
+  await typeIn(p, 'docker ps -a --format "{{.Names}} {{.Image}} {{.State}} {{.Ports}}"');
+  return { images, containers: await lastOut(p) };
+};
+await check('walk: its share link, opened in a fresh browser, replays to the same images and containers', async () => {
+  const before = await engineState(walk);
+  expect(before.containers.includes('node node-app running 0.0.0.0:3000->3000/tcp'), `ps: ${before.containers}`);
+  await walk.click('#share');
+  await walk.waitForSelector('#share-link');
+  const link = await walk.inputValue('#share-link');
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  watch(other, 'walk, shared');
+  await other.goto(link);
+  await other.waitForFunction(() => document.querySelector('#editor')?.value.startsWith('FROM node:14\n'));
+  await other.waitForFunction(() => (document.querySelector('#transcript')?.textContent ?? '').includes('$ docker run -d -p 3000:3000 --name node node-app')
+    && !document.querySelector('.terminal .running'), null, { timeout: 60000 });
+  const after = await engineState(other);
+  expect(after.images === before.images, `images:\n${after.images}\nwanted:\n${before.images}`);
+  expect(after.containers === before.containers, `containers:\n${after.containers}\nwanted:\n${before.containers}`);
+  await other.waitForSelector('.browser[data-port="3000"] .page');
+  await fresh.close();
+});
+await walkContext.close();
+
 await check('no console errors', async () => {
   expect(errors.length === 0, errors.join('\n'));
 });

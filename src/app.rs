@@ -25,6 +25,8 @@ use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
 pub const WORKER_URL: &str = "./layerbox-worker_loader.js";
 /// The views module's script and wasm, relative to the page.
 pub const VIEWS_MODULE: [&str; 2] = ["./layerbox-views.js", "./layerbox-views_bg.wasm"];
+/// The views' stylesheet (trunk copies it as it is), linked when the views module loads.
+pub const VIEWS_CSS: &str = "./views.css";
 
 /// Properties of [`App`].
 #[derive(Properties, PartialEq, Default)]
@@ -141,12 +143,28 @@ pub fn app(props: &AppProps) -> Html {
             });
         });
     }
-    // Autosave the project.
+    // Autosave the project (the worker keeps the engine's state and the commands run).
     use_effect_with(state.files.clone(), |files| {
         if let Ok(json) = serde_json::to_string(files) {
             let _ = storage::save(PROJECT_KEY, &json);
         }
     });
+    // A share link's commands are replayed on a fresh engine, as if typed again.
+    {
+        let sender = sender.clone();
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.replay.clone().map(SameRc), move |replay| {
+            if let Some(commands) = replay {
+                dispatcher.dispatch(Action::Replaying);
+                sender.send(Request::Reset);
+                for (index, line) in commands.0.iter().enumerate() {
+                    let id = sender.id();
+                    dispatcher.dispatch(Action::Submit(id, line.clone()));
+                    sender.send(Request::Replay { id, index });
+                }
+            }
+        });
+    }
     // Each published port's page, asked again whenever the ports change.
     {
         let sender = sender.clone();
@@ -164,7 +182,7 @@ pub fn app(props: &AppProps) -> Html {
     {
         let sender = sender.clone();
         use_effect_with(
-            (state.summary.clone(), state.view_requests()),
+            (state.summaries, state.view_requests()),
             move |(_, requests)| {
                 for r in requests {
                     sender.send(Request::View(r.clone()));
@@ -175,12 +193,25 @@ pub fn app(props: &AppProps) -> Html {
     // The views module draws into `#views-root` from its `data-feed`; loaded after the first
     // paint (only in the page: tests give their own engine and no module).
     let views_root = use_node_ref();
-    let feed = serde_json::to_string(&ViewsFeed {
-        requests: state.view_requests(),
-        answers: (*state.views).clone(),
-        selection: state.selection.clone(),
-    })
-    .unwrap_or_default();
+    // Made again only when what it carries changed: the answers hold whole file trees (half a
+    // megabyte for the Python image), too much to serialise on every keystroke.
+    let feed = use_memo(
+        (
+            state.view_requests(),
+            state.selection.clone(),
+            SameRc(Rc::clone(&state.views)),
+        ),
+        |(requests, selection, views)| {
+            let json = serde_json::to_string(&ViewsFeed {
+                requests: requests.clone(),
+                answers: (*views.0).clone(),
+                selection: selection.clone(),
+            })
+            .unwrap_or_default();
+            AttrValue::from(Rc::<str>::from(json))
+        },
+    );
+    let feed = (*feed).clone();
     {
         let root = views_root.clone();
         use_effect_with(feed.clone(), move |_| {
@@ -212,7 +243,7 @@ pub fn app(props: &AppProps) -> Html {
                 listener.forget();
                 if page {
                     let [js, wasm] = VIEWS_MODULE;
-                    crate::views_app::load(js, wasm);
+                    crate::views_app::load(js, wasm, VIEWS_CSS);
                 }
             }
             #[cfg(not(target_arch = "wasm32"))]
@@ -441,6 +472,14 @@ pub fn app(props: &AppProps) -> Html {
 
 /// The name an exported project's download gets.
 const EXPORT_FILE_NAME: &str = "layerbox-project.json";
+/// An `Rc` compared by identity: the state replaces it whenever its contents change.
+struct SameRc<T>(Rc<T>);
+
+impl<T> PartialEq for SameRc<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// A callback that dispatches the action `f` makes of its argument.
 fn on<T: 'static>(

@@ -64,7 +64,8 @@ pub fn local(host: impl Fn() -> Host + 'static) -> Connect {
             let answer = answer.clone();
             yew::platform::spawn_local(async move {
                 let responses = engine.borrow_mut().handle(request);
-                for r in responses {
+                let saved = engine.borrow_mut().take_saved();
+                for r in responses.into_iter().chain(saved) {
                     answer.emit(r);
                 }
             });

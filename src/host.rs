@@ -21,7 +21,7 @@ use layerbox_core::sim::base::ModelledImages;
 use layerbox_core::sim::catalog::Catalog;
 use layerbox_core::view;
 
-use crate::protocol::{ContainerSummary, ProjectFile, Request, Response, Summary};
+use crate::protocol::{ContainerSummary, Journal, ProjectFile, Request, Response, Summary};
 use crate::{project_file, share};
 
 /// Modification time of the editor's files in a build context (fixed, so that an unchanged
@@ -74,6 +74,13 @@ pub struct Host {
     shell: Option<Shell>,
     /// A file `save -o` or `export -o` wrote, for the page to download.
     download: Option<Response>,
+    /// Whether the engine changed since its state was last given out ([`Host::take_saved`]).
+    unsaved: bool,
+    /// The commands run on this engine since it was empty, with their files: what a share
+    /// link carries (kept with the engine's state).
+    journal: Journal,
+    /// The commands of the share link opened last, for [`Request::Replay`].
+    opened: Journal,
 }
 
 impl std::fmt::Debug for Host {
@@ -105,6 +112,9 @@ impl Host {
             seed,
             shell: None,
             download: None,
+            unsaved: false,
+            journal: Journal::default(),
+            opened: Journal::default(),
         };
         host.rebuild(EngineState::default());
         host
@@ -172,7 +182,7 @@ impl Host {
 
     /// Whether answering `request` needs the catalog (running anything may build or run).
     pub fn needs_catalog(request: &Request) -> bool {
-        matches!(request, Request::Run { .. })
+        matches!(request, Request::Run { .. } | Request::Replay { .. })
     }
 
     /// The engine, for the views.
@@ -208,11 +218,19 @@ impl Host {
                 seq,
                 analysis: editor::analyze(&text),
             }],
-            Request::Run { id, line, files } => {
-                let output = self.run(id, &line, &files);
-                let mut responses = vec![output, self.summary(), self.saved()];
-                responses.extend(self.download.take());
-                responses
+            Request::Run { id, line, files } => self.command_line(id, &line, &files),
+            Request::Replay { id, index } => {
+                let Some((line, files)) = self
+                    .opened
+                    .commands()
+                    .nth(index)
+                    .map(|(l, f)| (l.to_owned(), f.to_vec()))
+                else {
+                    return vec![Response::Error {
+                        message: format!("the share link has no command {index}"),
+                    }];
+                };
+                self.command_line(id, &line, &files)
             }
             Request::ImportImage { id, name, data_url } => {
                 let output = match data_url_bytes(&data_url) {
@@ -229,7 +247,8 @@ impl Host {
                         shell: None,
                     },
                 };
-                vec![output, self.summary(), self.saved()]
+                self.unsaved = true;
+                vec![output, self.summary()]
             }
             Request::Complete { id, line, cursor } => {
                 let c = complete(&self.names(), &line, cursor);
@@ -243,11 +262,13 @@ impl Host {
             }
             Request::Fetch { port, path } => {
                 let body = self.engine.request(port, &path);
-                vec![Response::Page { port, body }, self.saved()]
+                self.unsaved = true;
+                vec![Response::Page { port, body }]
             }
             Request::Restore { state } => match restore(&state) {
-                Ok(state) => {
+                Ok((state, journal)) => {
                     self.shell = None;
+                    self.journal = journal;
                     self.rebuild(state);
                     vec![self.summary()]
                 }
@@ -262,14 +283,20 @@ impl Host {
             },
             Request::Reset => {
                 self.shell = None;
+                self.journal = Journal::default();
                 self.rebuild(EngineState::default());
-                vec![self.summary(), self.saved()]
+                self.unsaved = true;
+                vec![self.summary()]
             }
             Request::Share { files } => vec![Response::Shared {
-                fragment: share::encode(&files),
+                fragment: share::encode(&files, &self.journal),
             }],
             Request::Open { fragment } => match share::decode(&fragment) {
-                Ok(files) => vec![Response::Project { files }],
+                Ok((files, journal)) => {
+                    let commands = journal.entries.iter().map(|(l, _)| l.clone()).collect();
+                    self.opened = journal;
+                    vec![Response::Project { files, commands }]
+                }
                 Err(message) => vec![Response::Error { message }],
             },
             Request::Export { files, history } => vec![Response::Exported {
@@ -286,6 +313,18 @@ impl Host {
                 vec![Response::View { request, result }]
             }
         }
+    }
+
+    /// Runs a line typed at the terminal (or replayed), keeping it in the journal.
+    fn command_line(&mut self, id: u64, line: &str, files: &[ProjectFile]) -> Vec<Response> {
+        if !line.trim().is_empty() {
+            self.journal.record(line, files);
+        }
+        let output = self.run(id, line, files);
+        self.unsaved = true;
+        let mut responses = vec![output, self.summary()];
+        responses.extend(self.download.take());
+        responses
     }
 
     fn run(&mut self, id: u64, line: &str, files: &[ProjectFile]) -> Response {
@@ -494,16 +533,27 @@ impl Host {
         })
     }
 
-    /// The engine's state as text to keep.
+    /// The engine's state to keep, if it changed since the last call. Commands answer without
+    /// it: serialising and compressing the whole state costs far more than a command (a third
+    /// of a second for the Python example's image in the browser), so the worker asks for it
+    /// once the commands have settled.
+    pub fn take_saved(&mut self) -> Option<Response> {
+        std::mem::take(&mut self.unsaved).then(|| self.saved())
+    }
+
+    /// The engine's state and the journal as text to keep.
     pub fn saved(&self) -> Response {
-        let json = serde_json::to_vec(self.engine.state()).unwrap_or_default();
+        let json = serde_json::to_vec(&SavedRef {
+            engine: self.engine.state(),
+            journal: &self.journal,
+        })
+        .unwrap_or_default();
         Response::Saved {
             state: share::pack(&json),
         }
     }
 }
 
-/// Reads a state saved by [`Host::saved`].
 /// What docker's client says when `save` or `export` would write to a terminal: in the page,
 /// stdout is always the terminal.
 const TERMINAL_REFUSAL: &str =
@@ -555,9 +605,30 @@ fn data_url_bytes(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("the picked file could not be read ({e})"))
 }
 
-fn restore(saved: &str) -> Result<EngineState, String> {
+/// What [`Host::saved`] keeps.
+#[derive(serde::Serialize)]
+struct SavedRef<'a> {
+    engine: &'a EngineState,
+    journal: &'a Journal,
+}
+
+/// What [`restore`] reads back.
+#[derive(serde::Deserialize)]
+struct Saved {
+    engine: EngineState,
+    journal: Journal,
+}
+
+/// Reads a state saved by [`Host::saved`], or by earlier versions (the engine's state alone,
+/// no journal).
+fn restore(saved: &str) -> Result<(EngineState, Journal), String> {
     let json = share::unpack(saved)?;
-    serde_json::from_slice(&json).map_err(|e| e.to_string())
+    match serde_json::from_slice::<Saved>(&json) {
+        Ok(saved) => Ok((saved.engine, saved.journal)),
+        Err(e) => serde_json::from_slice(&json)
+            .map(|engine| (engine, Journal::default()))
+            .map_err(|_| e.to_string()),
+    }
 }
 
 /// Whether the command line is a `build` (the editor's files are its context).
@@ -633,7 +704,9 @@ mod tests {
             files: ctx.to_vec(),
         });
         assert!(matches!(responses[1], Response::Summary(_)));
-        assert!(matches!(responses[2], Response::Saved { .. }));
+        assert_eq!(responses.len(), 2);
+        assert!(matches!(host.take_saved(), Some(Response::Saved { .. })));
+        assert!(host.take_saved().is_none());
         let Response::Output {
             chunks,
             code,
@@ -885,7 +958,32 @@ mod tests {
         let r = host.handle(Request::Open {
             fragment: fragment.clone(),
         });
-        assert_eq!(r[0], Response::Project { files: ctx });
+        assert_eq!(
+            r[0],
+            Response::Project {
+                files: ctx.clone(),
+                commands: vec![
+                    "docker build -t my-app .".into(),
+                    "docker run -d --name web my-app".into()
+                ]
+            }
+        );
+        // Replayed on a fresh engine, the commands make the same images and containers.
+        let mut other = self::host();
+        other.handle(Request::Open {
+            fragment: fragment.clone(),
+        });
+        for index in 0..2 {
+            let r = other.handle(Request::Replay { id: 9, index });
+            assert!(matches!(r[0], Response::Output { code: 0, .. }), "{r:?}");
+        }
+        assert!(matches!(
+            &other.handle(Request::Replay { id: 9, index: 2 })[0],
+            Response::Error { message } if message.contains("no command 2")
+        ));
+        let ps = "docker ps -a --format {{.Names}}:{{.Image}}:{{.State}}";
+        assert_eq!(run(&mut other, ps, &ctx).0, run(&mut host, ps, &ctx).0);
+        assert_eq!(run(&mut other, ps, &ctx).0, "web:my-app:running\n");
         let r = host.handle(Request::Open {
             fragment: "p=AAAA".into(),
         });
@@ -992,7 +1090,7 @@ mod tests {
             line: "docker save -o out/tiny.tar tiny".into(),
             files: ctx.clone(),
         });
-        let Some(Response::Download { name, data_url }) = responses.get(3) else {
+        let Some(Response::Download { name, data_url }) = responses.get(2) else {
             panic!("{responses:?}")
         };
         assert_eq!(name, "tiny.tar");

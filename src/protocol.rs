@@ -61,10 +61,19 @@ pub enum Request {
     },
     /// Forget every image and container.
     Reset,
-    /// Make a share link's fragment for these files; answered by [`Response::Shared`].
+    /// Make a share link's fragment for these files and the commands run so far (the
+    /// worker's [`Journal`]); answered by [`Response::Shared`].
     Share {
         /// The project.
         files: Vec<ProjectFile>,
+    },
+    /// Run command number `index` of the share link opened last ([`Response::Project`]) with
+    /// the files it ran with; answered as [`Request::Run`] is.
+    Replay {
+        /// Numbers the command for its [`Response::Output`].
+        id: u64,
+        /// Which command.
+        index: usize,
     },
     /// Read a share link's fragment; answered by [`Response::Project`] or [`Response::Error`].
     Open {
@@ -185,6 +194,10 @@ pub enum Response {
     Project {
         /// Its files.
         files: Vec<ProjectFile>,
+        /// Its commands, to replay in order with [`Request::Replay`] (the worker keeps the
+        /// files each ran with).
+        #[serde(default)]
+        commands: Vec<String>,
     },
     /// A view, computed by the core's `view::answer`, or why it could not be.
     View {
@@ -220,6 +233,43 @@ pub fn imported_image_name(file_name: &str) -> String {
         "imported".into()
     } else {
         name.chars().take(64).collect()
+    }
+}
+
+/// The commands run so far and the files each ran with: what a share link carries and replays,
+/// so that it opens on the same images and containers (IDs and times are new ones).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    /// The sets of files the commands ran with; a set is kept again only when it changed.
+    pub contexts: Vec<Vec<ProjectFile>>,
+    /// Each command line, with the index in `contexts` of the files it ran with.
+    pub entries: Vec<(String, usize)>,
+}
+
+impl Journal {
+    /// Records that `line` ran with `files`.
+    pub fn record(&mut self, line: &str, files: &[ProjectFile]) {
+        if self
+            .contexts
+            .last()
+            .is_none_or(|last| last.as_slice() != files)
+        {
+            self.contexts.push(files.to_vec());
+        }
+        self.entries
+            .push((line.to_owned(), self.contexts.len() - 1));
+    }
+
+    /// The commands in order, each with its files.
+    pub fn commands(&self) -> impl Iterator<Item = (&str, &[ProjectFile])> {
+        self.entries
+            .iter()
+            .filter_map(|(line, i)| Some((line.as_str(), self.contexts.get(*i)?.as_slice())))
+    }
+
+    /// Whether no command was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 

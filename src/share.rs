@@ -1,8 +1,9 @@
 //! Share links and saved state: a project's files (or the engine's state) as compressed text.
 //!
 //! A share link's fragment is `p=` followed by base64url (no padding) of the DEFLATE-compressed
-//! JSON `{"v":1,"files":[{"path":…,"contents":…}]}`: no server holds anything, the link is the
-//! project. Reading one checks everything (size, encoding, version, paths), so a corrupt or
+//! JSON `{"v":1,"files":[{"path":…,"contents":…}],"journal":{…}}`: no server holds anything, the
+//! link is the project and the commands that were run on it ([`Journal`], left out when empty),
+//! which the page replays. Reading one checks everything (size, encoding, version, paths), so a corrupt or
 //! hostile link gives a message, never a half-loaded project.
 
 use std::io::{Read as _, Write as _};
@@ -14,12 +15,16 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::ProjectFile;
+use crate::protocol::{Journal, ProjectFile};
 
 /// The most bytes a share link or saved state may inflate to (a project is a few files).
 pub const MAX_INFLATED: u64 = 64 << 20;
 /// The most files a shared project may hold.
 pub const MAX_FILES: usize = 200;
+/// The most commands a share link may replay.
+pub const MAX_COMMANDS: usize = 2000;
+/// The longest command line a share link may carry.
+pub const MAX_LINE: usize = 4096;
 
 const VERSION: u32 = 1;
 
@@ -27,6 +32,8 @@ const VERSION: u32 = 1;
 struct Shared {
     v: u32,
     files: Vec<ProjectFile>,
+    #[serde(default, skip_serializing_if = "Journal::is_empty")]
+    journal: Journal,
 }
 
 /// Compresses `bytes` and encodes them as base64url.
@@ -58,18 +65,19 @@ fn unpack_at_most(text: &str, limit: u64) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The fragment (without `#`) of a share link carrying `files`.
-pub fn encode(files: &[ProjectFile]) -> String {
+/// The fragment (without `#`) of a share link carrying `files` and the commands of `journal`.
+pub fn encode(files: &[ProjectFile], journal: &Journal) -> String {
     let shared = Shared {
         v: VERSION,
         files: files.to_vec(),
+        journal: journal.clone(),
     };
     let json = serde_json::to_vec(&shared).unwrap_or_default();
     format!("p={}", pack(&json))
 }
 
-/// The files a share link's fragment carries.
-pub fn decode(fragment: &str) -> Result<Vec<ProjectFile>, String> {
+/// The files and commands a share link's fragment carries.
+pub fn decode(fragment: &str) -> Result<(Vec<ProjectFile>, Journal), String> {
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
     let data = fragment
         .strip_prefix("p=")
@@ -85,7 +93,33 @@ pub fn decode(fragment: &str) -> Result<Vec<ProjectFile>, String> {
         ));
     }
     check_files(&shared.files).map_err(bad)?;
-    Ok(shared.files)
+    check_journal(&shared.journal).map_err(bad)?;
+    Ok((shared.files, shared.journal))
+}
+
+/// Whether a journal can be replayed: at most [`MAX_COMMANDS`] single lines of at most
+/// [`MAX_LINE`] bytes, each naming a set of files that [`check_files`] accepts.
+pub fn check_journal(journal: &Journal) -> Result<(), String> {
+    if journal.entries.len() > MAX_COMMANDS {
+        return Err(format!(
+            "{} commands (at most {MAX_COMMANDS})",
+            journal.entries.len()
+        ));
+    }
+    for (line, context) in &journal.entries {
+        if line.len() > MAX_LINE || line.contains('\n') {
+            return Err("a command is not one line of at most 4096 bytes".into());
+        }
+        if *context >= journal.contexts.len() {
+            return Err(format!(
+                "command `{line}` names files the link does not carry"
+            ));
+        }
+    }
+    journal
+        .contexts
+        .iter()
+        .try_for_each(|files| check_files(files))
 }
 
 /// Whether a project's files are ones the editor can hold: a `Dockerfile`, relative paths
@@ -143,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_link_carries_the_files_back() {
-        let fragment = encode(&files());
+        let fragment = encode(&files(), &Journal::default());
         assert!(fragment.starts_with("p="));
         assert!(
             fragment
@@ -153,8 +187,46 @@ mod tests {
         );
         // Compressed: the repeated text takes far fewer bytes than it inflates to.
         assert!(fragment.len() < 200, "{}", fragment.len());
-        assert_eq!(decode(&fragment).unwrap(), files());
-        assert_eq!(decode(&format!("#{fragment}")).unwrap(), files());
+        assert_eq!(decode(&fragment).unwrap(), (files(), Journal::default()));
+        assert_eq!(decode(&format!("#{fragment}")).unwrap().0, files());
+    }
+
+    #[test]
+    fn a_link_carries_the_commands_and_the_files_each_ran_with() {
+        let mut edited = files();
+        edited[0].contents.push_str("RUN echo hi\n");
+        let mut journal = Journal::default();
+        journal.record("docker build -t app .", &files());
+        journal.record("docker run -d --name web app", &files());
+        journal.record("docker build -t app:2 .", &edited);
+        // A set of files is kept once while it does not change.
+        assert_eq!(journal.contexts.len(), 2);
+        let (back, replay) = decode(&encode(&edited, &journal)).unwrap();
+        assert_eq!(back, edited);
+        let commands: Vec<(&str, &[ProjectFile])> = replay.commands().collect();
+        assert_eq!(
+            commands,
+            [
+                ("docker build -t app .", files().as_slice()),
+                ("docker run -d --name web app", files().as_slice()),
+                ("docker build -t app:2 .", edited.as_slice()),
+            ]
+        );
+        // Hostile journals: a command naming files the link lacks, a second line smuggled in.
+        let json = |s: &str| format!("p={}", pack(s.as_bytes()));
+        let dockerfile = r#"[{"path":"Dockerfile","contents":""}]"#;
+        let missing = format!(
+            r#"{{"v":1,"files":{dockerfile},"journal":{{"contexts":[],"entries":[["docker ps",0]]}}}}"#
+        );
+        assert!(
+            decode(&json(&missing))
+                .unwrap_err()
+                .contains("does not carry")
+        );
+        let two_lines = format!(
+            r#"{{"v":1,"files":{dockerfile},"journal":{{"contexts":[{dockerfile}],"entries":[["docker ps\nrm",0]]}}}}"#
+        );
+        assert!(decode(&json(&two_lines)).unwrap_err().contains("one line"));
     }
 
     #[test]

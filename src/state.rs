@@ -82,9 +82,26 @@ impl Terminal {
     }
 }
 
-/// What the views show: the selected lifecycle node, whose layers, whose files, which file.
+/// Which view the views panel shows: only its answers are asked of the worker (a file tree
+/// answer is half a megabyte for the Python image).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// The image's layers.
+    #[default]
+    Layers,
+    /// The merged file tree.
+    Files,
+    /// Images and containers.
+    Lifecycle,
+}
+
+/// What the views show: the tab, the selected lifecycle node, whose layers, whose files, which
+/// file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
+    /// The view shown.
+    #[serde(default)]
+    pub tab: Tab,
     /// The lifecycle node picked (`image:<hex>`, `container:<hex>`, `dockerfile`).
     pub node: Option<String>,
     /// The image whose layers are shown (the newest image when `None`).
@@ -110,6 +127,8 @@ pub enum Pick {
     Path(String),
     /// The file tree's search text.
     Filter(String),
+    /// A tab of the views panel.
+    Tab(Tab),
 }
 
 /// Everything the playground shows.
@@ -143,8 +162,13 @@ pub struct State {
     pub events: Rc<str>,
     /// How many commands have reported events (changes when `events` does).
     pub event_count: u64,
+    /// How many times the engine reported its summary (once after every command): the views
+    /// are asked again whenever it changes, even if no name did (a file written by `exec`).
+    pub summaries: u64,
     /// What the views show.
     pub selection: Selection,
+    /// A share link's commands, waiting to be replayed on a fresh engine.
+    pub replay: Option<Rc<Vec<String>>>,
     /// The latest answer to each view request (layers, files, lifecycle), from the core: the
     /// view as JSON (decode with [`crate::protocol::decode_view`]) or the error's message.
     pub views: Rc<Vec<(view::Request, Result<String, String>)>>,
@@ -171,6 +195,8 @@ pub enum Action {
     Input(String),
     /// A line was run, with its request number.
     Submit(u64, String),
+    /// The share link's commands are being replayed (they are no longer waiting).
+    Replaying,
     /// Browse history: `true` for older (arrow up), `false` for newer.
     Recall(bool),
     /// Ctrl-C: drop the line being typed.
@@ -214,8 +240,10 @@ impl State {
             share_link: None,
             events: Rc::from("[]"),
             event_count: 0,
+            summaries: 0,
             views: Rc::default(),
             selection: Selection::default(),
+            replay: None,
         }
     }
 
@@ -250,9 +278,9 @@ impl State {
         ports
     }
 
-    /// The view requests that answer what the views show now: the lifecycle, the layers of
-    /// the selected (else newest) image, the files of the selected (else newest) container or
-    /// image, and the selected file.
+    /// The view requests that answer what the views panel shows now: on the layers tab the
+    /// layers of the selected (else newest) image; on the files tab the files of the selected
+    /// (else newest) container or image, and the selected file; on the lifecycle tab the graph.
     pub fn view_requests(&self) -> Vec<view::Request> {
         let sel = &self.selection;
         let image = sel
@@ -266,11 +294,13 @@ impl State {
                 .map(|c| c.name.clone())
                 .or_else(|| image.clone())
         });
-        let mut requests = vec![view::Request::Lifecycle];
-        if let Some(image) = image {
-            requests.push(view::Request::Layers { image });
+        let mut requests = Vec::new();
+        match sel.tab {
+            Tab::Lifecycle => requests.push(view::Request::Lifecycle),
+            Tab::Layers => requests.extend(image.map(|image| view::Request::Layers { image })),
+            Tab::Files => {}
         }
-        if let Some(target) = target {
+        if let (Tab::Files, Some(target)) = (sel.tab, target) {
             requests.push(view::Request::Files {
                 target: target.clone(),
                 path_filter: (!sel.filter.is_empty()).then(|| sel.filter.clone()),
@@ -311,6 +341,7 @@ impl State {
             Pick::Layer(i) => sel.layer = Some(i),
             Pick::Path(path) => sel.path = Some(path),
             Pick::Filter(text) => sel.filter = text,
+            Pick::Tab(tab) => sel.tab = tab,
         }
     }
 
@@ -388,6 +419,7 @@ impl State {
             }
             Response::Summary(summary) => {
                 self.summary = summary;
+                self.summaries += 1;
                 let ports = self.published_ports();
                 self.pages.retain(|p, _| ports.contains(p));
             }
@@ -438,7 +470,8 @@ impl State {
                     self.files.len()
                 ));
             }
-            Response::Project { files } => {
+            Response::Project { files, commands } => {
+                let count = commands.len();
                 *self = State {
                     term: std::mem::take(&mut self.term),
                     summary: std::mem::take(&mut self.summary),
@@ -446,14 +479,29 @@ impl State {
                     ready: self.ready,
                     events: Rc::clone(&self.events),
                     event_count: self.event_count,
+                    summaries: self.summaries,
                     views: Rc::clone(&self.views),
                     selection: std::mem::take(&mut self.selection),
-                    message: Some("opened the project from the share link".into()),
+                    message: Some(if count == 0 {
+                        "opened the project from the share link".into()
+                    } else {
+                        format!(
+                            "opened the project from the share link and replayed its {count} command{}",
+                            if count == 1 { "" } else { "s" }
+                        )
+                    }),
+                    replay: (count > 0).then(|| Rc::new(commands)),
                     ..State::from_files(files)
                 };
             }
             Response::View { request, result } => {
+                // Only the answers to what is shown now are kept (a file tree is large).
+                let current = self.view_requests();
+                if !current.contains(&request) {
+                    return;
+                }
                 let mut views = (*self.views).clone();
+                views.retain(|(r, _)| current.contains(r));
                 match views.iter_mut().find(|(r, _)| *r == request) {
                     Some(entry) => entry.1 = result,
                     None => views.push((request, result)),
@@ -553,6 +601,7 @@ impl Reducible for State {
                     busy: keep.busy,
                     events: keep.events,
                     event_count: keep.event_count,
+                    summaries: keep.summaries,
                     views: keep.views,
                     selection: keep.selection,
                     ..State::from_files(files)
@@ -607,6 +656,7 @@ impl Reducible for State {
             Action::Completing(id, cursor) => {
                 next.term.completing = Some((id, next.term.input.clone(), cursor));
             }
+            Action::Replaying => next.replay = None,
             Action::Pick(pick) => next.pick(pick),
             Action::Say(message) => next.say(message),
             Action::Dismiss => next.message = None,
@@ -869,17 +919,35 @@ mod tests {
         });
         let s = reduce(
             Rc::new(State::default()),
-            vec![lifecycle(1), layers, lifecycle(2)],
+            vec![
+                Action::Pick(Pick::Tab(Tab::Lifecycle)),
+                lifecycle(1),
+                layers.clone(),
+                lifecycle(2),
+            ],
         );
-        assert_eq!(s.views.len(), 2);
+        // The layers were not asked for on the lifecycle tab: their answer is dropped.
+        assert_eq!(s.views.len(), 1);
         assert_eq!(s.views[0].1, Err("answer 2".into()));
+        // On the layers tab the lifecycle's answer goes once another comes.
+        let summary = Action::Response(Response::Summary(Summary {
+            images: vec!["my-app".into()],
+            containers: vec![],
+        }));
+        let s = reduce(
+            s,
+            vec![summary, Action::Pick(Pick::Tab(Tab::Layers)), layers],
+        );
+        assert_eq!(s.views.len(), 1);
+        assert_eq!(s.views[0].1, Err("No such image: my-app".into()));
     }
 
     #[test]
     fn views_follow_the_newest_things_until_something_is_picked() {
         use crate::protocol::ContainerSummary;
         let s = State::default();
-        assert_eq!(s.view_requests(), [view::Request::Lifecycle]);
+        // The layers tab first, and nothing built yet.
+        assert_eq!(s.view_requests(), []);
         let summary = Action::Response(Response::Summary(Summary {
             images: vec!["python:3.9-slim".into(), "my-app:latest".into()],
             containers: vec![ContainerSummary {
@@ -894,31 +962,26 @@ mod tests {
             target: target.into(),
             path_filter: filter.map(str::to_owned),
         };
-        assert_eq!(
-            s.view_requests(),
-            [
-                view::Request::Lifecycle,
-                view::Request::Layers {
-                    image: "my-app:latest".into()
-                },
-                files("web", None),
-            ]
-        );
+        let layers = |image: &str| view::Request::Layers {
+            image: image.into(),
+        };
+        assert_eq!(s.view_requests(), [layers("my-app:latest")]);
+        let s = reduce(s, vec![Action::Pick(Pick::Tab(Tab::Files))]);
+        assert_eq!(s.view_requests(), [files("web", None)]);
+        let s = reduce(s, vec![Action::Pick(Pick::Tab(Tab::Lifecycle))]);
+        assert_eq!(s.view_requests(), [view::Request::Lifecycle]);
         let s = reduce(
             s,
             vec![
                 Action::Pick(Pick::Node("image:abc123".into())),
                 Action::Pick(Pick::Filter("app".into())),
                 Action::Pick(Pick::Path("/app/app.py".into())),
+                Action::Pick(Pick::Tab(Tab::Files)),
             ],
         );
         assert_eq!(
             s.view_requests(),
             [
-                view::Request::Lifecycle,
-                view::Request::Layers {
-                    image: "abc123".into()
-                },
                 files("abc123", Some("app")),
                 view::Request::File {
                     target: "abc123".into(),
@@ -928,9 +991,11 @@ mod tests {
         );
         // A container keeps the image's layers and shows its own files.
         let s = reduce(s, vec![Action::Pick(Pick::Node("container:def".into()))]);
-        assert_eq!(s.view_requests()[2], files("def", Some("app")));
+        assert_eq!(s.view_requests()[0], files("def", Some("app")));
         assert_eq!(s.selection.node.as_deref(), Some("container:def"));
         assert!(s.selection.path.is_none());
+        let s = reduce(s, vec![Action::Pick(Pick::Tab(Tab::Layers))]);
+        assert_eq!(s.view_requests(), [layers("abc123")]);
         assert!(s.view(&view::Request::Lifecycle).is_none());
     }
 
@@ -942,6 +1007,7 @@ mod tests {
                 Action::Submit(1, "docker ps".into()),
                 Action::Response(Response::Project {
                     files: files_of(&examples::node()),
+                    commands: vec![],
                 }),
             ],
         );

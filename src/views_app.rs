@@ -60,18 +60,42 @@ fn views_host() -> Html {
     }
 }
 
+#[function_component(Nothing)]
+fn nothing() -> Html {
+    Html::default()
+}
+
 /// Mounts the views into `#views-root` (the views module's entry point).
+///
+/// Both programs are Yew apps, each numbering its roots from 1 and marking a root's element
+/// with its number, and the page's root (the body) holds this one. Yew routes an event to the
+/// app whose number is on the closest marked element: if both roots were number 1, a click in
+/// the views would also run the page's listener that has the same number as the views' one
+/// (clicking the Lifecycle tab pressed Reset). An empty first root, on an element outside the
+/// page, makes the views' root number 2.
 pub fn start() {
     if let Some(root) = root() {
+        if let Some(spare) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("div").ok())
+        {
+            yew::Renderer::<Nothing>::with_root(spare).render();
+        }
         yew::Renderer::<ViewsHost>::with_root(root).render();
     }
 }
 
-/// Loads the views module (trunk's no-modules build of `layerbox-views`) into the page.
-pub fn load(js: &str, wasm: &str) {
+/// Loads the views module (trunk's no-modules build of `layerbox-views`) and its stylesheet
+/// `css` into the page.
+pub fn load(js: &str, wasm: &str, css: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    if let (Ok(link), Some(head)) = (document.create_element("link"), document.head()) {
+        let _ = link.set_attribute("rel", "stylesheet");
+        let _ = link.set_attribute("href", css);
+        let _ = head.append_child(&link);
+    }
     let Ok(script) = document.create_element("script") else {
         return;
     };

@@ -25,7 +25,13 @@ thread_local! {
     static CATALOG_TRIED: Cell<bool> = const { Cell::new(false) };
     static CATALOG_LOADING: Cell<bool> = const { Cell::new(false) };
     static LATEST_ANALYSIS: Cell<u64> = const { Cell::new(0) };
+    /// The pending timer that posts the engine's state to keep (0: none).
+    static SAVE_TIMER: Cell<i32> = const { Cell::new(0) };
 }
+
+/// How long the engine must stay unchanged before its state is posted to be kept: a command's
+/// answer and the views it changes go first, and a burst of commands is saved once.
+const SAVE_DELAY_MS: i32 = 250;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -79,7 +85,12 @@ fn dispatch(request: Request) {
     // the editor's analysis, completion and share links do not wait.
     let on_engine = matches!(
         request,
-        Request::Run { .. } | Request::Fetch { .. } | Request::Restore { .. } | Request::Reset
+        Request::Run { .. }
+            | Request::Replay { .. }
+            | Request::ImportImage { .. }
+            | Request::Fetch { .. }
+            | Request::Restore { .. }
+            | Request::Reset
     );
     if on_engine && (CATALOG_LOADING.get() || !WAITING.with(|w| w.borrow().is_empty())) {
         WAITING.with(|w| w.borrow_mut().push(request));
@@ -95,6 +106,9 @@ fn dispatch(request: Request) {
     let responses = HOST.with(|h| h.borrow_mut().as_mut().map(|h| h.handle(request)));
     for r in responses.unwrap_or_default() {
         post(&r);
+    }
+    if on_engine {
+        schedule_save();
     }
     if let Some((seq, text)) = dockerfile {
         wasm_bindgen_futures::spawn_local(pull_bases(seq, text));
@@ -147,6 +161,27 @@ async fn idle() {
         let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Posts the engine's state once no request has come for [`SAVE_DELAY_MS`].
+fn schedule_save() {
+    let scope = scope();
+    let pending = SAVE_TIMER.replace(0);
+    if pending != 0 {
+        scope.clear_timeout_with_handle(pending);
+    }
+    let save = Closure::once_into_js(|| {
+        SAVE_TIMER.set(0);
+        let saved = HOST.with(|h| h.borrow_mut().as_mut().and_then(Host::take_saved));
+        if let Some(saved) = saved {
+            post(&saved);
+        }
+    });
+    if let Ok(handle) = scope
+        .set_timeout_with_callback_and_timeout_and_arguments_0(save.unchecked_ref(), SAVE_DELAY_MS)
+    {
+        SAVE_TIMER.set(handle);
+    }
 }
 
 async fn load_catalog() {

@@ -242,9 +242,11 @@ async fn the_views_panel_draws_the_cores_layers_view() {
     let props = |tab| ViewsProps {
         requests: vec![layers.clone(), view::Request::Lifecycle],
         views: Rc::new(answers.clone()),
-        selection: Selection::default(),
+        selection: Selection {
+            tab,
+            ..Selection::default()
+        },
         onpick: Callback::noop(),
-        tab,
     };
     let html = render::<Views>(props(Tab::Layers)).await;
     assert!(html.contains("Layers of"), "{html}");
@@ -256,9 +258,11 @@ async fn the_views_panel_draws_the_cores_layers_view() {
     let html = render::<Views>(ViewsProps {
         requests: vec![],
         views: Rc::default(),
-        selection: Selection::default(),
+        selection: Selection {
+            tab: Tab::Files,
+            ..Selection::default()
+        },
         onpick: Callback::noop(),
-        tab: Tab::Files,
     })
     .await;
     assert!(html.contains("Build an image or run a container"), "{html}");

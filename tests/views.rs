@@ -246,5 +246,7 @@ fn every_animation_stops_for_reduced_motion() {
     }
     assert!(animated >= 5, "{animated}");
     let index = std::fs::read_to_string(format!("{root}/index.html")).unwrap();
-    assert!(index.contains(r#"<link data-trunk rel="css" href="static/views.css" />"#));
+    // Shipped beside the views module and linked when the page loads it (off the first page).
+    assert!(index.contains(r#"<link data-trunk rel="copy-file" href="static/views.css" />"#));
+    assert_eq!(layerbox_web::app::VIEWS_CSS, "./views.css");
 }

@@ -158,13 +158,20 @@ fn highlight(text: &str, analysis: &Analysis) -> Html {
         cuts.extend([r.start, r.end]);
     }
     let cuts: Vec<usize> = cuts.into_iter().collect();
-    let pieces = cuts.windows(2).map(|w| {
+    // One pass over the tokens, which the core gives in source order (a 300-line Dockerfile
+    // has thousands of pieces).
+    let tokens = &analysis.tokens;
+    let mut next = 0;
+    let pieces = cuts.windows(2).map(move |w| {
         let (a, b) = (w[0], w[1]);
         let piece = &text[a..b];
-        let token = analysis
-            .tokens
+        while next < tokens.len() && tokens[next].span.end <= a {
+            next += 1;
+        }
+        let token = tokens[next..]
             .iter()
-            .find(|t| t.span.start <= a && b <= t.span.end);
+            .take_while(|t| t.span.start <= a)
+            .find(|t| b <= t.span.end);
         let diag = spans
             .iter()
             .filter(|(r, _)| r.start <= a && b <= r.end)

@@ -13,16 +13,7 @@ use super::lifecycle::Lifecycle;
 use crate::protocol::decode_view;
 use crate::state::{Pick, Selection};
 
-/// Which view the panel shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    /// The image's layers.
-    Layers,
-    /// The merged file tree.
-    Files,
-    /// Images and containers.
-    Lifecycle,
-}
+pub use crate::state::Tab;
 
 /// Properties of [`Views`].
 #[derive(Properties, PartialEq)]
@@ -33,11 +24,8 @@ pub struct ViewsProps {
     pub views: Rc<Vec<(Request, Result<String, String>)>>,
     /// What is selected.
     pub selection: Selection,
-    /// Called with the learner's picks.
+    /// Called with the learner's picks (a tab too: the page asks only for what it shows).
     pub onpick: Callback<Pick>,
-    /// The tab shown first.
-    #[prop_or(Tab::Layers)]
-    pub tab: Tab,
 }
 
 /// The answer to the request of this kind, decoded: `None` while there is none yet.
@@ -62,9 +50,9 @@ fn note(text: &str) -> Html {
 /// The views panel.
 #[function_component(Views)]
 pub fn views(props: &ViewsProps) -> Html {
-    let tab = use_state(|| props.tab);
+    let tab = props.selection.tab;
     let pick = |f: fn(String) -> Pick| props.onpick.reform(f);
-    let body = match *tab {
+    let body = match tab {
         Tab::Layers => match answer(props, |r| matches!(r, Request::Layers { .. })) {
             None => note("Build an image to see its layers: docker build -t my-app ."),
             Some(Ok(view::Response::Layers(v))) => html! {
@@ -100,10 +88,11 @@ pub fn views(props: &ViewsProps) -> Html {
         },
     };
     let tab_button = |t: Tab, label: &str| {
-        let set = tab.clone();
+        let onpick = props.onpick.clone();
         html! {
-            <button role="tab" class={classes!("tab", (*tab == t).then_some("active"))}
-                aria-selected={(*tab == t).to_string()} onclick={Callback::from(move |_| set.set(t))}>
+            <button role="tab" class={classes!("tab", (tab == t).then_some("active"))}
+                aria-selected={(tab == t).to_string()}
+                onclick={Callback::from(move |_| onpick.emit(Pick::Tab(t)))}>
                 { label }
             </button>
         }

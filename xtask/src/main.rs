@@ -6,6 +6,7 @@
 mod bench_io;
 mod bench_registry;
 mod bench_sim;
+mod bench_web;
 mod catalog;
 mod setup;
 mod steps;
@@ -25,6 +26,8 @@ tasks:
   bench sim          the article's examples built in the simulator, native and in Chromium
   bench registry     pull of a 200 MB image from a loopback registry beside skopeo copy
   bench io           save and load of a 200 MB image beside docker save and docker load
+  bench web [--runs N]  the playground's speed in headless Chromium: ready to type, the
+                     article's build shown, diagnostics after a keystroke (medians of N runs)
   catalog            regenerate crates/core/data/catalog.txt from Debian, PyPI and npm
   setup              only install the tools (wasm32 target, trunk, wasm-bindgen, chromium, npm, docker.io)
 ";
@@ -42,6 +45,11 @@ fn main() -> ExitCode {
         ["bench", "sim"] => bench_sim::bench_sim(),
         ["bench", "registry"] => bench_registry::bench_registry(),
         ["bench", "io"] => bench_io::bench_io(),
+        ["bench", "web"] => bench_web::bench_web(None),
+        ["bench", "web", "--runs", n] => n
+            .parse()
+            .map_err(|_| format!("invalid number of runs `{n}`"))
+            .and_then(|n| bench_web::bench_web(Some(n))),
         ["catalog"] => catalog::generate(),
         ["setup"] => setup::all(setup::Need::Everything),
         [] | ["help" | "--help" | "-h"] => {

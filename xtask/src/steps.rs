@@ -292,7 +292,7 @@ pub fn bench_size() -> Result<(), String> {
     for (label, (raw, gz)) in [
         "first page (page wasm + js + css + html)",
         "engine worker (wasm + js + loader)",
-        "views module (wasm + js)",
+        "views module (wasm + js + css)",
         "data fetched on the first command",
     ]
     .iter()
@@ -307,7 +307,7 @@ pub fn bench_size() -> Result<(), String> {
 fn size_group(name: &str) -> usize {
     if name.starts_with("layerbox-worker") {
         1
-    } else if name.starts_with("layerbox-views") {
+    } else if name.starts_with("layerbox-views") || name == "views.css" {
         2
     } else if name.starts_with("catalog") {
         3
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(size_group("layerbox-worker_bg.wasm"), 1);
         assert_eq!(size_group("layerbox-worker_loader.js"), 1);
         assert_eq!(size_group("layerbox-views_bg.wasm"), 2);
-        assert_eq!(size_group("views-1d0a0b83c0610fe4.css"), 0);
+        assert_eq!(size_group("views.css"), 2);
         assert_eq!(size_group("catalog.txt.gz"), 3);
     }
 
