@@ -18,6 +18,7 @@ use rustix::thread::UnshareFlags;
 use super::LinuxError;
 use super::cgroup::Cgroup;
 use super::ffi::{self, Forked};
+use super::idmap::IdMaps;
 use super::process::{StartError, exec_prepared, finalize};
 use super::real::RealSyscall;
 use super::rootfs::{prepare_rootfs, write_etc_files, write_init_layer};
@@ -178,20 +179,60 @@ fn open_output(out: &Output) -> io::Result<Option<File>> {
 
 fn start(spec: &ContainerSpec, cgroup: &Cgroup) -> Result<(Pid, Pid), LinuxError> {
     let stdio = Stdio::open(spec)?;
-    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-        .map_err(|e| LinuxError::io("pipe")(e.into()))?;
-    let (mut read, write) = (File::from(read), File::from(write));
+    let pipe = || {
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map(|(r, w)| (File::from(r), File::from(w)))
+            .map_err(|e| LinuxError::io("pipe")(e.into()))
+    };
+    let (read, write) = pipe()?;
+    // rootless with subordinate IDs: the maps are written from out here, by shadow's helpers
+    let maps = (spec.layers.userns)
+        .then(IdMaps::current)
+        .filter(|m| m.subordinate.is_some());
+    let (maps_go, mut maps_done) = match maps {
+        Some(_) => {
+            let (r, w) = pipe()?;
+            (Some(r), Some(w))
+        }
+        None => (None, None),
+    };
     let monitor = match ffi::fork().map_err(LinuxError::io("fork"))? {
         Forked::Child => {
             drop(read);
-            monitor_main(spec, cgroup, write, &stdio)
+            drop(maps_done);
+            monitor_main(spec, cgroup, write, &stdio, maps_go)
         }
         Forked::Parent(pid) => Pid::from_raw(pid).expect("fork returns a positive pid"),
     };
     drop(write);
+    drop(maps_go);
     let mut report = String::new();
-    read.read_to_string(&mut report)
-        .map_err(LinuxError::io("read the start report"))?;
+    let mut map_error = None;
+    let mut reader = io::BufReader::new(read);
+    let mut line = String::new();
+    while io::BufRead::read_line(&mut reader, &mut line)
+        .map_err(LinuxError::io("read the start report"))?
+        > 0
+    {
+        if line == "U\n"
+            && let (Some(maps), Some(done)) = (&maps, maps_done.take())
+        {
+            match maps.write_with_helpers(monitor.as_raw_nonzero().get()) {
+                Ok(()) => {
+                    let mut done = done;
+                    let _ = done.write_all(b"1");
+                }
+                Err(e) => map_error = Some(e),
+            }
+        } else {
+            report.push_str(&line);
+        }
+        line.clear();
+    }
+    if let Some(message) = map_error {
+        let _ = wait_exit(monitor);
+        return Err(StartError::from_message(format!("user namespace: {message}")).into());
+    }
     let mut pid = None;
     let mut error = None;
     for line in report.lines() {
@@ -231,7 +272,13 @@ pub fn enter_namespaces(sys: &dyn Syscall, host_network: bool) -> io::Result<()>
 }
 
 /// The monitor process: never returns.
-fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: &Stdio) -> ! {
+fn monitor_main(
+    spec: &ContainerSpec,
+    cgroup: &Cgroup,
+    mut report: File,
+    stdio: &Stdio,
+    maps_go: Option<File>,
+) -> ! {
     let sys = RealSyscall;
     let fail = |report: &mut File, e: &StartError| -> ! {
         let _ = writeln!(report, "E{} {}", e.code, e.message.replace('\n', " "));
@@ -246,6 +293,7 @@ fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: 
                 .iter()
                 .map(|c| std::os::fd::AsRawFd::as_raw_fd(&*c.0)),
         )
+        .chain(maps_go.iter().map(std::os::fd::AsRawFd::as_raw_fd))
         .collect();
     if let Err(e) = ffi::close_fds_except(&keep) {
         fail(
@@ -258,7 +306,19 @@ fn monitor_main(spec: &ContainerSpec, cgroup: &Cgroup, mut report: File, stdio: 
             rustix::process::geteuid().as_raw(),
             rustix::process::getegid().as_raw(),
         );
-        if let Err(e) = sys.enter_user_namespace(uid, gid) {
+        let entered = match maps_go {
+            // the caller runs newuidmap and newgidmap on us, then says go
+            Some(mut go) => sys.unshare(UnshareFlags::NEWUSER).and_then(|()| {
+                writeln!(report, "U")?;
+                let mut byte = [0u8; 1];
+                match go.read(&mut byte)? {
+                    1 => Ok(()),
+                    _ => Err(io::Error::other("the ID maps were not written")),
+                }
+            }),
+            None => sys.enter_user_namespace(uid, gid),
+        };
+        if let Err(e) = entered {
             fail(
                 &mut report,
                 &StartError::from_message(format!("user namespace: {e}")),

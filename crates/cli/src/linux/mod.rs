@@ -23,6 +23,7 @@
 //! | [`cgroup`] | memory, pids and cpu limits and the freezer, v1 or v2 per controller |
 //! | [`tty`] | `-t`: a pseudo-terminal made inside the container, raw mode and window size outside |
 //! | [`user`] | `--user` against the container's /etc/passwd and /etc/group |
+//! | [`idmap`] | rootless ID maps: the user's own uid, plus `/etc/subuid` ranges through `newuidmap` |
 //! | [`layerdir`] | overlayfs directories to and from the core's `fs::Layer`, `docker diff` |
 //! | [`build`] | [`LinuxRun`], the core builder's `RUN` on real containers |
 
@@ -31,6 +32,7 @@ pub mod cgroup;
 pub mod container;
 pub mod exec;
 pub(crate) mod ffi;
+pub mod idmap;
 pub mod layerdir;
 pub mod process;
 pub mod real;

@@ -5,6 +5,7 @@
 
 mod limits;
 mod pause;
+mod subuid;
 mod tty;
 
 use std::path::{Path, PathBuf};
@@ -665,8 +666,15 @@ fn differential_a_build_without_run_is_the_same_on_both_engines() {
 
 /// Runs the binary as `nobody` (65534) with its store under `home` (`$XDG_DATA_HOME`).
 fn as_nobody(home: &Path, args: &[&str]) -> (String, String, i32) {
+    as_user(65534, 65534, home, args)
+}
+
+/// Runs the binary as user `uid` and group `gid` with its store under `home`.
+fn as_user(uid: u32, gid: u32, home: &Path, args: &[&str]) -> (String, String, i32) {
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env"])
+        .arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .args(["--clear-groups", "env"])
         .arg(format!("HOME={}", home.display()))
         .arg(format!("XDG_DATA_HOME={}", home.join("data").display()))
         .arg("LAYERBOX_ROOT=")
