@@ -142,6 +142,11 @@ pub fn all(need: Need) -> Result<(), String> {
         if !Path::new("/usr/bin/skopeo").exists() {
             packages.push("skopeo");
         }
+        // uidmap: newuidmap/newgidmap, for the rootless test of subordinate ID ranges
+        // (crates/cli/tests/linux_engine/subuid.rs).
+        if !Path::new("/usr/bin/newuidmap").exists() {
+            packages.push("uidmap");
+        }
         if !packages.is_empty() {
             eprintln!("xtask: installing {} from Debian", packages.join(", "));
             let sudo = if is_root() { vec![] } else { vec!["sudo"] };
