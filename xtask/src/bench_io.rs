@@ -44,6 +44,7 @@ impl Drop for Dockerd {
 }
 
 fn start_dockerd(dir: &Path) -> Result<Dockerd, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let host = format!("unix://{}/docker.sock", dir.display());
     let log = std::fs::File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
     let child = Command::new(setup::DOCKERD)
