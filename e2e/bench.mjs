@@ -116,6 +116,9 @@ for (let i = 0; i < runs; i++) {
   // makes an unknown instruction (an error appears); Backspace takes it away again.
   await page.fill('#editor', dockerfile300());
   await page.waitForFunction(() => document.querySelector('#status .problems').textContent.startsWith('problems: 0 errors'));
+  // Let the worker finish what the builds and the new text started (saving the engine's
+  // state, modelling the new base image ahead of a build) before timing keystrokes.
+  await page.waitForTimeout(2000);
   const at = await page.evaluate(() => document.querySelector('#editor').value.indexOf('RUN echo line-150'));
   await page.focus('#editor');
   await page.evaluate((at) => document.querySelector('#editor').setSelectionRange(at, at), at);
