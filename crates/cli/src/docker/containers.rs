@@ -159,6 +159,7 @@ impl Linux {
         }
         spec.cwd.clone_from(&c.spec.workdir);
         spec.user.clone_from(&c.spec.user);
+        c.hostname().clone_into(&mut spec.hostname);
         if c.spec.network == "host" {
             // as docker: the host's network and its name
             spec.host_network = true;

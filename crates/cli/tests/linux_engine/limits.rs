@@ -208,3 +208,27 @@ fn the_container_sees_only_its_own_processes_hostname_mounts_and_network() {
     lab.ok(&["rm", "-f", "iso"]);
     lab.assert_clean();
 }
+
+#[test]
+fn hostname_flag_names_the_container() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let out = lab.ok(&[
+        "run",
+        "--name",
+        "named",
+        "-h",
+        "web-1",
+        "busybox",
+        "sh",
+        "-c",
+        "hostname; cat /etc/hostname",
+    ]);
+    assert_eq!(out, "web-1\nweb-1\n");
+    assert_eq!(
+        lab.ok(&["inspect", "-f", "{{.Config.Hostname}}", "named"]),
+        "web-1\n"
+    );
+    lab.ok(&["rm", "named"]);
+    lab.assert_clean();
+}

@@ -234,3 +234,30 @@ fn image_layers_of_the_python_example_and_the_apt_lesson() {
         "layers.txt",
     );
 }
+
+#[test]
+fn hostname_flag_names_the_container_in_both_its_process_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let run = |line: &str| {
+        let out = layerbox(&root, dir.path(), line, T0).output().unwrap();
+        assert!(out.status.success(), "{line}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // (The first run pulls busybox first, with docker's lines.)
+    let out = run("run --name named -h web-1 busybox hostname");
+    assert!(
+        out.ends_with("Downloaded newer image for busybox:latest\nweb-1\n"),
+        "{out}"
+    );
+    assert_eq!(run("inspect -f {{.Config.Hostname}} named"), "web-1\n");
+    // Without -h, the short ID, as docker.
+    let id = run("create busybox hostname");
+    assert_eq!(
+        run(&format!(
+            "inspect -f {{{{.Config.Hostname}}}} {}",
+            id.trim()
+        )),
+        format!("{}\n", &id[..12])
+    );
+}

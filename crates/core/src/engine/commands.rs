@@ -990,6 +990,7 @@ impl Engine {
             detached: false,
             network,
             resources,
+            hostname: o.hostname.clone().filter(|h| !h.is_empty()),
         };
         let id = self.ids.hex_id();
         let name = match &o.name {
@@ -1088,7 +1089,7 @@ impl Engine {
             env: c.spec.env.clone(),
             workdir: c.spec.workdir.clone(),
             user: c.spec.user.clone(),
-            hostname: c.short_id().to_owned(),
+            hostname: c.hostname().to_owned(),
             stdin: if reads_stdin {
                 std::mem::take(&mut self.stdin)
             } else {
@@ -1519,7 +1520,7 @@ impl Engine {
             env,
             workdir: o.workdir.clone().unwrap_or_else(|| c.spec.workdir.clone()),
             user: o.user.clone().unwrap_or_else(|| c.spec.user.clone()),
-            hostname: c.short_id().to_owned(),
+            hostname: c.hostname().to_owned(),
             stdin,
             now: now.unix_secs(),
         };

@@ -234,7 +234,7 @@ impl Engine {
             json!({})
         };
         let config = ContainerConfigJson {
-            hostname: c.short_id().to_owned(),
+            hostname: c.hostname().to_owned(),
             user: c.spec.user.clone(),
             attach_stdin: c.spec.interactive && !c.spec.detached,
             attach_stdout: !c.spec.detached,

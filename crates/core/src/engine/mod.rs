@@ -119,6 +119,9 @@ pub struct ContainerSpec {
     /// Cgroup limits, after the daemon's checks and defaults.
     #[serde(default)]
     pub resources: Resources,
+    /// `-h`/`--hostname`; `None`: the short ID, as docker.
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 fn default_network() -> String {
@@ -169,6 +172,14 @@ impl Container {
     /// The ID as docker shows it, 12 hex digits.
     pub fn short_id(&self) -> &str {
         &self.id[..12.min(self.id.len())]
+    }
+
+    /// The container's hostname: `-h`'s, or the short ID as docker gives it.
+    pub fn hostname(&self) -> &str {
+        self.spec
+            .hostname
+            .as_deref()
+            .unwrap_or_else(|| self.short_id())
     }
 
     /// The main process's argv: entrypoint then command.

@@ -144,11 +144,11 @@ impl Engine {
             env: request.env.clone(),
             workdir: request.workdir.clone(),
             user: request.user.clone(),
-            hostname: c.short_id().to_owned(),
+            hostname: c.hostname().to_owned(),
             stdin: Vec::new(),
             now: self.now().unix_secs(),
         };
-        let hostname = c.short_id().to_owned();
+        let hostname = c.hostname().to_owned();
         let program = request
             .argv
             .first()
