@@ -29,9 +29,12 @@ thread_local! {
     static SAVE_TIMER: Cell<i32> = const { Cell::new(0) };
 }
 
-/// How long the engine must stay unchanged before its state is posted to be kept: a command's
-/// answer and the views it changes go first, and a burst of commands is saved once.
-const SAVE_DELAY_MS: i32 = 250;
+/// How long the engine must stay unchanged before its state is posted to be kept. Zero: the
+/// save runs as soon as the worker has handled the messages already queued, so a command's
+/// answer goes first and a queued burst is saved once, yet a reload right after a command
+/// keeps it (with 250 ms, a reload soon after a command lost it, and requests arriving every
+/// 250 ms, such as the app panel's, put the save off indefinitely).
+const SAVE_DELAY_MS: i32 = 0;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
