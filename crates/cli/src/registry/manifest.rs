@@ -1,7 +1,8 @@
 //! Manifests as registries serve them: Docker's image manifest v2 schema 2 and manifest list,
-//! and OCI's image manifest and index; picking the manifest of one platform from a list.
+//! and OCI's image manifest and index; picking the manifest of one platform from a list. The OCI
+//! media types are core's (`image::archive`, which writes OCI layouts), named here beside Docker's.
 
-use layerbox_core::image::Digest;
+use layerbox_core::image::{Digest, archive};
 use serde::{Deserialize, Serialize};
 
 /// Docker's image manifest, v2 schema 2.
@@ -9,19 +10,19 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 /// Docker's manifest list (one manifest per platform).
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// OCI's image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_MANIFEST: &str = archive::MEDIA_MANIFEST;
 /// OCI's image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_INDEX: &str = archive::MEDIA_INDEX;
 /// Docker's image config.
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 /// OCI's image config.
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+pub const OCI_CONFIG: &str = archive::MEDIA_CONFIG;
 /// Docker's gzip layer.
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Docker's foreign (non-distributable) layer.
 pub const DOCKER_LAYER_FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 /// OCI's uncompressed layer.
-pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+pub const OCI_LAYER: &str = archive::MEDIA_LAYER;
 /// OCI's gzip layer.
 pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 /// OCI's zstd layer.
