@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::bench_registry::{median, random_file, remove, timed};
-use crate::setup::{self, cmd};
+use crate::setup;
 
 const ROUNDS: usize = 5;
 const LAYERS: usize = 4;
@@ -100,30 +100,7 @@ pub fn bench_io() -> Result<(), String> {
     if !Path::new(setup::DOCKERD).exists() {
         return Err("dockerd is missing: `cargo xtask setup` installs docker.io".into());
     }
-    println!("== building layerbox (bench profile, opt-level 3)");
-    setup::run(
-        cmd("cargo")
-            .args([
-                "build",
-                "--locked",
-                "--profile",
-                "bench",
-                "-p",
-                "layerbox",
-                "--bin",
-                "layerbox",
-            ])
-            .env("CARGO_PROFILE_BENCH_OPT_LEVEL", "3"),
-    )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| setup::root().join("target"), PathBuf::from);
-    let layerbox = target.join("release/layerbox");
-    let work = std::env::temp_dir().join(format!("layerbox-bench-io-{}", std::process::id()));
-    remove(&work);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let result = run_rounds(&layerbox, &work);
-    remove(&work);
-    result
+    crate::bench_registry::in_work_dir("io", run_rounds)
 }
 
 fn run_rounds(layerbox: &Path, work: &Path) -> Result<(), String> {

@@ -157,8 +157,16 @@ pub fn bench_registry() -> Result<(), String> {
             ));
         }
     }
-    // the release profile is tuned for the wasm bundle's size (opt-level z): the native CLI is
-    // measured as a native build would be made, at opt-level 3
+    in_work_dir("registry", run_rounds)
+}
+
+/// Builds the `layerbox` binary at opt-level 3 (the release profile is tuned for the wasm
+/// bundle's size, opt-level z: the native CLI is measured as a native build would be made) and
+/// runs `rounds` with it in a fresh temporary directory named after `bench`, removed after.
+pub(crate) fn in_work_dir(
+    bench: &str,
+    rounds: impl FnOnce(&Path, &Path) -> Result<(), String>,
+) -> Result<(), String> {
     println!("== building layerbox (bench profile, opt-level 3)");
     setup::run(
         cmd("cargo")
@@ -177,10 +185,10 @@ pub fn bench_registry() -> Result<(), String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| setup::root().join("target"), PathBuf::from);
     let layerbox = target.join("release/layerbox");
-    let work = std::env::temp_dir().join(format!("layerbox-bench-registry-{}", std::process::id()));
+    let work = std::env::temp_dir().join(format!("layerbox-bench-{bench}-{}", std::process::id()));
     remove(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let result = run_rounds(&layerbox, &work);
+    let result = rounds(&layerbox, &work);
     remove(&work);
     result
 }
