@@ -153,6 +153,11 @@ fn publish_all_and_an_address_of_the_host() {
     lab.ok(&["run", "-d", "--name", "all", "-P", "site"]);
     let port = host_port(&lab, "all");
     assert!(http_get(port, "/").ends_with("exposed\n"));
+    // --expose adds a port that -P publishes as well
+    lab.ok(&["run", "-d", "--name", "more", "-P", "--expose", "8080", "site"]);
+    let more = lab.ok(&["port", "more", "8080"]);
+    assert!(more.starts_with("0.0.0.0:"), "{more}");
+    lab.ok(&["rm", "-f", "more"]);
     // an attached run serves its ports from the CLI itself; on 127.0.0.1 only
     let mut attached = lab
         .command(&["run", "--rm", "-p", "127.0.0.1::80", "--name", "fg", "site"])

@@ -336,6 +336,56 @@ impl PublishSpec {
     }
 }
 
+/// docker's CLI reading `--expose` values (`80`, `80/udp`, `7000-7010`): each port of each range
+/// as a `port/proto` key, with its error texts.
+fn expose_ports(raw: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut keys = Vec::new();
+    for e in raw {
+        if e.contains(':') {
+            return Err(format!("invalid port format for --expose: {e}"));
+        }
+        // go-connections' SplitProtoPort and ParsePortRange
+        let (port, proto) = match e.split_once('/') {
+            Some((p, proto)) if !proto.is_empty() => (p, proto.split('/').next().unwrap_or(proto)),
+            Some((p, _)) => (p, "tcp"),
+            None => (e.as_str(), "tcp"),
+        };
+        let range = go_port_range(port)
+            .map_err(|err| format!("invalid range format for --expose: {e}, error: {err}"))?;
+        for p in range.first..=range.last {
+            let key = format!("{p}/{proto}");
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// go-connections' `ParsePortRange` with Go's `strconv.ParseUint` errors.
+fn go_port_range(raw: &str) -> Result<PortRange, String> {
+    fn parse_u16(s: &str) -> Result<u16, String> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("strconv.ParseUint: parsing {s:?}: invalid syntax"));
+        }
+        s.parse()
+            .map_err(|_| format!("strconv.ParseUint: parsing {s:?}: value out of range"))
+    }
+    if raw.is_empty() {
+        return Err("empty string specified for ports".to_owned());
+    }
+    let mut parts = raw.split('-');
+    let first = parse_u16(parts.next().unwrap_or_default())?;
+    let last = match parts.next() {
+        Some(end) => parse_u16(end)?,
+        None => first,
+    };
+    if last < first {
+        return Err(format!("invalid range specified for port: {raw}"));
+    }
+    Ok(PortRange { first, last })
+}
+
 /// What `create` (and `run`) configure: the container, its image and its command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(clippy::struct_excessive_bools)] // docker's switches
@@ -350,7 +400,8 @@ pub struct CreateOptions {
     pub entrypoint: Option<String>,
     /// `-e KEY=value` or `-e KEY` (taken from the caller's environment).
     pub env: Vec<String>,
-    /// `--expose`.
+    /// `--expose`: the ports added to the image's exposed ones, one `port/proto` key per port
+    /// of each range given (`7000-7001` is `7000/tcp`, `7001/tcp`).
     pub expose: Vec<String>,
     /// `-h`: the container's host name.
     pub hostname: Option<String>,
@@ -748,7 +799,7 @@ fn create_options(f: &ParsedFlags, args: Vec<String>) -> Result<CreateOptions, I
             .changed("entrypoint")
             .then(|| f.string("entrypoint").unwrap_or_default()),
         env: f.list("env"),
-        expose: f.list("expose"),
+        expose: expose_ports(&f.list("expose"))?,
         hostname: f.string("hostname"),
         interactive: f.bool("interactive"),
         tty: f.bool("tty"),
@@ -1169,6 +1220,36 @@ mod tests {
         assert_eq!(
             err("1-3:4-5"),
             "invalid ranges specified for container and host Ports: 4-5 and 1-3"
+        );
+    }
+
+    #[test]
+    fn expose_reads_ports_and_ranges_like_docker() {
+        let ok = |v: &[&str]| expose_ports(&v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            ok(&["80", "7000-7001/udp", "80/tcp", "90/"]).unwrap(),
+            ["80/tcp", "7000/udp", "7001/udp", "90/tcp"]
+        );
+        // the texts of docker 28's CLI, which checks them before asking the daemon
+        assert_eq!(
+            ok(&["abc"]).unwrap_err(),
+            r#"invalid range format for --expose: abc, error: strconv.ParseUint: parsing "abc": invalid syntax"#
+        );
+        assert_eq!(
+            ok(&["80:80"]).unwrap_err(),
+            "invalid port format for --expose: 80:80"
+        );
+        assert_eq!(
+            ok(&["70000"]).unwrap_err(),
+            r#"invalid range format for --expose: 70000, error: strconv.ParseUint: parsing "70000": value out of range"#
+        );
+        assert_eq!(
+            ok(&["7000-6000"]).unwrap_err(),
+            "invalid range format for --expose: 7000-6000, error: invalid range specified for port: 7000-6000"
+        );
+        assert_eq!(
+            ok(&["/tcp"]).unwrap_err(),
+            "invalid range format for --expose: /tcp, error: empty string specified for ports"
         );
     }
 

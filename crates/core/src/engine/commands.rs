@@ -911,6 +911,11 @@ impl Engine {
             .as_ref()
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default();
+        for e in &o.expose {
+            if !exposed.contains(e) {
+                exposed.push(e.clone());
+            }
+        }
         let network = o.network.clone().unwrap_or_else(|| "default".to_owned());
         if !["default", "bridge", "host", "none"].contains(&network.as_str()) {
             return Err(format!("network {network} not found"));

@@ -283,3 +283,45 @@ fn resource_limits_show_in_inspect_with_the_daemons_defaults_and_checks() {
         );
     }
 }
+
+/// `--expose` adds to the image's exposed ports (inspect's `ExposedPorts`, ps's `PORTS`), and
+/// `-P` publishes them too; bad values get docker's CLI errors before anything is created.
+#[test]
+fn expose_adds_ports_that_publish_all_publishes() {
+    let mut e = engine();
+    let (out, code) = run(
+        &mut e,
+        "docker run -d --name only --expose 8080 --expose 9000-9001/udp anchors/busybox sleep 100",
+    );
+    assert_eq!(code, 0, "{}", out.text());
+    let (out, _) = run(&mut e, "docker inspect only");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let exposed = v[0]["Config"]["ExposedPorts"].as_object().unwrap();
+    let keys: Vec<&str> = exposed.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["8080/tcp", "9000/udp", "9001/udp"]);
+    let (out, _) = run(&mut e, "docker ps --format {{.Ports}} --filter name=only");
+    assert_eq!(out.stdout(), "8080/tcp, 9000-9001/udp\n");
+
+    let (out, code) = run(
+        &mut e,
+        "docker run -d --name all -P --expose 8080 anchors/busybox sleep 100",
+    );
+    assert_eq!(code, 0, "{}", out.text());
+    let (out, _) = run(&mut e, "docker port all");
+    assert!(
+        out.stdout().starts_with("8080/tcp -> 0.0.0.0:"),
+        "{}",
+        out.text()
+    );
+
+    let (out, code) = run(&mut e, "docker run --expose 80:80 anchors/busybox true");
+    assert_eq!(code, 125);
+    assert!(
+        out.text()
+            .starts_with("docker: invalid port format for --expose: 80:80"),
+        "{}",
+        out.text()
+    );
+    let (out, _) = run(&mut e, "docker ps -aq");
+    assert_eq!(out.stdout().lines().count(), 2, "nothing more was created");
+}
