@@ -1,6 +1,6 @@
 //! A layer: the set of changes one build step or one container made, keyed by path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -322,16 +322,39 @@ impl Layer {
     /// Adds or replaces an entry. Replacing a hard-linked entry gives the old inode to one of
     /// its links.
     pub fn insert(&mut self, path: impl Into<String>, entry: Entry) {
-        let path = path.into();
-        self.take(&path);
-        self.changes.insert(path, Change::Entry(entry));
+        self.put(path.into(), Change::Entry(entry));
     }
 
     /// Records a deletion of `path`.
     pub fn insert_whiteout(&mut self, path: impl Into<String>) {
-        let path = path.into();
-        self.take(&path);
-        self.changes.insert(path, Change::Whiteout);
+        self.put(path.into(), Change::Whiteout);
+    }
+
+    /// Adds `entry` at `path` if the layer records nothing there (one map search); otherwise
+    /// changes nothing and gives both back.
+    pub(crate) fn insert_if_vacant(
+        &mut self,
+        path: String,
+        entry: Entry,
+    ) -> Option<(String, Entry)> {
+        match self.changes.entry(path) {
+            btree_map::Entry::Vacant(slot) => {
+                slot.insert(Change::Entry(entry));
+                None
+            }
+            btree_map::Entry::Occupied(slot) => Some((slot.key().clone(), entry)),
+        }
+    }
+
+    /// Puts `change` at `path`, replacing what was there. Without hard links in the layer
+    /// nothing else refers to the old change: one map insert instead of a removal and an insert.
+    fn put(&mut self, path: String, change: Change) {
+        if self.links.is_empty() {
+            self.changes.insert(path, change);
+        } else {
+            self.take(&path);
+            self.changes.insert(path, change);
+        }
     }
 
     /// Adds a hard link at `path` to the non-directory entry at `target` in this layer.

@@ -43,7 +43,11 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_owned()
     } else {
-        format!("{dir}/{name}")
+        let mut out = String::with_capacity(dir.len() + 1 + name.len());
+        out.push_str(dir);
+        out.push('/');
+        out.push_str(name);
+        out
     }
 }
 

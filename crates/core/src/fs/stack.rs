@@ -1,6 +1,6 @@
 //! A stack of read-only layers and the index of its merged view.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map};
 use std::fmt;
 use std::sync::Arc;
 
@@ -154,18 +154,26 @@ impl LayerStack {
 
 /// Applies `layer` (numbered `n`) to a merged-view `index`. `entry_at` reads an entry from a
 /// layer by number (the new one included).
+///
+/// The layer's paths come sorted, so siblings follow each other: a parent found to be a
+/// directory is not looked up again for the next sibling. Only a path that was a directory can
+/// have descendants in the index (every entry's parent is a directory), so only replacing one
+/// scans for a subtree to drop.
 fn apply<'a>(
     index: &mut BTreeMap<String, u32>,
     layer: &'a Layer,
     n: u32,
     entry_at: impl Fn(&'a str, u32) -> Option<&'a Entry>,
 ) -> Result<(), FsError> {
+    let mut known_dir: Option<&str> = None;
+    let fresh = index.is_empty();
+    let mut added: Vec<(String, u32)> = Vec::new();
     for (p, change) in layer.iter() {
         if p.is_empty() {
             continue;
         }
         let parent = path::parent(p);
-        if !parent.is_empty() {
+        if !parent.is_empty() && known_dir != Some(parent) {
             let parent_is_dir = match layer.get(parent) {
                 Some(Change::Entry(e)) => e.is_dir(),
                 Some(_) => false,
@@ -174,29 +182,46 @@ fn apply<'a>(
                     .and_then(|&i| entry_at(parent, i))
                     .is_some_and(Entry::is_dir),
             };
-            if !parent_is_dir && !matches!(change, Change::Whiteout) {
+            if parent_is_dir {
+                known_dir = Some(parent);
+            } else if !matches!(change, Change::Whiteout) {
                 return Err(FsError::NotADirectory(path::display(parent)));
             }
         }
-        let replaces_subtree = match change {
+        if fresh {
+            // Nothing below: the index is the layer's entries, in order (built in one go).
+            if !matches!(change, Change::Whiteout) {
+                added.push((p.to_owned(), n));
+            }
+            continue;
+        }
+        let (was_dir, replaces_subtree) = match change {
             Change::Whiteout => {
-                index.remove(p);
-                true
+                let old = index.remove(p);
+                (
+                    old.and_then(|i| entry_at(p, i)).is_some_and(Entry::is_dir),
+                    true,
+                )
             }
-            Change::Entry(e) => {
-                let was_dir = index
-                    .get(p)
-                    .and_then(|&i| entry_at(p, i))
-                    .is_some_and(Entry::is_dir);
-                index.insert(p.to_owned(), n);
-                e.is_opaque() || !e.is_dir() || !was_dir
-            }
-            Change::HardLink(_) => {
-                index.insert(p.to_owned(), n);
-                true
+            Change::Entry(_) | Change::HardLink(_) => {
+                let was_dir = match index.entry(p.to_owned()) {
+                    btree_map::Entry::Vacant(slot) => {
+                        slot.insert(n);
+                        false
+                    }
+                    btree_map::Entry::Occupied(mut slot) => {
+                        let old = std::mem::replace(slot.get_mut(), n);
+                        entry_at(p, old).is_some_and(Entry::is_dir)
+                    }
+                };
+                let replaces = match change {
+                    Change::Entry(e) => e.is_opaque() || !e.is_dir() || !was_dir,
+                    _ => true,
+                };
+                (was_dir, replaces)
             }
         };
-        if replaces_subtree {
+        if replaces_subtree && was_dir {
             let doomed: Vec<String> = path::descendants(index, p)
                 .filter(|&(_, &i)| i != n)
                 .map(|(k, _)| k.clone())
@@ -205,6 +230,9 @@ fn apply<'a>(
                 index.remove(&k);
             }
         }
+    }
+    if fresh {
+        *index = added.into_iter().collect();
     }
     Ok(())
 }

@@ -192,7 +192,8 @@ impl UnionFs {
         if let Some(up) = &self.upper {
             match up.get(p) {
                 Some(Change::Whiteout) => return None,
-                Some(_) => return up.entry(p).map(|(_, e)| (Loc::Upper, e)),
+                Some(Change::Entry(e)) => return Some((Loc::Upper, e)),
+                Some(Change::HardLink(_)) => return up.entry(p).map(|(_, e)| (Loc::Upper, e)),
                 None if p.is_empty() => return Some((Loc::Upper, &ROOT)),
                 None => {}
             }
@@ -206,10 +207,13 @@ impl UnionFs {
     /// The entry the lower layers show at `p` through the writable layer's opaque dirs and
     /// whiteouts above it (overlayfs's "lower positive").
     fn lower_entry(&self, p: &str) -> Option<(usize, &Entry)> {
+        // The index first: most paths looked up and not in the writable layer are not in the
+        // lower layers either, and then the ancestors need no checking.
+        let found = self.lower.entry(p)?;
         if self.upper.as_ref().is_some_and(|u| u.hides_below(p)) {
             return None;
         }
-        self.lower.entry(p)
+        Some(found)
     }
 
     /// Whether `dir` merges an upper and a lower directory (overlayfs's `OVL_TYPE_MERGE`).
@@ -669,20 +673,36 @@ impl UnionFs {
             return Err(FsError::NotADirectory(dir.to_owned()));
         }
         self.copy_up(&d)?;
-        let lower_visible = !self
-            .upper
-            .as_ref()
-            .is_some_and(|u| u.hides_below(&d) || u.entry(&d).is_some_and(|(_, e)| e.is_opaque()));
+        // Only a directory the lower layers show can have entries there.
+        let lower_visible =
+            !self.upper.as_ref().is_some_and(|u| {
+                u.hides_below(&d) || u.entry(&d).is_some_and(|(_, e)| e.is_opaque())
+            }) && (d.is_empty() || self.lower.entry(&d).is_some_and(|(_, e)| e.is_dir()));
         let mut written = Vec::new();
         for (name, mode, kind) in entries {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 return Err(FsError::InvalidArgument(name.to_owned()));
             }
-            let p = path::join(&d, name);
+            let mut p = path::join(&d, name);
             let meta = self.new_meta(mode);
             let lower_dir = lower_visible
                 .then(|| self.lower.entry(&p).map(|(_, e)| e.is_dir()))
                 .flatten();
+            let mut kind = kind;
+            if lower_dir.is_none() {
+                // Nothing below: if the writable layer has nothing there either, the entry
+                // just goes in (one map search).
+                match self
+                    .upper_mut(dir)?
+                    .insert_if_vacant(p, Entry { meta, kind })
+                {
+                    None => {
+                        written.push(true);
+                        continue;
+                    }
+                    Some((back, entry)) => (p, kind) = (back, entry.kind),
+                }
+            }
             let upper = self.upper_mut(dir)?;
             let existing_dir = match upper.get(&p) {
                 Some(Change::Whiteout) => Some(false),
@@ -700,9 +720,11 @@ impl UnionFs {
                 }
                 _ => {
                     let over_whiteout = matches!(upper.get(&p), Some(Change::Whiteout));
-                    upper.insert(p.clone(), Entry { meta, kind });
                     if is_dir && over_whiteout {
+                        upper.insert(p.clone(), Entry { meta, kind });
                         self.make_opaque(&p);
+                    } else {
+                        upper.insert(p, Entry { meta, kind });
                     }
                 }
             }

@@ -335,7 +335,11 @@ fn item_bytes(item: &Item) -> u64 {
 /// `prefix` + `/` + `rel`, for an absolute prefix (`/` allowed).
 pub(crate) fn join(prefix: &str, rel: &str) -> String {
     let prefix = prefix.trim_end_matches('/');
-    format!("{prefix}/{rel}")
+    let mut out = String::with_capacity(prefix.len() + 1 + rel.len());
+    out.push_str(prefix);
+    out.push('/');
+    out.push_str(rel);
+    out
 }
 
 /// The simulated content of a catalog file: its real size, and a digest naming the package

@@ -448,18 +448,31 @@ pub(crate) fn install_deb(
     exclude: &dyn Fn(&str) -> bool,
 ) -> Result<usize, FsError> {
     let written = p.install(fs, "/", exclude)?;
-    let mut list: BTreeSet<String> = BTreeSet::from(["/.".to_owned()]);
+    // Every path written and its directories, sorted, once each. A directory is added with
+    // its ancestors until one that the previous path's directory already brought in.
+    let mut list: Vec<&str> = Vec::with_capacity(written.len() * 2 + 1);
+    list.push("/.");
+    let mut prev_dir = "";
     for path in &written {
         let mut dir = path.as_str();
         while let Some((parent, _)) = dir.rsplit_once('/') {
-            if parent.is_empty() || !list.insert(parent.to_owned()) {
+            let known = prev_dir.starts_with(parent)
+                && prev_dir
+                    .as_bytes()
+                    .get(parent.len())
+                    .is_none_or(|&b| b == b'/');
+            if parent.is_empty() || known {
                 break;
             }
+            list.push(parent);
             dir = parent;
         }
-        list.insert(path.clone());
+        prev_dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        list.push(path);
     }
-    let mut text = String::new();
+    list.sort_unstable();
+    list.dedup();
+    let mut text = String::with_capacity(list.iter().map(|p| p.len() + 1).sum());
     for path in &list {
         text.push_str(path);
         text.push('\n');
