@@ -166,7 +166,10 @@ impl Linux {
             self.store.lock_shared()
         }
         .map_err(store_error)?;
-        let with_cache = matches!(command, Command::Build(_));
+        let with_cache = matches!(
+            command,
+            Command::Build(_) | Command::SystemPrune(_) | Command::BuilderPrune(_)
+        );
         let mut loaded = state::load(&self.store, with_cache).map_err(store_error)?;
         let prepared = prepare(self, &mut loaded)?;
         let mut engine = match prepared {
@@ -220,7 +223,9 @@ impl Linux {
             | Command::Rename(_)
             | Command::Create(_)
             | Command::ContainerPrune(_)
-            | Command::ImagePrune(_) => self.via_core(command, true, |_, _| Ok(None)),
+            | Command::ImagePrune(_)
+            | Command::SystemPrune(_)
+            | Command::BuilderPrune(_) => self.via_core(command, true, |_, _| Ok(None)),
             Command::Commit(o) => self.via_core(command, true, |me, loaded| {
                 me.load_container_upper(loaded, &o.container)?;
                 Ok(None)

@@ -154,7 +154,9 @@ fn publish_all_and_an_address_of_the_host() {
     let port = host_port(&lab, "all");
     assert!(http_get(port, "/").ends_with("exposed\n"));
     // --expose adds a port that -P publishes as well
-    lab.ok(&["run", "-d", "--name", "more", "-P", "--expose", "8080", "site"]);
+    lab.ok(&[
+        "run", "-d", "--name", "more", "-P", "--expose", "8080", "site",
+    ]);
     let more = lab.ok(&["port", "more", "8080"]);
     assert!(more.starts_with("0.0.0.0:"), "{more}");
     lab.ok(&["rm", "-f", "more"]);

@@ -120,6 +120,41 @@ impl BuildCache {
     pub(crate) fn insert(&mut self, key: Digest, record: CacheRecord) {
         self.records.insert(key, record);
     }
+
+    /// `builder prune`: forgets the records whose layer no image uses (`dangling`), or every
+    /// record with `all`. Returns the forgotten records' IDs as BuildKit prints them.
+    pub(crate) fn prune(&mut self, all: bool, used: impl Fn(&Digest) -> bool) -> Vec<String> {
+        let mut gone = Vec::new();
+        self.records.retain(|k, r| {
+            let keep = !all && used(&r.diff_id);
+            if !keep {
+                gone.push(record_id(k));
+            }
+            keep
+        });
+        gone
+    }
+}
+
+/// A cache record's ID as `docker builder prune` lists them: BuildKit's are 25 characters of
+/// base 36 (`4h0sut3rm64oqufla3hnm12l6`); here derived from the record's key, so they are stable.
+fn record_id(key: &Digest) -> String {
+    let bytes = key.as_bytes();
+    let mut n = bytes
+        .iter()
+        .take(16)
+        .fold(0u128, |n, b| (n << 8) | u128::from(*b));
+    let mut id = [b'0'; 25];
+    for slot in id.iter_mut().rev() {
+        let digit = u8::try_from(n % 36).unwrap_or(0);
+        *slot = if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        };
+        n /= 36;
+    }
+    String::from_utf8_lossy(&id).into_owned()
 }
 
 /// `app.py changed`, `a.txt and 2 more changed`, `new.txt added`, `old.txt removed`.

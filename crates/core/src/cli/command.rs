@@ -68,6 +68,10 @@ pub enum Command {
     ContainerPrune(PruneOptions),
     /// `image prune`: remove unused images.
     ImagePrune(PruneOptions),
+    /// `system prune`: stopped containers, unused images and build cache at once.
+    SystemPrune(PruneOptions),
+    /// `builder prune`: remove build cache.
+    BuilderPrune(PruneOptions),
     /// `system df`: disk usage.
     SystemDf(SystemDfOptions),
     /// `port`: a container's port mappings.
@@ -705,11 +709,14 @@ pub struct RmOptions {
     pub volumes: bool,
 }
 
-/// `container prune` and `image prune`.
+/// `container prune`, `image prune`, `builder prune` and `system prune`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneOptions {
-    /// `image prune -a`: every unused image, not only dangling ones.
+    /// `-a`: every unused image (or all build cache), not only dangling ones.
     pub all: bool,
+    /// `system prune --volumes` (the simulated engine has no volumes: it only changes the warning).
+    #[serde(default)]
+    pub volumes: bool,
     /// `--filter`.
     pub filters: Vec<Filter>,
     /// `-f`: do not ask for confirmation.
@@ -1112,6 +1119,7 @@ pub(crate) fn rm(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid>
 fn prune_options(f: &ParsedFlags) -> PruneOptions {
     PruneOptions {
         all: f.bool("all"),
+        volumes: f.bool("volumes"),
         filters: filters(f, "filter"),
         force: f.bool("force"),
     }
@@ -1125,6 +1133,16 @@ pub(crate) fn container_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command
 /// `image prune`.
 pub(crate) fn image_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
     Ok(Command::ImagePrune(prune_options(f)))
+}
+
+/// `system prune`.
+pub(crate) fn system_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::SystemPrune(prune_options(f)))
+}
+
+/// `builder prune`.
+pub(crate) fn builder_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::BuilderPrune(prune_options(f)))
 }
 
 /// `system df`.

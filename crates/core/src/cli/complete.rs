@@ -258,7 +258,7 @@ mod tests {
     fn the_program_then_the_commands() {
         assert_eq!(at_end(""), ["docker", "layerbox"]);
         assert_eq!(at_end("do"), ["docker"]);
-        assert_eq!(at_end("docker bu"), ["build"]);
+        assert_eq!(at_end("docker bu"), ["build", "builder"]);
         assert_eq!(at_end("layerbox im"), ["image", "images", "import"]);
         assert_eq!(at_end("docker -D pa"), ["pause"]);
         assert!(at_end("docker ").contains(&"container".to_owned()));
@@ -270,7 +270,8 @@ mod tests {
     fn management_subcommands_with_aliases() {
         assert_eq!(at_end("docker container l"), ["list", "logs", "ls"]);
         assert_eq!(at_end("docker image p"), ["prune"]);
-        assert_eq!(at_end("docker system "), ["df", "info"]);
+        assert_eq!(at_end("docker system "), ["df", "info", "prune"]);
+        assert_eq!(at_end("docker builder "), ["prune"]);
     }
 
     #[test]
@@ -331,8 +332,10 @@ mod tests {
 
     #[test]
     fn replacement_is_the_word_or_the_shared_prefix() {
-        let one = complete(&names(), "docker bui", 10);
-        assert_eq!(one.replacement().as_deref(), Some("build "));
+        let one = complete(&names(), "docker comm", 11);
+        assert_eq!(one.replacement().as_deref(), Some("commit "));
+        let prefix = complete(&names(), "docker bui", 10);
+        assert_eq!(prefix.replacement().as_deref(), Some("build"));
         let two = complete(&names(), "docker stop w", 13);
         assert_eq!(two.replacement().as_deref(), Some("w"));
         let none = complete(&names(), "docker zzz", 10);

@@ -163,6 +163,10 @@ pub struct GroupSpec {
 /// The management commands.
 pub const GROUPS: &[GroupSpec] = &[
     GroupSpec {
+        name: "builder",
+        short: "Manage builds",
+    },
+    GroupSpec {
         name: "container",
         short: "Manage containers",
     },
@@ -598,6 +602,33 @@ const IMAGE_PRUNE_FLAGS: &[FlagSpec] = &[flag(
     "Remove all unused images, not just dangling ones",
 )];
 
+const SYSTEM_PRUNE_FLAGS: &[FlagSpec] = &[
+    flag(
+        "all",
+        'a',
+        Bool,
+        "Remove all unused images not just dangling ones",
+    ),
+    long(
+        "filter",
+        Filter,
+        "Provide filter values (e.g. 'label=<key>=<value>')",
+    ),
+    flag("force", 'f', Bool, "Do not prompt for confirmation"),
+    long("volumes", Bool, "Prune volumes"),
+];
+
+const BUILDER_PRUNE_FLAGS: &[FlagSpec] = &[
+    flag(
+        "all",
+        'a',
+        Bool,
+        "Remove all unused build cache, not just dangling ones",
+    ),
+    long("filter", Filter, "Provide filter values (e.g. 'until=24h')"),
+    flag("force", 'f', Bool, "Do not prompt for confirmation"),
+];
+
 const DF_FLAGS: &[FlagSpec] = &[
     long("format", Str, "Pretty-print images using a Go template"),
     flag(
@@ -682,6 +713,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("save"), Some(("image", "save")), [], "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", ArgsRule::Min(1), true, [SAVE_FLAGS], cmd::save),
     row!(Some("start"), Some(("container", "start")), [], CONTAINERS_USAGE, "Start one or more stopped containers", ArgsRule::Min(1), true, [START_FLAGS], cmd::start),
     row!(Some("stop"), Some(("container", "stop")), [], CONTAINERS_USAGE, "Stop one or more running containers", ArgsRule::Min(1), true, [STOP_FLAGS], cmd::stop),
+    row!(None, Some(("system", "prune")), [], "[OPTIONS]", "Remove unused data", ArgsRule::None, true, [SYSTEM_PRUNE_FLAGS], cmd::system_prune),
+    row!(None, Some(("builder", "prune")), [], "", "Remove build cache", ArgsRule::None, true, [BUILDER_PRUNE_FLAGS], cmd::builder_prune),
     row!(None, Some(("system", "df")), [], "[OPTIONS]", "Show docker disk usage", ArgsRule::None, true, [DF_FLAGS], cmd::system_df),
     row!(Some("tag"), Some(("image", "tag")), [], "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ArgsRule::Exact(2), true, [], cmd::tag),
     row!(Some("top"), Some(("container", "top")), [], "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ArgsRule::Min(1), false, [], cmd::top),

@@ -180,6 +180,8 @@ impl Engine {
             Command::Rm(o) => self.rm(o, out),
             Command::ContainerPrune(o) => Ok(self.container_prune(o, out)),
             Command::ImagePrune(o) => Ok(self.image_prune(o, out)),
+            Command::SystemPrune(o) => Ok(self.system_prune(o, out)),
+            Command::BuilderPrune(o) => Ok(self.builder_prune(o, out)),
             Command::SystemDf(_) => self.system_df(out),
             Command::Port(o) => self.port(&o.container, o.private_port.as_deref(), out),
             Command::Rename(o) => self.rename(&o.container, &o.new_name, out),
@@ -596,23 +598,23 @@ impl Engine {
     }
 
     fn image_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
-        if !o.force {
-            let what = if o.all {
-                "all images without at least one container associated to them"
-            } else {
-                "all dangling images"
-            };
-            out.out(format!(
-                "WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] "
-            ));
-            out.notices
-                .push("simulated: the prompt was answered y".into());
-        }
+        let what = if o.all {
+            "all images without at least one container associated to them"
+        } else {
+            "all dangling images"
+        };
+        confirm(o, &format!("WARNING! This will remove {what}.\n"), out);
+        let freed = self.prune_images(o.all, out);
+        reclaimed(freed, out)
+    }
+
+    /// `image prune`'s work and its `Deleted Images:` section; returns the bytes freed.
+    fn prune_images(&mut self, all: bool, out: &mut Output) -> u64 {
         let mut deleted = Output::default();
         let mut freed = 0;
         loop {
             let victim = self.state.images.iter().position(|i| {
-                (o.all || i.repo_tags.is_empty())
+                (all || i.repo_tags.is_empty())
                     && !self.state.containers.iter().any(|c| c.image == i.id)
             });
             let Some(index) = victim else { break };
@@ -631,8 +633,72 @@ impl Engine {
             out.out("\n");
         }
         out.events.extend(deleted.events);
-        out.out(format!("Total reclaimed space: {}\n", human_size(freed)));
+        freed
+    }
+
+    /// `builder prune`: the build cache no image uses (`-a`: all of it).
+    fn builder_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
+        let what = if o.all {
+            "all build cache"
+        } else {
+            "all dangling build cache"
+        };
+        confirm(o, &format!("WARNING! This will remove {what}. "), out);
+        let freed = self.prune_build_cache(o.all, out);
+        reclaimed(freed, out)
+    }
+
+    /// `builder prune`'s work and its `Deleted build cache objects:` section. It frees no bytes
+    /// of its own: the simulated cache keeps the layers the image store has (or had) counted,
+    /// as `system df` shows it (0 B); its records only make later builds hit.
+    fn prune_build_cache(&mut self, all: bool, out: &mut Output) -> u64 {
+        let images = &self.state.images;
+        let used = |d: &Digest| images.iter().any(|i| i.config.rootfs.diff_ids.contains(d));
+        let gone = self.state.cache.prune(all, used);
+        if !gone.is_empty() {
+            out.out("Deleted build cache objects:\n");
+            for id in gone {
+                out.out(format!("{id}\n"));
+            }
+            out.out("\n");
+        }
         0
+    }
+
+    /// `system prune`: stopped containers, then unused images, then build cache, with docker's
+    /// warning and one total. The simulated engine has no networks or volumes to remove.
+    fn system_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
+        if !o.force {
+            let mut warnings = vec![
+                "all stopped containers",
+                "all networks not used by at least one container",
+            ];
+            if o.volumes {
+                warnings.push("all volumes not used by at least one container");
+            }
+            warnings.push(if o.all {
+                "all images without at least one container associated to them"
+            } else {
+                "all dangling images"
+            });
+            warnings.push(if o.all {
+                "all build cache"
+            } else {
+                "all dangling build cache"
+            });
+            let mut text = "WARNING! This will remove:\n".to_owned();
+            for w in warnings {
+                text.push_str("  - ");
+                text.push_str(w);
+                text.push('\n');
+            }
+            text.push('\n');
+            confirm(o, &text, out);
+        }
+        let freed = self.prune_containers(out)
+            + self.prune_images(o.all, out)
+            + self.prune_build_cache(o.all, out);
+        reclaimed(freed, out)
     }
 
     fn image_layers_cmd(&mut self, o: &ImageLayersOptions, out: &mut Output) -> Result<u8> {
@@ -1341,11 +1407,17 @@ impl Engine {
     }
 
     fn container_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
-        if !o.force {
-            out.out("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
-            out.notices
-                .push("simulated: the prompt was answered y".into());
-        }
+        confirm(
+            o,
+            "WARNING! This will remove all stopped containers.\n",
+            out,
+        );
+        let freed = self.prune_containers(out);
+        reclaimed(freed, out)
+    }
+
+    /// `container prune`'s work and its `Deleted Containers:` section; returns the bytes freed.
+    fn prune_containers(&mut self, out: &mut Output) -> u64 {
         let mut removed = Vec::new();
         let mut freed = 0;
         while let Some(i) = self
@@ -1365,8 +1437,7 @@ impl Engine {
             }
             out.out("\n");
         }
-        out.out(format!("Total reclaimed space: {}\n", human_size(freed)));
-        0
+        freed
     }
 
     fn ps(&mut self, o: &PsOptions, out: &mut Output) -> Result<u8> {
@@ -1997,6 +2068,24 @@ fn history_with_sizes(engine: &Engine, image: &Image) -> Vec<(History, u64)> {
 }
 
 /// OCI chain IDs of a layer list.
+/// A prune's question (`warning` then `Are you sure…`) unless `-f`; the simulation answers y
+/// and says so.
+fn confirm(o: &PruneOptions, warning: &str, out: &mut Output) {
+    if !o.force {
+        out.out(format!(
+            "{warning}Are you sure you want to continue? [y/N] "
+        ));
+        out.notices
+            .push("simulated: the prompt was answered y".into());
+    }
+}
+
+/// A prune's last line; its exit code.
+fn reclaimed(freed: u64, out: &mut Output) -> u8 {
+    out.out(format!("Total reclaimed space: {}\n", human_size(freed)));
+    0
+}
+
 fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     let mut out: Vec<Digest> = Vec::new();
     for d in diff_ids {

@@ -492,7 +492,9 @@ fn management_and_root_help() {
     let (text, stderr) = help("docker --help");
     assert!(!stderr);
     assert!(text.starts_with("\nUsage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nOptions:\n"));
-    assert!(text.contains("\nManagement Commands:\n  container   Manage containers\n"));
+    assert!(text.contains(
+        "\nManagement Commands:\n  builder     Manage builds\n  container   Manage containers\n"
+    ));
     assert!(text.contains("\n  run         Run a command in a new container\n"));
     assert!(help("docker").1);
     assert!(

@@ -229,3 +229,80 @@ fn build_progress_is_buildkits_plain_format() {
     let (out, _) = run(&mut e, "docker run --rm anchors/tiny:buildkit");
     assert_eq!(out.stdout(), "hi\nhello from the build context");
 }
+
+/// `system prune` as docker 20.10 prints it (checked against its daemon): the warning without
+/// `-f`, then stopped containers, dangling images and the build cache they leave behind, one
+/// total; `builder prune -a` then empties the cache, and the next build misses every step.
+#[test]
+fn system_prune_removes_stopped_containers_dangling_images_and_their_cache() {
+    let mut e = engine();
+    let build = |e: &mut Engine, text: &str| {
+        e.set_build_input(layerbox_core::engine::BuildInput {
+            files: context(&[
+                (
+                    "Dockerfile",
+                    "FROM anchors/busybox:latest\nCOPY hello.txt /hello.txt\n",
+                ),
+                ("hello.txt", text),
+            ]),
+        });
+        let (out, code) = run(e, "docker build --progress plain -t app .");
+        assert_eq!(code, 0, "{}", out.text());
+        out.text()
+    };
+    build(&mut e, "one");
+    build(&mut e, "two, a little longer");
+    run(&mut e, "docker run --name done app true");
+    run(&mut e, "docker run -d --name up anchors/busybox sleep 100");
+    let (out, code) = run(&mut e, "docker system prune");
+    assert_eq!(code, 0);
+    let text = filter_ids(&out.stdout());
+    assert_eq!(
+        text.lines().take(8).collect::<Vec<_>>().join("\n"),
+        "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n  - all dangling build cache\n\nAre you sure you want to continue? [y/N] Deleted Containers:\n<ID64>"
+    );
+    let sections: Vec<&str> = text.split("\n\n").collect();
+    assert!(
+        sections[2].starts_with("Deleted Images:\ndeleted: sha256:"),
+        "{text}"
+    );
+    // the first build's COPY step: its layer went with the dangling image (3 bytes)
+    let cache = sections[3]
+        .strip_prefix("Deleted build cache objects:\n")
+        .expect(&text);
+    assert_eq!(cache.lines().count(), 1, "{text}");
+    assert_eq!(
+        cache.len(),
+        25,
+        "BuildKit's 25-character record IDs: {text}"
+    );
+    assert_eq!(sections[4], "Total reclaimed space: 3B\n", "{text}");
+    assert!(
+        !out.notices.is_empty(),
+        "says the prompt was answered for the learner"
+    );
+
+    // nothing left to prune: only the total
+    let (out, _) = run(&mut e, "docker system prune -f");
+    assert_eq!(out.stdout(), "Total reclaimed space: 0B\n");
+    let (out, _) = run(&mut e, "docker ps -a --format {{.Names}}");
+    assert_eq!(out.stdout(), "up\n");
+
+    // the cache of the image still tagged is not dangling; -a takes it too
+    let (out, _) = run(&mut e, "docker builder prune -f");
+    assert_eq!(out.stdout(), "Total reclaimed space: 0B\n");
+    let (out, _) = run(&mut e, "docker builder prune -af");
+    let text = out.stdout();
+    assert!(text.starts_with("Deleted build cache objects:\n"), "{text}");
+    assert!(text.ends_with("\n\nTotal reclaimed space: 0B\n"), "{text}");
+    let copy_cached = |progress: &str| {
+        let step = progress
+            .split("COPY hello.txt /hello.txt\n")
+            .nth(1)
+            .unwrap_or_default();
+        step.lines().find(|l| !l.contains("sha256:")) == Some("#6 CACHED")
+    };
+    let again = build(&mut e, "two, a little longer");
+    assert!(!copy_cached(&again), "{again}");
+    assert!(copy_cached(&build(&mut e, "two, a little longer")));
+}
