@@ -304,6 +304,117 @@ await check('after the first visit the playground works offline (service worker)
   await fresh.close();
 });
 
+// A build shown as it runs, in pages of their own: at 1× the layers appear one at a time as the
+// steps run (a cached step visibly skipped), step by step waits for Next, reduced motion shows
+// the end at once. `recordBuild` types a build and records, at every change of the page until
+// the build has played, how many layers the stack shows, whether a step is shown running, and
+// whether the terminal already shows the build's end.
+async function recordBuild(p, line) {
+  const seen = p.evaluate(() => new Promise((resolve) => {
+    const states = [];
+    const sample = () => {
+      const root = document.querySelector('#views-root');
+      const s = {
+        layers: root.querySelectorAll('.layer-stack .layer:not(.running)').length,
+        cached: root.querySelectorAll('.layer-stack .layer.cached').length,
+        running: root.querySelector('.layer.running') !== null,
+        done: (document.querySelector('#transcript')?.textContent ?? '').includes('naming to docker.io/library/'),
+        playing: document.querySelector('.terminal .running') !== null,
+      };
+      const last = states.at(-1);
+      if (!last || Object.keys(s).some((k) => s[k] !== last[k])) states.push(s);
+      return s;
+    };
+    const obs = new MutationObserver(() => {
+      const s = sample();
+      if (s.done && !s.playing && s.layers > 0) { obs.disconnect(); resolve(states); }
+    });
+    obs.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    setTimeout(() => { obs.disconnect(); resolve(states); }, 45000);
+  }));
+  await p.fill('#terminal-input', line);
+  await p.press('#terminal-input', 'Enter');
+  return seen;
+}
+async function playgroundIn(context) {
+  const p = await context.newPage();
+  watch(p, 'playback');
+  await p.goto(base);
+  await p.waitForFunction(() => document.querySelector('#status')?.textContent.includes('engine: ready'));
+  return p;
+}
+await check('a build at 1x: the layers appear one at a time as the steps run, then all', async () => {
+  const context = await browser.newContext();
+  const p = await playgroundIn(context);
+  expect((await p.inputValue('#speed')) === '1', 'the speed is not 1x');
+  const states = await recordBuild(p, 'docker build -t play .');
+  const counts = [...new Set(states.map((s) => s.layers).filter((n) => n > 0))];
+  const final = states.at(-1);
+  expect(final.done && !final.playing, `did not finish: ${JSON.stringify(final)}`);
+  // The base image's layers, then WORKDIR, COPY, RUN one by one, then the config-only entries.
+  expect(counts.length >= 4 && counts.every((n, i) => i === 0 || n > counts[i - 1]),
+    `layer counts seen: ${counts}`);
+  expect(counts.slice(1, -1).every((n, i) => n - counts[i] === 1), `not one at a time: ${counts}`);
+  expect(states.some((s) => s.running && !s.done), 'no step shown running');
+  expect(states.some((s) => s.layers > 0 && s.layers < final.layers && !s.done),
+    'the terminal did not follow the playback');
+  // Built again: every step cached, visibly skipped one after another.
+  const again = await recordBuild(p, 'docker build -t play .');
+  const cached = [...new Set(again.map((s) => s.cached))];
+  expect(cached.length >= 3 && cached.at(-1) === 3, `cached layers seen: ${cached}`);
+  expect((await p.textContent('#transcript')).includes('CACHED'), 'no CACHED step');
+  await context.close();
+});
+await check('step by step: each step waits for Next (button or Enter); Skip shows the end', async () => {
+  const context = await browser.newContext();
+  const p = await playgroundIn(context);
+  await p.selectOption('#speed', 'step');
+  await p.fill('#terminal-input', 'docker build -t stepped .');
+  await p.press('#terminal-input', 'Enter');
+  await p.waitForSelector('.speed .beat');
+  const beat = () => p.textContent('.speed .beat');
+  expect((await beat()).startsWith('step 1 of '), await beat());
+  await p.waitForSelector('#views-root .layer-stack');
+  const layers = () => p.locator('#views-root .layer-stack .layer:not(.running)').count();
+  const first = await layers();
+  // Nothing moves on its own.
+  await p.waitForTimeout(1500);
+  expect((await beat()).startsWith('step 1 of ') && (await layers()) === first, 'step mode did not wait');
+  expect(!(await p.textContent('#transcript')).includes('naming to'), 'the end shows already');
+  await p.click('#next');
+  await p.waitForFunction(() => document.querySelector('.speed .beat')?.textContent.startsWith('step 2 of '));
+  expect(await p.locator('#views-root .layer.running').count() === 1, 'the running step is not shown');
+  await p.focus('#terminal-input');
+  await p.press('#terminal-input', 'Enter');
+  await p.waitForFunction(() => document.querySelector('.speed .beat')?.textContent.startsWith('step 3 of '));
+  expect(await layers() === first + 1, `layers: ${await layers()} after one step from ${first}`);
+  await p.click('#skip');
+  await p.waitForFunction(() => !document.querySelector('.speed .beat')
+    && document.querySelector('#transcript').textContent.includes('naming to docker.io/library/stepped'));
+  expect(await layers() > first + 1, 'Skip did not show every layer');
+  // The pick is kept.
+  expect(await p.evaluate(() => localStorage.getItem('layerbox.speed')) === 'step', 'speed not kept');
+  await p.reload();
+  await p.waitForSelector('#speed');
+  expect((await p.inputValue('#speed')) === 'step', 'speed lost on reload');
+  expect(await p.evaluate(() => document.documentElement.dataset.speed) === 'step', 'no data-speed');
+  await context.close();
+});
+await check('reduced motion: a build shows its end at once, nothing animates', async () => {
+  const context = await browser.newContext({ reducedMotion: 'reduce' });
+  const p = await playgroundIn(context);
+  expect(await p.isVisible('.speed .reduced'), 'reduced motion not said');
+  expect(await p.evaluate(() => document.documentElement.dataset.speed) === 'instant', 'not instant');
+  const states = await recordBuild(p, 'docker build -t calm .');
+  const shown = states.filter((s) => s.layers > 0);
+  expect(shown.length > 0 && shown.every((s) => s.done && s.layers === shown[0].layers && !s.running),
+    `partial states seen: ${JSON.stringify(shown)}`);
+  const animated = await p.evaluate(() => [...document.querySelectorAll('#views-root .layer')]
+    .filter((e) => getComputedStyle(e).animationName !== 'none').length);
+  expect(animated === 0, `${animated} layers animate`);
+  await context.close();
+});
+
 // A learner's walk through the whole article in a page of its own: edit, build, images, run,
 // ps, exec (a copy-up and a whiteout in the file view), stop, commit, rm, rmi, prune, then the
 // Node example with its port; a screenshot of each view; then its share link, opened in a

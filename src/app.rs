@@ -14,9 +14,12 @@ use crate::components::app_panel::AppPanel;
 use crate::components::diagnostics::Diagnostics;
 use crate::components::display::DisplayToggles;
 use crate::components::editor::Editor;
+use crate::components::speed::{SPEED_KEY, Speed, SpeedProps, prefers_reduced_motion};
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
-use crate::protocol::{FEED_EVENT, PICK_EVENT, ProjectFile, Request, Response, ViewsFeed};
+use crate::protocol::{
+    FEED_EVENT, PICK_EVENT, ProjectFile, REVEAL_EVENT, Request, Response, Reveal, ViewsFeed,
+};
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, State, files_of};
 use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
@@ -36,8 +39,19 @@ pub struct AppProps {
     pub connect: Option<Connect>,
 }
 
-/// The state the page starts from: the saved project, or the Python example.
+/// The state the page starts from: the saved project, or the Python example; the kept speed.
 fn initial_state() -> State {
+    State {
+        speed: storage::load(SPEED_KEY)
+            .and_then(|k| Speed::from_key(&k))
+            .unwrap_or_default(),
+        reduced_motion: prefers_reduced_motion(),
+        ..saved_project()
+    }
+}
+
+/// The saved project, or the Python example.
+fn saved_project() -> State {
     let Some(json) = storage::load(PROJECT_KEY) else {
         return State::default();
     };
@@ -250,6 +264,44 @@ pub fn app(props: &AppProps) -> Html {
             let _ = (root, dispatcher, page, PICK_EVENT);
         });
     }
+    // A build plays back beat by beat: each beat stays for its time at the speed in effect (step
+    // by step: until Next); the views module shows as much of the image being built as the
+    // playback has reached, and the stylesheets scale or stop the animations by
+    // `<html data-speed>`.
+    {
+        let dispatcher = state.dispatcher();
+        let root = views_root.clone();
+        let beat = state
+            .playing
+            .as_ref()
+            .map(|p| (p.id, p.beat, p.current().kind));
+        let reveal = state
+            .playing
+            .as_ref()
+            .and_then(crate::state::Playing::reveal);
+        use_effect_with(
+            (beat, state.speed_in_effect(), reveal),
+            move |(beat, speed, reveal)| {
+                crate::components::display::set_root_attribute("data-speed", Some(speed.key()));
+                if let Some(root) = root.cast::<web_sys::Element>() {
+                    let text = reveal.as_ref().map(Reveal::encode).unwrap_or_default();
+                    if root.get_attribute("data-reveal").unwrap_or_default() != text {
+                        let _ = root.set_attribute("data-reveal", &text);
+                        if let Ok(event) = Event::new(REVEAL_EVENT) {
+                            let _ = root.dispatch_event(&event);
+                        }
+                    }
+                }
+                let timer = beat.and_then(|(id, beat, kind)| {
+                    let ms = speed.beat_millis(kind)?;
+                    Some(after(ms, move || {
+                        dispatcher.dispatch(Action::Advance(id, beat));
+                    }))
+                });
+                move || drop(timer)
+            },
+        );
+    }
     // A new share link goes to the clipboard.
     use_effect_with(state.share_link.clone(), |link| {
         if let Some(fragment) = link {
@@ -268,6 +320,32 @@ pub fn app(props: &AppProps) -> Html {
     let onrecall = on(d(), Action::Recall);
     let oncancel = on(d(), |()| Action::Cancel);
     let onclear = on(d(), |()| Action::Clear);
+    let onspeed = on(d(), |speed: Speed| {
+        let _ = storage::save(SPEED_KEY, speed.key());
+        Action::Speed(speed)
+    });
+    let onnext = {
+        let d = state.dispatcher();
+        let at = state.playing.as_ref().map(|p| (p.id, p.beat));
+        Callback::from(move |()| {
+            if let Some((id, beat)) = at {
+                d.dispatch(Action::Advance(id, beat));
+            }
+        })
+    };
+    let onskip = on(d(), |()| Action::Finish);
+    let stepping = state.playing.is_some() && state.speed_in_effect() == Speed::Step;
+    let speed = SpeedProps {
+        speed: state.speed,
+        reduced_motion: state.reduced_motion,
+        playing: state
+            .playing
+            .as_ref()
+            .map(|p| (p.beat, p.playback.beats.len())),
+        onspeed,
+        onnext,
+        onskip,
+    };
     let onsubmit = {
         let (d, sender, files) = (state.dispatcher(), sender.clone(), state.files.clone());
         Callback::from(move |line: String| {
@@ -454,7 +532,9 @@ pub fn app(props: &AppProps) -> Html {
                         textarea={textarea.clone()} {onedit} {onopen} {onadd} {ondockerignore}
                         {onrename} {ondelete} />
                     <Terminal term={state.term.clone()} {oninput} {onsubmit} {onrecall} {oncancel}
-                        {onclear} {oncomplete} {onimportimage} />
+                        {onclear} {oncomplete} {onimportimage}
+                        reveal={state.playing.as_ref().map(crate::state::Playing::text)}
+                        {stepping} {speed} />
                 </div>
                 <div class="column">
                     <Diagnostics analysis={state.analysis.clone()} {onselect} />
@@ -467,6 +547,47 @@ pub fn app(props: &AppProps) -> Html {
             <StatusLine file={open.path.clone()} lines={open.contents.lines().count()}
                 analysis={state.analysis.clone()} busy={state.busy.clone()} ready={state.ready} />
         </div>
+    }
+}
+
+/// Runs `f` once after `ms` milliseconds, unless what is returned is dropped first.
+fn after(ms: u32, f: impl FnOnce() + 'static) -> impl Drop {
+    struct Timer {
+        #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+        handle: Option<i32>,
+        _callback: Option<Box<dyn std::any::Any>>,
+    }
+    impl Drop for Timer {
+        fn drop(&mut self) {
+            #[cfg(target_arch = "wasm32")]
+            if let (Some(handle), Some(w)) = (self.handle, web_sys::window()) {
+                w.clear_timeout_with_handle(handle);
+            }
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let callback = wasm_bindgen::closure::Closure::once(f);
+        let handle = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                i32::try_from(ms).unwrap_or(i32::MAX),
+            )
+            .ok()
+        });
+        Timer {
+            handle,
+            _callback: Some(Box::new(callback)),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (ms, f);
+        Timer {
+            handle: None,
+            _callback: None,
+        }
     }
 }
 

@@ -245,6 +245,7 @@ impl Host {
                         events: "[]".into(),
                         code: 1,
                         shell: None,
+                        playback: String::new(),
                     },
                 };
                 self.unsaved = true;
@@ -336,6 +337,9 @@ impl Host {
             }
             None => self.command(line, files, &mut out),
         };
+        let playback = crate::playback::plan(&out.chunks, &out.events, |image| {
+            view::layers::view(&self.engine, image, false).ok()
+        });
         Response::Output {
             id,
             chunks: out.chunks,
@@ -343,6 +347,7 @@ impl Host {
             events: serde_json::to_string(&out.events).unwrap_or_else(|_| "[]".into()),
             code,
             shell: self.shell.as_ref().map(|s| s.container.clone()),
+            playback: playback.encode(),
         }
     }
 
@@ -670,12 +675,13 @@ pub fn context_layer(files: &[ProjectFile]) -> Layer {
 
 // Native only: the tests take the catalog the native build embeds.
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use layerbox_core::examples;
 
     use super::*;
 
-    fn host() -> Host {
+    /// A host with the builtin catalog and a fixed clock (the playback's tests use it too).
+    pub(crate) fn host() -> Host {
         let mut host = Host::new(Arc::new(|| Timestamp::from_unix_secs(1_764_000_000)), 7);
         host.set_catalog(Catalog::builtin().unwrap());
         host

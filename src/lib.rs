@@ -10,6 +10,7 @@ pub mod app;
 pub mod bridge;
 pub mod components;
 pub mod host;
+pub mod playback;
 pub mod project_file;
 pub mod protocol;
 pub mod share;

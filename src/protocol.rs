@@ -140,6 +140,9 @@ pub enum Response {
         code: i32,
         /// The container whose shell the terminal now talks to (`exec -it web sh`), if any.
         shell: Option<String>,
+        /// How to show a build as it runs ([`Playback::encode`]; empty for other commands).
+        #[serde(default)]
+        playback: String,
     },
     /// The engine's names and the ports its running containers publish, after each change.
     Summary(Summary),
@@ -273,6 +276,147 @@ impl Journal {
     }
 }
 
+/// How the page shows a build as it runs: the worker runs it in one go, and the page plays its
+/// output and its layers back in beats (one per step started, layer made, step cached), paced
+/// by the speed control. Worked out in the worker from the build's events, so that the page
+/// reads only numbers (see [`decode_events`]); it travels as a short text
+/// ([`Playback::encode`]), which the page reads with a few lines rather than a decoder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Playback {
+    /// The image the build made (`sha256:…`), whose layer stack the beats reveal.
+    pub image: Option<String>,
+    /// The beats, in order; the last one shows everything.
+    pub beats: Vec<Beat>,
+}
+
+impl Playback {
+    /// Whether there is anything to play (a single beat is the final state).
+    pub fn plays(&self) -> bool {
+        self.beats.len() > 1
+    }
+
+    /// The text the worker sends: the image ID, then `;text,layers,kind` for each beat.
+    pub fn encode(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = self.image.clone().unwrap_or_default();
+        for b in &self.beats {
+            let _ = write!(out, ";{},{},{}", b.text, b.layers, b.kind.letter());
+        }
+        out
+    }
+
+    /// Reads [`Playback::encode`]'s text (no beats if it is not that).
+    pub fn decode(text: &str) -> Self {
+        let mut parts = text.split(';');
+        let image = parts.next().filter(|i| !i.is_empty()).map(str::to_owned);
+        let beats: Option<Vec<Beat>> = parts
+            .map(|p| {
+                let mut f = p.split(',');
+                Some(Beat {
+                    text: f.next()?.parse().ok()?,
+                    layers: f.next()?.parse().ok()?,
+                    kind: BeatKind::from_letter(f.next()?)?,
+                })
+            })
+            .collect();
+        Self {
+            image,
+            beats: beats.unwrap_or_default(),
+        }
+    }
+}
+
+/// One moment of a [`Playback`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beat {
+    /// Bytes of the command's output (its chunks in order) the terminal shows.
+    pub text: usize,
+    /// Entries of the image's layer stack (history entries, bottom first) shown.
+    pub layers: usize,
+    /// What happened.
+    pub kind: BeatKind,
+}
+
+/// What a [`Beat`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeatKind {
+    /// The base image's layers (`FROM`).
+    Base,
+    /// A step started: its layer is being made.
+    Started,
+    /// A step ran and made its layer.
+    Built,
+    /// A step's layer came from the build cache: the step was skipped.
+    Cached,
+    /// The image was written and named.
+    Done,
+}
+
+impl BeatKind {
+    const LETTERS: [(Self, &'static str); 5] = [
+        (Self::Base, "f"),
+        (Self::Started, "s"),
+        (Self::Built, "b"),
+        (Self::Cached, "c"),
+        (Self::Done, "d"),
+    ];
+
+    fn letter(self) -> &'static str {
+        Self::LETTERS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("d", |(_, l)| l)
+    }
+
+    fn from_letter(letter: &str) -> Option<Self> {
+        Self::LETTERS
+            .iter()
+            .find(|(_, l)| *l == letter)
+            .map(|(k, _)| *k)
+    }
+
+    /// How long the beat stays at 1x speed, in milliseconds (a cached step flashes past).
+    pub fn millis(self) -> u32 {
+        match self {
+            Self::Base => 700,
+            Self::Started => 450,
+            Self::Built => 650,
+            Self::Cached => 300,
+            Self::Done => 500,
+        }
+    }
+}
+
+/// What the layer stack shows of a build being played back (handed to the views module as
+/// the text [`Reveal::encode`] makes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reveal {
+    /// The image being built (`sha256:…`): other images' stacks are shown whole.
+    pub image: String,
+    /// How many entries of its stack are shown, bottom first.
+    pub shown: usize,
+    /// Whether the next entry's step is running (shown as a placeholder).
+    pub running: bool,
+}
+
+impl Reveal {
+    /// `image,shown,running` (`running` is `1` or `0`).
+    pub fn encode(&self) -> String {
+        let running = if self.running { "1" } else { "0" };
+        format!("{},{},{running}", self.image, self.shown)
+    }
+
+    /// Reads [`Reveal::encode`]'s text.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut f = text.split(',');
+        Some(Self {
+            image: f.next()?.to_owned(),
+            shown: f.next()?.parse().ok()?,
+            running: f.next()? == "1",
+        })
+    }
+}
+
 /// The events of a [`Response::Output`] (an empty list if the text is not theirs).
 pub fn decode_events(json: &str) -> Vec<Event> {
     serde_json::from_str(json).unwrap_or_default()
@@ -307,6 +451,8 @@ pub struct ContainerSummary {
 
 /// Announces a new `data-feed` on `#views-root` to the views module.
 pub const FEED_EVENT: &str = "layerbox-feed";
+/// Announces a new `data-reveal` on `#views-root` (a build played back) to the views module.
+pub const REVEAL_EVENT: &str = "layerbox-reveal";
 /// Announces a new `data-pick` on `#views-root` to the page.
 pub const PICK_EVENT: &str = "layerbox-pick";
 

@@ -13,8 +13,9 @@ use layerbox_core::examples::{self, Example};
 use layerbox_core::view;
 use yew::Reducible;
 
+use crate::components::speed::Speed;
 pub use crate::protocol::ProjectFile;
-use crate::protocol::{Response, Summary};
+use crate::protocol::{Playback, Response, Reveal, Summary};
 use crate::share::check_path;
 
 /// The file the build reads its instructions from.
@@ -131,6 +132,39 @@ pub enum Pick {
     Tab(Tab),
 }
 
+/// A build being played back: which command, its beats, and the beat shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Playing {
+    /// The command's number.
+    pub id: u64,
+    /// Its beats (from the worker).
+    pub playback: Rc<Playback>,
+    /// The beat shown (never the last: reaching it ends the playback).
+    pub beat: usize,
+}
+
+impl Playing {
+    /// The beat shown.
+    pub fn current(&self) -> crate::protocol::Beat {
+        self.playback.beats[self.beat]
+    }
+
+    /// What the terminal shows of the command's output: its number and how many bytes.
+    pub fn text(&self) -> (u64, usize) {
+        (self.id, self.current().text)
+    }
+
+    /// What the layer stack shows of the image being built.
+    pub fn reveal(&self) -> Option<Reveal> {
+        let beat = self.current();
+        Some(Reveal {
+            image: self.playback.image.clone()?,
+            shown: beat.layers,
+            running: beat.kind == crate::protocol::BeatKind::Started,
+        })
+    }
+}
+
 /// Everything the playground shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
@@ -172,6 +206,12 @@ pub struct State {
     /// The latest answer to each view request (layers, files, lifecycle), from the core: the
     /// view as JSON (decode with [`crate::protocol::decode_view`]) or the error's message.
     pub views: Rc<Vec<(view::Request, Result<String, String>)>>,
+    /// How fast animations and build playback go (the learner's pick).
+    pub speed: Speed,
+    /// Whether the browser asks for reduced motion (then instant unless step by step).
+    pub reduced_motion: bool,
+    /// The build being played back, if any.
+    pub playing: Option<Playing>,
 }
 
 /// What the learner, or the worker, can do.
@@ -197,6 +237,12 @@ pub enum Action {
     Submit(u64, String),
     /// The share link's commands are being replayed (they are no longer waiting).
     Replaying,
+    /// Pick the animations' speed.
+    Speed(Speed),
+    /// Go on from beat `.1` of command `.0`'s playback (a timer, or Next).
+    Advance(u64, usize),
+    /// Show the playback's end at once.
+    Finish,
     /// Browse history: `true` for older (arrow up), `false` for newer.
     Recall(bool),
     /// Ctrl-C: drop the line being typed.
@@ -244,7 +290,15 @@ impl State {
             views: Rc::default(),
             selection: Selection::default(),
             replay: None,
+            speed: Speed::default(),
+            reduced_motion: false,
+            playing: None,
         }
+    }
+
+    /// The speed in effect (reduced motion makes it instant unless step by step).
+    pub fn speed_in_effect(&self) -> Speed {
+        self.speed.effective(self.reduced_motion)
     }
 
     /// The file open in the editor.
@@ -387,6 +441,7 @@ impl State {
                 events,
                 code: _,
                 shell,
+                playback,
             } => {
                 let at = self
                     .term
@@ -409,7 +464,17 @@ impl State {
                         kind: LineKind::Notice,
                         text: format!("{n}\n"),
                     }));
+                // Played back only if no later command was typed since (it shows at once).
+                let latest = at == self.term.lines.len();
                 self.term.lines.splice(at..at, lines);
+                let playback = Playback::decode(&playback);
+                if latest && playback.plays() && self.speed_in_effect() != Speed::Instant {
+                    self.playing = Some(Playing {
+                        id,
+                        playback: Rc::new(playback),
+                        beat: 0,
+                    });
+                }
                 self.term.pending = self.term.pending.saturating_sub(1);
                 self.term.shell = shell;
                 if events != "[]" {
@@ -461,6 +526,8 @@ impl State {
                     event_count: self.event_count,
                     views: Rc::clone(&self.views),
                     selection: std::mem::take(&mut self.selection),
+                    speed: self.speed,
+                    reduced_motion: self.reduced_motion,
                     ..State::from_files(files)
                 };
                 self.term.history = history;
@@ -482,6 +549,8 @@ impl State {
                     summaries: self.summaries,
                     views: Rc::clone(&self.views),
                     selection: std::mem::take(&mut self.selection),
+                    speed: self.speed,
+                    reduced_motion: self.reduced_motion,
                     message: Some(if count == 0 {
                         "opened the project from the share link".into()
                     } else {
@@ -604,6 +673,9 @@ impl Reducible for State {
                     summaries: keep.summaries,
                     views: keep.views,
                     selection: keep.selection,
+                    speed: keep.speed,
+                    reduced_motion: keep.reduced_motion,
+                    playing: keep.playing,
                     ..State::from_files(files)
                 };
             }
@@ -625,6 +697,8 @@ impl Reducible for State {
                 next.term.recall = None;
                 next.term.draft.clear();
                 next.term.pending += 1;
+                // The next command shows the build played so far at once.
+                next.playing = None;
             }
             Action::Recall(older) => {
                 let t = &mut next.term;
@@ -657,12 +731,30 @@ impl Reducible for State {
                 next.term.completing = Some((id, next.term.input.clone(), cursor));
             }
             Action::Replaying => next.replay = None,
+            Action::Speed(speed) => {
+                next.speed = speed;
+                if next.speed_in_effect() == Speed::Instant {
+                    next.playing = None;
+                }
+            }
+            Action::Advance(id, beat) => match &mut next.playing {
+                Some(p) if p.id == id && p.beat == beat => {
+                    p.beat += 1;
+                    if p.beat + 1 >= p.playback.beats.len() {
+                        next.playing = None;
+                    }
+                }
+                _ => return self,
+            },
+            Action::Finish => next.playing = None,
             Action::Pick(pick) => next.pick(pick),
             Action::Say(message) => next.say(message),
             Action::Dismiss => next.message = None,
             Action::Reset => {
                 next = State {
                     ready: self.ready,
+                    speed: self.speed,
+                    reduced_motion: self.reduced_motion,
                     message: Some(
                         "started again: the Python example, no images, no containers".into(),
                     ),
@@ -691,6 +783,7 @@ mod tests {
             events: "[]".into(),
             code: 0,
             shell: shell.map(str::to_owned),
+            playback: String::new(),
         })
     }
 
@@ -816,6 +909,107 @@ mod tests {
         assert_eq!(s.term.lines.last().unwrap().text, "$ dock^C\n");
         let s = reduce(s, vec![Action::Clear]);
         assert!(s.term.lines.is_empty());
+    }
+
+    #[test]
+    fn a_build_plays_back_beat_by_beat_until_the_next_command() {
+        use crate::protocol::{Beat, BeatKind};
+        let beat = |text, layers, kind| Beat { text, layers, kind };
+        let playback = Playback {
+            image: Some("sha256:ab".into()),
+            beats: vec![
+                beat(5, 2, BeatKind::Base),
+                beat(9, 2, BeatKind::Started),
+                beat(12, 3, BeatKind::Built),
+                beat(20, 4, BeatKind::Done),
+            ],
+        };
+        let built = |id| {
+            Action::Response(Response::Output {
+                id,
+                chunks: vec![(Stream::Stderr, "#1 [1/2] FROM x\n#2 …\n".into())],
+                notices: vec![],
+                events: "[]".into(),
+                code: 0,
+                shell: None,
+                playback: playback.encode(),
+            })
+        };
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![Action::Submit(1, "docker build .".into()), built(1)],
+        );
+        let p = s.playing.as_ref().unwrap();
+        assert_eq!((p.id, p.beat, p.text()), (1, 0, (1, 5)));
+        assert_eq!(
+            p.reveal(),
+            Some(Reveal {
+                image: "sha256:ab".into(),
+                shown: 2,
+                running: false
+            })
+        );
+        // A late timer of another beat changes nothing; the beat's own moves on.
+        let s = reduce(s, vec![Action::Advance(1, 1), Action::Advance(1, 0)]);
+        let p = s.playing.as_ref().unwrap();
+        assert_eq!(p.beat, 1);
+        assert!(p.reveal().unwrap().running);
+        // Reaching the last beat is the end: everything shows.
+        let s = reduce(s, vec![Action::Advance(1, 1), Action::Advance(1, 2)]);
+        assert!(s.playing.is_none());
+        // The next command typed shows the build at once; so does Skip.
+        let s = reduce(
+            s,
+            vec![Action::Submit(2, "docker build .".into()), built(2)],
+        );
+        assert!(s.playing.is_some());
+        let s = reduce(s, vec![Action::Submit(3, "docker ps".into())]);
+        assert!(s.playing.is_none());
+        let s = reduce(
+            s,
+            vec![Action::Submit(4, "docker build .".into()), built(4)],
+        );
+        assert!(reduce(s, vec![Action::Finish]).playing.is_none());
+        // An answer that comes after a later command was typed is not played.
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Submit(1, "docker build .".into()),
+                Action::Submit(2, "docker ps".into()),
+                built(1),
+            ],
+        );
+        assert!(s.playing.is_none());
+        // Instant plays nothing, and picking it ends a playback; reduced motion is instant
+        // unless step by step is picked.
+        let instant = |speed, reduced_motion| {
+            let s = State {
+                speed,
+                reduced_motion,
+                ..State::default()
+            };
+            reduce(Rc::new(s), vec![Action::Submit(1, "b".into()), built(1)])
+                .playing
+                .is_none()
+        };
+        assert!(instant(Speed::Instant, false));
+        assert!(instant(Speed::Double, true));
+        assert!(!instant(Speed::Step, true));
+        assert!(!instant(Speed::Half, false));
+        let s = reduce(
+            Rc::new(State::default()),
+            vec![
+                Action::Submit(1, "b".into()),
+                built(1),
+                Action::Speed(Speed::Step),
+            ],
+        );
+        assert!(s.playing.is_some());
+        assert!(
+            reduce(s, vec![Action::Speed(Speed::Instant)])
+                .playing
+                .is_none()
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
 use crate::components::views::Views;
-use crate::protocol::{FEED_EVENT, PICK_EVENT, ViewsFeed};
+use crate::protocol::{FEED_EVENT, PICK_EVENT, REVEAL_EVENT, Reveal, ViewsFeed};
 use crate::state::Pick;
 
 /// The element the page renders for the views.
@@ -30,20 +30,30 @@ fn read_feed() -> ViewsFeed {
         .unwrap_or_default()
 }
 
+/// What the page says of the build it plays back (`data-reveal`).
+fn read_reveal() -> Option<Reveal> {
+    Reveal::decode(&root()?.get_attribute("data-reveal")?)
+}
+
+/// Calls `f` on each `event` at the root.
+fn listen(event: &str, f: impl FnMut() + 'static) {
+    let mut f = f;
+    let listener = Closure::<dyn FnMut(Event)>::new(move |_| f());
+    if let Some(root) = root() {
+        let _ = root.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+    }
+    listener.forget();
+}
+
 #[function_component(ViewsHost)]
 fn views_host() -> Html {
     let feed = use_state(read_feed);
+    let reveal = use_state(read_reveal);
     {
-        let feed = feed.setter();
+        let (feed, reveal) = (feed.setter(), reveal.setter());
         use_effect_with((), move |()| {
-            let listener = Closure::<dyn FnMut(Event)>::new(move |_| feed.set(read_feed()));
-            if let Some(root) = root() {
-                let _ = root.add_event_listener_with_callback(
-                    FEED_EVENT,
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-            listener.forget();
+            listen(FEED_EVENT, move || feed.set(read_feed()));
+            listen(REVEAL_EVENT, move || reveal.set(read_reveal()));
         });
     }
     let onpick = Callback::from(|pick: Pick| {
@@ -56,7 +66,7 @@ fn views_host() -> Html {
     });
     html! {
         <Views requests={feed.requests.clone()} views={Rc::new(feed.answers.clone())}
-            selection={feed.selection.clone()} {onpick} />
+            selection={feed.selection.clone()} {onpick} reveal={(*reveal).clone()} />
     }
 }
 

@@ -10,6 +10,7 @@ use layerbox_core::examples;
 use layerbox_web::components::app_panel::{AppPanel, AppPanelProps};
 use layerbox_web::components::diagnostics::{Diagnostics, DiagnosticsProps};
 use layerbox_web::components::editor::{Editor, EditorProps};
+use layerbox_web::components::speed::{Speed, SpeedProps, speed_control};
 use layerbox_web::components::status::{StatusLine, StatusProps};
 use layerbox_web::components::terminal::{Terminal, TerminalProps};
 use layerbox_web::protocol::ContainerSummary;
@@ -59,6 +60,114 @@ async fn first_page_has_name_editor_terminal_and_says_simulated() {
         html.contains(r#"id="presenter" aria-pressed="false""#),
         "{html}"
     );
+    // The animations' speed, 1× until the learner picks another, in the terminal's heading.
+    assert!(
+        html.contains(r#"<select id="speed" aria-label="Animation speed">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="1" selected="selected">1×</option>"#),
+        "{html}"
+    );
+}
+
+/// The speed control on its own (the page draws it in the terminal's heading).
+#[yew::function_component(SpeedControl)]
+fn speed_control_alone(props: &SpeedProps) -> yew::Html {
+    speed_control(props)
+}
+
+#[tokio::test]
+async fn the_speed_control_offers_next_in_step_mode_and_says_when_motion_is_reduced() {
+    let props = |speed, reduced_motion, playing| SpeedProps {
+        speed,
+        reduced_motion,
+        playing,
+        onspeed: Callback::noop(),
+        onnext: Callback::noop(),
+        onskip: Callback::noop(),
+    };
+    let html = render::<SpeedControl>(props(Speed::Step, false, Some((1, 8)))).await;
+    assert!(
+        html.contains(r#"role="group" aria-label="Animations""#),
+        "{html}"
+    );
+    for (value, label) in [("0.5", "0.5×"), ("2", "2×"), ("instant", "instant")] {
+        assert!(
+            html.contains(&format!(r#"<option value="{value}">{label}</option>"#)),
+            "{html}"
+        );
+    }
+    assert!(
+        html.contains(r#"<option value="step" selected="selected">step by step</option>"#),
+        "{html}"
+    );
+    assert!(html.contains("step 2 of 8"), "{html}");
+    assert!(
+        html.contains(r#"id="next" aria-keyshortcuts="Enter""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="skip""#), "{html}");
+    assert!(!html.contains("reduced motion"), "{html}");
+    // At 1× the beats go by themselves: no Next, but Skip.
+    let html = render::<SpeedControl>(props(Speed::Normal, false, Some((0, 8)))).await;
+    assert!(
+        !html.contains(r#"id="next""#) && html.contains(r#"id="skip""#),
+        "{html}"
+    );
+    // Reduced motion: the learner's pick shows, and why nothing moves.
+    let html = render::<SpeedControl>(props(Speed::Half, true, None)).await;
+    assert!(
+        html.contains(r#"<option value="0.5" selected="selected">"#),
+        "{html}"
+    );
+    assert!(html.contains("reduced motion"), "{html}");
+    assert!(
+        !html.contains("step 1") && !html.contains(r#"id="skip""#),
+        "{html}"
+    );
+    let html = render::<SpeedControl>(props(Speed::Step, true, None)).await;
+    assert!(!html.contains("reduced motion"), "{html}");
+}
+
+#[tokio::test]
+async fn the_terminal_shows_a_build_played_back_as_far_as_its_beat() {
+    let term = Term {
+        lines: vec![
+            line(4, LineKind::Input, "$ docker build .\n"),
+            line(
+                4,
+                LineKind::Stderr,
+                "#1 [internal] load\n#1 DONE 0.0s\n\n#2 [2/2] RUN x\n",
+            ),
+        ],
+        ..Term::default()
+    };
+    let html = render::<Terminal>(TerminalProps {
+        reveal: Some((4, 33)),
+        stepping: true,
+        speed: SpeedProps {
+            speed: Speed::Step,
+            playing: Some((0, 5)),
+            ..SpeedProps::default()
+        },
+        ..terminal_props(term)
+    })
+    .await;
+    assert!(html.contains("$ docker build .\n"), "{html}");
+    assert!(html.contains("#1 DONE 0.0s\n\n</span>"), "{html}");
+    assert!(!html.contains("RUN x"), "{html}");
+    assert!(
+        html.contains(r#"<span class="running">running…</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"placeholder="Enter: next step of the build""#),
+        "{html}"
+    );
+    // The speed control is in the heading, with Next.
+    assert!(html.contains("step 1 of 5"), "{html}");
+    assert!(html.contains(r#"id="next""#), "{html}");
 }
 
 fn editor_props(open: usize) -> EditorProps {
@@ -139,13 +248,34 @@ async fn problems_explain_why_and_how_to_fix() {
     );
 }
 
-#[tokio::test]
-async fn the_terminal_shows_output_as_printed_with_streams_apart() {
-    let line = |id, kind, text: &str| Line {
+/// A piece of the transcript.
+fn line(id: u64, kind: LineKind, text: &str) -> Line {
+    Line {
         id,
         kind,
         text: text.into(),
-    };
+    }
+}
+
+/// The terminal showing `term`, nothing played back, every callback doing nothing.
+fn terminal_props(term: Term) -> TerminalProps {
+    TerminalProps {
+        term,
+        oninput: Callback::noop(),
+        onsubmit: Callback::noop(),
+        onrecall: Callback::noop(),
+        oncancel: Callback::noop(),
+        onclear: Callback::noop(),
+        oncomplete: Callback::noop(),
+        onimportimage: Callback::noop(),
+        reveal: None,
+        stepping: false,
+        speed: SpeedProps::default(),
+    }
+}
+
+#[tokio::test]
+async fn the_terminal_shows_output_as_printed_with_streams_apart() {
     let term = Term {
         lines: vec![
             line(1, LineKind::Input, "$ docker ps\n"),
@@ -158,17 +288,7 @@ async fn the_terminal_shows_output_as_printed_with_streams_apart() {
         shell: Some("web".into()),
         ..Term::default()
     };
-    let html = render::<Terminal>(TerminalProps {
-        term,
-        oninput: Callback::noop(),
-        onsubmit: Callback::noop(),
-        onrecall: Callback::noop(),
-        oncancel: Callback::noop(),
-        onclear: Callback::noop(),
-        oncomplete: Callback::noop(),
-        onimportimage: Callback::noop(),
-    })
-    .await;
+    let html = render::<Terminal>(terminal_props(term)).await;
     assert!(
         html.contains(r#"<span class="t-out">CONTAINER ID   IMAGE"#),
         "{html}"
@@ -247,10 +367,47 @@ async fn the_views_panel_draws_the_cores_layers_view() {
             ..Selection::default()
         },
         onpick: Callback::noop(),
+        reveal: None,
     };
     let html = render::<Views>(props(Tab::Layers)).await;
     assert!(html.contains("Layers of"), "{html}");
     assert!(html.contains("pip install"), "{html}");
+    // While the build plays back, its image's stack shows the layers made so far and the
+    // step running; another image's reveal leaves it whole.
+    let Response::Output { playback, .. } = host
+        .handle(Request::Run {
+            id: 2,
+            line: "docker build -t my-app .".into(),
+            files: files_of(&examples::python()),
+        })
+        .remove(0)
+    else {
+        panic!()
+    };
+    let playback = layerbox_web::protocol::Playback::decode(&playback);
+    let beats = &playback.beats;
+    let reveal = |image: String| layerbox_web::protocol::Reveal {
+        image,
+        shown: beats[0].layers,
+        running: true,
+    };
+    let image = playback.image.clone().unwrap();
+    let html = render::<Views>(ViewsProps {
+        reveal: Some(reveal(image)),
+        ..props(Tab::Layers)
+    })
+    .await;
+    assert!(html.contains("running: WORKDIR /app"), "{html}");
+    assert!(!html.contains("pip install"), "{html}");
+    let html = render::<Views>(ViewsProps {
+        reveal: Some(reveal("sha256:other".into())),
+        ..props(Tab::Layers)
+    })
+    .await;
+    assert!(
+        html.contains("pip install") && !html.contains("running"),
+        "{html}"
+    );
     let html = render::<Views>(props(Tab::Lifecycle)).await;
     assert!(html.contains("<svg"), "{html}");
     assert!(html.contains("my-app"), "{html}");
@@ -263,6 +420,7 @@ async fn the_views_panel_draws_the_cores_layers_view() {
             ..Selection::default()
         },
         onpick: Callback::noop(),
+        reveal: None,
     })
     .await;
     assert!(html.contains("Build an image or run a container"), "{html}");

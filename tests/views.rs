@@ -63,21 +63,27 @@ async fn render<C: BaseComponent>(props: C::Properties) -> String {
         .await
 }
 
-#[tokio::test]
-async fn the_layer_stack_shows_cache_badges_waste_and_the_score() {
-    let engine = engine();
+/// The layer stack of `app` in [`engine`]'s state.
+fn layers_of_app() -> view::LayersView {
     let Response::Layers(v) = answer(
-        &engine,
+        &engine(),
         &Request::Layers {
             image: "app".into(),
         },
     ) else {
         panic!()
     };
+    v
+}
+
+#[tokio::test]
+async fn the_layer_stack_shows_cache_badges_waste_and_the_score() {
+    let v = layers_of_app();
     let html = render::<LayerStack>(LayersProps {
         view: Rc::new(v),
         selected: Some(1),
         onselect: Callback::noop(),
+        reveal: None,
     })
     .await;
     assert!(html.contains("Layers of <code>app:latest</code>"), "{html}");
@@ -104,6 +110,39 @@ async fn the_layer_stack_shows_cache_badges_waste_and_the_score() {
         "{html}"
     );
     assert!(html.contains("<meter"), "{html}");
+}
+
+#[tokio::test]
+async fn a_build_played_back_shows_the_layers_its_steps_made_so_far() {
+    let v = layers_of_app();
+    let v = Rc::new(v);
+    let stack = |reveal| {
+        render::<LayerStack>(LayersProps {
+            view: Rc::clone(&v),
+            selected: None,
+            onselect: Callback::noop(),
+            reveal,
+        })
+    };
+    // The first COPY made its layer, the second is running: a placeholder says so.
+    let html = stack(Some((1, true))).await;
+    assert!(html.contains("COPY . /app"), "{html}");
+    assert_eq!(html.matches(r#"class="layer-button""#).count(), 1, "{html}");
+    assert!(
+        html.contains(r#"aria-label="running: COPY app.py /app/app.py" class="layer running""#),
+        "{html}"
+    );
+    assert!(html.contains("running…"), "{html}");
+    assert!(!html.contains("config only"), "{html}");
+    // Each layer revealed during the playback slides in at once, not after the ones below.
+    assert!(!html.contains("--order: 1"), "{html}");
+    // Between steps no placeholder; at the end every entry, staggered as on a first showing.
+    let html = stack(Some((2, false))).await;
+    assert_eq!(html.matches(r#"class="layer-button""#).count(), 2, "{html}");
+    assert!(!html.contains("running"), "{html}");
+    let html = stack(None).await;
+    assert!(html.contains("config only, no layer"), "{html}");
+    assert!(html.contains("--order: 2"), "{html}");
 }
 
 #[tokio::test]
@@ -233,7 +272,9 @@ fn every_animation_stops_for_reduced_motion() {
         if selector.starts_with("@keyframes") || selector.starts_with("from") {
             continue;
         }
-        if body.contains("animation:") || body.contains("animation-name:") {
+        // A rule that stops animations (the speed control's instant) is not one.
+        let stops = body.contains("animation: none");
+        if (body.contains("animation:") && !stops) || body.contains("animation-name:") {
             animated += 1;
             for one in selector.split(',') {
                 let one = one.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -61,7 +61,7 @@ impl Theme {
 }
 
 /// Sets or removes `name` on `<html>`.
-fn set_root_attribute(name: &str, value: Option<&str>) {
+pub(crate) fn set_root_attribute(name: &str, value: Option<&str>) {
     #[cfg(target_arch = "wasm32")]
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

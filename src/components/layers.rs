@@ -19,6 +19,10 @@ pub struct LayersProps {
     pub selected: Option<usize>,
     /// Called with a layer's index when the learner picks it.
     pub onselect: Callback<usize>,
+    /// While its build plays back: how many entries show, and whether the next one's step is
+    /// running (a placeholder shows it).
+    #[prop_or_default]
+    pub reveal: Option<(usize, bool)>,
 }
 
 /// `CACHED` or `BUILT` with the cache's reason, or nothing for layers the build did not make.
@@ -101,13 +105,26 @@ pub fn layer_stack(props: &LayersProps) -> Html {
         .cloned()
         .unwrap_or_else(|| format!("<none> {}", v.image.short()));
     let percent = v.efficiency * 100.0;
+    // A build played back shows its layers as its steps make them, each sliding in at once.
+    let shown = props.reveal.map_or(v.steps.len(), |(n, _)| n);
+    let running = props
+        .reveal
+        .filter(|(_, running)| *running)
+        .and_then(|(n, _)| v.steps.get(n));
+    let order = |i: usize| if props.reveal.is_some() { 0 } else { i };
     html! {
         <section class="panel layers-view" aria-label="Image layers">
             <h2>{ "Layers of " }<code>{ name }</code>
                 <span class="count">{ format!("{} layers, {}", v.layer_count, human_size(v.total_bytes)) }</span>
             </h2>
             <ol class="layer-stack" aria-label="bottom to top">
-                { for v.steps.iter().enumerate().map(|(i, s)| step_item(s, i, props)) }
+                { for v.steps.iter().take(shown).enumerate().map(|(i, s)| step_item(s, order(i), props)) }
+                if let Some(s) = running {
+                    <li key="running" class="layer running" aria-label={format!("running: {}", s.instruction)}>
+                        <span class="instruction">{ &s.instruction }</span>
+                        <span class="note">{ "running…" }</span>
+                    </li>
+                }
             </ol>
             <div class="efficiency">
                 <label>

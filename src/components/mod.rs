@@ -7,6 +7,7 @@ pub mod editor;
 pub mod files;
 pub mod layers;
 pub mod lifecycle;
+pub mod speed;
 pub mod status;
 pub mod terminal;
 pub mod views;

@@ -1,12 +1,14 @@
 //! The terminal: docker's commands typed at a prompt and run by the simulated engine in the
 //! worker, its output exactly as the core prints it (stderr in its own colour), history on the
-//! arrow keys, Tab completion, Ctrl-C, Ctrl-L, copy and paste.
+//! arrow keys, Tab completion, Ctrl-C, Ctrl-L, copy and paste. A build's output is played
+//! back as it ran: only as much of it shows as the playback's beat has reached.
 
 use wasm_bindgen::JsCast as _;
 use web_sys::{HtmlElement, HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
-use crate::state::{LineKind, Terminal as Term};
+use super::speed::{SpeedProps, speed_control};
+use crate::state::{Line, LineKind, Terminal as Term};
 
 /// Properties of [`Terminal`].
 #[derive(Properties, PartialEq)]
@@ -28,6 +30,15 @@ pub struct TerminalProps {
     /// A rootfs tarball was picked to import as an image (`docker import`).
     #[prop_or_default]
     pub onimportimage: Callback<Event>,
+    /// While a build plays back: its command's number and how many bytes of its output show.
+    #[prop_or_default]
+    pub reveal: Option<(u64, usize)>,
+    /// Whether the playback waits for Next (step by step): then Enter on an empty line is Next.
+    #[prop_or_default]
+    pub stepping: bool,
+    /// The speed control in the panel's heading (its Next is also Enter on an empty line).
+    #[prop_or_default]
+    pub speed: SpeedProps,
 }
 
 fn kind_class(kind: LineKind) -> &'static str {
@@ -38,6 +49,26 @@ fn kind_class(kind: LineKind) -> &'static str {
         LineKind::Notice => "t-notice",
         LineKind::Info => "t-info",
     }
+}
+
+/// The transcript's pieces as shown: those of the command being played back cut after `reveal`
+/// bytes of its output (at a character boundary), the rest whole.
+pub fn shown_lines(lines: &[Line], reveal: Option<(u64, usize)>) -> Vec<(LineKind, &str)> {
+    let mut left = reveal.map_or(0, |(_, n)| n);
+    lines
+        .iter()
+        .filter_map(|l| match reveal {
+            Some((id, _)) if l.id == id && l.kind != LineKind::Input => {
+                let mut cut = left.min(l.text.len());
+                while !l.text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                left -= cut;
+                (cut > 0).then(|| (l.kind, &l.text[..cut]))
+            }
+            _ => Some((l.kind, l.text.as_str())),
+        })
+        .collect()
 }
 
 /// The byte offset of UTF-16 position `units` in `text`.
@@ -72,7 +103,11 @@ pub fn terminal(props: &TerminalProps) -> Html {
     {
         let screen = screen.clone();
         use_effect_with(
-            (props.term.lines.len(), props.term.input.clone()),
+            (
+                props.term.lines.len(),
+                props.term.input.clone(),
+                props.reveal,
+            ),
             move |_| {
                 if let Some(el) = screen.cast::<HtmlElement>() {
                     el.set_scroll_top(el.scroll_height());
@@ -81,17 +116,23 @@ pub fn terminal(props: &TerminalProps) -> Html {
         );
     }
     let onkeydown = {
-        let (onsubmit, onrecall, oncancel, onclear, oncomplete) = (
+        let (onsubmit, onrecall, oncancel, onclear, oncomplete, onnext) = (
             props.onsubmit.clone(),
             props.onrecall.clone(),
             props.oncancel.clone(),
             props.onclear.clone(),
             props.oncomplete.clone(),
+            props.speed.onnext.clone(),
         );
+        let stepping = props.stepping;
         Callback::from(move |e: KeyboardEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let ctrl = e.ctrl_key() || e.meta_key();
             match e.key().as_str() {
+                "Enter" if stepping && input.value().is_empty() => {
+                    e.prevent_default();
+                    onnext.emit(());
+                }
                 "Enter" => {
                     e.prevent_default();
                     onsubmit.emit(input.value());
@@ -181,7 +222,10 @@ pub fn terminal(props: &TerminalProps) -> Html {
         <section class="panel terminal" aria-label="Terminal">
             <h2>{ "Terminal" }
                 <span class="note">{ "docker commands on the simulated engine in this page" }</span>
-                if term.pending > 0 { <span class="running">{ "running…" }</span> }
+                if term.pending > 0 || props.reveal.is_some() {
+                    <span class="running">{ "running…" }</span>
+                }
+                { speed_control(&props.speed) }
                 <label class="button import-image"
                     title="docker import: a root filesystem tarball (.tar, .tar.gz) becomes an image">
                     { "Import a rootfs tarball" }
@@ -192,8 +236,8 @@ pub fn terminal(props: &TerminalProps) -> Html {
             </h2>
             <div class="screen" ref={screen} onclick={focus}>
                 <pre id="transcript" aria-live="polite">
-                    { for term.lines.iter().map(|l| html! {
-                        <span class={kind_class(l.kind)}>{ &l.text }</span>
+                    { for shown_lines(&term.lines, props.reveal).into_iter().map(|(kind, text)| html! {
+                        <span class={kind_class(kind)}>{ text }</span>
                     }) }
                 </pre>
                 <div class="prompt-line">
@@ -201,7 +245,9 @@ pub fn terminal(props: &TerminalProps) -> Html {
                     <input id="terminal-input" ref={input_ref} type="text" value={term.input.clone()}
                         autocomplete="off" autocapitalize="off" spellcheck="false"
                         aria-label={if term.shell.is_some() { "Shell command line" } else { "Command line" }}
-                        placeholder={if term.lines.is_empty() && term.input.is_empty() {
+                        placeholder={if props.stepping {
+                            "Enter: next step of the build"
+                        } else if term.lines.is_empty() && term.input.is_empty() {
                             "docker build -t my-app .   (Tab completes, ↑ recalls)"
                         } else { "" }}
                         {onkeydown} {oninput} {onpaste} />
@@ -213,7 +259,36 @@ pub fn terminal(props: &TerminalProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    use super::byte_offset;
+    use super::{Line, LineKind, byte_offset, shown_lines};
+
+    #[test]
+    fn a_played_back_command_shows_only_what_its_beat_reached() {
+        let line = |id, kind, text: &str| Line {
+            id,
+            kind,
+            text: text.into(),
+        };
+        let lines = [
+            line(1, LineKind::Input, "$ docker build .\n"),
+            line(1, LineKind::Stderr, "#1 a\n#1 DONE\n"),
+            line(1, LineKind::Notice, "note é\n"),
+            line(2, LineKind::Input, "$ ls\n"),
+        ];
+        let texts =
+            |r| -> Vec<&str> { shown_lines(&lines, r).into_iter().map(|(_, t)| t).collect() };
+        assert_eq!(texts(None).len(), 4);
+        assert_eq!(
+            texts(Some((1, 5))),
+            ["$ docker build .\n", "#1 a\n", "$ ls\n"]
+        );
+        assert_eq!(
+            texts(Some((1, 19))),
+            ["$ docker build .\n", "#1 a\n#1 DONE\n", "note ", "$ ls\n"] // 19 bytes end inside the é
+        );
+        assert_eq!(texts(Some((1, 20)))[2], "note é");
+        assert_eq!(texts(Some((1, 17)))[2], "note");
+        assert_eq!(texts(Some((3, 0))).len(), 4);
+    }
 
     #[test]
     fn utf16_positions_become_byte_offsets() {

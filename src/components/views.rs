@@ -10,7 +10,7 @@ use yew::prelude::*;
 use super::files::FileTree;
 use super::layers::LayerStack;
 use super::lifecycle::Lifecycle;
-use crate::protocol::decode_view;
+use crate::protocol::{Reveal, decode_view};
 use crate::state::{Pick, Selection};
 
 pub use crate::state::Tab;
@@ -26,6 +26,9 @@ pub struct ViewsProps {
     pub selection: Selection,
     /// Called with the learner's picks (a tab too: the page asks only for what it shows).
     pub onpick: Callback<Pick>,
+    /// How much of the image being built to show, while its build plays back.
+    #[prop_or_default]
+    pub reveal: Option<Reveal>,
 }
 
 /// The answer to the request of this kind, decoded: `None` while there is none yet.
@@ -55,10 +58,17 @@ pub fn views(props: &ViewsProps) -> Html {
     let body = match tab {
         Tab::Layers => match answer(props, |r| matches!(r, Request::Layers { .. })) {
             None => note("Build an image to see its layers: docker build -t my-app ."),
-            Some(Ok(view::Response::Layers(v))) => html! {
-                <LayerStack view={Rc::new(v)} selected={props.selection.layer}
-                    onselect={props.onpick.reform(Pick::Layer)} />
-            },
+            Some(Ok(view::Response::Layers(v))) => {
+                let reveal = props
+                    .reveal
+                    .as_ref()
+                    .filter(|r| r.image == v.image.to_string())
+                    .map(|r| (r.shown, r.running));
+                html! {
+                    <LayerStack view={Rc::new(v)} selected={props.selection.layer} {reveal}
+                        onselect={props.onpick.reform(Pick::Layer)} />
+                }
+            }
             Some(Ok(_)) => Html::default(),
             Some(Err(e)) => note(&e),
         },
