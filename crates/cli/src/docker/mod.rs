@@ -137,6 +137,70 @@ impl Linux {
         Ok(())
     }
 
+    /// `run` and `create` pull their image first as docker's client does: by `--pull`
+    /// (`missing`, the default: when the store lacks it, after `Unable to find image … locally`;
+    /// `always`; `never`: the core reports the missing image), the pull's progress on stderr.
+    /// Returns the exit code when the command ends here (a bad `--pull`, a failed pull).
+    fn pull_for_create(
+        &self,
+        o: &layerbox_core::cli::command::CreateOptions,
+        command: &str,
+    ) -> io::Result<Option<u8>> {
+        use layerbox_core::cli::report::{RunStage, daemon_error, report_error, run_failure};
+        let fail = |message: &str| {
+            if command == "run" {
+                let (text, code) = run_failure(&self.program, message, RunStage::Create);
+                eprintln!("{text}");
+                code
+            } else {
+                eprintln!("{}", daemon_error(message));
+                1
+            }
+        };
+        let always = match o.pull.as_str() {
+            "always" => true,
+            "missing" | "" => false,
+            "never" => return Ok(None),
+            other => {
+                let message = format!(
+                    "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
+                );
+                eprintln!("{}", report_error(&self.program, command, &message, true));
+                return Ok(Some(125));
+            }
+        };
+        let Ok(reference) = layerbox_core::image::Reference::parse_normalized(&o.image)
+            .map(layerbox_core::image::Reference::with_default_tag)
+        else {
+            // the core's words for a name that is not a reference
+            return Ok(None);
+        };
+        if !always {
+            let engine = {
+                let _lock = self.store.lock_shared().map_err(store_error)?;
+                self.engine(state::load(&self.store, false).map_err(store_error)?.state)
+            };
+            if engine.find_image(&o.image).is_some() {
+                return Ok(None);
+            }
+            eprintln!("Unable to find image '{}' locally", reference.familiar());
+        }
+        let progress = std::sync::Mutex::new(
+            crate::registry::progress::Progress::new(
+                Box::new(io::stderr()),
+                io::IsTerminal::is_terminal(&io::stderr()),
+                false,
+            )
+            .without_result(),
+        );
+        // the client names the tag itself: no `Using default tag` line
+        let name = reference.to_string();
+        match crate::registry::pull::pull(&self.store, &name, None, &self.registry, &progress) {
+            Ok(_) => Ok(None),
+            Err(e) => Ok(Some(fail(&e.to_string()))),
+        }
+    }
+
     /// The core engine over `state`, with the host's clock and random IDs.
     fn engine(&self, state: EngineState) -> Engine {
         let mut engine = Engine::new(state)
@@ -218,10 +282,13 @@ impl Linux {
                 me.load_image_layers(loaded, image)?;
                 Ok(None)
             }),
+            Command::Create(o) => match self.pull_for_create(o, "create")? {
+                Some(code) => Ok(code),
+                None => self.via_core(command, true, |_, _| Ok(None)),
+            },
             Command::Tag(_)
             | Command::Rmi(_)
             | Command::Rename(_)
-            | Command::Create(_)
             | Command::ContainerPrune(_)
             | Command::ImagePrune(_)
             | Command::SystemPrune(_)
@@ -236,7 +303,10 @@ impl Linux {
                     me.prepare_build(loaded, o).map(Some)
                 })
             }
-            Command::Run(o) => self.run(o),
+            Command::Run(o) => match self.pull_for_create(&o.create, "run")? {
+                Some(code) => Ok(code),
+                None => self.run(o),
+            },
             Command::Start(o) => self.start(o),
             Command::Stop(o) => self.stop(&o.containers, o.time),
             Command::Restart(o) => self.restart(&o.containers, o.time),

@@ -3,12 +3,12 @@
 //! the build cache); the store keeps one record per image and per container. After a command,
 //! only what changed is written, each record atomically.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use layerbox_core::engine::{ContainerState, EngineState};
 use layerbox_core::image::Digest;
 
-use crate::store::{ContainerRecord, RecordKind, Store, StoreError, atomic_write};
+use crate::store::{ContainerRecord, ImageRecord, RecordKind, Store, StoreError, atomic_write};
 
 /// The name of the build cache's file under the store root.
 const CACHE: &str = "cache.json";
@@ -106,14 +106,28 @@ impl Loaded {
             }
         }
         if removed_image {
-            let mut keep: Vec<Digest> = Vec::new();
-            for i in store.engine_images()? {
-                keep.extend(i.config.rootfs.diff_ids);
+            // what the remaining images and containers stand on; everything else goes, so the
+            // store's disk usage comes back down
+            let mut layers = HashSet::new();
+            let mut blobs = HashSet::new();
+            for id in store.list_records(RecordKind::Image)? {
+                if let Some(r) = store.get_record::<ImageRecord>(RecordKind::Image, &id)? {
+                    blobs.insert(r.id);
+                    layers.extend(r.layers);
+                }
             }
+            let mut containers = Vec::new();
             for r in store.containers()? {
-                keep.extend(r.layers);
+                layers.extend(r.layers.iter().copied());
+                containers.push((r.container.id, r.layers));
             }
-            store.remove_unused_layers(&keep)?;
+            for d in &layers {
+                blobs.insert(*d);
+                if let Some(gzip) = crate::registry::push::distribution(store, d).gzip {
+                    blobs.insert(gzip.digest);
+                }
+            }
+            store.remove_unused(&blobs, &layers, &containers)?;
         }
         if self.with_cache && after.cache != self.before.cache {
             let json = serde_json::to_vec(&after.cache).map_err(|source| StoreError::Json {

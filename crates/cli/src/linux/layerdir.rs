@@ -64,6 +64,12 @@ fn opaque_xattr() -> &'static str {
     }
 }
 
+/// Marks the directory at `path` opaque (it hides the lower layers' directory there).
+pub(crate) fn mark_opaque(path: &Path) -> io::Result<()> {
+    rustix::fs::lsetxattr(path, opaque_xattr(), b"y", rustix::fs::XattrFlags::empty())
+        .map_err(Into::into)
+}
+
 fn is_opaque(path: &Path) -> bool {
     let mut buf = [0u8; 8];
     rustix::fs::lgetxattr(path, opaque_xattr(), &mut buf[..]).is_ok_and(|n| buf[..n] == *b"y")
@@ -193,13 +199,7 @@ pub fn write_layer_dir(layer: &Layer, dir: &Path) -> Result<(), LayerDirError> {
                             std::fs::create_dir(&path).map_err(at(&path))?;
                         }
                         if *opaque {
-                            rustix::fs::lsetxattr(
-                                &path,
-                                opaque_xattr(),
-                                b"y",
-                                rustix::fs::XattrFlags::empty(),
-                            )
-                            .map_err(|e| at(&path)(e.into()))?;
+                            mark_opaque(&path).map_err(at(&path))?;
                         }
                         // mode and mtime once its children are in (they change the mtime)
                         dirs.push((path, e.meta));
@@ -244,7 +244,7 @@ fn file_bytes(data: &FileData) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), LayerDirError> {
+pub(crate) fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), LayerDirError> {
     // rootless, files stay the caller's: its uid is root's in the container; other owners
     // would need subordinate ids mapped, which this engine does not set up
     if !rootless() {

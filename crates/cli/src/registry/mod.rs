@@ -5,7 +5,7 @@
 //! | [`client`] | one registry: the `/v2/` ping, Bearer and Basic auth, manifests, blobs, uploads |
 //! | [`auth`] | `WWW-Authenticate` challenges; credentials from `login` and docker's config |
 //! | [`manifest`] | Docker schema 2 and OCI manifests, lists and indexes, platforms, compression |
-//! | [`pull`] | a pull: parallel, resumable, verified blob downloads, then the image into the store |
+//! | [`pull`] | a pull: parallel, resumable, verified blob downloads streamed into the store as they arrive |
 //! | [`push`] | a push: layers compressed once and kept, HEAD to skip, cross-repository mounts, monolithic or chunked uploads |
 //! | [`progress`] | docker's progress lines |
 //!

@@ -12,6 +12,8 @@ pub struct Progress {
     out: Box<dyn Write + Send>,
     tty: bool,
     quiet: bool,
+    /// Whether [`Progress::result`] prints (not for the pull of a `run`).
+    result: bool,
     /// The layer lines shown, in order, and when each last showed a progress bar.
     lines: Vec<(String, Option<Instant>)>,
 }
@@ -48,8 +50,17 @@ impl Progress {
             out,
             tty,
             quiet,
+            result: true,
             lines: Vec::new(),
         }
+    }
+
+    /// The same display without the last line ([`Progress::result`]): `run` and `create` show
+    /// the pull of a missing image and then their own output, as docker does.
+    #[must_use]
+    pub fn without_result(mut self) -> Self {
+        self.result = false;
+        self
     }
 
     /// On stdout, redrawn when it is a terminal.
@@ -71,6 +82,9 @@ impl Progress {
 
     /// The last line, printed even when quiet (the image's name).
     pub fn result(&mut self, text: &str) {
+        if !self.result {
+            return;
+        }
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
     }

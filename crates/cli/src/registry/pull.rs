@@ -1,14 +1,13 @@
 //! `pull`: the manifest (through a list or index to one platform's), the config, then the
-//! layers: a few downloads at once, each hashed while it streams to `<root>/downloads/`,
-//! resumed with a `Range` request after a broken connection (or by a later pull, after an
-//! interrupted one), then, once every digest is right, decompressed into the store
-//! ([`Store::ingest_image`]: each tar checked against its diff_id and unpacked, the image's
-//! record written last, so a failed pull leaves no image). The compressed downloads are removed
-//! then: the store keeps the tars, whose digests the config names.
+//! layers: a few downloads at once, each streamed as it arrives into a staging directory of
+//! the store (hashed for its blob digest, decompressed, hashed for its diff_id, its tar kept
+//! and unpacked, all in one pass: [`Staging::layer`]), resumed with a `Range` request after a
+//! broken connection. Once every digest is right the layers are renamed into the store and the
+//! image's record is written last ([`Store::commit_image`]), so a failed pull leaves no image
+//! and no layer. The compressed blobs are not kept: the store keeps the tars, whose digests the
+//! config names.
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -20,7 +19,7 @@ use super::manifest::{Compression, Descriptor, ImageManifest, Manifest, Platform
 use super::progress::Progress;
 use super::{RegistryError, Settings};
 use crate::sim::SystemClock;
-use crate::store::{ImageRecord, RecordKind, Store};
+use crate::store::{ImageRecord, RecordKind, StagedLayer, Staging, Store};
 use layerbox_core::engine::{Engine, Output};
 
 /// How many blobs download at once (dockerd's `max-concurrent-downloads` default).
@@ -68,6 +67,29 @@ fn open_source(
     Err(last.expect("at least one source"))
 }
 
+/// dockerd's words for a manifest a registry would not give (its `translatePullError`).
+fn not_found(e: RegistryError, reference: &Reference) -> RegistryError {
+    let RegistryError::Status { status, message } = e else {
+        return e;
+    };
+    let message = if status == 403 || message.starts_with("denied") {
+        format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+            reference.familiar_name()
+        )
+    } else if message.starts_with("manifest unknown") {
+        format!("manifest for {} not found: {message}", reference.familiar())
+    } else if message.starts_with("name unknown") {
+        format!(
+            "repository {} not found: {message}",
+            reference.familiar_name()
+        )
+    } else {
+        message
+    };
+    RegistryError::Status { status, message }
+}
+
 fn verify(what: &str, expected: &Digest, bytes: &[u8]) -> Result<(), RegistryError> {
     let actual = Digest::sha256_of(bytes);
     if actual == *expected {
@@ -103,7 +125,8 @@ pub fn pull(
     let scopes = vec![format!("repository:{}:pull", reference.path())];
     let creds = CredentialStore::for_user();
     let (registry, bytes, media_type) =
-        open_source(&reference, settings, &creds, &scopes, &tag_or_digest)?;
+        open_source(&reference, settings, &creds, &scopes, &tag_or_digest)
+            .map_err(|e| not_found(e, &reference))?;
     let digest = Digest::sha256_of(&bytes);
     if let Some(expected) = reference.digest() {
         verify(&format!("manifest {expected}"), expected, &bytes)?;
@@ -155,22 +178,33 @@ pub fn pull(
     if up_to_date {
         tag_image(store, &id, tags)?;
     } else {
-        let (index, downloads) = fetch_layers(
-            store, &registry, &reference, &manifest, &config, &scopes, progress,
-        )?;
-        let ingested = ingest(
+        let staging = store.staging()?;
+        let staged = fetch_layers(
             store,
-            &config_bytes,
+            &staging,
+            (&registry, reference.path(), &scopes),
             &manifest,
-            (&index, &downloads),
-            &tags,
+            &config,
             progress,
-        );
-        // the compressed blobs were needed only until their layers were unpacked
-        for d in &downloads {
-            d.remove();
+        )?;
+        let pulled: Vec<String> = staged
+            .iter()
+            .filter_map(|s| {
+                let at = config
+                    .rootfs
+                    .diff_ids
+                    .iter()
+                    .position(|d| *d == s.diff_id)?;
+                manifest.layers.get(at).map(layer_id)
+            })
+            .collect();
+        store
+            .commit_image(&config_bytes, staged, &tags, None)
+            .map_err(|e| RegistryError::Image(e.to_string()))?;
+        let mut p = lock(progress);
+        for id in pulled {
+            p.status(&id, "Pull complete");
         }
-        ingested?;
     }
     let mut p = lock(progress);
     p.line(&format!("Digest: {digest}"));
@@ -255,333 +289,227 @@ fn tag_image(store: &Store, id: &Digest, tags: Vec<Reference>) -> Result<(), Reg
     Ok(())
 }
 
-/// Whether the store holds layer `diff_id` in full: its tar and its unpacked directory.
-fn has_layer(store: &Store, diff_id: &Digest) -> Result<bool, RegistryError> {
-    Ok(store.blob_path(diff_id).is_file() && store.layer_dir(&diff_id.hex())?.is_dir())
-}
-
-/// Downloads every layer blob the store lacks, [`CONCURRENT_DOWNLOADS`] at once, in memory
-/// when they add up to at most [`memory_limit`]. Returns, per layer, the index of its download
-/// (`None` for a layer the store has) and the downloads.
+/// Streams every layer the store lacks into `staging`, [`CONCURRENT_DOWNLOADS`] at once: each
+/// download hashed for its blob digest, decompressed, hashed for its diff_id, kept as a tar and
+/// unpacked in one pass as its bytes arrive ([`Staging::layer`]). Nothing is in the store until
+/// the caller commits what this returns.
 fn fetch_layers(
     store: &Store,
-    registry: &Registry,
-    reference: &Reference,
+    staging: &Staging,
+    (registry, repo, scopes): (&Registry, &str, &[String]),
     manifest: &ImageManifest,
     config: &ImageConfig,
-    scopes: &[String],
     progress: &Mutex<Progress>,
-) -> Result<(Vec<Option<usize>>, Vec<Downloaded>), RegistryError> {
-    let mut todo: Vec<&Descriptor> = Vec::new();
-    let mut wanted = Vec::new();
-    for (desc, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
+) -> Result<Vec<StagedLayer>, RegistryError> {
+    let mut todo: Vec<(usize, &Descriptor, &Digest)> = Vec::new();
+    for (index, (desc, diff_id)) in manifest
+        .layers
+        .iter()
+        .zip(&config.rootfs.diff_ids)
+        .enumerate()
+    {
         Compression::of(&desc.media_type)?;
-        let have = has_layer(store, diff_id)?;
-        wanted.push(!have);
-        if have {
+        if store.has_layer(diff_id)? {
             lock(progress).status(&layer_id(desc), "Already exists");
-        } else if !todo.iter().any(|d| d.digest == desc.digest) {
+        } else if !todo
+            .iter()
+            .any(|(_, d, id)| d.digest == desc.digest || *id == diff_id)
+        {
             lock(progress).status(&layer_id(desc), "Pulling fs layer");
-            todo.push(desc);
+            todo.push((index, desc, diff_id));
         }
     }
-    let in_memory = todo.iter().map(|d| d.size).sum::<u64>() <= memory_limit();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let results: Mutex<Vec<(Digest, Result<Downloaded, RegistryError>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<Result<StagedLayer, RegistryError>>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..CONCURRENT_DOWNLOADS.min(todo.len()) {
             s.spawn(|| {
                 while !failed.load(Ordering::Relaxed) {
-                    let Some(desc) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    let Some(&(index, desc, diff_id)) =
+                        todo.get(next.fetch_add(1, Ordering::Relaxed))
+                    else {
                         return;
                     };
-                    let got = download(
-                        store,
-                        registry,
-                        reference.path(),
-                        desc,
-                        scopes,
-                        in_memory,
-                        progress,
-                    );
-                    match &got {
-                        Ok(_) => lock(progress).status(&layer_id(desc), "Download complete"),
-                        Err(_) => failed.store(true, Ordering::Relaxed),
+                    let mut blob = BlobStream::new(registry, repo, desc, scopes, progress);
+                    let staged = Compression::of(&desc.media_type)
+                        .map_err(RegistryError::from)
+                        .and_then(|c| {
+                            let layer = c.reader(&mut blob)?;
+                            staging
+                                .layer(index, layer, diff_id, None)
+                                .map_err(|e| RegistryError::Image(e.to_string()))
+                        });
+                    // a blob that is not what its digest says is the first thing to report,
+                    // whatever its bytes did to the unpacking
+                    let got = blob.finish().and(staged);
+                    if got.is_err() {
+                        failed.store(true, Ordering::Relaxed);
                     }
-                    results.lock().expect("results").push((desc.digest, got));
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(got);
                 }
             });
         }
     });
-    let mut digests = Vec::new();
-    let mut downloads = Vec::new();
-    let mut first_error = None;
-    for (d, got) in results.into_inner().expect("results") {
-        match got {
-            Ok(blob) => {
-                digests.push(d);
-                downloads.push(blob);
-            }
-            Err(e) => first_error = first_error.or(Some(e)),
-        }
-    }
-    if let Some(e) = first_error {
-        // downloaded files are kept for the next pull to resume; nothing is unpacked
-        return Err(e);
-    }
-    let index = manifest
-        .layers
-        .iter()
-        .zip(wanted)
-        .map(|(desc, want)| {
-            want.then(|| digests.iter().position(|d| *d == desc.digest))
-                .flatten()
-        })
-        .collect();
-    Ok((index, downloads))
-}
-
-/// A reader of a layer blob that shows how far it got as `Extracting`.
-struct Extracting<'a, R> {
-    inner: R,
-    id: String,
-    read: u64,
-    total: u64,
-    progress: &'a Mutex<Progress>,
-}
-
-impl<R: Read> Read for Extracting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        lock(self.progress).progress(&self.id, "Extracting", self.read, self.total);
-        Ok(n)
-    }
-}
-
-/// Brings the image into the store: each downloaded layer blob decompressed and verified against
-/// its diff_id, then the config and the record with the tags.
-fn ingest(
-    store: &Store,
-    config_bytes: &[u8],
-    manifest: &ImageManifest,
-    (index, downloads): (&[Option<usize>], &[Downloaded]),
-    tags: &[Reference],
-    progress: &Mutex<Progress>,
-) -> Result<Digest, RegistryError> {
-    let mut readers: Vec<Box<dyn Read>> = Vec::new();
-    for (desc, blob) in manifest.layers.iter().zip(index) {
-        let Some(i) = blob else {
-            readers.push(Box::new(std::io::empty()));
-            continue;
-        };
-        let counted = Extracting {
-            inner: downloads[*i].reader()?,
-            id: layer_id(desc),
-            read: 0,
-            total: desc.size,
-            progress,
-        };
-        readers.push(Compression::of(&desc.media_type)?.reader(counted)?);
-    }
-    let id = store
-        .ingest_image(config_bytes, readers, tags)
-        .map_err(|e| RegistryError::Image(e.to_string()))?;
-    let mut p = lock(progress);
-    for (desc, blob) in manifest.layers.iter().zip(index) {
-        if blob.is_some() {
-            p.status(&layer_id(desc), "Pull complete");
-        }
-    }
-    Ok(id)
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .collect()
 }
 
 /// How often a broken download is resumed within one pull.
 const RESUMES: u32 = 3;
 
-/// A downloaded, verified blob: in memory (a pull small enough) or in `<root>/downloads/`.
-#[derive(Debug)]
-pub enum Downloaded {
-    /// The bytes.
-    Memory(Vec<u8>),
-    /// The file (removed once its layer is in the store).
-    File(PathBuf),
+/// A layer blob as a reader: fetched from the registry as it is read, hashed, resumed with a
+/// `Range` request where a broken connection stopped it, its digest and size checked when its
+/// last byte is read. A failure is kept ([`BlobStream::finish`] returns it) and the reader
+/// gives only an error from then on.
+struct BlobStream<'a> {
+    registry: &'a Registry,
+    repo: &'a str,
+    desc: &'a Descriptor,
+    scopes: &'a [String],
+    progress: &'a Mutex<Progress>,
+    id: String,
+    body: Option<ureq::BodyReader<'static>>,
+    hasher: DigestWriter,
+    have: u64,
+    /// Bytes to drop: a registry that ignored the range sends the blob from its start.
+    skip: u64,
+    attempts: u32,
+    verified: bool,
+    failure: Option<RegistryError>,
 }
 
-impl Downloaded {
-    /// A reader of the blob.
-    fn reader(&self) -> std::io::Result<Box<dyn Read + '_>> {
-        Ok(match self {
-            Self::Memory(bytes) => Box::new(&bytes[..]),
-            Self::File(path) => Box::new(std::io::BufReader::with_capacity(
-                1 << 20,
-                File::open(path)?,
-            )),
-        })
-    }
-
-    /// Removes a downloaded file.
-    fn remove(&self) {
-        if let Self::File(path) = self {
-            let _ = std::fs::remove_file(path);
+impl<'a> BlobStream<'a> {
+    fn new(
+        registry: &'a Registry,
+        repo: &'a str,
+        desc: &'a Descriptor,
+        scopes: &'a [String],
+        progress: &'a Mutex<Progress>,
+    ) -> Self {
+        Self {
+            registry,
+            repo,
+            desc,
+            scopes,
+            progress,
+            id: layer_id(desc),
+            body: None,
+            hasher: DigestWriter::new(),
+            have: 0,
+            skip: 0,
+            attempts: 0,
+            verified: false,
+            failure: None,
         }
     }
-}
 
-/// How many bytes of compressed layers a pull keeps in memory rather than in files
-/// (`LAYERBOX_PULL_MEMORY` sets it): writing them to disk first doubles what a pull writes.
-pub fn memory_limit() -> u64 {
-    if let Some(n) = std::env::var("LAYERBOX_PULL_MEMORY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
+    fn fail(&mut self, e: RegistryError) -> std::io::Error {
+        self.body = None;
+        let io = std::io::Error::other(e.to_string());
+        self.failure.get_or_insert(e);
+        io
     }
-    let available = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemAvailable:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024);
-    (available / 4).min(512 << 20)
-}
 
-/// Where a download goes.
-enum Sink {
-    Memory(Vec<u8>),
-    File(File),
-}
+    /// Reads whatever the consumer left, and returns the download's failure if there was one.
+    fn finish(mut self) -> Result<(), RegistryError> {
+        if self.failure.is_none() && !self.verified {
+            let _ = std::io::copy(&mut self, &mut std::io::sink());
+        }
+        self.failure.map_or(Ok(()), Err)
+    }
 
-impl Sink {
-    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            Self::Memory(v) => {
-                v.extend_from_slice(bytes);
-                Ok(())
+    /// The blob is all there: its digest decides.
+    fn verify(&mut self) -> std::io::Result<usize> {
+        if !self.verified {
+            lock(self.progress).status(&self.id, "Verifying Checksum");
+            let actual = std::mem::take(&mut self.hasher).finish();
+            if actual != self.desc.digest {
+                return Err(self.fail(RegistryError::DigestMismatch {
+                    what: format!("blob {}", self.desc.digest),
+                    expected: self.desc.digest,
+                    actual,
+                }));
             }
-            Self::File(f) => f.write_all(bytes),
+            self.verified = true;
+            self.body = None;
+            lock(self.progress).status(&self.id, "Download complete");
         }
-    }
-
-    fn clear(&mut self) -> std::io::Result<()> {
-        match self {
-            Self::Memory(v) => {
-                v.clear();
-                Ok(())
-            }
-            Self::File(f) => f.set_len(0),
-        }
+        Ok(0)
     }
 }
 
-/// Downloads a blob, hashed as it streams, into memory (`in_memory`, unless an interrupted
-/// earlier pull left part of it) or into `<root>/downloads/<hex>.partial`; resumed with a
-/// `Range` request where it stopped (in this pull, or for a file in an earlier one). A blob
-/// whose digest or size is wrong is dropped and is an error.
-pub fn download(
-    store: &Store,
-    registry: &Registry,
-    repo: &str,
-    desc: &Descriptor,
-    scopes: &[String],
-    in_memory: bool,
-    progress: &Mutex<Progress>,
-) -> Result<Downloaded, RegistryError> {
-    let dir = store.root().join("downloads");
-    let partial = dir.join(format!("{}.partial", desc.digest.hex()));
-    let id = layer_id(desc);
-    let mut hasher = DigestWriter::new();
-    let mut have = 0u64;
-    let mut sink = if in_memory && !partial.exists() {
-        Sink::Memory(Vec::with_capacity(usize::try_from(desc.size).unwrap_or(0)))
-    } else {
-        std::fs::create_dir_all(&dir)?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&partial)?;
-        // another pull may be fetching the same blob: wait for it
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(std::io::Error::from)?;
-        // what an interrupted download left: hashed again, then continued
-        let mut buf = vec![0u8; 1 << 20];
-        let mut f = File::open(&partial)?;
+impl Read for BlobStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(e) = &self.failure {
+            return Err(std::io::Error::other(e.to_string()));
+        }
+        let size = self.desc.size;
         loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
+            if self.have >= size {
+                return self.verify();
             }
-            hasher.update(&buf[..n]);
-            have += n as u64;
-        }
-        Sink::File(file)
-    };
-    let mut buf = vec![0u8; 1 << 20];
-    let mut attempts = 0;
-    while have < desc.size {
-        attempts += 1;
-        let (mut resp, start) = registry.blob(repo, &desc.digest, have, scopes)?;
-        if start == 0 && have > 0 {
-            // the registry sent it all again
-            sink.clear()?;
-            hasher = DigestWriter::new();
-            have = 0;
-        }
-        let mut body = resp.body_mut().as_reader();
-        let streamed = loop {
-            match body.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => {
-                    hasher.update(&buf[..n]);
-                    sink.append(&buf[..n])?;
-                    have += n as u64;
-                    if have > desc.size {
-                        break Ok(());
+            if self.body.is_none() {
+                self.attempts += 1;
+                match self
+                    .registry
+                    .blob(self.repo, &self.desc.digest, self.have, self.scopes)
+                {
+                    Ok((resp, start)) => {
+                        // a registry that sends it all again: what came already is dropped
+                        self.skip = self.have - start.min(self.have);
+                        self.body = Some(resp.into_body().into_reader());
                     }
-                    lock(progress).progress(&id, "Downloading", have, desc.size);
+                    Err(e) => return Err(self.fail(e)),
                 }
-                Err(e) => break Err(e),
             }
-        };
-        // a connection that broke (or ended early) is resumed where it stopped
-        match streamed {
-            Err(e) if attempts > RESUMES => {
-                return Err(RegistryError::Transport(format!(
-                    "downloading {}: {e}",
-                    desc.digest
-                )));
+            let left = usize::try_from(size - self.have + self.skip).unwrap_or(usize::MAX);
+            let want = buf.len().min(left);
+            let body = self.body.as_mut().expect("opened above");
+            match body.read(&mut buf[..want]) {
+                Ok(0) => {
+                    // the connection ended early: resumed where it stopped
+                    self.body = None;
+                    if self.attempts > RESUMES {
+                        let have = self.have;
+                        return Err(self.fail(RegistryError::Image(format!(
+                            "blob {}: size mismatch: the manifest says {size} bytes, the registry sent {have}",
+                            self.desc.digest
+                        ))));
+                    }
+                }
+                Ok(mut n) => {
+                    if self.skip > 0 {
+                        let dropped = usize::try_from(self.skip).unwrap_or(usize::MAX).min(n);
+                        buf.copy_within(dropped..n, 0);
+                        n -= dropped;
+                        self.skip -= dropped as u64;
+                        if n == 0 {
+                            continue;
+                        }
+                    }
+                    self.hasher.update(&buf[..n]);
+                    self.have += n as u64;
+                    lock(self.progress).progress(&self.id, "Downloading", self.have, size);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.body = None;
+                    if self.attempts > RESUMES {
+                        let digest = self.desc.digest;
+                        return Err(self.fail(RegistryError::Transport(format!(
+                            "downloading {digest}: {e}"
+                        ))));
+                    }
+                }
             }
-            Ok(()) if have < desc.size && attempts > RESUMES => break,
-            _ => {}
         }
     }
-    lock(progress).status(&id, "Verifying Checksum");
-    let actual = hasher.finish();
-    if actual != desc.digest || have != desc.size {
-        if let Sink::File(file) = sink {
-            drop(file);
-            let _ = std::fs::remove_file(&partial);
-        }
-        if actual != desc.digest {
-            return Err(RegistryError::DigestMismatch {
-                what: format!("blob {}", desc.digest),
-                expected: desc.digest,
-                actual,
-            });
-        }
-        return Err(RegistryError::Image(format!(
-            "blob {}: size mismatch: the manifest says {} bytes, the registry sent {have}",
-            desc.digest, desc.size
-        )));
-    }
-    // a file is not fsynced: it is read back at once and removed, and a resume after a crash
-    // checks the digest of all of it again
-    Ok(match sink {
-        Sink::Memory(bytes) => Downloaded::Memory(bytes),
-        Sink::File(_) => Downloaded::File(partial),
-    })
 }

@@ -103,7 +103,9 @@ impl Store {
             for item in std::fs::read_dir(&dir).map_err(at(&dir))? {
                 let item = item.map_err(at(&dir))?;
                 let name = item.file_name().to_string_lossy().into_owned();
-                if name.starts_with(TMP_PREFIX) || dir.ends_with("tmp") {
+                // a pull or load running now stages its layers in a directory it keeps locked
+                let live = dir.ends_with("tmp") && super::unpack::in_use(&item.path());
+                if (name.starts_with(TMP_PREFIX) || dir.ends_with("tmp")) && !live {
                     found(ProblemKind::TempEntry, item.path(), &remove_any);
                 }
             }

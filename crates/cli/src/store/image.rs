@@ -131,18 +131,68 @@ impl Store {
         Ok(())
     }
 
-    /// Removes the unpacked layers no image or container in `keep` names.
-    pub fn remove_unused_layers(&self, keep: &[Digest]) -> Result<(), StoreError> {
+    /// Removes what nothing uses any more (after `rmi`, `image prune`): unpacked layers not in
+    /// `layers`, blobs not in `blobs` (layer tars, configs, compressed layers), the
+    /// `distribution/` records of removed layers, and init layers no container in
+    /// `containers` (ID and layers) stands on. Each directory is renamed into `tmp/` first
+    /// (one atomic step), so a crash midway leaves only what `system check` removes.
+    pub fn remove_unused(
+        &self,
+        blobs: &std::collections::HashSet<Digest>,
+        layers: &std::collections::HashSet<Digest>,
+        containers: &[(String, Vec<Digest>)],
+    ) -> Result<(), StoreError> {
+        let named = |name: &str| format!("sha256:{name}").parse::<Digest>().ok();
+        let trash = |path: &std::path::Path, name: &str| -> Result<(), StoreError> {
+            let to = self.root().join("tmp").join(super::tmp_name(name));
+            std::fs::rename(path, &to).map_err(super::at(&to))?;
+            super::remove_tree(&to).map_err(super::at(&to))
+        };
         let dir = self.root().join("layers");
         for item in std::fs::read_dir(&dir).map_err(super::at(&dir))? {
             let item = item.map_err(super::at(&dir))?;
             let name = item.file_name().to_string_lossy().into_owned();
-            if keep.iter().any(|d| d.hex() == name) {
-                continue;
+            if !named(&name).is_some_and(|d| layers.contains(&d)) {
+                trash(&item.path(), &name)?;
             }
-            let trash = self.root().join("tmp").join(super::tmp_name(&name));
-            std::fs::rename(item.path(), &trash).map_err(super::at(&trash))?;
-            super::remove_tree(&trash).map_err(super::at(&trash))?;
+        }
+        let dir = self.blobs();
+        for item in std::fs::read_dir(&dir).map_err(super::at(&dir))? {
+            let item = item.map_err(super::at(&dir))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(super::TMP_PREFIX)
+                && !named(&name).is_some_and(|d| blobs.contains(&d))
+            {
+                std::fs::remove_file(item.path()).map_err(super::at(&item.path()))?;
+            }
+        }
+        let dir = self.root().join("distribution");
+        if let Ok(items) = std::fs::read_dir(&dir) {
+            for item in items {
+                let path = item.map_err(super::at(&dir))?.path();
+                let name = path.file_stem().unwrap_or_default().to_string_lossy();
+                if !named(&name).is_some_and(|d| layers.contains(&d)) {
+                    std::fs::remove_file(&path).map_err(super::at(&path))?;
+                }
+            }
+        }
+        let mut inits = std::collections::HashSet::new();
+        for (id, diff_ids) in containers {
+            let lowers = diff_ids
+                .iter()
+                .map(|d| self.layer_dir(&d.hex()))
+                .collect::<Result<_, _>>()?;
+            inits.insert(self.container_layers(id, lowers)?.init);
+        }
+        let dir = self.root().join("init");
+        if let Ok(items) = std::fs::read_dir(&dir) {
+            for item in items {
+                let item = item.map_err(super::at(&dir))?;
+                if !inits.contains(&item.path()) {
+                    let name = item.file_name().to_string_lossy().into_owned();
+                    trash(&item.path(), &name)?;
+                }
+            }
         }
         Ok(())
     }

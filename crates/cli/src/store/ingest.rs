@@ -1,21 +1,22 @@
 //! Bringing an image from outside into the store (`load`, `pull`): the config bytes as received
 //! and one tar per layer, each verified against the config's `rootfs.diff_ids`.
 //!
-//! Order, so that a failure leaves nothing half-written: each layer tar is hashed while it is
-//! written to a temp blob and only named (`blobs/sha256/<diff_id>`) when its digest is the one
-//! the config announces; it is then unpacked beside `layers/` and renamed in; the config blob
-//! follows; the image record, with its tags, comes last. The uncompressed layer tar is kept as a
-//! blob so that `save` gives back the very bytes whose digest the config names.
+//! Order, so that a failure leaves nothing half-written: each layer is streamed once into a
+//! [`Staging`] directory below `tmp/` (its tar hashed, kept and unpacked in one pass, see
+//! [`unpack`](super::unpack)); only when every digest is right are the tars renamed to
+//! `blobs/sha256/<diff_id>` and the directories to `layers/<diff_id>`, under the store's lock;
+//! the config blob follows; the image record, with its tags, comes last. The uncompressed layer
+//! tar is kept as a blob so that `save` gives back the very bytes whose digest the config names.
 
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Read};
 
 use layerbox_core::engine::{Engine, Output};
-use layerbox_core::fs::tar::{TarError, TarOptions, read_layer};
+use layerbox_core::fs::tar::{TarError, TarOptions};
 use layerbox_core::image::{ConfigError, Digest, ImageConfig, Reference};
 
+use super::unpack::{StagedLayer, Staging, Tee};
 use super::{BlobMismatch, Store, StoreError};
-use crate::linux::write_layer_dir;
 
 /// Why an image could not be brought into the store.
 #[derive(Debug, thiserror::Error)]
@@ -65,25 +66,11 @@ struct FileLayer {
     movable: bool,
 }
 
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn panicked() -> IngestError {
     IngestError::Store(StoreError::Io {
         path: std::path::PathBuf::new(),
         source: io::Error::other("a layer's worker failed"),
     })
-}
-
-/// A reader of a layer blob, gunzipped when it starts with gzip's magic bytes.
-fn uncompressed<'a>(reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
-    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
-    if buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
-    } else {
-        Ok(Box::new(buffered))
-    }
 }
 
 /// A layer to bring in: a stream (a download), or a file of an archive unpacked below the
@@ -112,7 +99,7 @@ impl Store {
     /// or gzipped tars; each is verified against its diff_id), `tags` the names it gets (taken
     /// from any image that had them). Returns the image ID.
     ///
-    /// Takes the store's exclusive lock for the whole call: the caller must not hold it.
+    /// Takes the store's exclusive lock to commit the image: the caller must not hold it.
     pub fn ingest_image<'a>(
         &self,
         config: &[u8],
@@ -135,6 +122,11 @@ impl Store {
         self.ingest(config, layers, tags, Some(report))
     }
 
+    /// Whether the store holds layer `diff_id` in full: its tar and its unpacked directory.
+    pub fn has_layer(&self, diff_id: &Digest) -> Result<bool, StoreError> {
+        Ok(self.blob_path(diff_id).is_file() && self.layer_dir(&diff_id.hex())?.is_dir())
+    }
+
     fn ingest(
         &self,
         config: &[u8],
@@ -150,226 +142,122 @@ impl Store {
                 given: layers.len(),
             });
         }
-        let _lock = self.lock()?;
-        let added = std::sync::Mutex::new(Vec::new());
-        // files side by side, unless a layer repeats (two workers would unpack it at once)
-        let distinct = diff_ids
-            .iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            == diff_ids.len();
-        let all_files = distinct && layers.iter().all(|l| matches!(l, LayerInput::File { .. }));
-        let result = (|| {
-            let mut size = 0;
-            if all_files {
-                // files: two layers at a time (reading, hashing and unpacking each is work of
-                // its own; the lock is held)
-                let files: Vec<_> = layers
-                    .into_iter()
-                    .zip(diff_ids)
-                    .enumerate()
-                    .filter_map(|(index, (input, want))| match input {
-                        LayerInput::File {
-                            path,
-                            name,
-                            blob,
-                            movable,
-                        } => Some((
-                            index,
-                            FileLayer {
-                                path,
-                                name,
-                                blob,
-                                movable,
-                            },
-                            want,
-                        )),
-                        LayerInput::Reader(_) => None,
+        let staging = self.staging()?;
+        let mut staged = Vec::new();
+        let mut files = Vec::new();
+        // the first input of each layer the store lacks; files are staged two at a time
+        // (reading, hashing and unpacking each is work of its own)
+        let mut wanted = std::collections::HashSet::new();
+        for (index, (input, want)) in layers.into_iter().zip(diff_ids).enumerate() {
+            if self.has_layer(want)? || !wanted.insert(*want) {
+                continue;
+            }
+            match input {
+                LayerInput::Reader(reader) => {
+                    staged.push(staging.layer(index, reader, want, None)?);
+                }
+                LayerInput::File {
+                    path,
+                    name,
+                    blob,
+                    movable,
+                } => files.push((
+                    index,
+                    FileLayer {
+                        path,
+                        name,
+                        blob,
+                        movable,
+                    },
+                    want,
+                )),
+            }
+        }
+        for pair in files.chunks(2) {
+            let done: Vec<Result<StagedLayer, IngestError>> = std::thread::scope(|scope| {
+                let running: Vec<_> = pair
+                    .iter()
+                    .map(|(index, file, want)| {
+                        let staging = &staging;
+                        scope.spawn(move || stage_file(staging, *index, file, want))
                     })
                     .collect();
-                for pair in files.chunks(2) {
-                    let sizes: Vec<Result<u64, IngestError>> = std::thread::scope(|scope| {
-                        let running: Vec<_> = pair
-                            .iter()
-                            .map(|(index, file, want)| {
-                                let added = &added;
-                                scope.spawn(move || self.ingest_file(*index, file, want, added))
-                            })
-                            .collect();
-                        running
-                            .into_iter()
-                            .map(|t| t.join().unwrap_or_else(|_| Err(panicked())))
-                            .collect()
-                    });
-                    for s in sizes {
-                        size += s?;
+                running
+                    .into_iter()
+                    .map(|t| t.join().unwrap_or_else(|_| Err(panicked())))
+                    .collect()
+            });
+            for s in done {
+                staged.push(s?);
+            }
+        }
+        self.commit_image(config, staged, tags, report)
+    }
+
+    /// Brings staged layers and the image `config` into the store under its exclusive lock
+    /// (the caller must not hold it): each layer's tar renamed to `blobs/sha256/<diff_id>` and
+    /// its directory to `layers/<diff_id>` unless the store has them, then the config blob,
+    /// then the image record with `tags`. Every other layer of the config must be in the store
+    /// already. On failure what this call moved in is removed again. Returns the image ID.
+    pub fn commit_image(
+        &self,
+        config: &[u8],
+        staged: Vec<StagedLayer>,
+        tags: &[Reference],
+        report: Option<&mut Output>,
+    ) -> Result<Digest, IngestError> {
+        let parsed = ImageConfig::from_json(config)?;
+        let _lock = self.lock()?;
+        let mut added = Vec::new();
+        let result = (|| {
+            let mut sizes = std::collections::HashMap::new();
+            for layer in staged {
+                let blob = self.blob_path(&layer.diff_id);
+                if !blob.is_file() {
+                    std::fs::rename(&layer.tar, &blob).map_err(super::at(&blob))?;
+                    added.push(blob);
+                }
+                let dir = self.layer_dir(&layer.diff_id.hex())?;
+                if !dir.exists() {
+                    std::fs::rename(&layer.dir, &dir).map_err(super::at(&dir))?;
+                    added.push(dir);
+                }
+                sizes.insert(layer.diff_id, layer.size);
+            }
+            if !added.is_empty() {
+                super::sync_dir(&self.root.join("layers"))?;
+            }
+            let mut size = 0;
+            for diff_id in &parsed.rootfs.diff_ids {
+                size += match sizes.get(diff_id) {
+                    Some(s) => *s,
+                    None if self.has_layer(diff_id)? => {
+                        let dir = self.layer_dir(&diff_id.hex())?;
+                        let s = super::unpack::layer_dir_size(&dir)?;
+                        sizes.insert(*diff_id, s);
+                        s
                     }
-                }
-            } else {
-                for (index, (input, want)) in layers.into_iter().zip(diff_ids).enumerate() {
-                    let bytes = match input {
-                        LayerInput::Reader(reader) => {
-                            self.layer_bytes(index, reader, want, &added)?
-                        }
-                        LayerInput::File {
-                            path,
-                            name,
-                            blob,
-                            movable,
-                        } => {
-                            let file = FileLayer {
-                                path,
-                                name,
-                                blob,
-                                movable,
-                            };
-                            size += self.ingest_file(index, &file, want, &added)?;
-                            continue;
-                        }
-                    };
-                    size += self.unpack_layer(index, &bytes, want, &added)?;
-                }
+                    None => {
+                        let dir = self.layer_dir(&diff_id.hex())?;
+                        return Err(super::at(&dir)(io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("layer {diff_id} is not in the store"),
+                        ))
+                        .into());
+                    }
+                };
             }
             let id = self.put_blob(config)?;
             self.record_image(id, parsed.clone(), size, tags, report)?;
             Ok(id)
         })();
         if result.is_err() {
-            // what this call added and no image names: the layers before the one that failed
-            let added = added.into_inner().unwrap_or_default();
+            // what this call added and no image names
             for path in added.iter().rev() {
                 let _ = super::remove_tree(path).or_else(|_| std::fs::remove_file(path));
             }
         }
         result
-    }
-
-    /// A layer given as a file: read once, checked against the digest its archive names it by
-    /// and against its diff_id; the plain tar is renamed into `blobs/` (the file is below the
-    /// store's `tmp/`, on the same filesystem), a gzipped one is written there uncompressed.
-    fn ingest_file(
-        &self,
-        index: usize,
-        file: &FileLayer,
-        diff_id: &Digest,
-        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
-    ) -> Result<u64, IngestError> {
-        let FileLayer {
-            path,
-            name,
-            blob,
-            movable,
-        } = file;
-        let broken = |e: io::Error| IngestError::Layer {
-            index,
-            source: e.into(),
-        };
-        let dest = self.blob_path(diff_id);
-        // an earlier image of the same archive may have moved this file into the store already
-        let raw = match std::fs::read(path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound && dest.is_file() => {
-                std::fs::read(&dest).map_err(broken)?
-            }
-            read => read.map_err(broken)?,
-        };
-        let raw_digest = Digest::sha256_of(&raw);
-        if let Some((expected, size)) = *blob {
-            if raw_digest != expected {
-                return Err(IngestError::Archive(format!(
-                    "invalid archive: `{name}` has digest {raw_digest}, not {expected}"
-                )));
-            }
-            if raw.len() as u64 != size {
-                return Err(IngestError::Archive(format!(
-                    "invalid archive: `{name}` is {} bytes, not the {size} its descriptor gives",
-                    raw.len()
-                )));
-            }
-        }
-        if raw.starts_with(&[0x1f, 0x8b]) {
-            let bytes = self.layer_bytes(index, Box::new(raw.as_slice()), diff_id, added)?;
-            return self.unpack_layer(index, &bytes, diff_id, added);
-        }
-        if raw_digest != *diff_id {
-            return Err(IngestError::DiffId {
-                index,
-                expected: *diff_id,
-                actual: raw_digest,
-            });
-        }
-        if !dest.is_file() {
-            if !*movable || std::fs::rename(path, &dest).is_err() {
-                super::write_replacing(&self.blobs(), &diff_id.hex(), &raw, false)?;
-            }
-            lock(added).push(dest);
-        }
-        self.unpack_layer(index, &raw, diff_id, added)
-    }
-    /// A streamed layer's uncompressed tar: read and hashed into memory in one pass (the
-    /// unpacking needs the bytes there), checked against its diff_id, then kept as the blob
-    /// `diff_id` without a read back. A blob already there is read instead.
-    fn layer_bytes(
-        &self,
-        index: usize,
-        reader: Box<dyn Read + '_>,
-        diff_id: &Digest,
-        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
-    ) -> Result<Vec<u8>, IngestError> {
-        let blob = self.blob_path(diff_id);
-        if blob.is_file() {
-            return std::fs::read(&blob).map_err(|e| super::at(&blob)(e).into());
-        }
-        let broken = |e: io::Error| IngestError::Layer {
-            index,
-            source: e.into(),
-        };
-        let mut reader = uncompressed(reader).map_err(broken)?;
-        let mut bytes = Vec::new();
-        let mut hasher = layerbox_core::image::DigestWriter::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(broken(e)),
-            };
-            hasher.update(&buf[..n]);
-            bytes.extend_from_slice(&buf[..n]);
-        }
-        let actual = hasher.finish();
-        if actual != *diff_id {
-            return Err(IngestError::DiffId {
-                index,
-                expected: *diff_id,
-                actual,
-            });
-        }
-        // like the unpacked layers, the layer blobs are not fsynced: a blob a crash cuts short
-        // no longer matches its name, and `system check` removes it
-        super::write_replacing(&self.blobs(), &diff_id.hex(), &bytes, false)?;
-        lock(added).push(blob);
-        Ok(bytes)
-    }
-
-    /// Unpacks a layer's tar into `layers/<diff_id>` unless it is there. Returns its size in
-    /// docker's sense.
-    fn unpack_layer(
-        &self,
-        index: usize,
-        bytes: &[u8],
-        diff_id: &Digest,
-        added: &std::sync::Mutex<Vec<std::path::PathBuf>>,
-    ) -> Result<u64, IngestError> {
-        let layer = read_layer(bytes).map_err(|source| IngestError::Layer { index, source })?;
-        let dir = self.layer_dir(&diff_id.hex())?;
-        if !dir.exists() {
-            self.create_layer(&diff_id.hex(), |dir: &Path| {
-                write_layer_dir(&layer, dir).map_err(io::Error::other)
-            })?;
-            lock(added).push(dir);
-        }
-        Ok(layer.size())
     }
 
     /// The uncompressed tar of layer `diff_id` as a blob (for `save`): the one kept when the
@@ -421,6 +309,46 @@ impl Store {
         };
         loaded.save(self, engine.state())
     }
+}
+
+/// A layer given as a file: read once, checked against the digest and size its archive names
+/// it by (first: a file that is not what the archive says is the archive's fault) and against
+/// its diff_id. A plain tar the store may move becomes the layer's blob itself.
+fn stage_file(
+    staging: &Staging,
+    index: usize,
+    file: &FileLayer,
+    diff_id: &Digest,
+) -> Result<StagedLayer, IngestError> {
+    let FileLayer {
+        path,
+        name,
+        blob,
+        movable,
+    } = file;
+    let opened = File::open(path).map_err(|e| IngestError::Layer {
+        index,
+        source: e.into(),
+    })?;
+    let mut raw = Tee::new(opened);
+    let staged = staging.layer(index, &mut raw, diff_id, movable.then_some(path.as_path()));
+    if let Some((expected, size)) = *blob {
+        // what the layer's reader left (a gzip stream's end)
+        let _ = io::copy(&mut raw, &mut io::sink());
+        let len = raw.hasher.len();
+        let actual = raw.hasher.finish();
+        if actual != expected {
+            return Err(IngestError::Archive(format!(
+                "invalid archive: `{name}` has digest {actual}, not {expected}"
+            )));
+        }
+        if len != size {
+            return Err(IngestError::Archive(format!(
+                "invalid archive: `{name}` is {len} bytes, not the {size} its descriptor gives"
+            )));
+        }
+    }
+    staged
 }
 
 #[cfg(test)]

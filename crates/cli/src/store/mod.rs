@@ -8,7 +8,8 @@
 //! <root>/containers/<id>.json       container records
 //! <root>/containers/<id>/           a container's upper, work, merged and etc dirs
 //! <root>/init/<key>/                the init layer (mount points) the containers of one image share
-//! <root>/tmp/                       layers being unpacked (renamed into layers/ when complete)
+//! <root>/tmp/                       layers being unpacked (renamed into layers/ when complete),
+//!                                   a pull's or load's staging directories (locked while in use)
 //! ```
 //!
 //! Every file is written atomically (temp file, fsync, rename, fsync of the directory) and every
@@ -19,6 +20,7 @@ mod check;
 mod container;
 mod image;
 mod ingest;
+mod unpack;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -34,6 +36,7 @@ pub use check::{CheckReport, Problem, ProblemKind};
 pub use container::{ContainerRecord, ProcessRef};
 pub use image::ImageRecord;
 pub use ingest::{IngestError, LayerInput};
+pub use unpack::{StagedLayer, Staging};
 
 use crate::linux::Layers;
 
