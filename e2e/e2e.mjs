@@ -398,6 +398,20 @@ await check('step by step: each step waits for Next (button or Enter); Skip show
   await p.waitForSelector('#speed');
   expect((await p.inputValue('#speed')) === 'step', 'speed lost on reload');
   expect(await p.evaluate(() => document.documentElement.dataset.speed) === 'step', 'no data-speed');
+  // Another command's change (a container created) waits for Next too: the lifecycle view
+  // keeps showing the state before it.
+  await p.locator('#views-root .tabs button', { hasText: 'Lifecycle' }).click();
+  await p.waitForFunction(() => (document.querySelector('#views-root .lifecycle')?.textContent ?? '').includes('stepped'));
+  await p.fill('#terminal-input', 'docker create --name held stepped');
+  await p.press('#terminal-input', 'Enter');
+  await p.waitForFunction(() => document.querySelector('.speed .beat')?.textContent === 'step 1 of 2');
+  const lifecycle = () => p.textContent('#views-root .lifecycle');
+  await p.waitForTimeout(1000);
+  expect(!(await lifecycle()).includes('held'), 'the change showed before Next');
+  expect(/^[0-9a-f]{64}\n$/.test(await p.locator('#transcript .t-out').last().textContent()), 'no ID printed');
+  await p.click('#next');
+  await p.waitForFunction(() => (document.querySelector('#views-root .lifecycle')?.textContent ?? '').includes('held')
+    && !document.querySelector('.speed .beat'));
   await context.close();
 });
 await check('reduced motion: a build shows its end at once, nothing animates', async () => {

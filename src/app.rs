@@ -225,7 +225,17 @@ pub fn app(props: &AppProps) -> Html {
             AttrValue::from(Rc::<str>::from(json))
         },
     );
-    let feed = (*feed).clone();
+    // Step by step, a command's change waits for Next: until then the views are fed what they
+    // showed before it.
+    let shown_feed = use_mut_ref(|| feed.clone());
+    let holding = state
+        .playing
+        .as_ref()
+        .is_some_and(|p| p.current().kind == crate::protocol::BeatKind::Change);
+    if !holding {
+        (*shown_feed.borrow_mut()).clone_from(&feed);
+    }
+    let feed: AttrValue = (**shown_feed.borrow()).clone();
     {
         let root = views_root.clone();
         use_effect_with(feed.clone(), move |_| {

@@ -86,11 +86,25 @@ pub fn plan(
     events: &[Event],
     layers: impl Fn(&str) -> Option<LayersView>,
 ) -> Playback {
+    let total: usize = chunks.iter().map(|(_, t)| t.len()).sum();
     let Some(index) = chunks
         .iter()
         .position(|(s, t)| *s == Stream::Stderr && t.starts_with("#1 "))
     else {
-        return Playback::default();
+        // Another command that changed images or containers: one step, its change.
+        let changed = events.iter().any(|e| !matches!(e, Event::Build(_)));
+        let beats = if changed {
+            [BeatKind::Change, BeatKind::Done]
+                .map(|kind| Beat {
+                    text: total,
+                    layers: 0,
+                    kind,
+                })
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+        return Playback { image: None, beats };
     };
     let offset: usize = chunks[..index].iter().map(|(_, t)| t.len()).sum();
     let text = &chunks[index].1;
@@ -175,7 +189,6 @@ pub fn plan(
         }
     }
     // The last beat shows everything (a failed build ends on its error).
-    let total: usize = chunks.iter().map(|(_, t)| t.len()).sum();
     match beats.last_mut() {
         Some(last) if last.kind == BeatKind::Done => {
             last.text = total;
@@ -295,8 +308,19 @@ mod tests {
         let mut host = host();
         let ctx = files_of(&examples::python());
         assert_eq!(run(&mut host, "docker images", &ctx).1, Playback::default());
+        // A command that changes containers or images is one step: its change.
         let (_, quiet) = run(&mut host, "docker build -q -t my-app .", &ctx);
-        assert!(!quiet.plays());
+        assert!(quiet.plays() && quiet.only_holds(), "{quiet:?}");
+        for line in [
+            "docker run -d --name web my-app",
+            "docker exec web rm /app/app.py",
+        ] {
+            let (text, p) = run(&mut host, line, &ctx);
+            let kinds: Vec<BeatKind> = p.beats.iter().map(|b| b.kind).collect();
+            assert_eq!(kinds, [BeatKind::Change, BeatKind::Done], "{line}");
+            assert!(p.beats.iter().all(|b| b.text == text.len()), "{line}");
+        }
+        assert!(!run(&mut host, "docker ps", &ctx).1.plays());
         // A failed build plays up to its error, which the last beat shows; it made no image.
         let broken = vec![ProjectFile {
             path: "Dockerfile".into(),

@@ -295,6 +295,13 @@ impl Playback {
         self.beats.len() > 1
     }
 
+    /// Whether it only holds the views before a change (played step by step only).
+    pub fn only_holds(&self) -> bool {
+        self.beats
+            .first()
+            .is_some_and(|b| b.kind == BeatKind::Change)
+    }
+
     /// The text the worker sends: the image ID, then `;text,layers,kind` for each beat.
     pub fn encode(&self) -> String {
         use std::fmt::Write as _;
@@ -350,15 +357,19 @@ pub enum BeatKind {
     Cached,
     /// The image was written and named.
     Done,
+    /// A command changed what the views show (a container started, a file copied up or
+    /// deleted, a commit): step by step, the views keep showing the state before it until Next.
+    Change,
 }
 
 impl BeatKind {
-    const LETTERS: [(Self, &'static str); 5] = [
+    const LETTERS: [(Self, &'static str); 6] = [
         (Self::Base, "f"),
         (Self::Started, "s"),
         (Self::Built, "b"),
         (Self::Cached, "c"),
         (Self::Done, "d"),
+        (Self::Change, "x"),
     ];
 
     fn letter(self) -> &'static str {
@@ -383,6 +394,8 @@ impl BeatKind {
             Self::Built => 650,
             Self::Cached => 300,
             Self::Done => 500,
+            // Played only step by step.
+            Self::Change => 0,
         }
     }
 }

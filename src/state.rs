@@ -15,7 +15,7 @@ use yew::Reducible;
 
 use crate::components::speed::Speed;
 pub use crate::protocol::ProjectFile;
-use crate::protocol::{Playback, Response, Reveal, Summary};
+use crate::protocol::{BeatKind, Playback, Response, Reveal, Summary};
 use crate::share::check_path;
 
 /// The file the build reads its instructions from.
@@ -160,7 +160,7 @@ impl Playing {
         Some(Reveal {
             image: self.playback.image.clone()?,
             shown: beat.layers,
-            running: beat.kind == crate::protocol::BeatKind::Started,
+            running: beat.kind == BeatKind::Started,
         })
     }
 }
@@ -468,7 +468,12 @@ impl State {
                 let latest = at == self.term.lines.len();
                 self.term.lines.splice(at..at, lines);
                 let playback = Playback::decode(&playback);
-                if latest && playback.plays() && self.speed_in_effect() != Speed::Instant {
+                let speed = self.speed_in_effect();
+                if latest
+                    && playback.plays()
+                    && speed != Speed::Instant
+                    && (speed == Speed::Step || !playback.only_holds())
+                {
                     self.playing = Some(Playing {
                         id,
                         playback: Rc::new(playback),
@@ -747,7 +752,17 @@ impl Reducible for State {
                 _ => return self,
             },
             Action::Finish => next.playing = None,
-            Action::Pick(pick) => next.pick(pick),
+            Action::Pick(pick) => {
+                // A pick in the views shows them as they are now.
+                if next
+                    .playing
+                    .as_ref()
+                    .is_some_and(|p| p.current().kind == BeatKind::Change)
+                {
+                    next.playing = None;
+                }
+                next.pick(pick);
+            }
             Action::Say(message) => next.say(message),
             Action::Dismiss => next.message = None,
             Action::Reset => {
@@ -1007,6 +1022,54 @@ mod tests {
         assert!(s.playing.is_some());
         assert!(
             reduce(s, vec![Action::Speed(Speed::Instant)])
+                .playing
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn step_by_step_a_change_waits_for_next_and_a_pick_shows_it() {
+        let change = Playback {
+            image: None,
+            beats: [BeatKind::Change, BeatKind::Done]
+                .map(|kind| crate::protocol::Beat {
+                    text: 3,
+                    layers: 0,
+                    kind,
+                })
+                .to_vec(),
+        };
+        let ran = |speed| {
+            let s = State {
+                speed,
+                ..State::default()
+            };
+            let out = Action::Response(Response::Output {
+                id: 1,
+                chunks: vec![(Stream::Stdout, "ab\n".into())],
+                notices: vec![],
+                events: "[]".into(),
+                code: 0,
+                shell: None,
+                playback: change.encode(),
+            });
+            reduce(
+                Rc::new(s),
+                vec![Action::Submit(1, "docker stop web".into()), out],
+            )
+        };
+        // At 1x the change shows at once (its animations run at 1x).
+        assert!(ran(Speed::Normal).playing.is_none());
+        let s = ran(Speed::Step);
+        let p = s.playing.as_ref().unwrap();
+        assert_eq!((p.text(), p.reveal()), ((1, 3), None));
+        assert!(
+            reduce(Rc::clone(&s), vec![Action::Advance(1, 0)])
+                .playing
+                .is_none()
+        );
+        assert!(
+            reduce(s, vec![Action::Pick(Pick::Tab(Tab::Files))])
                 .playing
                 .is_none()
         );
