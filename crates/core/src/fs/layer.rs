@@ -346,14 +346,20 @@ impl Layer {
         }
     }
 
+    /// [`Layer::insert`], returning the change that was at `path` (one map search).
+    pub(crate) fn replace(&mut self, path: String, entry: Entry) -> Option<Change> {
+        self.put(path, Change::Entry(entry))
+    }
+
     /// Puts `change` at `path`, replacing what was there. Without hard links in the layer
     /// nothing else refers to the old change: one map insert instead of a removal and an insert.
-    fn put(&mut self, path: String, change: Change) {
+    fn put(&mut self, path: String, change: Change) -> Option<Change> {
         if self.links.is_empty() {
-            self.changes.insert(path, change);
+            self.changes.insert(path, change)
         } else {
-            self.take(&path);
+            let old = self.take(&path);
             self.changes.insert(path, change);
+            old
         }
     }
 
@@ -379,11 +385,11 @@ impl Layer {
 
     /// The entry at `path` for modification, following a hard link.
     pub(crate) fn entry_mut(&mut self, path: &str) -> Option<&mut Entry> {
-        let primary = match self.changes.get(path)? {
-            Change::HardLink(t) => t.clone(),
-            _ => path.to_owned(),
+        let link = match self.changes.get(path)? {
+            Change::HardLink(t) => Some(t.clone()),
+            _ => None,
         };
-        match self.changes.get_mut(&primary)? {
+        match self.changes.get_mut(link.as_deref().unwrap_or(path))? {
             Change::Entry(e) => Some(e),
             _ => None,
         }

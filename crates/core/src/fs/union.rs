@@ -80,6 +80,9 @@ pub struct UnionFs {
     events: Vec<FsEvent>,
 }
 
+/// A resolved path and what the merged view has there.
+type Resolved<'a> = (String, Option<(Loc, &'a Entry)>);
+
 /// Where an entry of the merged view lives.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Loc {
@@ -232,10 +235,27 @@ impl UnionFs {
     /// Resolves `user` to a root-relative path, following symlinks in every component but the
     /// last (and the last too when `follow_last`). The result may not exist; its parent does.
     fn resolve(&self, user: &str, follow_last: bool) -> Result<String, FsError> {
+        match self.resolve_fast(user, follow_last) {
+            Some((p, _)) => Ok(p),
+            None => self.resolve_walk(user, follow_last),
+        }
+    }
+
+    /// [`UnionFs::resolve`] and what is at the result (one lookup fewer than both apart).
+    fn resolve_find(&self, user: &str, follow_last: bool) -> Result<Resolved<'_>, FsError> {
+        if let Some(found) = self.resolve_fast(user, follow_last) {
+            return Ok(found);
+        }
+        let p = self.resolve_walk(user, follow_last)?;
+        let found = self.find(&p);
+        Ok((p, found))
+    }
+
+    /// A clean path whose parent is a directory of the merged view has no symlink along the
+    /// way there: every entry's parents are directories, in the writable layer and in the lower
+    /// index. One or two lookups instead of one per component; `None` when the walk is needed.
+    fn resolve_fast(&self, user: &str, follow_last: bool) -> Option<Resolved<'_>> {
         let follow_last = follow_last || user.ends_with('/');
-        // A clean path whose parent is a directory of the merged view has no symlink along
-        // the way there: every entry's parents are directories, in the writable layer and in
-        // the lower index. One or two lookups instead of one per component.
         let clean = user.trim_start_matches('/');
         if !clean.is_empty()
             && clean
@@ -246,10 +266,16 @@ impl UnionFs {
             if parent.is_empty() || self.find(parent).is_some_and(|(_, e)| e.is_dir()) {
                 match self.find(clean) {
                     Some((_, e)) if follow_last && matches!(e.kind, EntryKind::Symlink(_)) => {}
-                    _ => return Ok(clean.to_owned()),
+                    found => return Some((clean.to_owned(), found)),
                 }
             }
         }
+        None
+    }
+
+    /// [`UnionFs::resolve`] component by component, following symlinks.
+    fn resolve_walk(&self, user: &str, follow_last: bool) -> Result<String, FsError> {
+        let follow_last = follow_last || user.ends_with('/');
         let mut pending: Vec<String> = components(user).rev().map(str::to_owned).collect();
         // The resolved path so far, and where each of its components starts (for `..`).
         let mut resolved = String::new();
@@ -297,10 +323,8 @@ impl UnionFs {
 
     /// Resolves `user` to an existing entry (borrowed: a large file is not copied to look at it).
     fn existing(&self, user: &str, follow: bool) -> Result<(String, Loc, &Entry), FsError> {
-        let p = self.resolve(user, follow)?;
-        let (loc, e) = self
-            .find(&p)
-            .ok_or_else(|| FsError::NotFound(user.to_owned()))?;
+        let (p, found) = self.resolve_find(user, follow)?;
+        let (loc, e) = found.ok_or_else(|| FsError::NotFound(user.to_owned()))?;
         Ok((p, loc, e))
     }
 
@@ -503,10 +527,9 @@ impl UnionFs {
     fn create(&mut self, p: &str, entry: Entry) -> Result<(), FsError> {
         let parent = path::parent(p);
         self.copy_up(parent)?;
-        let over_whiteout = matches!(self.upper_mut(p)?.get(p), Some(Change::Whiteout));
         let is_dir = entry.is_dir();
-        self.upper_mut(p)?.insert(p, entry);
-        if is_dir && over_whiteout {
+        let old = self.upper_mut(p)?.replace(p.to_owned(), entry);
+        if is_dir && matches!(old, Some(Change::Whiteout)) {
             self.make_opaque(p);
         }
         self.touch_dir(parent);
@@ -663,21 +686,44 @@ impl UnionFs {
         entries: impl IntoIterator<Item = (&'n str, u32, EntryKind)>,
     ) -> Result<Vec<bool>, FsError> {
         self.upper_mut(dir)?;
-        let mut d = self.resolve(dir, true);
-        if !d.as_ref().is_ok_and(|d| self.find(d).is_some()) {
-            self.mkdir_all(dir, 0o755)?;
-            d = self.resolve(dir, true);
-        }
-        let d = d?;
-        if !self.find(&d).is_some_and(|(_, e)| e.is_dir()) {
+        let mut made = false;
+        let (d, found) = match self.resolve_find(dir, true) {
+            Ok((d, Some(found))) => (d, found),
+            Ok((d, None)) => {
+                // Missing, its parent a directory: what `mkdir_all` would make, made here.
+                let meta = self.new_meta(0o755);
+                self.create(&d, Entry::dir(meta))?;
+                made = true;
+                let found = self.find(&d);
+                (d, found.ok_or_else(|| FsError::NotFound(dir.to_owned()))?)
+            }
+            Err(_) => {
+                self.mkdir_all(dir, 0o755)?;
+                let (d, found) = self.resolve_find(dir, true)?;
+                (
+                    d,
+                    found.ok_or_else(|| FsError::NotADirectory(dir.to_owned()))?,
+                )
+            }
+        };
+        let (loc, e) = found;
+        if !e.is_dir() {
             return Err(FsError::NotADirectory(dir.to_owned()));
         }
-        self.copy_up(&d)?;
-        // Only a directory the lower layers show can have entries there.
-        let lower_visible =
-            !self.upper.as_ref().is_some_and(|u| {
-                u.hides_below(&d) || u.entry(&d).is_some_and(|(_, e)| e.is_opaque())
-            }) && (d.is_empty() || self.lower.entry(&d).is_some_and(|(_, e)| e.is_dir()));
+        let opaque = loc == Loc::Upper && e.is_opaque();
+        if loc != Loc::Upper || d.is_empty() {
+            self.copy_up(&d)?;
+        }
+        // Only a directory the lower layers show can have entries there. Found in a lower
+        // layer, it was visible through the writable layer (and its copy is a plain directory).
+        let lower_visible = match loc {
+            Loc::Lower(_) => true,
+            Loc::Upper => {
+                !opaque
+                    && (d.is_empty() || self.lower.entry(&d).is_some_and(|(_, e)| e.is_dir()))
+                    && !self.upper.as_ref().is_some_and(|u| u.hides_below(&d))
+            }
+        };
         let mut written = Vec::new();
         for (name, mode, kind) in entries {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
@@ -730,15 +776,18 @@ impl UnionFs {
             }
             written.push(true);
         }
-        self.touch_dir(&d);
+        if !made {
+            // (A directory made above already has the time.)
+            self.touch_dir(&d);
+        }
         Ok(written)
     }
 
     /// `mkdir`: fails if anything (even a dangling symlink) is at `path`.
     pub fn mkdir(&mut self, path: &str, mode: u32) -> Result<(), FsError> {
         self.upper_mut(path)?;
-        let p = self.resolve(path, false)?;
-        if self.find(&p).is_some() {
+        let (p, found) = self.resolve_find(path, false)?;
+        if found.is_some() {
             return Err(FsError::AlreadyExists(path.to_owned()));
         }
         let meta = self.new_meta(mode);

@@ -217,6 +217,8 @@ impl Package {
         // Entries come sorted, so most share the previous one's directory: they are unpacked
         // into it together, the directory resolved once.
         let mut batch: Vec<(String, u32, EntryKind)> = Vec::new();
+        // The directory part of the batch's first path (`/usr/bin` of `/usr/bin/curl`).
+        let mut batch_dir = 0..0;
         for (index, item) in files.iter().enumerate() {
             let share = match item.kind {
                 ItemKind::File { .. } if Some(index) == last_file => spread_left,
@@ -233,11 +235,15 @@ impl Package {
             let Some(path) = map(&item.path) else {
                 continue;
             };
-            let dir = |p: &str| p.rsplit_once('/').map(|(d, _)| d.len());
-            if batch.first().is_some_and(|(first, ..)| {
-                first.get(..dir(first).unwrap_or(0)) != path.get(..dir(&path).unwrap_or(0))
-            }) {
+            let dir_len = path.rfind('/').unwrap_or(0);
+            if batch
+                .first()
+                .is_some_and(|(first, ..)| first.get(batch_dir.clone()) != path.get(..dir_len))
+            {
                 unpack(fs, &mut batch, &mut written)?;
+            }
+            if batch.is_empty() {
+                batch_dir = 0..dir_len;
             }
             match &item.kind {
                 ItemKind::File { size, mode } => {
