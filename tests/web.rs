@@ -82,6 +82,32 @@ fn key(target: &web_sys::EventTarget, key: &str, ctrl: bool) {
         .unwrap();
 }
 
+/// The page's element matching `selector`, as a `T`.
+fn element<T: JsCast>(root: &web_sys::Element, selector: &str) -> T {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+/// A mounted playground whose engine is ready.
+async fn ready() -> web_sys::Element {
+    let root = mount();
+    until("the engine", || {
+        text_of(&root, "#status").contains("engine: ready")
+    })
+    .await;
+    root
+}
+
+/// Replaces the open file's text, as typing would.
+fn set_editor(root: &web_sys::Element, text: &str) {
+    let editor: HtmlTextAreaElement = element(root, "#editor");
+    editor.set_value(text);
+    input_event(&editor);
+}
+
 fn terminal_input(root: &web_sys::Element) -> HtmlInputElement {
     root.query_selector("#terminal-input")
         .unwrap()
@@ -178,11 +204,7 @@ async fn files_are_added_and_renamed_in_tabs() {
 
 #[wasm_bindgen_test]
 async fn the_terminal_runs_commands_completes_and_recalls() {
-    let root = mount();
-    until("the engine", || {
-        text_of(&root, "#status").contains("engine: ready")
-    })
-    .await;
+    let root = ready().await;
     run(&root, "docker ps").await;
     let transcript = text_of(&root, "#transcript");
     assert!(
@@ -195,14 +217,7 @@ async fn the_terminal_runs_commands_completes_and_recalls() {
         "Error: No such container: nope\n"
     );
     // A build of the editor's files (FROM scratch needs no base image).
-    let editor: HtmlTextAreaElement = root
-        .query_selector("#editor")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    editor.set_value("FROM scratch\nCOPY app.py /\n");
-    input_event(&editor);
+    set_editor(&root, "FROM scratch\nCOPY app.py /\n");
     tick().await;
     run(&root, "docker build -t tiny .").await;
     assert!(
@@ -228,5 +243,90 @@ async fn the_terminal_runs_commands_completes_and_recalls() {
     key(&input, "l", true);
     tick().await;
     assert_eq!(text_of(&root, "#transcript"), "");
+    root.remove();
+}
+
+fn click(root: &web_sys::Element, selector: &str) {
+    element::<HtmlElement>(root, selector).click();
+}
+
+#[wasm_bindgen_test]
+async fn step_by_step_a_build_waits_for_next_or_enter_and_skip_shows_the_end() {
+    let root = ready().await;
+    set_editor(
+        &root,
+        "FROM scratch\nCOPY app.py /\nCOPY requirements.txt /\n",
+    );
+    // The speed picked is kept and written to <html data-speed> for the stylesheets.
+    let speed: web_sys::HtmlSelectElement = element(&root, "#speed");
+    speed.set_value("step");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    speed
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    let html = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap();
+    until("data-speed", || {
+        html.get_attribute("data-speed").as_deref() == Some("step")
+    })
+    .await;
+    let kept = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("layerbox.speed")
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("step"));
+    let input = terminal_input(&root);
+    input.set_value("docker build -t stepped .");
+    input_event(&input);
+    tick().await;
+    key(&input, "Enter", false);
+    // FROM, then each COPY starts and makes its layer, then the image: 6 beats.
+    until("the first step", || {
+        text_of(&root, ".speed .beat") == "step 1 of 6"
+    })
+    .await;
+    for _ in 0..10 {
+        tick().await;
+    }
+    assert_eq!(
+        text_of(&root, ".speed .beat"),
+        "step 1 of 6",
+        "it moved alone"
+    );
+    let transcript = text_of(&root, "#transcript");
+    assert!(transcript.contains("FROM scratch"), "{transcript}");
+    assert!(!transcript.contains("COPY app.py"), "{transcript}");
+    assert_eq!(
+        terminal_input(&root).placeholder(),
+        "Enter: next step of the build"
+    );
+    // Enter on the empty line is Next; so is the button.
+    key(&input, "Enter", false);
+    until("the second step", || {
+        text_of(&root, ".speed .beat") == "step 2 of 6"
+    })
+    .await;
+    assert!(text_of(&root, "#transcript").contains("COPY app.py"));
+    click(&root, "#next");
+    until("the third step", || {
+        text_of(&root, ".speed .beat") == "step 3 of 6"
+    })
+    .await;
+    assert!(!text_of(&root, "#transcript").contains("naming to"));
+    click(&root, "#skip");
+    until("the end", || {
+        root.query_selector(".speed .beat").unwrap().is_none()
+            && root.query_selector(".terminal .running").unwrap().is_none()
+    })
+    .await;
+    assert!(text_of(&root, "#transcript").contains("naming to docker.io/library/stepped"));
     root.remove();
 }
