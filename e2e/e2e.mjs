@@ -93,6 +93,34 @@ await check('the views module, loaded after the first paint, shows the image\'s 
   const text = await page.textContent('#views-root');
   expect(text.includes('npm install'), `layers view: ${text.slice(0, 300)}`);
 });
+await check('an instruction picked in the editor (keyboard) marks its layer and its files; a picked layer marks its instruction', async () => {
+  // The caret moved onto line 4, `RUN npm install`, with the arrow keys.
+  await page.focus('#editor');
+  await page.evaluate(() => document.querySelector('#editor').setSelectionRange(0, 0));
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  const picked = page.locator('#views-root .layer.selected');
+  await picked.waitFor({ timeout: 15000 });
+  expect((await picked.textContent()).includes('RUN npm install'), `picked: ${await picked.textContent()}`);
+  expect(await picked.locator('button').getAttribute('aria-pressed') === 'true', 'not pressed');
+  expect((await page.textContent('#views-root .step-note')).startsWith('Dockerfile line 4: layer'), 'no note');
+  expect((await page.textContent('.editor .gutter .selected')) === '4\n', 'gutter not marked');
+  await page.waitForSelector('.editor .line-mark');
+  // A layer picked in the view: its instruction is marked in the editor.
+  await page.locator('#views-root .layer-button', { hasText: 'COPY package*.json ./' }).click();
+  await page.waitForFunction(() => document.querySelector('.editor .gutter .selected')?.textContent === '3\n');
+  expect((await page.locator('#views-root .layer.selected').textContent()).includes('COPY package*.json'), 'layer not picked');
+  // The file view marks the files that layer added.
+  await showView(page, 'Files');
+  await page.fill('#views-root .file-search', '/usr/src/app');
+  const touched = page.locator('#views-root .entry.touched', { hasText: 'package.json' });
+  await touched.waitFor({ timeout: 15000 });
+  expect((await page.textContent('#views-root .layer-label.selected')).includes('COPY package*.json'), 'legend not marked');
+  // A layer picked in the file view's legend marks its instruction too.
+  await page.locator('#views-root .layer-pick', { hasText: 'RUN npm install' }).click();
+  await page.waitForFunction(() => document.querySelector('.editor .gutter .selected')?.textContent === '4\n');
+  await page.fill('#views-root .file-search', '');
+  await showView(page, 'Layers');
+});
 await check('docker images lists my-app', async () => {
   await type('docker images');
   const out = await page.locator('#transcript .t-out').last().textContent();

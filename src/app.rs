@@ -21,7 +21,7 @@ use crate::protocol::{
     FEED_EVENT, PICK_EVENT, ProjectFile, REVEAL_EVENT, Request, Response, Reveal, ViewsFeed,
 };
 use crate::share::check_files;
-use crate::state::{Action, DOCKERFILE, State, files_of};
+use crate::state::{Action, DOCKERFILE, Pick, State, files_of};
 use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
 
 /// Where trunk puts the worker's loader script, relative to the page.
@@ -147,16 +147,27 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
-    // The Dockerfile is analysed in the worker whenever it changes.
+    // The Dockerfile is analysed in the worker whenever it changes; the texts asked about are
+    // kept until their answer is shown, so that the editor knows which lines an answer covers.
+    let analysed: Rc<RefCell<Vec<Asked>>> = use_mut_ref(Vec::new);
     {
-        let sender = sender.clone();
+        let (sender, analysed) = (sender.clone(), Rc::clone(&analysed));
         use_effect_with(state.dockerfile().to_owned(), move |text| {
+            let seq = sender.id();
+            analysed.borrow_mut().push((seq, Rc::from(text.as_str())));
             sender.send(Request::Analyze {
-                seq: sender.id(),
+                seq,
                 text: text.clone(),
             });
         });
     }
+    let analysed = {
+        let mut sent = analysed.borrow_mut();
+        sent.retain(|(seq, _)| *seq >= state.analysis_seq);
+        sent.first()
+            .filter(|(seq, _)| *seq == state.analysis_seq)
+            .map(|(_, text)| Rc::clone(text))
+    };
     // Autosave the project (the worker keeps the engine's state and the commands run).
     use_effect_with(state.files.clone(), |files| {
         if let Ok(json) = serde_json::to_string(files) {
@@ -487,10 +498,30 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
 
+    // A click or a caret move in the Dockerfile picks the instruction on that line.
+    let onpoint = {
+        let (d, analysis, lines) = (
+            state.dispatcher(),
+            state.analysis.clone(),
+            state.selection.lines,
+        );
+        Callback::from(move |line: usize| {
+            let picked = analysis
+                .as_ref()
+                .and_then(|a| a.instructions.iter().find(|l| l.contains(line)).copied());
+            if picked != lines {
+                d.dispatch(Action::Pick(Pick::Lines(picked)));
+            }
+        })
+    };
     let open = state.open_file();
     let analysis = state
         .dockerfile_open()
         .then(|| state.analysis.clone())
+        .flatten();
+    let selected = state
+        .dockerfile_open()
+        .then_some(state.selection.lines)
         .flatten();
     html! {
         <div class="app">
@@ -538,9 +569,9 @@ pub fn app(props: &AppProps) -> Html {
             }
             <main class="panels">
                 <div class="column">
-                    <Editor files={state.files.clone()} open={state.open} {analysis}
-                        textarea={textarea.clone()} {onedit} {onopen} {onadd} {ondockerignore}
-                        {onrename} {ondelete} />
+                    <Editor files={state.files.clone()} open={state.open} {analysis} {analysed}
+                        {selected} {onpoint} textarea={textarea.clone()} {onedit} {onopen} {onadd}
+                        {ondockerignore} {onrename} {ondelete} />
                     <Terminal term={state.term.clone()} {oninput} {onsubmit} {onrecall} {oncancel}
                         {onclear} {oncomplete} {onimportimage}
                         reveal={state.playing.as_ref().map(crate::state::Playing::text)}
@@ -600,6 +631,9 @@ fn after(ms: u32, f: impl FnOnce() + 'static) -> impl Drop {
         }
     }
 }
+
+/// A Dockerfile text sent to be analysed, with its request's number.
+type Asked = (u64, Rc<str>);
 
 /// The name an exported project's download gets.
 const EXPORT_FILE_NAME: &str = "layerbox-project.json";

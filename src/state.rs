@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use layerbox_core::dockerfile::SourceLines;
 use layerbox_core::dockerfile::editor::Analysis;
 use layerbox_core::engine::Stream;
 use layerbox_core::examples::{self, Example};
@@ -115,6 +116,11 @@ pub struct Selection {
     pub filter: String,
     /// The layer picked in the layer stack.
     pub layer: Option<usize>,
+    /// The Dockerfile lines of the instruction picked in the editor or in a view (the core's
+    /// build records which instruction made each step): the views mark its steps, layers and
+    /// files, the editor marks its lines.
+    #[serde(default)]
+    pub lines: Option<SourceLines>,
 }
 
 /// A pick in one of the views.
@@ -130,6 +136,9 @@ pub enum Pick {
     Filter(String),
     /// A tab of the views panel.
     Tab(Tab),
+    /// An instruction, by its lines (`None`: none; a view sends it after the [`Pick::Layer`]
+    /// of a step).
+    Lines(Option<SourceLines>),
 }
 
 /// A build being played back: which command, its beats, and the beat shown.
@@ -396,6 +405,7 @@ impl State {
             Pick::Path(path) => sel.path = Some(path),
             Pick::Filter(text) => sel.filter = text,
             Pick::Tab(tab) => sel.tab = tab,
+            Pick::Lines(lines) => sel.lines = lines,
         }
     }
 
@@ -835,6 +845,7 @@ mod tests {
                         "FROM x\n",
                         0..4,
                     )],
+                    instructions: vec![],
                 },
             })
         };

@@ -118,12 +118,14 @@ fn dispatch(request: Request) {
     }
 }
 
-/// Models the base images the Dockerfile in the editor starts from, once the page is idle (a
-/// simulated `docker pull` ahead of the build): the catalog is fetched first if a base needs it.
-/// Later keystrokes ask again (only the latest text is looked at); an image already modelled
-/// is skipped.
+/// Models the base images the Dockerfile in the editor starts from, once the editor has been
+/// left alone for [`PULL_DELAY_MS`] (a simulated `docker pull` ahead of the build): the catalog
+/// is fetched first if a base needs it. Later keystrokes ask again (only the latest text is
+/// looked at); an image already modelled is skipped. Modelling an image takes the worker
+/// hundreds of milliseconds: started between two keystrokes, it would hold the second one's
+/// diagnostics back that long.
 async fn pull_bases(seq: u64, dockerfile: String) {
-    idle().await;
+    wait(PULL_DELAY_MS).await;
     if LATEST_ANALYSIS.get() != seq {
         return;
     }
@@ -160,8 +162,16 @@ async fn pull_bases(seq: u64, dockerfile: String) {
 
 /// Resolves after the messages already queued for the worker have been handled.
 async fn idle() {
+    wait(50).await;
+}
+
+/// How long the editor's text must stay unchanged before its base images are modelled.
+const PULL_DELAY_MS: i32 = 1000;
+
+/// Resolves after `ms` milliseconds (and the messages queued meanwhile).
+async fn wait(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
 }

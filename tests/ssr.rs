@@ -183,6 +183,9 @@ fn editor_props(open: usize) -> EditorProps {
         onrename: Callback::noop(),
         ondelete: Callback::noop(),
         textarea: yew::NodeRef::default(),
+        analysed: None,
+        selected: None,
+        onpoint: Callback::noop(),
     }
 }
 
@@ -212,6 +215,55 @@ async fn the_dockerfile_is_highlighted_with_the_cores_analysis() {
     assert!(html.contains("1\n2\n3\n4\n5\n6\n7\n8\n"), "{html}");
     assert!(html.contains("readonly"), "{html}");
     assert!(!html.contains(">delete</button>"), "{html}");
+}
+
+/// The highlighted copy is drawn a line at a time; the instruction picked in a view is marked
+/// behind its lines and in the gutter; lines typed since the analysis are drawn plain.
+#[tokio::test]
+async fn lines_are_highlighted_one_by_one_and_the_picked_instruction_is_marked() {
+    use layerbox_core::dockerfile::SourceLines;
+    let mut props = editor_props(0);
+    props.selected = Some(SourceLines { first: 3, last: 4 });
+    let html = render::<Editor>(props).await;
+    assert!(
+        html.contains(r#"<span class="hl"><span class="tok-keyword">WORKDIR</span> /app"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"style="--first: 2; --count: 2""#) && html.contains("line-mark"),
+        "{html}"
+    );
+    assert!(
+        html.contains("1\n2\n<span class=\"selected\">3\n4\n</span>5\n"),
+        "{html}"
+    );
+    // The analysis is of an older text: line 2 changed since, the lines around keep their marks.
+    let mut props = editor_props(0);
+    let now = props.files[0]
+        .contents
+        .replace("WORKDIR /app", "XWORKDIR /app");
+    props.analysed = Some(props.files[0].contents.as_str().into());
+    props.files[0].contents = now;
+    let html = render::<Editor>(props).await;
+    assert!(html.contains(r#"<span class="hl">XWORKDIR /app"#), "{html}");
+    assert!(
+        html.contains(
+            r#"<span class="hl"><span class="tok-keyword squiggle sev-warning">COPY</span>"#
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn the_caret_line_counts_utf16_units_as_the_dom_does() {
+    use layerbox_web::components::editor::caret_line;
+    let text = "FROM a\n# é😀\nRUN b\n";
+    assert_eq!(caret_line(text, 0), 1);
+    assert_eq!(caret_line(text, 6), 1);
+    assert_eq!(caret_line(text, 7), 2);
+    // `# é😀\n` is 6 UTF-16 units: line 3 starts at 13.
+    assert_eq!(caret_line(text, 12), 2);
+    assert_eq!(caret_line(text, 13), 3);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use layerbox_core::dockerfile::SourceLines;
 use layerbox_core::engine::{BuildInput, Engine, EngineState, Output};
 use layerbox_core::fs::{Entry, Layer, Meta};
 use layerbox_core::view::{self, Request, Response};
@@ -84,6 +85,8 @@ async fn the_layer_stack_shows_cache_badges_waste_and_the_score() {
         selected: Some(1),
         onselect: Callback::noop(),
         reveal: None,
+        lines: None,
+        onlines: Callback::noop(),
     })
     .await;
     assert!(html.contains("Layers of <code>app:latest</code>"), "{html}");
@@ -112,6 +115,90 @@ async fn the_layer_stack_shows_cache_badges_waste_and_the_score() {
     assert!(html.contains("<meter"), "{html}");
 }
 
+/// An instruction picked in the editor (by its lines, which the core's build recorded) marks
+/// its step in the layer stack, and its layer and the files that layer touched in the file
+/// tree; a config-only step is a button too.
+#[tokio::test]
+async fn a_picked_instruction_marks_its_layer_and_its_files() {
+    let engine = engine();
+    let v = layers_of_app();
+    // Line 3: `COPY app.py /app/app.py`, the image's layer 1.
+    let line3 = Some(SourceLines { first: 3, last: 3 });
+    assert_eq!(v.steps[1].source, line3);
+    let html = render::<LayerStack>(LayersProps {
+        view: Rc::new(v.clone()),
+        selected: Some(0),
+        onselect: Callback::noop(),
+        lines: line3,
+        onlines: Callback::noop(),
+        reveal: None,
+    })
+    .await;
+    assert_eq!(html.matches("selected").count(), 1, "{html}");
+    assert!(html.contains(r#"class="layer cached selected""#), "{html}");
+    assert!(
+        html.contains(r#"aria-live="polite" class="step-note">Dockerfile line 3: layer 1.</p>"#),
+        "{html}"
+    );
+    assert_eq!(html.matches(r#"aria-pressed="true""#).count(), 1, "{html}");
+    // The CMD step changed only the config: picked by its line, said so.
+    let html = render::<LayerStack>(LayersProps {
+        view: Rc::new(v),
+        selected: None,
+        onselect: Callback::noop(),
+        lines: Some(SourceLines { first: 4, last: 4 }),
+        onlines: Callback::noop(),
+        reveal: None,
+    })
+    .await;
+    assert!(
+        html.contains(r#"class="layer config-only selected""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("Dockerfile line 4: the image's config only, no layer."),
+        "{html}"
+    );
+
+    let Response::Files(tree) = answer(
+        &engine,
+        &Request::Files {
+            target: "web".into(),
+            path_filter: None,
+        },
+    ) else {
+        panic!()
+    };
+    let html = render::<FileTree>(FilesProps {
+        view: Rc::new(tree),
+        content: None,
+        selected: None,
+        filter: String::new(),
+        onselect: Callback::noop(),
+        onsearch: Callback::noop(),
+        lines: line3,
+        layer: None,
+        onlayer: Callback::noop(),
+    })
+    .await;
+    // Layer 1 wrote /app/app.py only; the writable layer changed it again.
+    assert_eq!(html.matches("touched").count(), 1, "{html}");
+    assert!(
+        html.contains(r#"class="entry file in-upper copied-up touched""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"class="mark mark-c picked">C1</span>"#)
+            || html.contains(r#"class="mark mark-a picked">A1</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"class="layer-label selected""#), "{html}");
+    assert!(
+        html.contains("1 path added, changed or deleted by layer 1 is marked."),
+        "{html}"
+    );
+}
+
 #[tokio::test]
 async fn a_build_played_back_shows_the_layers_its_steps_made_so_far() {
     let v = layers_of_app();
@@ -122,6 +209,8 @@ async fn a_build_played_back_shows_the_layers_its_steps_made_so_far() {
             selected: None,
             onselect: Callback::noop(),
             reveal,
+            lines: None,
+            onlines: Callback::noop(),
         })
     };
     // The first COPY made its layer, the second is running: a placeholder says so.
@@ -173,6 +262,9 @@ async fn the_file_tree_shows_origins_copy_up_and_whiteouts() {
         filter: "/app".into(),
         onselect: Callback::noop(),
         onsearch: Callback::noop(),
+        lines: None,
+        layer: None,
+        onlayer: Callback::noop(),
     })
     .await;
     assert!(

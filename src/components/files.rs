@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use layerbox_core::cli::units::human_size;
+use layerbox_core::dockerfile::SourceLines;
 use layerbox_core::fs::{ChangeKind, FileType};
 use layerbox_core::view::{FileBody, FileContent, FileEntry, FilesView, TargetKind};
 use web_sys::HtmlInputElement;
@@ -28,22 +29,46 @@ pub struct FilesProps {
     pub onselect: Callback<String>,
     /// Called with the search text as it is typed.
     pub onsearch: Callback<String>,
+    /// The lines of the instruction picked in the editor or the layers view: the files its
+    /// layers added, changed or deleted are marked.
+    #[prop_or_default]
+    pub lines: Option<SourceLines>,
+    /// The layer picked (when no instruction is): its files are marked.
+    #[prop_or_default]
+    pub layer: Option<usize>,
+    /// Called with a layer of the legend the learner picks, and its instruction's lines.
+    #[prop_or_default]
+    pub onlayer: Callback<(usize, Option<SourceLines>)>,
 }
 
-fn mark(kind: ChangeKind, layer: usize) -> Html {
+/// The layers whose files are marked: those the picked instruction made, else the picked layer.
+fn picked_layers(v: &FilesView, props: &FilesProps) -> Vec<usize> {
+    v.layers
+        .iter()
+        .filter(|l| match props.lines {
+            Some(lines) => l.source == Some(lines),
+            None => props.layer == Some(l.index),
+        })
+        .map(|l| l.index)
+        .collect()
+}
+
+fn mark(kind: ChangeKind, layer: usize, picked: bool) -> Html {
     let (class, word) = match kind {
-        ChangeKind::Added => ("mark mark-a", "added"),
-        ChangeKind::Changed => ("mark mark-c", "changed"),
-        ChangeKind::Deleted => ("mark mark-d", "deleted"),
+        ChangeKind::Added => ("mark-a", "added"),
+        ChangeKind::Changed => ("mark-c", "changed"),
+        ChangeKind::Deleted => ("mark-d", "deleted"),
     };
     html! {
-        <span class={class} title={format!("{word} in layer {layer}")}>
+        <span class={classes!("mark", class, picked.then_some("picked"))}
+            title={format!("{word} in layer {layer}")}>
             { format!("{}{layer}", kind.letter()) }
         </span>
     }
 }
 
-fn entry_row(e: &FileEntry, writable: Option<usize>, props: &FilesProps) -> Html {
+fn entry_row(e: &FileEntry, writable: Option<usize>, picked: &[usize], props: &FilesProps) -> Html {
+    let touched = e.marks.iter().any(|m| picked.contains(&m.layer));
     let depth = e.path.matches('/').count().saturating_sub(1);
     let name = e.path.rsplit('/').next().unwrap_or(&e.path);
     let in_upper = writable == Some(e.layer);
@@ -64,6 +89,7 @@ fn entry_row(e: &FileEntry, writable: Option<usize>, props: &FilesProps) -> Html
         e.opaque.then_some("opaque"),
         in_upper.then_some("in-upper"),
         copied_up.then_some("copied-up"),
+        touched.then_some("touched"),
         (props.selected.as_deref() == Some(e.path.as_str())).then_some("selected"),
     );
     let path = e.path.clone();
@@ -97,7 +123,9 @@ fn entry_row(e: &FileEntry, writable: Option<usize>, props: &FilesProps) -> Html
                     title={if in_upper { "from the container's writable layer".to_owned() } else { format!("from layer {}", e.layer) }}>
                     { if in_upper { "RW".to_owned() } else { format!("L{}", e.layer) } }
                 </span>
-                <span class="marks">{ for e.marks.iter().map(|m| mark(m.kind, m.layer)) }</span>
+                <span class="marks">
+                    { for e.marks.iter().map(|m| mark(m.kind, m.layer, picked.contains(&m.layer))) }
+                </span>
             </button>
         </li>
     }
@@ -137,11 +165,34 @@ fn content_viewer(c: &FileContent) -> Html {
     }
 }
 
+/// How many of the shown paths the picked layers touch, in words.
+fn touched_note(v: &FilesView, picked: &[usize]) -> String {
+    let [first, ..] = picked else {
+        return String::new();
+    };
+    let n = v
+        .entries
+        .iter()
+        .filter(|e| e.marks.iter().any(|m| picked.contains(&m.layer)))
+        .count();
+    let which = if picked.len() == 1 {
+        format!("layer {first}")
+    } else {
+        format!("the picked instruction's {} layers", picked.len())
+    };
+    match n {
+        0 => format!("No path shown here was added, changed or deleted by {which}."),
+        1 => format!("1 path added, changed or deleted by {which} is marked."),
+        _ => format!("{n} paths added, changed or deleted by {which} are marked."),
+    }
+}
+
 /// The file tree panel.
 #[function_component(FileTree)]
 pub fn file_tree(props: &FilesProps) -> Html {
     let v = &props.view;
     let writable = v.layers.iter().find(|l| l.writable).map(|l| l.index);
+    let picked = picked_layers(v, props);
     let onsearch = props.onsearch.clone();
     let oninput = Callback::from(move |e: InputEvent| {
         let input: HtmlInputElement = e.target_unchecked_into();
@@ -157,17 +208,25 @@ pub fn file_tree(props: &FilesProps) -> Html {
             <input type="search" class="file-search" placeholder="Search paths"
                 aria-label="Search paths" value={props.filter.clone()} {oninput} />
             <ol class="layer-legend" aria-label="Layers">
-                { for v.layers.iter().map(|l| html! {
-                    <li class={classes!("layer-label", l.writable.then_some("writable"))}>
-                        <span class={classes!("badge", "origin", l.writable.then_some("upper"))}>
-                            { if l.writable { "RW".to_owned() } else { format!("L{}", l.index) } }
-                        </span>
-                        { format!(" {} ({})", l.instruction, human_size(l.size)) }
-                    </li>
+                { for v.layers.iter().map(|l| {
+                    let on = picked.contains(&l.index);
+                    let (index, source, onlayer) = (l.index, l.source, props.onlayer.clone());
+                    html! {
+                        <li class={classes!("layer-label", l.writable.then_some("writable"), on.then_some("selected"))}>
+                            <button class="layer-pick" aria-pressed={on.to_string()}
+                                onclick={Callback::from(move |_| onlayer.emit((index, source)))}>
+                                <span class={classes!("badge", "origin", l.writable.then_some("upper"))}>
+                                    { if l.writable { "RW".to_owned() } else { format!("L{}", l.index) } }
+                                </span>
+                                { format!(" {} ({})", l.instruction, human_size(l.size)) }
+                            </button>
+                        </li>
+                    }
                 }) }
             </ol>
+            <p class="step-note" aria-live="polite">{ touched_note(v, &picked) }</p>
             <ul class="tree" aria-label="Paths">
-                { for v.entries.iter().map(|e| entry_row(e, writable, props)) }
+                { for v.entries.iter().map(|e| entry_row(e, writable, &picked, props)) }
             </ul>
             if v.truncated {
                 <p class="note">{ format!("Showing {} of {} paths: search to narrow.", v.entries.len(), v.matched) }</p>

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use layerbox_core::build::CacheOutcome;
 use layerbox_core::cli::units::human_size;
+use layerbox_core::dockerfile::SourceLines;
 use layerbox_core::view::{LayerStep, LayersView};
 use yew::prelude::*;
 
@@ -23,6 +24,30 @@ pub struct LayersProps {
     /// running (a placeholder shows it).
     #[prop_or_default]
     pub reveal: Option<(usize, bool)>,
+    /// The lines of the instruction picked (in the editor or here): its steps are marked.
+    #[prop_or_default]
+    pub lines: Option<SourceLines>,
+    /// Called with the lines of the instruction of a step the learner picks.
+    #[prop_or_default]
+    pub onlines: Callback<Option<SourceLines>>,
+}
+
+/// Whether `step` is the one picked: by its instruction's lines when the learner picked an
+/// instruction, else by its layer.
+fn picked(step: &LayerStep, props: &LayersProps) -> bool {
+    match props.lines {
+        Some(lines) => step.source == Some(lines),
+        None => step.layer.is_some() && step.layer == props.selected,
+    }
+}
+
+/// `line 4`, `lines 4–6`.
+fn lines_text(l: SourceLines) -> String {
+    if l.first == l.last {
+        format!("line {}", l.first)
+    } else {
+        format!("lines {}–{}", l.first, l.last)
+    }
 }
 
 /// `CACHED` or `BUILT` with the cache's reason, or nothing for layers the build did not make.
@@ -51,11 +76,19 @@ fn files(n: usize) -> String {
 
 fn step_item(step: &LayerStep, order: usize, props: &LayersProps) -> Html {
     let style = format!("--order: {order}");
+    let picked = picked(step, props);
+    let source = step.source;
+    let onlines = props.onlines.clone();
     let Some(layer) = step.layer else {
         return html! {
-            <li key={format!("h{}", step.history)} class="layer config-only" style={style}>
-                <span class="instruction" title={step.created_by.clone()}>{ &step.instruction }</span>
-                <span class="note">{ "config only, no layer" }</span>
+            <li key={format!("h{}", step.history)}
+                class={classes!("layer", "config-only", picked.then_some("selected"))} style={style}>
+                <button class="layer-button" aria-pressed={picked.to_string()}
+                    title={step.created_by.clone()}
+                    onclick={Callback::from(move |_| onlines.emit(source))}>
+                    <span class="instruction">{ &step.instruction }</span>
+                    <span class="note">{ "config only, no layer" }</span>
+                </button>
             </li>
         };
     };
@@ -64,7 +97,7 @@ fn step_item(step: &LayerStep, order: usize, props: &LayersProps) -> Html {
         "layer",
         cached.then_some("cached"),
         matches!(step.cache, Some(CacheOutcome::Miss { .. })).then_some("built"),
-        (props.selected == Some(layer)).then_some("selected"),
+        picked.then_some("selected"),
         (step.wasted_bytes > 0).then_some("wasteful"),
     );
     let onselect = props.onselect.clone();
@@ -73,8 +106,12 @@ fn step_item(step: &LayerStep, order: usize, props: &LayersProps) -> Html {
         .map_or_else(|| format!("l{layer}"), |d| format!("{layer}-{}", d.short()));
     html! {
         <li key={key} class={class} style={style}>
-            <button class="layer-button" onclick={Callback::from(move |_| onselect.emit(layer))}
-                aria-pressed={(props.selected == Some(layer)).to_string()}
+            <button class="layer-button"
+                onclick={Callback::from(move |_| {
+                    onselect.emit(layer);
+                    onlines.emit(source);
+                })}
+                aria-pressed={picked.to_string()}
                 title={step.created_by.clone()}>
                 <span class="index">{ layer }</span>
                 <span class="instruction">{ &step.instruction }</span>
@@ -92,6 +129,30 @@ fn step_item(step: &LayerStep, order: usize, props: &LayersProps) -> Html {
                 }
             </button>
         </li>
+    }
+}
+
+/// What the picked instruction made, in words (read out to screen readers as it changes).
+fn step_note(props: &LayersProps) -> String {
+    let Some(lines) = props.lines else {
+        return String::new();
+    };
+    let steps: Vec<&LayerStep> = props
+        .view
+        .steps
+        .iter()
+        .filter(|s| picked(s, props))
+        .collect();
+    let layers: Vec<String> = steps
+        .iter()
+        .filter_map(|s| s.layer.map(|l| l.to_string()))
+        .collect();
+    let at = lines_text(lines);
+    match (steps.len(), layers.len()) {
+        (0, _) => format!("No step of this image comes from Dockerfile {at}."),
+        (_, 0) => format!("Dockerfile {at}: the image's config only, no layer."),
+        (_, 1) => format!("Dockerfile {at}: layer {}.", layers[0]),
+        _ => format!("Dockerfile {at}: layers {}.", layers.join(", ")),
     }
 }
 
@@ -126,6 +187,7 @@ pub fn layer_stack(props: &LayersProps) -> Html {
                     </li>
                 }
             </ol>
+            <p class="step-note" aria-live="polite">{ step_note(props) }</p>
             <div class="efficiency">
                 <label>
                     { "Efficiency " }

@@ -66,7 +66,8 @@ pub fn views(props: &ViewsProps) -> Html {
                     .map(|r| (r.shown, r.running));
                 html! {
                     <LayerStack view={Rc::new(v)} selected={props.selection.layer} {reveal}
-                        onselect={props.onpick.reform(Pick::Layer)} />
+                        onselect={props.onpick.reform(Pick::Layer)} lines={props.selection.lines}
+                        onlines={props.onpick.reform(Pick::Lines)} />
                 }
             }
             Some(Ok(_)) => Html::default(),
@@ -79,10 +80,16 @@ pub fn views(props: &ViewsProps) -> Html {
                     Some(Ok(view::Response::File(c))) => Some(Rc::new(c)),
                     _ => None,
                 };
+                let onpick = props.onpick.clone();
+                let onlayer = Callback::from(move |(layer, lines)| {
+                    onpick.emit(Pick::Layer(layer));
+                    onpick.emit(Pick::Lines(lines));
+                });
                 html! {
                     <FileTree view={Rc::new(v)} {content} selected={props.selection.path.clone()}
                         filter={props.selection.filter.clone()} onselect={pick(Pick::Path)}
-                        onsearch={pick(Pick::Filter)} />
+                        onsearch={pick(Pick::Filter)} lines={props.selection.lines}
+                        layer={props.selection.layer} {onlayer} />
                 }
             }
             Some(Ok(_)) => Html::default(),

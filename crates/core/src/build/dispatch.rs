@@ -11,6 +11,7 @@ use super::{
     BuildContext, BuildError, BuildEvent, BuildOptions, DEFAULT_PATH, ImageSource, RunBackend,
     RunRequest, StageState, dir_entry,
 };
+use crate::dockerfile::SourceLines;
 use crate::dockerfile::expand::{Lexer, NoEnv};
 use crate::dockerfile::instructions::duration::format_go_duration;
 use crate::dockerfile::instructions::expose::parse_port_spec;
@@ -202,6 +203,7 @@ impl Builder<'_> {
             layers,
             key,
             rebuilt: false,
+            sources: Vec::new(),
         })
     }
 
@@ -211,6 +213,9 @@ impl Builder<'_> {
         stage: &Stage,
     ) -> Result<StageState, BuildError> {
         let mut state = self.initial_state(i, stage)?;
+        // A base image's history entries come with the FROM that names it.
+        let from = (stage.base_name != "scratch").then(|| SourceLines::of(&stage.meta.location));
+        state.mark_sources(from);
         // The base's ONBUILD triggers run first, then are cleared (not inherited further).
         for trigger in state.config.config.on_build.take().unwrap_or_default() {
             let parsed =
@@ -223,9 +228,11 @@ impl Builder<'_> {
                 ));
             };
             self.dispatch(i, &mut state, ins)?;
+            state.mark_sources(None);
         }
         for ins in &stage.instructions {
             self.dispatch(i, &mut state, ins)?;
+            state.mark_sources(Some(SourceLines::of(&ins.meta().location)));
         }
         Ok(state)
     }

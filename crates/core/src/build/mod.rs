@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dockerfile::SourceLines;
 use crate::dockerfile::expand::{ExpandError, Lexer};
 use crate::dockerfile::ignore::DockerIgnore;
 use crate::dockerfile::instructions::{Instruction, Stage};
@@ -261,6 +262,10 @@ pub struct Built {
     pub layers: Vec<Arc<Layer>>,
     /// The image ID.
     pub id: Digest,
+    /// For each history entry, the lines of the instruction that made it (a base image's entries
+    /// get the stage's FROM; `None` for ONBUILD triggers and `scratch`).
+    #[serde(default)]
+    pub sources: Vec<Option<SourceLines>>,
 }
 
 /// Why a build failed, in BuildKit's words where it has them.
@@ -296,6 +301,8 @@ struct StageState {
     key: Digest,
     /// Whether a step of this lineage ran instead of coming from the cache.
     rebuilt: bool,
+    /// The instruction lines of each history entry so far (see [`Built::sources`]).
+    sources: Vec<Option<SourceLines>>,
 }
 
 impl StageState {
@@ -312,6 +319,13 @@ impl StageState {
             None | Some("") => "/".to_owned(),
             Some(w) => w.to_owned(),
         }
+    }
+
+    /// Gives the history entries made since the last call the lines `source`.
+    fn mark_sources(&mut self, source: Option<SourceLines>) {
+        let made = self.config.history.len();
+        self.sources.truncate(made);
+        self.sources.resize(made, source);
     }
 
     fn shell(&self) -> Vec<String> {
@@ -394,6 +408,7 @@ fn finish(state: StageState, options: &BuildOptions) -> Built {
         config,
         layers: state.layers,
         id,
+        sources: state.sources,
     }
 }
 

@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::SourceLines;
 use super::diagnostic::Diagnostic;
 use super::lint::{self, LintOptions};
 use super::parser::{self, Node};
@@ -53,32 +54,49 @@ pub struct Analysis {
     pub tokens: Vec<Token>,
     /// Errors first found by the parser and the instruction layer, then lint findings.
     pub diagnostics: Vec<Diagnostic>,
+    /// The lines of each instruction, in order (what a click in the editor selects).
+    #[serde(default)]
+    pub instructions: Vec<SourceLines>,
 }
 
 /// Analyses `source` for an editor. Unlike [`lint::lint_source`], an error in one instruction
 /// does not hide the lint findings of the others.
 pub fn analyze(source: &str) -> Analysis {
     let options = LintOptions::default();
-    let ast = parser::parse(source);
-    let mut diagnostics = match super::parse(source) {
-        Ok(parsed) => lint::lint(&parsed, source, &options),
+    // The parse keeps its AST: parsed once when the Dockerfile is valid.
+    let (ast, mut diagnostics) = match super::parse(source) {
+        Ok(parsed) => {
+            let found = lint::lint(&parsed, source, &options);
+            (Some(parsed.ast), found)
+        }
         Err(err) => {
             let mut all = vec![Diagnostic::from(&err)];
-            if let Ok(ast) = &ast {
+            let ast = parser::parse(source).ok();
+            if let Some(ast) = &ast {
                 all.extend(lint::lint_ast(ast, source, &options));
             }
-            all
+            (ast, all)
         }
     };
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
-    let tokens = match &ast {
-        Ok(ast) => highlight(source, &ast.children),
-        Err(_) => comments_only(source),
+    let (tokens, instructions) = match &ast {
+        Some(ast) => (
+            highlight(source, &ast.children),
+            ast.children
+                .iter()
+                .map(|n| SourceLines {
+                    first: n.start_line,
+                    last: n.end_line.max(n.start_line),
+                })
+                .collect(),
+        ),
+        None => (comments_only(source), Vec::new()),
     };
     Analysis {
         tokens,
         diagnostics,
+        instructions,
     }
 }
 
@@ -259,6 +277,19 @@ mod tests {
                 .windows(2)
                 .all(|w| w[0].span.start <= w[1].span.start)
         );
+    }
+
+    #[test]
+    fn instructions_give_their_lines_even_with_an_error() {
+        let lines = |first, last| SourceLines { first, last };
+        let src = "# c\nFROM alpine\n\nRUN echo a \\\n  b\nRUN <<EOF\nx\nEOF\n";
+        let want = [lines(2, 2), lines(4, 5), lines(6, 8)];
+        assert_eq!(analyze(src).instructions, want);
+        // An unknown instruction is still an instruction of the text.
+        let bad = src.replace("RUN echo", "XRUN echo");
+        let a = analyze(&bad);
+        assert!(a.diagnostics.iter().any(|d| d.severity == Severity::Error));
+        assert_eq!(a.instructions, want);
     }
 
     #[test]

@@ -30,11 +30,37 @@ pub mod lint;
 pub mod parser;
 pub mod quote;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use instructions::{ArgCommand, InstructionError, InstructionErrorKind, Stage};
 use parser::{Ast, Directive, Location, ParseError, Span, Warning};
+
+/// The lines of one instruction (1-based, inclusive; continuations and heredoc bodies included):
+/// what the editor and a build's history entries share, so that the playground can point from
+/// an instruction to the layer it made and back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SourceLines {
+    /// The instruction's first line.
+    pub first: usize,
+    /// Its last line.
+    pub last: usize,
+}
+
+impl SourceLines {
+    /// The lines of an instruction at `location`.
+    pub fn of(location: &Location) -> Self {
+        Self {
+            first: location.line,
+            last: location.end_line.max(location.line),
+        }
+    }
+
+    /// Whether `line` is one of them.
+    pub fn contains(self, line: usize) -> bool {
+        (self.first..=self.last).contains(&line)
+    }
+}
 
 /// A parsed Dockerfile: stages with typed instructions, meta ARGs and parser warnings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

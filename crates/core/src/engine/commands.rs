@@ -903,7 +903,7 @@ impl Engine {
                 let id = built.id;
                 let diff_ids = built.config.rootfs.diff_ids.clone();
                 self.store_image(built.config, &built.layers, tags.clone(), None, out);
-                self.record_build(id, &diff_ids, &events);
+                self.record_build(id, &diff_ids, &events, built.sources);
                 if o.quiet {
                     out.out(format!("{id}\n"));
                     return Ok(0);

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::build::{BuildEvent, CacheOutcome};
+use crate::dockerfile::SourceLines;
 use crate::image::Digest;
 
 /// What the engine remembers of how its images were made, by image ID.
@@ -19,6 +20,10 @@ pub struct Provenance {
     /// For each committed image, the container it was committed from.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub commits: BTreeMap<Digest, CommitSource>,
+    /// For each built image, one entry per history entry: the Dockerfile lines of the
+    /// instruction that made it in the last build (see [`crate::build::Built::sources`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<Digest, Vec<Option<SourceLines>>>,
 }
 
 /// The container an image was committed from (it may have been removed since).
@@ -33,7 +38,7 @@ pub struct CommitSource {
 impl Provenance {
     /// Whether nothing is recorded (kept out of the saved state then).
     pub fn is_empty(&self) -> bool {
-        self.builds.is_empty() && self.commits.is_empty()
+        self.builds.is_empty() && self.commits.is_empty() && self.sources.is_empty()
     }
 
     /// Records the build of `image` (layers `diff_ids`, bottom first) from its `events`.
@@ -45,16 +50,19 @@ impl Provenance {
     pub fn retain(&mut self, live: impl Fn(&Digest) -> bool) {
         self.builds.retain(|id, _| live(id));
         self.commits.retain(|id, _| live(id));
+        self.sources.retain(|id, _| live(id));
     }
 }
 
 impl super::Engine {
-    /// Keeps the cache outcomes of the build that made `image`.
+    /// Keeps the cache outcomes of the build that made `image` and the instruction lines of
+    /// its history entries.
     pub(super) fn record_build(
         &mut self,
         image: Digest,
         diff_ids: &[Digest],
         events: &[BuildEvent],
+        sources: Vec<Option<SourceLines>>,
     ) {
         let state = &mut self.state;
         let images = &state.images;
@@ -62,6 +70,7 @@ impl super::Engine {
             .provenance
             .retain(|id| images.iter().any(|i| i.id == *id));
         state.provenance.record_build(image, diff_ids, events);
+        state.provenance.sources.insert(image, sources);
     }
 
     /// Keeps which container image `index` was committed from.

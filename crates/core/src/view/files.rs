@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{ViewError, image_stack, instruction};
+use crate::dockerfile::SourceLines;
 use crate::engine::Engine;
 use crate::fs::path as fspath;
 use crate::fs::{Change, ChangeKind, Entry, EntryKind, FileData, FileType, Layer, LayerStack};
@@ -44,6 +45,9 @@ pub struct LayerLabel {
     pub writable: bool,
     /// Its size.
     pub size: u64,
+    /// The Dockerfile lines of the instruction that made it in the last build of the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLines>,
 }
 
 /// The merged file tree of an image or a container.
@@ -187,15 +191,23 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             instruction: String::new(),
             writable: false,
             size: l.size(),
+            source: None,
         })
         .collect();
     if let Some(image) = image {
-        let made_layers = image.config.history.iter().filter(|h| !h.empty_layer);
-        for (label, h) in labels.iter_mut().zip(made_layers) {
+        let sources = engine.state().provenance.sources.get(&image.id);
+        let made_layers = image
+            .config
+            .history
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.empty_layer);
+        for (label, (i, h)) in labels.iter_mut().zip(made_layers) {
             label.instruction = match h.created_by.as_deref() {
                 Some(c) if !c.is_empty() => instruction(c),
                 _ => h.comment.clone().unwrap_or_default(),
             };
+            label.source = sources.and_then(|lines| lines.get(i).copied().flatten());
         }
     }
     if let Some(upper) = upper {
@@ -204,6 +216,7 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             instruction: "container layer".into(),
             writable: true,
             size: upper.size(),
+            source: None,
         });
         let upper = Arc::new(upper);
         Arc::make_mut(&mut stack)

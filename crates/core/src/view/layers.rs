@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ViewError, find_image, instruction};
 use crate::build::CacheOutcome;
+use crate::dockerfile::SourceLines;
 use crate::engine::Engine;
 use crate::fs::{Change, ChangeKind, Layer, LayerStack, PathChange, changes};
 use crate::image::Digest;
@@ -83,6 +84,10 @@ pub struct LayerStep {
     pub cache: Option<CacheOutcome>,
     /// Bytes of this layer that later layers overwrite or delete.
     pub wasted_bytes: u64,
+    /// The Dockerfile lines of the instruction that made this step in the last build (`None`
+    /// when the engine did not build the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLines>,
 }
 
 /// How a later layer made a file version invisible.
@@ -165,10 +170,12 @@ pub fn view(engine: &Engine, name: &str, with_changes: bool) -> Result<LayersVie
         .map(crate::image::Reference::familiar)
         .collect();
     let cache = engine.state().provenance.builds.get(&image.id);
+    let sources = engine.state().provenance.sources.get(&image.id);
     for s in &mut v.steps {
         s.cache = s
             .layer
             .and_then(|l| cache.and_then(|c| c.get(l).cloned().flatten()));
+        s.source = sources.and_then(|lines| lines.get(s.history).copied().flatten());
     }
     Ok(v)
 }
@@ -309,6 +316,7 @@ fn step(
         changes: Vec::new(),
         cache: None,
         wasted_bytes: 0,
+        source: None,
     }
 }
 

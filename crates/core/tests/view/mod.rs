@@ -445,6 +445,62 @@ fn apt_lists_not_cleaned_in_their_layer_are_wasted_bytes() {
     assert!(clean.efficiency > v.efficiency);
 }
 
+/// Each step of a built image, and each layer of its file tree, names the Dockerfile lines of
+/// the instruction that made it: the base image's steps come with FROM, a continued instruction
+/// spans its lines, and a stage built on an earlier stage keeps the earlier stage's lines.
+#[test]
+fn steps_and_layers_carry_the_lines_of_their_instruction() {
+    use layerbox_core::dockerfile::SourceLines;
+    let lines = |first, last| Some(SourceLines { first, last });
+    let mut engine = sim_engine();
+    let dockerfile = "FROM python:3.9-slim AS base\nWORKDIR /app\nENV NAME=World\n\
+                      RUN echo one \\\n    && echo two > /app/out\n\
+                      FROM base\nCOPY . /app\n";
+    let mut files = python_files();
+    files[0].1 = dockerfile;
+    build(&mut engine, &files, "docker build -t lines .");
+    let v = layers(&engine, "lines");
+    let base_steps = v.steps.len() - 4;
+    assert!(base_steps > 0);
+    assert!(
+        v.steps[..base_steps]
+            .iter()
+            .all(|s| s.source == lines(1, 1))
+    );
+    let ours: Vec<(&str, Option<SourceLines>)> = v.steps[base_steps..]
+        .iter()
+        .map(|s| (s.instruction.as_str(), s.source))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            ("WORKDIR /app", lines(2, 2)),
+            ("ENV NAME=World", lines(3, 3)),
+            ("RUN echo one && echo two > /app/out", lines(4, 5)),
+            ("COPY . /app", lines(7, 7)),
+        ]
+    );
+    // The file tree's legend: the same lines for the same layers, none for a container's own.
+    let tree = files_of(&engine, "lines", None);
+    for label in &tree.layers {
+        let step = v
+            .steps
+            .iter()
+            .find(|s| s.layer == Some(label.index))
+            .unwrap();
+        assert_eq!(label.source, step.source, "layer {}", label.index);
+    }
+    run(&mut engine, "docker create --name box lines");
+    let tree = files_of(&engine, "box", None);
+    let upper = tree.layers.last().unwrap();
+    assert!(upper.writable && upper.source.is_none());
+    assert_eq!(tree.layers[tree.layers.len() - 2].source, lines(7, 7));
+    // An image the engine did not build has no lines.
+    run(&mut engine, "docker commit box committed");
+    let committed = layers(&engine, "committed");
+    assert!(committed.steps.iter().all(|s| s.source.is_none()));
+}
+
 /// Golden: the layers view of the apt lesson, as JSON (`LAYERBOX_BLESS=1` rewrites it).
 #[test]
 fn apt_lesson_layers_view_golden() {
