@@ -51,14 +51,15 @@ fn kind_class(kind: LineKind) -> &'static str {
     }
 }
 
-/// The transcript's pieces as shown: those of the command being played back cut after `reveal`
-/// bytes of its output (at a character boundary), the rest whole.
+/// The transcript's pieces as shown: the output of the command being played back cut after
+/// `reveal` bytes (at a character boundary), the rest whole (the page's own lines too: a `^C` or
+/// completions typed meanwhile).
 pub fn shown_lines(lines: &[Line], reveal: Option<(u64, usize)>) -> Vec<(LineKind, &str)> {
     let mut left = reveal.map_or(0, |(_, n)| n);
     lines
         .iter()
         .filter_map(|l| match reveal {
-            Some((id, _)) if l.id == id && l.kind != LineKind::Input => {
+            Some((id, _)) if l.id == id && !matches!(l.kind, LineKind::Input | LineKind::Info) => {
                 let mut cut = left.min(l.text.len());
                 while !l.text.is_char_boundary(cut) {
                     cut -= 1;
@@ -288,6 +289,16 @@ mod tests {
         assert_eq!(texts(Some((1, 20)))[2], "note é");
         assert_eq!(texts(Some((1, 17)))[2], "note");
         assert_eq!(texts(Some((3, 0))).len(), 4);
+        // What the page says meanwhile (completions, `^C`) shows at once.
+        let typed = [
+            line(1, LineKind::Stderr, "#1 a\n"),
+            line(1, LineKind::Info, "start  stop\n"),
+        ];
+        let shown: Vec<&str> = shown_lines(&typed, Some((1, 0)))
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(shown, ["start  stop\n"]);
     }
 
     #[test]
