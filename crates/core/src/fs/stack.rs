@@ -349,6 +349,41 @@ mod tests {
     }
 
     #[test]
+    fn an_index_built_in_one_go_equals_one_built_entry_by_entry() {
+        // The first layer onto an empty stack is indexed in one go; the same layer over an
+        // empty one goes entry by entry. Then a layer replacing a directory with a file and
+        // deleting another directory drops their subtrees either way.
+        let mut l0 = Layer::new();
+        for p in ["a", "a/b", "a/b/c", "a-x", "a.y", "d", "d/e", "d/e/f"] {
+            l0.insert(p, dir());
+        }
+        for p in ["a/b/c/f1", "a/b-z", "a/b0", "a-x/g", "d/e/f/h", "top"] {
+            l0.insert(p, file(p));
+        }
+        l0.insert_whiteout("gone");
+        let mut l1 = Layer::new();
+        l1.insert("a", dir());
+        l1.insert("a/b", file("now a file"));
+        l1.insert_whiteout("d/e");
+        l1.insert("d/new", file("n"));
+        let fresh = LayerStack::from_layers([Arc::new(l0.clone()), Arc::new(l1.clone())]);
+        let stepwise =
+            LayerStack::from_layers([Arc::new(Layer::new()), Arc::new(l0), Arc::new(l1)]);
+        let paths = |s: &LayerStack, shift: usize| -> Vec<(String, usize)> {
+            s.paths().map(|(p, i)| (p.to_owned(), i - shift)).collect()
+        };
+        let (fresh, stepwise) = (fresh.unwrap(), stepwise.unwrap());
+        assert_eq!(paths(&fresh, 0), paths(&stepwise, 1));
+        let names: Vec<String> = paths(&fresh, 0).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            names,
+            [
+                "a", "a-x", "a-x/g", "a.y", "a/b", "a/b-z", "a/b0", "d", "d/new", "top"
+            ]
+        );
+    }
+
+    #[test]
     fn push_rejects_entries_under_non_directories() {
         let mut l0 = Layer::new();
         l0.insert("f", file("x"));

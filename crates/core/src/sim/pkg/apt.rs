@@ -601,4 +601,24 @@ mod tests {
         assert!(r.excluded("/usr/share/man/man1/curl.1.gz"));
         assert!(!r.excluded("/usr/bin/curl"));
     }
+
+    #[test]
+    fn the_dpkg_list_names_each_file_and_directory_once_in_order() {
+        let catalog = Catalog::parse(
+            "S deb bookworm amd64\nP hello 1.0\nF 0\tusr/bin/hello\t100 755\n\
+F 7\t-x/a\t1\nF 4\tlib/x/y/z\t2\nF 12\tq\t3\nF 4\tshare/doc/hello/copyright\t4\n\
+L 0\tusr/lib/hello.so\tx\n",
+        )
+        .unwrap();
+        let mut fs = UnionFs::new(crate::fs::LayerStack::new());
+        let p = catalog.debian().get("hello").unwrap();
+        assert_eq!(install_deb(&mut fs, p, &|_| false).unwrap(), 16);
+        let list = fs.read("/var/lib/dpkg/info/hello.list").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(list.bytes().unwrap()),
+            "/.\n/usr\n/usr/bin\n/usr/bin-x\n/usr/bin-x/a\n/usr/bin/hello\n/usr/lib\n\
+/usr/lib/hello.so\n/usr/lib/x\n/usr/lib/x/y\n/usr/lib/x/y/q\n/usr/lib/x/y/z\n/usr/share\n\
+/usr/share/doc\n/usr/share/doc/hello\n/usr/share/doc/hello/copyright\n"
+        );
+    }
 }
