@@ -5,7 +5,8 @@
 //! The image: four layers of 50 MiB of pseudo-random bytes each (they do not compress), built
 //! by layerbox `FROM scratch` and pushed by it to Debian's docker-registry, serving
 //! `127.0.0.1:<free port>` from a temporary directory. Each round pulls it into an empty store
-//! (layerbox: download, verify, decompress, check the diff_ids, unpack) and copies it into an
+//! (layerbox: download, verify, decompress, check the diff_ids and unpack, in one pass per layer)
+//! and copies it into an
 //! empty OCI layout (skopeo: download, verify, write the blobs), alternating which goes first;
 //! the registry's files stay in the page cache for both.
 
@@ -101,7 +102,8 @@ pub(crate) fn timed(c: &mut Command) -> Result<f64, String> {
 }
 
 /// A pull, timed: the whole of it, and until its last `Download complete` line (the layers
-/// downloaded and verified; the rest is the store's: decompress, keep the tars, unpack).
+/// downloaded and verified, and, as they stream, decompressed and unpacked; the rest is the
+/// store's commit: renames and the image's record).
 fn timed_pull(c: &mut Command) -> Result<(f64, f64), String> {
     use std::io::BufRead as _;
     let start = Instant::now();
@@ -270,7 +272,10 @@ fn run_rounds(layerbox: &Path, work: &Path) -> Result<(), String> {
     );
     for (what, v) in [
         ("`layerbox pull` into an empty store", &ours),
-        ("… of which its layers downloaded and verified", &downloads),
+        (
+            "… until its last layer downloaded (unpacked as it came)",
+            &downloads,
+        ),
         ("`skopeo copy docker://… oci:DIR`", &theirs),
     ] {
         let (min, max) = v

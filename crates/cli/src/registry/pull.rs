@@ -1,7 +1,8 @@
 //! `pull`: the manifest (through a list or index to one platform's), the config, then the
 //! layers: a few downloads at once, each streamed as it arrives into a staging directory of
-//! the store (hashed for its blob digest, decompressed, hashed for its diff_id, its tar kept
-//! and unpacked, all in one pass: [`Staging::layer`]), resumed with a `Range` request after a
+//! the store (hashed for its blob digest, decompressed, hashed for its diff_id, unpacked and
+//! its tar kept as a skeleton beside the files, all in one pass: [`Staging::layer_split`]),
+//! resumed with a `Range` request after a
 //! broken connection. Once every digest is right the layers are renamed into the store and the
 //! image's record is written last ([`Store::commit_image`]), so a failed pull leaves no image
 //! and no layer. The compressed blobs are not kept: the store keeps the tars, whose digests the
@@ -290,8 +291,8 @@ fn tag_image(store: &Store, id: &Digest, tags: Vec<Reference>) -> Result<(), Reg
 }
 
 /// Streams every layer the store lacks into `staging`, [`CONCURRENT_DOWNLOADS`] at once: each
-/// download hashed for its blob digest, decompressed, hashed for its diff_id, kept as a tar and
-/// unpacked in one pass as its bytes arrive ([`Staging::layer`]). Nothing is in the store until
+/// download hashed for its blob digest, decompressed, hashed for its diff_id, unpacked and its
+/// tar kept as a skeleton in one pass as its bytes arrive ([`Staging::layer_split`]). Nothing is in the store until
 /// the caller commits what this returns.
 fn fetch_layers(
     store: &Store,
@@ -337,7 +338,7 @@ fn fetch_layers(
                         .and_then(|c| {
                             let layer = c.reader(&mut blob)?;
                             staging
-                                .layer(index, layer, diff_id, None)
+                                .layer_split(index, layer, diff_id)
                                 .map_err(|e| RegistryError::Image(e.to_string()))
                         });
                     // a blob that is not what its digest says is the first thing to report,

@@ -80,24 +80,13 @@ fn save_distribution(
     Ok(())
 }
 
-/// The layer's tar: its blob when the store has one, else written from its directory; either
-/// way checked against `diff_id`.
+/// The layer's tar: its blob when the store has one, else written from its skeleton or its
+/// directory ([`Store::layer_tar`]); either way checked against `diff_id`.
 fn layer_tar(store: &Store, diff_id: &Digest) -> Result<Vec<u8>, RegistryError> {
-    if let Some(bytes) = store.read_blob(diff_id)? {
-        return Ok(bytes);
-    }
-    let dir = store.layer_dir(&diff_id.hex())?;
-    let layer = crate::linux::read_layer_dir(&dir)
+    let (path, _) = store
+        .layer_tar(diff_id)
         .map_err(|e| RegistryError::Image(format!("layer {diff_id}: {e}")))?;
-    let tar =
-        layerbox_core::fs::tar::write_layer(&layer, &layerbox_core::fs::tar::TarOptions::default());
-    let actual = Digest::sha256_of(&tar);
-    if actual != *diff_id {
-        return Err(RegistryError::Image(format!(
-            "layer {diff_id}: its directory gives a tar with digest {actual}, not its diff_id"
-        )));
-    }
-    Ok(tar)
+    Ok(std::fs::read(path)?)
 }
 
 /// The gzipped blob of layer `diff_id`, made (and recorded) on first use.

@@ -166,8 +166,11 @@ impl Store {
                 std::fs::remove_file(item.path()).map_err(super::at(&item.path()))?;
             }
         }
-        let dir = self.root().join("distribution");
-        if let Ok(items) = std::fs::read_dir(&dir) {
+        for dir in ["tarsplit", "distribution"] {
+            let dir = self.root().join(dir);
+            let Ok(items) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for item in items {
                 let path = item.map_err(super::at(&dir))?.path();
                 let name = path.file_stem().unwrap_or_default().to_string_lossy();

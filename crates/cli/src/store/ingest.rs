@@ -6,7 +6,8 @@
 //! [`unpack`](super::unpack)); only when every digest is right are the tars renamed to
 //! `blobs/sha256/<diff_id>` and the directories to `layers/<diff_id>`, under the store's lock;
 //! the config blob follows; the image record, with its tags, comes last. The uncompressed layer
-//! tar is kept as a blob so that `save` gives back the very bytes whose digest the config names.
+//! tar is kept (as a blob, or for a pull as a skeleton beside the unpacked files) so that `save`
+//! and `push` give back the very bytes whose digest the config names.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -16,7 +17,7 @@ use layerbox_core::fs::tar::{TarError, TarOptions};
 use layerbox_core::image::{ConfigError, Digest, ImageConfig, Reference};
 
 use super::unpack::{StagedLayer, Staging, Tee};
-use super::{BlobMismatch, Store, StoreError};
+use super::{BlobMismatch, Store, StoreError, TarKept};
 
 /// Why an image could not be brought into the store.
 #[derive(Debug, thiserror::Error)]
@@ -122,9 +123,14 @@ impl Store {
         self.ingest(config, layers, tags, Some(report))
     }
 
-    /// Whether the store holds layer `diff_id` in full: its tar and its unpacked directory.
+    /// Whether the store holds layer `diff_id` in full: its tar (or the tar's skeleton) and its
+    /// unpacked directory.
     pub fn has_layer(&self, diff_id: &Digest) -> Result<bool, StoreError> {
-        Ok(self.blob_path(diff_id).is_file() && self.layer_dir(&diff_id.hex())?.is_dir())
+        Ok(self.has_tar(diff_id) && self.layer_dir(&diff_id.hex())?.is_dir())
+    }
+
+    fn has_tar(&self, diff_id: &Digest) -> bool {
+        self.blob_path(diff_id).is_file() || self.tarsplit_path(diff_id).is_file()
     }
 
     fn ingest(
@@ -212,10 +218,16 @@ impl Store {
         let result = (|| {
             let mut sizes = std::collections::HashMap::new();
             for layer in staged {
-                let blob = self.blob_path(&layer.diff_id);
-                if !blob.is_file() {
-                    std::fs::rename(&layer.tar, &blob).map_err(super::at(&blob))?;
-                    added.push(blob);
+                if !self.has_tar(&layer.diff_id) {
+                    let (from, to) = match &layer.tar {
+                        TarKept::Tar(path) => (path, self.blob_path(&layer.diff_id)),
+                        TarKept::Split(path) => (path, self.tarsplit_path(&layer.diff_id)),
+                    };
+                    if let Some(dir) = to.parent() {
+                        std::fs::create_dir_all(dir).map_err(super::at(dir))?;
+                    }
+                    std::fs::rename(from, &to).map_err(super::at(&to))?;
+                    added.push(to);
                 }
                 let dir = self.layer_dir(&layer.diff_id.hex())?;
                 if !dir.exists() {
@@ -269,6 +281,14 @@ impl Store {
             return Ok((blob, m.len()));
         }
         let dir = self.layer_dir(&diff_id.hex())?;
+        let split = self.tarsplit_path(diff_id);
+        if split.is_file() {
+            // the tar again from its skeleton and the files, its digest checked
+            let tar = super::unpack::split_reader(&split, &dir).map_err(super::at(&split))?;
+            self.write_blob(tar, Some(diff_id))?;
+            let len = std::fs::metadata(&blob).map_err(super::at(&blob))?.len();
+            return Ok((blob, len));
+        }
         let layer = crate::linux::read_layer_dir(&dir).map_err(|e| StoreError::Io {
             path: dir.clone(),
             source: io::Error::other(e),

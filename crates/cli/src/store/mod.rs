@@ -4,6 +4,7 @@
 //! <root>/lock                       flock: exclusive for writers, shared for readers
 //! <root>/blobs/sha256/<hex>         content-addressed blobs (layer tars, configs)
 //! <root>/layers/<id>/               unpacked layers, the overlay's lower directories
+//! <root>/tarsplit/<diff_id>         a pulled layer's tar without its files' contents
 //! <root>/images/<id>.json           image records
 //! <root>/containers/<id>.json       container records
 //! <root>/containers/<id>/           a container's upper, work, merged and etc dirs
@@ -36,6 +37,7 @@ pub use check::{CheckReport, Problem, ProblemKind};
 pub use container::{ContainerRecord, ProcessRef};
 pub use image::ImageRecord;
 pub use ingest::{IngestError, LayerInput};
+pub(crate) use unpack::TarKept;
 pub use unpack::{StagedLayer, Staging};
 
 use crate::linux::Layers;
@@ -347,6 +349,12 @@ impl Store {
         }
         sync_dir(&dir)?;
         Ok(digest)
+    }
+
+    /// Where the skeleton of layer `diff_id`'s tar lives, for a layer kept without its tar
+    /// (see [`Staging::layer_split`]).
+    pub fn tarsplit_path(&self, diff_id: &Digest) -> PathBuf {
+        self.root.join("tarsplit").join(diff_id.hex())
     }
 
     /// Where the blob with `digest` lives.

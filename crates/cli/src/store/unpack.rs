@@ -16,11 +16,13 @@
 //! once every digest is right are the tars and directories renamed into the store
 //! ([`Store::commit_image`](super::Store::commit_image)).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use layerbox_core::fs::Meta;
 use layerbox_core::fs::tar::{OPAQUE_WHITEOUT, TarError, WHITEOUT_PREFIX};
@@ -44,8 +46,8 @@ pub struct StagedLayer {
     pub diff_id: Digest,
     /// Its size in docker's sense (file bytes and symlink targets, hard links once).
     pub size: u64,
-    /// The uncompressed tar, to be renamed to `blobs/sha256/<diff_id>`.
-    pub(crate) tar: PathBuf,
+    /// The uncompressed tar or its skeleton.
+    pub(crate) tar: TarKept,
     /// The unpacked directory, to be renamed to `layers/<diff_id>`.
     pub(crate) dir: PathBuf,
 }
@@ -91,6 +93,8 @@ pub(crate) struct Tee<R> {
     copy: Option<io::BufWriter<File>>,
     /// A failed write of the copy: a disk error, not a bad tar.
     copy_error: Option<io::Error>,
+    /// Where the bytes that are not file contents go, when the tar is kept as a skeleton.
+    split: Option<Rc<RefCell<Skeleton>>>,
 }
 
 impl<R> Tee<R> {
@@ -101,6 +105,7 @@ impl<R> Tee<R> {
             hasher: DigestWriter::new(),
             copy: None,
             copy_error: None,
+            split: None,
         }
     }
 }
@@ -109,6 +114,9 @@ impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        if let Some(split) = &self.split {
+            split.borrow_mut().raw(&buf[..n]);
+        }
         if let Some(f) = &mut self.copy
             && let Err(e) = f.write_all(&buf[..n])
         {
@@ -117,6 +125,161 @@ impl<R: Read> Read for Tee<R> {
             return Err(io::Error::other("the layer's copy could not be written"));
         }
         Ok(n)
+    }
+}
+
+/// A layer's tar kept without the file contents its unpacked directory holds (docker keeps
+/// the same, as `tar-split`): the headers, padding and end blocks as they came, and for each
+/// regular file the path whose bytes go there. [`split_reader`] gives the tar back, byte for
+/// byte; its digest is checked again whenever it is.
+#[derive(Debug, Default)]
+struct Skeleton {
+    segments: Vec<Segment>,
+    /// The tar reader is in a file's contents: they are on disk, not kept here.
+    content: bool,
+    /// The paths the segments refer to.
+    referenced: std::collections::BTreeSet<String>,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Raw(Vec<u8>),
+    File { path: String, len: u64 },
+}
+
+impl Skeleton {
+    fn raw(&mut self, bytes: &[u8]) {
+        if self.content || bytes.is_empty() {
+            return;
+        }
+        if let Some(Segment::Raw(last)) = self.segments.last_mut() {
+            last.extend_from_slice(bytes);
+        } else {
+            self.segments.push(Segment::Raw(bytes.to_vec()));
+        }
+    }
+
+    /// Before the file at `p` (or anything below it) goes: its contents become raw bytes.
+    fn keep_contents(&mut self, root: &Path, p: &str) -> io::Result<()> {
+        let prefix = format!("{p}/");
+        let hit = self.referenced.contains(p)
+            || self
+                .referenced
+                .range(prefix.clone()..)
+                .next()
+                .is_some_and(|r| r.starts_with(&prefix));
+        if !hit {
+            return Ok(());
+        }
+        for segment in &mut self.segments {
+            if let Segment::File { path, .. } = segment
+                && (path == p || path.starts_with(&prefix))
+            {
+                self.referenced.remove(path.as_str());
+                *segment = Segment::Raw(std::fs::read(root.join(&*path))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// `[0][len u64][bytes]` for raw bytes, `[1][len u64][path len u32][path]` for a file.
+    fn write(&self, to: &Path) -> io::Result<()> {
+        let mut w = io::BufWriter::new(File::create(to)?);
+        for segment in &self.segments {
+            match segment {
+                Segment::Raw(bytes) => {
+                    w.write_all(&[0])?;
+                    w.write_all(&(bytes.len() as u64).to_le_bytes())?;
+                    w.write_all(bytes)?;
+                }
+                Segment::File { path, len } => {
+                    w.write_all(&[1])?;
+                    w.write_all(&len.to_le_bytes())?;
+                    let name = u32::try_from(path.len()).map_err(io::Error::other)?;
+                    w.write_all(&name.to_le_bytes())?;
+                    w.write_all(path.as_bytes())?;
+                }
+            }
+        }
+        w.flush()
+    }
+}
+
+/// The tar of a layer kept as a skeleton (`split`), its file contents read from `dir`.
+pub(crate) fn split_reader(split: &Path, dir: &Path) -> io::Result<SplitReader> {
+    Ok(SplitReader {
+        skeleton: std::fs::read(split)?,
+        pos: 0,
+        dir: dir.to_owned(),
+        raw_left: 0,
+        file: None,
+    })
+}
+
+/// See [`split_reader`].
+pub(crate) struct SplitReader {
+    skeleton: Vec<u8>,
+    pos: usize,
+    dir: PathBuf,
+    raw_left: usize,
+    file: Option<(io::Take<File>, u64)>,
+}
+
+impl SplitReader {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let bytes = self
+            .skeleton
+            .get(self.pos..self.pos + n)
+            .ok_or_else(|| io::Error::other("a layer's tar skeleton is cut short"))?;
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    fn number(&mut self, n: usize) -> io::Result<u64> {
+        let mut b = [0u8; 8];
+        b[..n].copy_from_slice(self.take(n)?);
+        Ok(u64::from_le_bytes(b))
+    }
+}
+
+impl Read for SplitReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some((file, left)) = &mut self.file {
+                if *left > 0 {
+                    let n = file.read(buf)?;
+                    if n == 0 {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                    *left -= n as u64;
+                    return Ok(n);
+                }
+                self.file = None;
+            }
+            if self.raw_left > 0 {
+                let n = self.raw_left.min(buf.len());
+                buf[..n].copy_from_slice(&self.skeleton[self.pos..self.pos + n]);
+                self.pos += n;
+                self.raw_left -= n;
+                return Ok(n);
+            }
+            if self.pos == self.skeleton.len() {
+                return Ok(0);
+            }
+            let tag = self.take(1)?[0];
+            let len = self.number(8)?;
+            if tag == 0 {
+                self.raw_left = usize::try_from(len).map_err(io::Error::other)?;
+                if self.pos + self.raw_left > self.skeleton.len() {
+                    return Err(io::Error::other("a layer's tar skeleton is cut short"));
+                }
+            } else {
+                let name = usize::try_from(self.number(4)?).map_err(io::Error::other)?;
+                let path = String::from_utf8_lossy(self.take(name)?).into_owned();
+                let file = File::open(self.dir.join(path))?;
+                self.file = Some((file.take(len), len));
+            }
+        }
     }
 }
 
@@ -131,21 +294,47 @@ impl Staging {
         diff_id: &Digest,
         source: Option<&Path>,
     ) -> Result<StagedLayer, IngestError> {
-        let staged = self.unpack_layer(index, Box::new(reader), diff_id, source);
+        let keep = source.map_or(Keep::Copy, Keep::Move);
+        self.staged(index, Box::new(reader), diff_id, keep)
+    }
+
+    /// [`Staging::layer`] keeping the tar as a skeleton beside the unpacked files (a pull: the
+    /// file contents are written once), given back in full by [`Store::layer_tar`] when `save`
+    /// or `push` needs it.
+    pub fn layer_split(
+        &self,
+        index: usize,
+        reader: impl Read,
+        diff_id: &Digest,
+    ) -> Result<StagedLayer, IngestError> {
+        // rootless, a file of mode 000 could not be read back: the tar is copied
+        let keep = if rootless() { Keep::Copy } else { Keep::Split };
+        self.staged(index, Box::new(reader), diff_id, keep)
+    }
+
+    fn staged(
+        &self,
+        index: usize,
+        reader: Box<dyn Read + '_>,
+        diff_id: &Digest,
+        keep: Keep<'_>,
+    ) -> Result<StagedLayer, IngestError> {
+        let staged = self.unpack_layer((index, diff_id), reader, keep);
         if staged.is_err() {
             // another try of the same layer starts afresh
             let _ = super::remove_tree(&self.dir.join(diff_id.hex()));
-            let _ = std::fs::remove_file(self.dir.join(format!("{}.tar", diff_id.hex())));
+            for end in ["tar", "split"] {
+                let _ = std::fs::remove_file(self.dir.join(format!("{}.{end}", diff_id.hex())));
+            }
         }
         staged
     }
 
     fn unpack_layer(
         &self,
-        index: usize,
+        (index, diff_id): (usize, &Digest),
         reader: Box<dyn Read + '_>,
-        diff_id: &Digest,
-        source: Option<&Path>,
+        keep: Keep<'_>,
     ) -> Result<StagedLayer, IngestError> {
         let broken = |source: TarError| IngestError::Layer { index, source };
         let mut buffered = BufReader::with_capacity(256 * 1024, reader);
@@ -154,13 +343,15 @@ impl Staging {
             .map_err(|e| broken(e.into()))?
             .starts_with(&[0x1f, 0x8b]);
         let tar_copy = self.dir.join(format!("{}.tar", diff_id.hex()));
-        let copy = match source {
-            Some(_) if !gzipped => None,
+        let copy = match keep {
+            Keep::Split => None,
+            Keep::Move(_) if !gzipped => None,
             _ => Some(io::BufWriter::with_capacity(
                 1 << 20,
                 File::create(&tar_copy).map_err(at(&tar_copy))?,
             )),
         };
+        let split = matches!(keep, Keep::Split).then(|| Rc::new(RefCell::new(Skeleton::default())));
         let input: Box<dyn Read> = if gzipped {
             Box::new(flate2::read::MultiGzDecoder::new(buffered))
         } else {
@@ -168,12 +359,16 @@ impl Staging {
         };
         let mut tee = Tee {
             copy,
+            split: split.clone(),
             ..Tee::new(input)
         };
         let dir = self.dir.join(diff_id.hex());
         std::fs::create_dir(&dir).map_err(at(&dir))?;
         let mut unpacker = Unpacker::new(&dir);
-        let unpacked = unpacker.unpack(BufReader::with_capacity(64 * 1024, &mut tee));
+        unpacker.split.clone_from(&split);
+        // no buffer between: a skeleton needs to know which bytes the tar reader takes as
+        // file contents
+        let unpacked = unpacker.unpack(&mut tee);
         // what follows the tar's end (its zero blocks, padding) is part of the diff_id
         let drained = unpacked.and_then(|()| {
             io::copy(&mut tee, &mut io::sink())
@@ -203,16 +398,41 @@ impl Staging {
             UnpackError::Tar(e) => broken(e),
             UnpackError::Io { path, source } => StoreError::Io { path, source }.into(),
         })?;
+        let tar = match (keep, tee.copy, split) {
+            (_, _, Some(skeleton)) => {
+                let path = self.dir.join(format!("{}.split", diff_id.hex()));
+                skeleton.borrow().write(&path).map_err(at(&path))?;
+                TarKept::Split(path)
+            }
+            (Keep::Move(path), None, None) => TarKept::Tar(path.to_owned()),
+            _ => TarKept::Tar(tar_copy),
+        };
         Ok(StagedLayer {
             diff_id: *diff_id,
             size,
-            tar: match (source, tee.copy) {
-                (Some(path), None) => path.to_owned(),
-                _ => tar_copy,
-            },
+            tar,
             dir,
         })
     }
+}
+
+/// How [`Staging`] keeps a layer's tar.
+enum Keep<'a> {
+    /// A copy of the uncompressed tar.
+    Copy,
+    /// The input file itself when it is the plain tar (else a copy).
+    Move(&'a Path),
+    /// A skeleton without the file contents.
+    Split,
+}
+
+/// The tar of a [`StagedLayer`]: a file holding it, or a skeleton.
+#[derive(Debug)]
+pub(crate) enum TarKept {
+    /// To be renamed to `blobs/sha256/<diff_id>`.
+    Tar(PathBuf),
+    /// To be renamed to `tarsplit/<diff_id>`.
+    Split(PathBuf),
 }
 
 /// A failure while unpacking: the tar (what came in) or the disk (where it goes).
@@ -249,6 +469,7 @@ struct Unpacker<'a> {
     nodes: BTreeMap<String, Node>,
     next_ino: u64,
     buf: Vec<u8>,
+    split: Option<Rc<RefCell<Skeleton>>>,
 }
 
 fn parent(p: &str) -> &str {
@@ -292,6 +513,7 @@ impl<'a> Unpacker<'a> {
             nodes: BTreeMap::new(),
             next_ino: 0,
             buf: vec![0; 1 << 20],
+            split: None,
         }
     }
 
@@ -391,7 +613,27 @@ impl<'a> Unpacker<'a> {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 self.ensure_parents(&p)?;
                 self.remove(&p)?;
-                let size = self.write_file(&p, member, &meta)?;
+                // a sparse file's bytes on disk are not those of the tar: they stay in it
+                let split = self
+                    .split
+                    .clone()
+                    .filter(|_| kind != tar::EntryType::GNUSparse);
+                if let Some(s) = &split {
+                    s.borrow_mut().content = true;
+                }
+                let written = self.write_file(&p, member, &meta);
+                if let Some(s) = &split {
+                    let mut s = s.borrow_mut();
+                    s.content = false;
+                    if let Ok(len) = written {
+                        s.segments.push(Segment::File {
+                            path: p.clone(),
+                            len,
+                        });
+                        s.referenced.insert(p.clone());
+                    }
+                }
+                let size = written?;
                 let ino = self.new_ino();
                 self.nodes.insert(p, Node::Data { ino, size });
             }
@@ -469,6 +711,11 @@ impl<'a> Unpacker<'a> {
     /// Removes what an earlier member put at `p` (a directory with everything below it).
     fn remove(&mut self, p: &str) -> Result<(), UnpackError> {
         let path = self.root.join(p);
+        if let Some(s) = &self.split {
+            s.borrow_mut()
+                .keep_contents(self.root, p)
+                .map_err(self.io(p))?;
+        }
         match self.nodes.remove(p) {
             None => Ok(()),
             Some(Node::Dir { .. }) => {
@@ -679,6 +926,48 @@ mod tests {
     }
 
     #[test]
+    fn a_skeleton_and_the_files_give_the_tar_back_byte_for_byte() {
+        if rootless() {
+            eprintln!("note: skipped, rootless layers keep a copy of the tar");
+            return;
+        }
+        let big = vec![3u8; 300_000];
+        let tar = raw_tar(&[
+            ("a/f", tar::EntryType::Regular, "", b"one"),
+            ("a/g", tar::EntryType::Link, "a/f", b""),
+            ("a/f", tar::EntryType::Regular, "", b"two!"),
+            ("d/", tar::EntryType::Directory, "", b""),
+            ("d/x", tar::EntryType::Regular, "", &[7; 1500]),
+            ("d", tar::EntryType::Symlink, "a", b""),
+            ("gone", tar::EntryType::Regular, "", b"soon"),
+            (".wh.gone", tar::EntryType::Regular, "", b""),
+            ("big", tar::EntryType::Regular, "", &big),
+        ]);
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let staging = store.staging().unwrap();
+        let gz = layerbox_core::fs::tar::gzip(&tar);
+        let got = staging
+            .layer_split(0, &gz[..], &Digest::sha256_of(&tar))
+            .unwrap();
+        let TarKept::Split(skeleton) = &got.tar else {
+            panic!("a skeleton")
+        };
+        // the contents replaced or removed later in the tar were kept in the skeleton
+        assert!(std::fs::metadata(skeleton).unwrap().len() < 20_000);
+        let mut back = Vec::new();
+        split_reader(skeleton, &got.dir)
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == tar, "{} bytes, not {}", back.len(), tar.len());
+        // a file changed since: the tar no longer comes back
+        std::fs::write(got.dir.join("big"), "short").unwrap();
+        let mut reader = split_reader(skeleton, &got.dir).unwrap();
+        assert!(reader.read_to_end(&mut Vec::new()).is_err());
+    }
+
+    #[test]
     fn whiteouts_and_opaque_directories_in_overlayfs_form() {
         let (tmp, got) = staged(&raw_tar(&[
             ("etc/", tar::EntryType::Directory, "", b""),
@@ -757,7 +1046,10 @@ mod tests {
         let got = staging
             .layer(0, &gz[..], &Digest::sha256_of(&tar), None)
             .unwrap();
-        assert_eq!(std::fs::read(&got.tar).unwrap(), tar);
+        let TarKept::Tar(kept) = &got.tar else {
+            panic!("a copy")
+        };
+        assert_eq!(std::fs::read(kept).unwrap(), tar);
         assert_eq!(std::fs::read(got.dir.join("f")).unwrap(), b"data");
         // a live staging directory is locked; once dropped it is gone
         let dir = got.dir.parent().unwrap().to_owned();

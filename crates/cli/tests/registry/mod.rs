@@ -223,6 +223,59 @@ fn run_and_create_pull_a_missing_image_as_docker_does() {
     c.assert_clean();
 }
 
+#[test]
+fn an_imported_image_is_pushed_and_pulled_back() {
+    needs_registry!();
+    let _g = crate::linux_root::serial();
+    let reg = Registry::start("");
+    let a = Lab::new();
+    // a rootfs tarball as GNU tar makes it (`./` names, its own order and headers): the layer's
+    // tar is the tarball's bytes, which its unpacked files could not give back
+    let rootfs = a.path().join("rootfs");
+    crate::linux_root::make_busybox_layer(&rootfs);
+    let tarball = a.path().join("rootfs.tar.gz");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-czf")
+        .arg(&tarball)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let name = format!("{}/demo/imported:1", reg.host);
+    a.ok(&[
+        "import",
+        "-c",
+        "CMD [\"echo\", \"imported\"]",
+        tarball.to_str().unwrap(),
+        &name,
+    ]);
+    let out = a.ok(&["push", &name]);
+    assert_eq!(out.matches(": Pushed\n").count(), 1, "{out}");
+    let b = Lab::new();
+    b.ok(&["pull", &name]);
+    assert_eq!(b.ok(&["run", "--rm", &name]), "imported\n");
+    // the same image on both sides: the pulled config is the imported one
+    let id = |lab: &Lab| lab.ok(&["images", "-q", "--no-trunc", &name]);
+    assert_eq!(id(&a), id(&b));
+    // the pull wrote the files once: the layer's tar is a skeleton beside them (the config is
+    // the only blob), and `save` gives the tar back byte for byte (`load` checks its diff_id)
+    if crate::linux_root::is_root() {
+        assert_eq!(entries(&b.root().join("tarsplit")), 1);
+        assert_eq!(entries(&b.root().join("blobs/sha256")), 1);
+    }
+    let saved = b.path().join("saved.tar");
+    b.ok(&["save", "-o", saved.to_str().unwrap(), &name]);
+    let c = Lab::new();
+    c.ok(&["load", "-i", saved.to_str().unwrap()]);
+    assert_eq!(c.ok(&["run", "--rm", &name]), "imported\n");
+    assert_eq!(id(&a), id(&c));
+    a.assert_clean();
+    b.assert_clean();
+    c.assert_clean();
+}
+
 /// Bytes of the files below `dir`.
 fn disk_usage(dir: &std::path::Path) -> u64 {
     let mut total = 0;
