@@ -29,12 +29,14 @@ thread_local! {
     static SAVE_TIMER: Cell<i32> = const { Cell::new(0) };
 }
 
-/// How long the engine must stay unchanged before its state is posted to be kept. Zero: the
-/// save runs as soon as the worker has handled the messages already queued, so a command's
-/// answer goes first and a queued burst is saved once, yet a reload right after a command
-/// keeps it (with 250 ms, a reload soon after a command lost it, and requests arriving every
-/// 250 ms, such as the app panel's, put the save off indefinitely).
-const SAVE_DELAY_MS: i32 = 0;
+/// At most how long after a request on the engine its state is posted to be kept. The save
+/// (the whole state serialised and compressed, tens of milliseconds) is held back so that the
+/// views' request that follows a command, sent as soon as the page shows its output, is
+/// answered first: the save then runs right after that answer (see [`save_after_view`]). A
+/// pending save is never put off by later requests (requests arriving every 250 ms, such as
+/// the app panel's, once put a debounced save off indefinitely), and with no view request it
+/// runs this long after the command, so a reload soon after a command keeps it.
+const SAVE_DELAY_MS: i32 = 100;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -106,12 +108,15 @@ fn dispatch(request: Request) {
         }
         _ => None,
     };
+    let is_view = matches!(request, Request::View(_));
     let responses = HOST.with(|h| h.borrow_mut().as_mut().map(|h| h.handle(request)));
     for r in responses.unwrap_or_default() {
         post(&r);
     }
     if on_engine {
         schedule_save();
+    } else if is_view {
+        save_after_view();
     }
     if let Some((seq, text)) = dockerfile {
         wasm_bindgen_futures::spawn_local(pull_bases(seq, text));
@@ -176,13 +181,24 @@ async fn wait(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Posts the engine's state once no request has come for [`SAVE_DELAY_MS`].
+/// Posts the engine's state [`SAVE_DELAY_MS`] after a request on the engine, unless a save
+/// is already pending (it then keeps its time).
 fn schedule_save() {
-    let scope = scope();
+    if SAVE_TIMER.get() == 0 {
+        start_save_timer(SAVE_DELAY_MS);
+    }
+}
+
+/// A pending save runs as soon as this view's answer is out, ahead of its time.
+fn save_after_view() {
     let pending = SAVE_TIMER.replace(0);
     if pending != 0 {
-        scope.clear_timeout_with_handle(pending);
+        scope().clear_timeout_with_handle(pending);
+        start_save_timer(0);
     }
+}
+
+fn start_save_timer(ms: i32) {
     let save = Closure::once_into_js(|| {
         SAVE_TIMER.set(0);
         let saved = HOST.with(|h| h.borrow_mut().as_mut().and_then(Host::take_saved));
@@ -190,8 +206,8 @@ fn schedule_save() {
             post(&saved);
         }
     });
-    if let Ok(handle) = scope
-        .set_timeout_with_callback_and_timeout_and_arguments_0(save.unchecked_ref(), SAVE_DELAY_MS)
+    if let Ok(handle) =
+        scope().set_timeout_with_callback_and_timeout_and_arguments_0(save.unchecked_ref(), ms)
     {
         SAVE_TIMER.set(handle);
     }
