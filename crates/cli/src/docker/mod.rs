@@ -290,9 +290,21 @@ impl Linux {
             | Command::Rmi(_)
             | Command::Rename(_)
             | Command::ContainerPrune(_)
-            | Command::ImagePrune(_)
-            | Command::SystemPrune(_)
             | Command::BuilderPrune(_) => self.via_core(command, true, |_, _| Ok(None)),
+            Command::ImagePrune(_) | Command::SystemPrune(_) => {
+                self.via_core(command, true, |me, loaded| {
+                    // what removing an image frees, from its layers' directories
+                    for image in &loaded.state.images {
+                        for d in &image.config.rootfs.diff_ids {
+                            if !loaded.state.layer_sizes.contains_key(d) {
+                                let size = me.store.layer_size(d).map_err(store_error)?;
+                                loaded.state.layer_sizes.insert(*d, size);
+                            }
+                        }
+                    }
+                    Ok(None)
+                })
+            }
             Command::Commit(o) => self.via_core(command, true, |me, loaded| {
                 me.load_container_upper(loaded, &o.container)?;
                 Ok(None)

@@ -377,6 +377,35 @@ impl Store {
         Ok(self.root.join("layers").join(valid_id(id)?))
     }
 
+    /// The size docker gives a layer, from its directory's metadata without reading a file:
+    /// regular files' bytes (each inode once: hard links count once), symlinks' targets;
+    /// directories and whiteouts nothing. 0 for a layer with no directory.
+    pub fn layer_size(&self, diff_id: &Digest) -> Result<u64, StoreError> {
+        fn walk(dir: &Path, seen: &mut std::collections::BTreeSet<(u64, u64)>) -> io::Result<u64> {
+            use std::os::unix::fs::MetadataExt as _;
+            let mut total = 0;
+            for item in std::fs::read_dir(dir)? {
+                let item = item?;
+                let meta = item.path().symlink_metadata()?;
+                let kind = meta.file_type();
+                if kind.is_dir() {
+                    total += walk(&item.path(), seen)?;
+                } else if kind.is_symlink()
+                    || (kind.is_file() && seen.insert((meta.dev(), meta.ino())))
+                {
+                    // a symlink's length is its target's
+                    total += meta.len();
+                }
+            }
+            Ok(total)
+        }
+        let dir = self.layer_dir(&diff_id.hex())?;
+        if !dir.is_dir() {
+            return Ok(0);
+        }
+        walk(&dir, &mut std::collections::BTreeSet::new()).map_err(at(&dir))
+    }
+
     /// Unpacks a layer: `fill` writes it into a temporary directory, which is renamed into
     /// `layers/<id>` only when `fill` succeeded. An existing layer is kept as it is.
     pub fn create_layer(

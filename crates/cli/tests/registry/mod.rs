@@ -341,6 +341,8 @@ fn rmi_and_image_prune_give_the_disk_back() {
     assert_eq!(entries(&a.root().join("blobs/sha256")), 2);
     let out = a.ok(&["image", "prune", "-f"]);
     assert!(out.starts_with("Deleted Images:\n"), "{out}");
+    // the bytes of the layer only the old image had ("one"), read from its directory
+    assert!(out.ends_with("\nTotal reclaimed space: 3B\n"), "{out}");
     assert_eq!(entries(&a.root().join("layers")), 1);
     assert_eq!(entries(&a.root().join("blobs/sha256")), 1);
     let layer = std::fs::read_dir(a.root().join("layers"))

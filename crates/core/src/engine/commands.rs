@@ -588,9 +588,13 @@ impl Engine {
                 .images
                 .iter()
                 .any(|i| i.config.rootfs.diff_ids.contains(d))
-                && let Some(layer) = self.state.layers.remove(d)
             {
-                freed += layer.size();
+                let size = self.state.layer_sizes.remove(d);
+                if let Some(layer) = self.state.layers.remove(d) {
+                    freed += layer.size();
+                } else if let Some(size) = size {
+                    freed += size;
+                }
             }
             out.out(format!("Deleted: {}\n", chains[k]));
         }

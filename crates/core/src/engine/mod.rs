@@ -214,6 +214,11 @@ pub struct EngineState {
     /// `save` gives them back unchanged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<Digest, String>,
+    /// Sizes of layers not in [`EngineState::layers`] (a front end with an on-disk store
+    /// reads them from its layer directories instead of loading the files), so that the
+    /// prunes count the space an image's removal frees.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layer_sizes: BTreeMap<Digest, u64>,
 }
 
 /// Something that happened in the engine, for the browser's animation and the CLI's progress.
