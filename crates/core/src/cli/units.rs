@@ -394,6 +394,18 @@ pub fn nano_cpus(text: &str) -> Result<i64, String> {
     i64::try_from(top / bottom).map_err(|_| unparsable())
 }
 
+/// Days from 1970-01-01 to the civil date (Howard Hinnant's `days_from_civil`), for reading
+/// RFC 3339 times without a clock.
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

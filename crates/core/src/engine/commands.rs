@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::process::{ProcessRequest, recognise};
+use super::prune::PruneFilter;
 use super::{
     Action, Container, ContainerSpec, ContainerState, Engine, EngineError, Event, Follow,
     FollowKind, Image, LogEntry, Output, Process, Refusal, SessionRequest, Stream, is_valid_name,
@@ -178,10 +179,10 @@ impl Engine {
             Command::Tag(o) => self.tag(&o.source, &o.target, out),
             Command::Rmi(o) => self.rmi(o, out),
             Command::Rm(o) => self.rm(o, out),
-            Command::ContainerPrune(o) => Ok(self.container_prune(o, out)),
-            Command::ImagePrune(o) => Ok(self.image_prune(o, out)),
-            Command::SystemPrune(o) => Ok(self.system_prune(o, out)),
-            Command::BuilderPrune(o) => Ok(self.builder_prune(o, out)),
+            Command::ContainerPrune(o) => self.container_prune(o, out),
+            Command::ImagePrune(o) => self.image_prune(o, out),
+            Command::SystemPrune(o) => self.system_prune(o, out),
+            Command::BuilderPrune(o) => self.builder_prune(o, out),
             Command::SystemDf(_) => self.system_df(out),
             Command::Port(o) => self.port(&o.container, o.private_port.as_deref(), out),
             Command::Rename(o) => self.rename(&o.container, &o.new_name, out),
@@ -601,25 +602,34 @@ impl Engine {
         freed
     }
 
-    fn image_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
-        let what = if o.all {
+    fn image_prune(&mut self, o: &PruneOptions, out: &mut Output) -> Result<u8> {
+        let filter = self.prune_filter(o, IMAGE_PRUNE_FILTERS)?;
+        let all = o.all || filter.all_images;
+        let what = if all {
             "all images without at least one container associated to them"
         } else {
             "all dangling images"
         };
         confirm(o, &format!("WARNING! This will remove {what}.\n"), out);
-        let freed = self.prune_images(o.all, out);
-        reclaimed(freed, out)
+        let freed = self.prune_images(all, &filter, out);
+        Ok(reclaimed(freed, out))
+    }
+
+    /// The prune's `--filter`s, or dockerd's error for them.
+    fn prune_filter(&self, o: &PruneOptions, accepted: &[&str]) -> Result<PruneFilter> {
+        PruneFilter::parse(&o.filters, accepted, self.now())
+            .map_err(|e| Failure(daemon_error(&e), 1))
     }
 
     /// `image prune`'s work and its `Deleted Images:` section; returns the bytes freed.
-    fn prune_images(&mut self, all: bool, out: &mut Output) -> u64 {
+    fn prune_images(&mut self, all: bool, filter: &PruneFilter, out: &mut Output) -> u64 {
         let mut deleted = Output::default();
         let mut freed = 0;
         loop {
             let victim = self.state.images.iter().position(|i| {
                 (all || i.repo_tags.is_empty())
                     && !self.state.containers.iter().any(|c| c.image == i.id)
+                    && filter.admits(i.created, i.config.config.labels.as_ref())
             });
             let Some(index) = victim else { break };
             let tags = self.state.images[index].repo_tags.clone();
@@ -641,7 +651,13 @@ impl Engine {
     }
 
     /// `builder prune`: the build cache no image uses (`-a`: all of it).
-    fn builder_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
+    fn builder_prune(&mut self, o: &PruneOptions, out: &mut Output) -> Result<u8> {
+        if !o.filters.is_empty() {
+            return Err(Failure(
+                "the simulated build cache keeps no creation times or labels to filter by: `builder prune --filter` is not supported".to_owned(),
+                1,
+            ));
+        }
         let what = if o.all {
             "all build cache"
         } else {
@@ -649,7 +665,7 @@ impl Engine {
         };
         confirm(o, &format!("WARNING! This will remove {what}. "), out);
         let freed = self.prune_build_cache(o.all, out);
-        reclaimed(freed, out)
+        Ok(reclaimed(freed, out))
     }
 
     /// `builder prune`'s work and its `Deleted build cache objects:` section. It frees no bytes
@@ -671,7 +687,10 @@ impl Engine {
 
     /// `system prune`: stopped containers, then unused images, then build cache, with docker's
     /// warning and one total. The simulated engine has no networks or volumes to remove.
-    fn system_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
+    fn system_prune(&mut self, o: &PruneOptions, out: &mut Output) -> Result<u8> {
+        // dockerd checks each prune's filters; the containers' accept the fewest names
+        let containers = self.prune_filter(o, CONTAINER_PRUNE_FILTERS)?;
+        let images = self.prune_filter(o, IMAGE_PRUNE_FILTERS)?;
         if !o.force {
             let mut warnings = vec![
                 "all stopped containers",
@@ -696,13 +715,29 @@ impl Engine {
                 text.push_str(w);
                 text.push('\n');
             }
+            if !o.filters.is_empty() {
+                text.push_str("\n  Items to be pruned will be filtered with:\n");
+                for f in &o.filters {
+                    text.push_str("  - ");
+                    text.push_str(&f.name);
+                    text.push('=');
+                    text.push_str(&f.value);
+                    text.push('\n');
+                }
+            }
             text.push('\n');
             confirm(o, &text, out);
         }
-        let freed = self.prune_containers(out)
-            + self.prune_images(o.all, out)
-            + self.prune_build_cache(o.all, out);
-        reclaimed(freed, out)
+        let mut freed = self.prune_containers(&containers, out)
+            + self.prune_images(o.all || images.all_images, &images, out);
+        if o.filters.is_empty() {
+            freed += self.prune_build_cache(o.all, out);
+        } else {
+            out.notices.push(
+                "simulated: the build cache keeps no creation times or labels, so with --filter it was left as it is".into(),
+            );
+        }
+        Ok(reclaimed(freed, out))
     }
 
     fn image_layers_cmd(&mut self, o: &ImageLayersOptions, out: &mut Output) -> Result<u8> {
@@ -1410,25 +1445,25 @@ impl Engine {
         joined(&errors)
     }
 
-    fn container_prune(&mut self, o: &PruneOptions, out: &mut Output) -> u8 {
+    fn container_prune(&mut self, o: &PruneOptions, out: &mut Output) -> Result<u8> {
+        let filter = self.prune_filter(o, CONTAINER_PRUNE_FILTERS)?;
         confirm(
             o,
             "WARNING! This will remove all stopped containers.\n",
             out,
         );
-        let freed = self.prune_containers(out);
-        reclaimed(freed, out)
+        let freed = self.prune_containers(&filter, out);
+        Ok(reclaimed(freed, out))
     }
 
     /// `container prune`'s work and its `Deleted Containers:` section; returns the bytes freed.
-    fn prune_containers(&mut self, out: &mut Output) -> u64 {
+    fn prune_containers(&mut self, filter: &PruneFilter, out: &mut Output) -> u64 {
         let mut removed = Vec::new();
         let mut freed = 0;
-        while let Some(i) = self
-            .state
-            .containers
-            .iter()
-            .position(|c| c.state.is_prunable())
+        while let Some(i) =
+            self.state.containers.iter().position(|c| {
+                c.state.is_prunable() && filter.admits(c.created, Some(&c.spec.labels))
+            })
         {
             removed.push(self.state.containers[i].id.clone());
             freed += self.state.containers[i].upper.size();
@@ -2072,6 +2107,11 @@ fn history_with_sizes(engine: &Engine, image: &Image) -> Vec<(History, u64)> {
 }
 
 /// OCI chain IDs of a layer list.
+/// The filters `container prune` accepts (dockerd's `containersAcceptedFilters`).
+const CONTAINER_PRUNE_FILTERS: &[&str] = &["until", "label", "label!"];
+/// The filters `image prune` accepts.
+const IMAGE_PRUNE_FILTERS: &[&str] = &["dangling", "until", "label", "label!"];
+
 /// A prune's question (`warning` then `Are you sure…`) unless `-f`; the simulation answers y
 /// and says so.
 fn confirm(o: &PruneOptions, warning: &str, out: &mut Output) {
@@ -2132,14 +2172,7 @@ pub(super) fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // Howard Hinnant's days-from-civil.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::cli::units::days_from_civil(year, month, day);
     let mut nanos = 0;
     if let Some(frac) = s
         .get(20..)

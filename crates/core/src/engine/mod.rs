@@ -25,6 +25,7 @@ mod names;
 mod process;
 mod progress;
 mod provenance;
+mod prune;
 mod session;
 mod state;
 

@@ -325,3 +325,73 @@ fn expose_adds_ports_that_publish_all_publishes() {
     let (out, _) = run(&mut e, "docker ps -aq");
     assert_eq!(out.stdout().lines().count(), 2, "nothing more was created");
 }
+
+/// The prunes' `--filter`s: `label`, `label!` and `until` choose what goes; an unknown name is
+/// dockerd's error and nothing is removed.
+#[test]
+fn prune_filters_choose_what_goes() {
+    let mut e = engine();
+    at(&mut e, -7200);
+    run(
+        &mut e,
+        "docker create --name old-web --label team=web anchors/busybox true",
+    );
+    at(&mut e, -60);
+    run(
+        &mut e,
+        "docker create --name new-web --label team=web anchors/busybox true",
+    );
+    run(
+        &mut e,
+        "docker create --name db --label team=db anchors/busybox true",
+    );
+    run(
+        &mut e,
+        "docker create --name kept --label team=web --label keep=1 anchors/busybox true",
+    );
+    at(&mut e, 0);
+    let names = |e: &mut Engine| {
+        let (out, _) = run(e, "docker ps -a --format {{.Names}}");
+        let mut v: Vec<String> = out.stdout().lines().map(str::to_owned).collect();
+        v.sort();
+        v.join(" ")
+    };
+    let (out, code) = run(&mut e, "docker container prune -f --filter name=web");
+    assert_eq!(
+        (code, out.stderr().as_str()),
+        (1, "Error response from daemon: invalid filter 'name'\n")
+    );
+    assert_eq!(names(&mut e), "db kept new-web old-web");
+    let (out, code) = run(&mut e, "docker container prune -f --filter until=soon");
+    assert_eq!(code, 1);
+    assert!(
+        out.stderr()
+            .contains("failed to parse value as time or duration: \"soon\"")
+    );
+
+    run(
+        &mut e,
+        "docker container prune -f --filter label=team=web --filter until=1h",
+    );
+    assert_eq!(
+        names(&mut e),
+        "db kept new-web",
+        "only the web container older than an hour"
+    );
+    run(
+        &mut e,
+        "docker container prune -f --filter label=team=web --filter label!=keep",
+    );
+    assert_eq!(names(&mut e), "db kept");
+    let (out, _) = run(&mut e, "docker system prune --filter label=team");
+    assert!(
+        out.stdout().contains(
+            "  - all dangling build cache\n\n  Items to be pruned will be filtered with:\n  - label=team\n\nAre you sure"
+        ),
+        "{}",
+        out.stdout()
+    );
+    assert_eq!(names(&mut e), "", "{}", out.text());
+    let (out, code) = run(&mut e, "docker builder prune -f --filter until=1h");
+    assert_eq!(code, 1, "{}", out.text());
+}
