@@ -7,18 +7,15 @@
 //! against `docker save -o` of that image, then the same archive (layerbox's) loaded by
 //! `layerbox load -i` into an empty store and by `docker load -i` after `docker rmi`.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench_registry::{median, random_file, remove, timed};
+use crate::bench_registry::{median, random_image_context, remove, timed};
 use crate::setup;
 
 const ROUNDS: usize = 5;
-const LAYERS: usize = 4;
-const LAYER_BYTES: usize = 50 << 20;
 const NAME: &str = "bench/io:1";
 
 /// A private dockerd, stopped when dropped.
@@ -109,22 +106,7 @@ fn run_rounds(layerbox: &Path, work: &Path) -> Result<(), String> {
         c.args(["--engine", "linux", "--root"]).arg(root);
         c
     };
-    println!(
-        "== making the image: {LAYERS} layers of {} MiB of random bytes",
-        LAYER_BYTES >> 20
-    );
-    let ctx = work.join("context");
-    std::fs::create_dir_all(&ctx).map_err(|e| e.to_string())?;
-    let mut dockerfile = String::from("FROM scratch\n");
-    for i in 0..LAYERS {
-        random_file(
-            &ctx.join(format!("blob{i}")),
-            LAYER_BYTES,
-            0x51ED + i as u64,
-        )?;
-        let _ = writeln!(dockerfile, "COPY blob{i} /blob{i}");
-    }
-    std::fs::write(ctx.join("Dockerfile"), dockerfile).map_err(|e| e.to_string())?;
+    let ctx = random_image_context(work, 0x51ED)?;
     let source = work.join("source-store");
     setup::run(lb(&source).args(["build", "-q", "-t", NAME]).arg(&ctx))?;
     remove(&ctx);

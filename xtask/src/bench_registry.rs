@@ -162,6 +162,24 @@ pub fn bench_registry() -> Result<(), String> {
     in_work_dir("registry", run_rounds)
 }
 
+/// The benches' 200 MB image: a build context under `work` of [`LAYERS`] files of
+/// [`LAYER_BYTES`] random bytes (from `seed`), each copied by its own `COPY` from scratch.
+pub(crate) fn random_image_context(work: &Path, seed: u64) -> Result<PathBuf, String> {
+    println!(
+        "== making the image: {LAYERS} layers of {} MiB of random bytes",
+        LAYER_BYTES >> 20
+    );
+    let ctx = work.join("context");
+    std::fs::create_dir_all(&ctx).map_err(|e| e.to_string())?;
+    let mut dockerfile = String::from("FROM scratch\n");
+    for i in 0..LAYERS {
+        random_file(&ctx.join(format!("blob{i}")), LAYER_BYTES, seed + i as u64)?;
+        let _ = writeln!(dockerfile, "COPY blob{i} /blob{i}");
+    }
+    std::fs::write(ctx.join("Dockerfile"), dockerfile).map_err(|e| e.to_string())?;
+    Ok(ctx)
+}
+
 /// Builds the `layerbox` binary at opt-level 3 (the release profile is tuned for the wasm
 /// bundle's size, opt-level z: the native CLI is measured as a native build would be made) and
 /// runs `rounds` with it in a fresh temporary directory named after `bench`, removed after.
@@ -205,22 +223,7 @@ fn run_rounds(layerbox: &Path, work: &Path) -> Result<(), String> {
             .env("DOCKER_CONFIG", work.join("docker"));
         c
     };
-    println!(
-        "== making the image: {LAYERS} layers of {} MiB of random bytes",
-        LAYER_BYTES >> 20
-    );
-    let ctx = work.join("context");
-    std::fs::create_dir_all(&ctx).map_err(|e| e.to_string())?;
-    let mut dockerfile = String::from("FROM scratch\n");
-    for i in 0..LAYERS {
-        random_file(
-            &ctx.join(format!("blob{i}")),
-            LAYER_BYTES,
-            0x9E37_79B9 + i as u64,
-        )?;
-        let _ = writeln!(dockerfile, "COPY blob{i} /blob{i}");
-    }
-    std::fs::write(ctx.join("Dockerfile"), dockerfile).map_err(|e| e.to_string())?;
+    let ctx = random_image_context(work, 0x9E37_79B9)?;
     let name = format!("{}/bench/big:1", registry.host);
     let source = work.join("source-store");
     setup::run(lb(&source).args(["build", "-q", "-t", &name]).arg(&ctx))?;
