@@ -387,7 +387,7 @@ fn init_main(
     stdio: &Stdio,
 ) -> StartError {
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
-    if let Err(e) = prepare_rootfs(sys, &spec.layers) {
+    if let Err(e) = prepare_rootfs(sys, &spec.layers, &spec.mounts) {
         return StartError::from_message(format!("error preparing rootfs: {e}"));
     }
     let prepared = match finalize(sys, spec) {

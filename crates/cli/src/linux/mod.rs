@@ -24,6 +24,7 @@
 //! | [`tty`] | `-t`: a pseudo-terminal made inside the container, raw mode and window size outside |
 //! | [`user`] | `--user` against the container's /etc/passwd and /etc/group |
 //! | [`idmap`] | rootless ID maps: the user's own uid, plus `/etc/subuid` ranges through `newuidmap` |
+//! | [`populate`] | docker's copy of the image's content into a volume mounted empty for the first time |
 //! | [`layerdir`] | overlayfs directories to and from the core's `fs::Layer`, `docker diff` |
 //! | [`build`] | [`LinuxRun`], the core builder's `RUN` on real containers |
 
@@ -34,6 +35,7 @@ pub mod exec;
 pub(crate) mod ffi;
 pub mod idmap;
 pub mod layerdir;
+pub mod populate;
 pub mod process;
 pub mod real;
 pub mod rootfs;
@@ -49,7 +51,7 @@ pub use layerdir::{LayerDirError, container_changes, read_layer_dir, write_layer
 pub use process::StartError;
 pub use real::RealSyscall;
 pub use rootfs::RootfsError;
-pub use spec::{ContainerSpec, Input, Layers, Output, Resources, SharedFd, Ulimit};
+pub use spec::{ContainerSpec, Input, Layers, Output, Resources, SharedFd, Ulimit, VolumeMount};
 pub use syscall::{Call, RecordingSyscall, Syscall};
 pub use user::ExecUser;
 

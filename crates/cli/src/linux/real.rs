@@ -66,9 +66,24 @@ impl Syscall for RealSyscall {
     }
 
     fn remount_bind_readonly(&self, target: &Path, flags: MountFlags) -> io::Result<()> {
+        // A bind keeps the flags of the mount it came from, and in a user namespace the kernel
+        // locks them (a rootless bind of a nosuid host path): the remount repeats them, as runc.
+        use rustix::fs::StatVfsMountFlags as St;
+        let now = rustix::fs::statvfs(target)?.f_flag;
+        let kept = [
+            (St::NOSUID, MountFlags::NOSUID),
+            (St::NODEV, MountFlags::NODEV),
+            (St::NOEXEC, MountFlags::NOEXEC),
+            (St::NOATIME, MountFlags::NOATIME),
+            (St::NODIRATIME, MountFlags::NODIRATIME),
+            (St::RELATIME, MountFlags::RELATIME),
+        ]
+        .into_iter()
+        .filter(|(st, _)| now.contains(*st))
+        .fold(MountFlags::empty(), |all, (_, ms)| all | ms);
         Ok(rustix::mount::mount_remount(
             target,
-            flags | MountFlags::BIND | MountFlags::RDONLY,
+            flags | kept | MountFlags::BIND | MountFlags::RDONLY,
             "",
         )?)
     }
@@ -122,6 +137,24 @@ impl Syscall for RealSyscall {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<Option<std::path::PathBuf>> {
+        match std::fs::read_link(path) {
+            Ok(target) => Ok(Some(target)),
+            // EINVAL: not a symlink; ENOTDIR: below a file
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOTDIR)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn populate(&self, from: &Path, to: &Path) -> io::Result<()> {
+        super::populate::populate(from, to)
     }
 
     fn sethostname(&self, name: &str) -> io::Result<()> {

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::spec::Layers;
+use super::spec::{Layers, VolumeMount};
 use super::syscall::{FileKind, Mount, MountFlags, Syscall, UnshareFlags};
 
 /// docker's masked and read-only paths: one list in the core, also shown by `inspect`.
@@ -22,6 +22,9 @@ pub const DEVICES: &[(&str, u32, u32)] = &[
 
 /// The /etc files every container gets from the engine rather than from its image.
 pub const ETC_FILES: &[&str] = &["hosts", "hostname", "resolv.conf"];
+
+/// How many symlinks a path may go through (the kernel's `MAXSYMLINKS`, as runc's securejoin).
+pub const MAX_SYMLINKS: usize = 40;
 
 /// Why the filesystem could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -147,10 +150,104 @@ fn inside(merged: &Path, path: &str) -> PathBuf {
     merged.join(path.trim_start_matches('/'))
 }
 
+/// `path` (absolute inside the container) below `root` as the container will see it, with every
+/// symlink on the way followed *inside* `root`: an absolute target starts again at `root` and
+/// `..` stops there, so the result never leaves it (runc's securejoin). Components that do not
+/// exist are kept as they are written. More than [`MAX_SYMLINKS`] links is `ELOOP`.
+pub fn resolve_in_root(sys: &dyn Syscall, root: &Path, path: &str) -> Result<PathBuf, RootfsError> {
+    let mut resolved: Vec<String> = Vec::new();
+    let mut rest: std::collections::VecDeque<String> = path.split('/').map(str::to_owned).collect();
+    let mut links = 0;
+    while let Some(part) = rest.pop_front() {
+        match part.as_str() {
+            "" | "." => continue,
+            ".." => {
+                resolved.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let here = resolved
+            .iter()
+            .chain(std::iter::once(&part))
+            .fold(root.to_owned(), |p, c| p.join(c));
+        match check("readlink", &here, sys.read_link(&here))? {
+            None => resolved.push(part),
+            Some(target) => {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(RootfsError::Sys {
+                        what: "resolve",
+                        path: inside(root, path),
+                        source: io::Error::from_raw_os_error(libc::ELOOP),
+                    });
+                }
+                let target = target.to_string_lossy().into_owned();
+                if target.starts_with('/') {
+                    resolved.clear();
+                }
+                for p in target.split('/').rev() {
+                    rest.push_front(p.to_owned());
+                }
+            }
+        }
+    }
+    Ok(resolved.iter().fold(root.to_owned(), |p, c| p.join(c)))
+}
+
+/// Mounts the volumes and binds under `merged`, shallowest target first (`/a` before `/a/b`).
+/// First each volume that copies the image's content gets it, while the rootfs still shows the
+/// image there; then each target is resolved inside the rootfs, created when missing (a
+/// directory, or an empty file for a file's bind: it lands in the container's layer, as
+/// docker's `A /data`), bound (`MS_BIND|MS_REC`) and, for `:ro`, remounted read-only.
+pub fn mount_volumes(
+    sys: &dyn Syscall,
+    merged: &Path,
+    mounts: &[VolumeMount],
+) -> Result<(), RootfsError> {
+    let mut order: Vec<&VolumeMount> = mounts.iter().collect();
+    order.sort_by_key(|m| m.target.split('/').filter(|c| !c.is_empty()).count());
+    for m in order.iter().filter(|m| m.copy_image_content) {
+        let from = resolve_in_root(sys, merged, &m.target)?;
+        check(
+            "copy the image's content into the volume",
+            &m.source,
+            sys.populate(&from, &m.source),
+        )?;
+    }
+    for m in order {
+        let target = resolve_in_root(sys, merged, &m.target)?;
+        if check("stat", &target, sys.file_kind(&target))?.is_none() {
+            match check("stat", &m.source, sys.file_kind(&m.source))? {
+                Some(FileKind::File | FileKind::Other) => {
+                    if let Some(parent) = target.parent() {
+                        check("mkdir", parent, sys.mkdir_all(parent))?;
+                    }
+                    check("create", &target, sys.write_file(&target, ""))?;
+                }
+                _ => check("mkdir", &target, sys.mkdir_all(&target))?,
+            }
+        }
+        check("bind mount", &target, sys.bind(&m.source, &target, true))?;
+        if m.read_only {
+            check(
+                "remount read-only",
+                &target,
+                sys.remount_bind_readonly(&target, MountFlags::empty()),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Sets up the container's filesystem and pivots into it, in a mount namespace of its own that
 /// dies with the container's last process; afterwards `/` is the overlay and the host's tree is
 /// gone. Runs in the container's first process.
-pub fn prepare_rootfs(sys: &dyn Syscall, layers: &Layers) -> Result<(), RootfsError> {
+pub fn prepare_rootfs(
+    sys: &dyn Syscall,
+    layers: &Layers,
+    mounts: &[VolumeMount],
+) -> Result<(), RootfsError> {
     let root = Path::new("/");
     check(
         "unshare the mount namespace",
@@ -241,6 +338,7 @@ pub fn prepare_rootfs(sys: &dyn Syscall, layers: &Layers) -> Result<(), RootfsEr
         let source = layers.etc_files.join(file);
         check("bind mount", &target, sys.bind(&source, &target, false))?;
     }
+    mount_volumes(sys, merged, mounts)?;
     for path in MASKED_PATHS {
         let target = inside(merged, path);
         match check("stat", &target, sys.file_kind(&target))? {
@@ -318,7 +416,7 @@ mod tests {
     #[test]
     fn the_sequence_makes_root_private_mounts_the_overlay_then_pivots_last() {
         let sys = RecordingSyscall::default();
-        prepare_rootfs(&sys, &layers()).unwrap();
+        prepare_rootfs(&sys, &layers(), &[]).unwrap();
         let calls = sys.calls();
         assert_eq!(calls[0], Call::Unshare(UnshareFlags::NEWNS));
         assert_eq!(calls[1], Call::MakeRprivate("/".into()));
@@ -362,7 +460,7 @@ mod tests {
     #[test]
     fn dev_gets_the_six_devices_with_their_numbers() {
         let sys = RecordingSyscall::default();
-        prepare_rootfs(&sys, &layers()).unwrap();
+        prepare_rootfs(&sys, &layers(), &[]).unwrap();
         let nodes: Vec<(String, u32, u32, u32)> = sys
             .calls()
             .into_iter()
@@ -398,7 +496,7 @@ mod tests {
             .insert("/s/c/merged/proc/acpi".into(), FileKind::Dir);
         sys.files
             .insert("/s/c/merged/proc/sys".into(), FileKind::Dir);
-        prepare_rootfs(&sys, &layers()).unwrap();
+        prepare_rootfs(&sys, &layers(), &[]).unwrap();
         let calls = sys.calls();
         assert!(calls.contains(&Call::Bind {
             source: "/s/c/merged/dev/null".into(),
@@ -431,7 +529,7 @@ mod tests {
     #[test]
     fn etc_files_are_bind_mounted_from_the_container_dir() {
         let sys = RecordingSyscall::default();
-        prepare_rootfs(&sys, &layers()).unwrap();
+        prepare_rootfs(&sys, &layers(), &[]).unwrap();
         for f in ETC_FILES {
             assert!(sys.calls().contains(&Call::Bind {
                 source: Path::new("/s/c/etc").join(f),
@@ -445,12 +543,207 @@ mod tests {
     fn a_failed_mount_stops_the_sequence_before_pivot_root() {
         let mut sys = RecordingSyscall::default();
         sys.fail_mounts.insert("/s/c/merged/proc".into());
-        let err = prepare_rootfs(&sys, &layers()).unwrap_err();
+        let err = prepare_rootfs(&sys, &layers(), &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "mount \"/s/c/merged/proc\": Operation not permitted (os error 1)"
         );
         assert!(!sys.calls().iter().any(|c| matches!(c, Call::PivotRoot(_))));
+    }
+
+    fn volume(source: &str, target: &str) -> VolumeMount {
+        VolumeMount {
+            source: source.into(),
+            target: target.into(),
+            read_only: false,
+            copy_image_content: false,
+        }
+    }
+
+    /// The calls of the volume part of the sequence: from the first one that touches a
+    /// volume's source up to the masked paths.
+    fn volume_calls(sys: &RecordingSyscall, mounts: &[VolumeMount]) -> Vec<Call> {
+        prepare_rootfs(sys, &layers(), mounts).unwrap();
+        let calls = sys.calls();
+        let touches = |c: &Call| {
+            mounts.iter().any(|m| match c {
+                Call::Bind { source, .. } | Call::Populate { to: source, .. } => {
+                    *source == m.source
+                }
+                _ => false,
+            })
+        };
+        let first = calls.iter().position(touches).unwrap();
+        let last = calls.iter().rposition(touches).unwrap();
+        // what follows a bind of this group: its mkdir before, its remount after
+        let end = (last + 1..calls.len())
+            .find(|&i| !matches!(calls[i], Call::RemountBindReadonly(..)))
+            .unwrap_or(calls.len());
+        let start = (0..first)
+            .rev()
+            .find(|&i| !matches!(calls[i], Call::MkdirAll(_) | Call::WriteFile(..)))
+            .map_or(0, |i| i + 1);
+        calls[start..end].to_vec()
+    }
+
+    #[test]
+    fn volumes_are_bound_after_the_etc_files_and_before_pivot_root() {
+        let sys = RecordingSyscall::default();
+        prepare_rootfs(&sys, &layers(), &[volume("/v/data/_data", "/data")]).unwrap();
+        let calls = sys.calls();
+        let at = |c: &Call| calls.iter().position(|x| x == c).unwrap();
+        let bind = at(&Call::Bind {
+            source: "/v/data/_data".into(),
+            target: "/s/c/merged/data".into(),
+            recursive: true,
+        });
+        assert_eq!(calls[bind - 1], Call::MkdirAll("/s/c/merged/data".into()));
+        assert!(
+            bind > at(&Call::Bind {
+                source: "/s/c/etc/resolv.conf".into(),
+                target: "/s/c/merged/etc/resolv.conf".into(),
+                recursive: false,
+            })
+        );
+        assert!(bind < at(&Call::PivotRoot("/s/c/merged".into())));
+        // no read-only remount of a writable volume
+        assert!(!matches!(&calls[bind + 1], Call::RemountBindReadonly(..)));
+    }
+
+    #[test]
+    fn a_read_only_bind_is_remounted_rdonly_and_an_existing_target_is_not_created() {
+        let mut sys = RecordingSyscall::default();
+        sys.files.insert("/s/c/merged/etc".into(), FileKind::Dir);
+        let mounts = [VolumeMount {
+            read_only: true,
+            ..volume("/host/conf", "/etc")
+        }];
+        assert_eq!(
+            volume_calls(&sys, &mounts),
+            [
+                Call::Bind {
+                    source: "/host/conf".into(),
+                    target: "/s/c/merged/etc".into(),
+                    recursive: true,
+                },
+                Call::RemountBindReadonly("/s/c/merged/etc".into(), MountFlags::empty()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_files_bind_gets_an_empty_file_as_its_mount_point() {
+        let mut sys = RecordingSyscall::default();
+        sys.files.insert("/host/app.conf".into(), FileKind::File);
+        let mounts = [volume("/host/app.conf", "/opt/app/app.conf")];
+        assert_eq!(
+            volume_calls(&sys, &mounts),
+            [
+                Call::MkdirAll("/s/c/merged/opt/app".into()),
+                Call::WriteFile("/s/c/merged/opt/app/app.conf".into(), String::new()),
+                Call::Bind {
+                    source: "/host/app.conf".into(),
+                    target: "/s/c/merged/opt/app/app.conf".into(),
+                    recursive: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn volumes_copy_the_images_content_first_then_mount_shallowest_first() {
+        let sys = RecordingSyscall::default();
+        let mounts = [
+            VolumeMount {
+                copy_image_content: true,
+                ..volume("/v/inner/_data", "/srv/app/cache")
+            },
+            VolumeMount {
+                copy_image_content: true,
+                ..volume("/v/outer/_data", "/srv")
+            },
+            volume("/host/dir", "/srv/app/src"),
+        ];
+        let calls: Vec<Call> = volume_calls(&sys, &mounts)
+            .into_iter()
+            .filter(|c| !matches!(c, Call::MkdirAll(_)))
+            .collect();
+        let bind = |source: &str, target: &str| Call::Bind {
+            source: source.into(),
+            target: target.into(),
+            recursive: true,
+        };
+        assert_eq!(
+            calls,
+            [
+                Call::Populate {
+                    from: "/s/c/merged/srv".into(),
+                    to: "/v/outer/_data".into()
+                },
+                Call::Populate {
+                    from: "/s/c/merged/srv/app/cache".into(),
+                    to: "/v/inner/_data".into()
+                },
+                bind("/v/outer/_data", "/s/c/merged/srv"),
+                bind("/v/inner/_data", "/s/c/merged/srv/app/cache"),
+                bind("/host/dir", "/s/c/merged/srv/app/src"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_through_symlinks_stays_inside_the_rootfs() {
+        let mut sys = RecordingSyscall::default();
+        // /data -> /etc (absolute), /up -> ../../../.. (relative, climbing past the root),
+        // /etc/x -> /up/tmp
+        sys.links.insert("/s/c/merged/data".into(), "/etc".into());
+        sys.links
+            .insert("/s/c/merged/up".into(), "../../../..".into());
+        sys.links
+            .insert("/s/c/merged/etc/x".into(), "/up/tmp".into());
+        let root = Path::new("/s/c/merged");
+        let resolve = |p: &str| resolve_in_root(&sys, root, p).unwrap();
+        assert_eq!(resolve("/data/conf"), Path::new("/s/c/merged/etc/conf"));
+        assert_eq!(resolve("/up"), Path::new("/s/c/merged"));
+        assert_eq!(resolve("/up/host/etc"), Path::new("/s/c/merged/host/etc"));
+        assert_eq!(resolve("/data/x"), Path::new("/s/c/merged/tmp"));
+        assert_eq!(resolve("/a/../../b/./c"), Path::new("/s/c/merged/b/c"));
+        let sys = {
+            let mut s = RecordingSyscall::default();
+            s.links
+                .insert("/s/c/merged/up".into(), "../../../..".into());
+            s
+        };
+        assert_eq!(
+            volume_calls(&sys, &[volume("/host/x", "/up/mnt")]),
+            [
+                Call::MkdirAll("/s/c/merged/mnt".into()),
+                Call::Bind {
+                    source: "/host/x".into(),
+                    target: "/s/c/merged/mnt".into(),
+                    recursive: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_symlink_loop_is_eloop_and_nothing_is_mounted_or_pivoted() {
+        let mut sys = RecordingSyscall::default();
+        sys.links.insert("/s/c/merged/a".into(), "/b".into());
+        sys.links.insert("/s/c/merged/b".into(), "a".into());
+        let err = prepare_rootfs(&sys, &layers(), &[volume("/v/x/_data", "/a/data")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "resolve \"/s/c/merged/a/data\": Too many levels of symbolic links (os error 40)"
+        );
+        let calls = sys.calls();
+        assert!(!calls.iter().any(|c| matches!(c, Call::PivotRoot(_))));
+        assert!(
+            !calls.iter().any(
+                |c| matches!(c, Call::Bind { source, .. } if source == Path::new("/v/x/_data"))
+            )
+        );
     }
 
     #[test]

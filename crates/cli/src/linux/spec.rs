@@ -199,6 +199,22 @@ pub enum Input {
     File(PathBuf),
 }
 
+/// A volume or a bind mount (`-v`) as the container's mount namespace gets it: bound onto its
+/// target after the container's own mounts, before `pivot_root`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeMount {
+    /// On the host: a volume's `_data` directory, or a bind's file or directory.
+    pub source: PathBuf,
+    /// Where in the container (absolute); symlinks on the way are resolved inside the rootfs.
+    pub target: String,
+    /// `:ro`: remounted read-only (`MS_RDONLY`).
+    pub read_only: bool,
+    /// A volume docker fills from the image: when its directory is empty at start, the
+    /// image's content at `target` is copied in first (docker's copy; never for a bind, nor
+    /// with `:nocopy`).
+    pub copy_image_content: bool,
+}
+
 /// Everything needed to start one container.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::struct_excessive_bools)] // docker's own independent switches
@@ -243,6 +259,8 @@ pub struct ContainerSpec {
     pub terminal: bool,
     /// With `terminal`: the socket the terminal's master side is sent back over.
     pub console: Option<SharedFd>,
+    /// Volumes and bind mounts (`-v`).
+    pub mounts: Vec<VolumeMount>,
 }
 
 /// docker's default `PATH` when the image sets none.
@@ -270,6 +288,7 @@ impl ContainerSpec {
             stderr: Output::Inherit,
             terminal: false,
             console: None,
+            mounts: Vec::new(),
         }
     }
 

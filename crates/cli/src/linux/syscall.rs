@@ -73,6 +73,13 @@ pub trait Syscall {
     fn read_file(&self, path: &Path) -> io::Result<String>;
     /// What `path` is, or `None` when it does not exist.
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>>;
+    /// The target of the symlink `path` (`readlink(2)`), `None` when `path` is not a symlink
+    /// or does not exist.
+    fn read_link(&self, path: &Path) -> io::Result<Option<PathBuf>>;
+    /// docker's copy of an image's content into a new volume: when the directory `to` is
+    /// empty, the tree under `from` is copied into it (symlinks as symlinks, never followed;
+    /// owners, modes, times, hard links), then `from`'s owner and mode are given to `to`.
+    fn populate(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// `sethostname(2)`.
     fn sethostname(&self, name: &str) -> io::Result<()>;
     /// `umask(2)`.
@@ -126,6 +133,10 @@ pub enum Call {
         link: PathBuf,
     },
     WriteFile(PathBuf, String),
+    Populate {
+        from: PathBuf,
+        to: PathBuf,
+    },
     Sethostname(String),
     Umask(u32),
     LoopbackUp,
@@ -155,6 +166,8 @@ pub struct RecordingSyscall {
     pub hard_limits: Vec<(Resource, u64)>,
     /// Mount targets whose mount fails with `EPERM`.
     pub fail_mounts: BTreeSet<PathBuf>,
+    /// Symlinks and their targets (for [`Syscall::read_link`]).
+    pub links: BTreeMap<PathBuf, PathBuf>,
 }
 
 impl RecordingSyscall {
@@ -248,6 +261,16 @@ impl Syscall for RecordingSyscall {
     }
     fn file_kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
         Ok(self.files.get(path).copied())
+    }
+    fn read_link(&self, path: &Path) -> io::Result<Option<PathBuf>> {
+        Ok(self.links.get(path).cloned())
+    }
+    fn populate(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.record(Call::Populate {
+            from: from.into(),
+            to: to.into(),
+        });
+        Ok(())
     }
     fn sethostname(&self, name: &str) -> io::Result<()> {
         self.record(Call::Sethostname(name.into()));

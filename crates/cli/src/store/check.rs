@@ -98,7 +98,7 @@ impl Store {
                 rustix::mount::unmount(p, rustix::mount::UnmountFlags::DETACH).map_err(Into::into)
             });
         }
-        for dir in ["blobs/sha256", "layers", "images", "containers", "tmp"] {
+        for dir in super::DIRS {
             let dir = self.root.join(dir);
             for item in std::fs::read_dir(&dir).map_err(at(&dir))? {
                 let item = item.map_err(at(&dir))?;
@@ -124,7 +124,7 @@ impl Store {
                 found(ProblemKind::CorruptBlob, path, &remove_any);
             }
         }
-        for kind in [RecordKind::Image, RecordKind::Container] {
+        for kind in [RecordKind::Image, RecordKind::Container, RecordKind::Volume] {
             for id in self.list_records(kind)? {
                 let path = self.record_path(kind, &id)?;
                 let parses = std::fs::read(&path)

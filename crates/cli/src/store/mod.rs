@@ -9,6 +9,8 @@
 //! <root>/containers/<id>.json       container records
 //! <root>/containers/<id>/           a container's upper, work, merged and etc dirs
 //! <root>/init/<key>/                the init layer (mount points) the containers of one image share
+//! <root>/volumes/<name>.json        volume records (created time, labels)
+//! <root>/volumes/<name>/_data/      a volume's content, bound into the containers that mount it
 //! <root>/tmp/                       layers being unpacked (renamed into layers/ when complete),
 //!                                   a pull's or load's staging directories (locked while in use)
 //! ```
@@ -22,6 +24,7 @@ mod container;
 mod image;
 mod ingest;
 mod unpack;
+mod volume;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -41,6 +44,16 @@ pub(crate) use unpack::TarKept;
 pub use unpack::{StagedLayer, Staging};
 
 use crate::linux::Layers;
+
+/// The store's directories, created when it is opened (and looked through by `system check`).
+pub const DIRS: [&str; 6] = [
+    "blobs/sha256",
+    "layers",
+    "images",
+    "containers",
+    "volumes",
+    "tmp",
+];
 
 /// Prefix of every temporary entry; nothing else in the store starts with it.
 pub const TMP_PREFIX: &str = ".tmp-";
@@ -96,6 +109,8 @@ pub enum RecordKind {
     Image,
     /// `containers/<id>.json`.
     Container,
+    /// `volumes/<name>.json`.
+    Volume,
 }
 
 impl RecordKind {
@@ -103,6 +118,7 @@ impl RecordKind {
         match self {
             Self::Image => "images",
             Self::Container => "containers",
+            Self::Volume => "volumes",
         }
     }
 }
@@ -175,6 +191,30 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
+/// The size docker gives a tree (a layer's, a volume's), from its metadata without reading a
+/// file: regular files' bytes (each inode once: hard links count once), symlinks' targets;
+/// directories and whiteouts nothing. Symlinks are never followed.
+pub fn tree_size(dir: &Path) -> io::Result<u64> {
+    fn walk(dir: &Path, seen: &mut std::collections::BTreeSet<(u64, u64)>) -> io::Result<u64> {
+        use std::os::unix::fs::MetadataExt as _;
+        let mut total = 0;
+        for item in std::fs::read_dir(dir)? {
+            let item = item?;
+            let meta = item.path().symlink_metadata()?;
+            let kind = meta.file_type();
+            if kind.is_dir() {
+                total += walk(&item.path(), seen)?;
+            } else if kind.is_symlink() || (kind.is_file() && seen.insert((meta.dev(), meta.ino())))
+            {
+                // a symlink's length is its target's
+                total += meta.len();
+            }
+        }
+        Ok(total)
+    }
+    walk(dir, &mut std::collections::BTreeSet::new())
+}
+
 /// fsyncs a directory, so a rename or a new entry in it survives a crash.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir))
@@ -245,7 +285,7 @@ impl Store {
     /// Opens (creating) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
-        for dir in ["blobs/sha256", "layers", "images", "containers", "tmp"] {
+        for dir in DIRS {
             let d = root.join(dir);
             std::fs::create_dir_all(&d).map_err(at(&d))?;
         }
@@ -377,33 +417,13 @@ impl Store {
         Ok(self.root.join("layers").join(valid_id(id)?))
     }
 
-    /// The size docker gives a layer, from its directory's metadata without reading a file:
-    /// regular files' bytes (each inode once: hard links count once), symlinks' targets;
-    /// directories and whiteouts nothing. 0 for a layer with no directory.
+    /// The size docker gives a layer ([`tree_size`]); 0 for a layer with no directory.
     pub fn layer_size(&self, diff_id: &Digest) -> Result<u64, StoreError> {
-        fn walk(dir: &Path, seen: &mut std::collections::BTreeSet<(u64, u64)>) -> io::Result<u64> {
-            use std::os::unix::fs::MetadataExt as _;
-            let mut total = 0;
-            for item in std::fs::read_dir(dir)? {
-                let item = item?;
-                let meta = item.path().symlink_metadata()?;
-                let kind = meta.file_type();
-                if kind.is_dir() {
-                    total += walk(&item.path(), seen)?;
-                } else if kind.is_symlink()
-                    || (kind.is_file() && seen.insert((meta.dev(), meta.ino())))
-                {
-                    // a symlink's length is its target's
-                    total += meta.len();
-                }
-            }
-            Ok(total)
-        }
         let dir = self.layer_dir(&diff_id.hex())?;
         if !dir.is_dir() {
             return Ok(0);
         }
-        walk(&dir, &mut std::collections::BTreeSet::new()).map_err(at(&dir))
+        tree_size(&dir).map_err(at(&dir))
     }
 
     /// Unpacks a layer: `fill` writes it into a temporary directory, which is renamed into
@@ -500,9 +520,9 @@ impl Store {
         Ok(ids)
     }
 
-    /// Removes a record and, for a container, its directory. The record goes first, so a crash
-    /// midway leaves at worst a directory nobody refers to, which [`Store::check`] removes; the
-    /// directory is renamed into `tmp/` (one atomic step) before it is deleted.
+    /// Removes a record and, for a container or a volume, its directory. The record goes first,
+    /// so a crash midway leaves at worst a directory nobody refers to, which [`Store::check`]
+    /// removes; the directory is renamed into `tmp/` (one atomic step) before it is deleted.
     pub fn remove_record(&self, kind: RecordKind, id: &str) -> Result<(), StoreError> {
         self.remove_record_with(kind, id, true)
     }
@@ -520,8 +540,8 @@ impl Store {
             _ if durable => sync_dir(&self.root.join(kind.dir()))?,
             _ => {}
         }
-        if kind == RecordKind::Container {
-            let dir = self.container_dir(id)?;
+        if kind != RecordKind::Image {
+            let dir = self.root.join(kind.dir()).join(valid_id(id)?);
             let trash = self.root.join("tmp").join(tmp_name(id));
             match std::fs::rename(&dir, &trash) {
                 Ok(()) => remove_tree(&trash).map_err(at(&trash))?,
