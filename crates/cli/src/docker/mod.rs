@@ -22,7 +22,7 @@ mod system;
 use std::io::{self, Write};
 use std::path::Path;
 
-use layerbox_core::cli::command::Command;
+use layerbox_core::cli::command::{Command, RunOptions};
 use layerbox_core::cli::grammar::{self, Invocation};
 use layerbox_core::engine::{BuildInput, Engine, EngineState, Output, SeededIds, Stream};
 
@@ -282,6 +282,21 @@ impl Linux {
                 me.load_image_layers(loaded, image)?;
                 Ok(None)
             }),
+            Command::Create(o) | Command::Run(RunOptions { create: o, .. })
+                if !o.volumes.iter().all(String::is_empty) =>
+            {
+                eprintln!(
+                    "{}: volumes and bind mounts (-v) are not supported by the linux engine yet; the simulated engine (--engine sim) has volumes",
+                    self.program
+                );
+                Ok(125)
+            }
+            Command::VolumeCreate(_) | Command::VolumeRm(_) | Command::VolumePrune(_) => {
+                self.via_core(command, true, |_, _| Ok(None))
+            }
+            Command::VolumeLs(_) | Command::VolumeInspect(_) => {
+                self.via_core(command, false, |_, _| Ok(None))
+            }
             Command::Create(o) => match self.pull_for_create(o, "create")? {
                 Some(code) => Ok(code),
                 None => self.via_core(command, true, |_, _| Ok(None)),

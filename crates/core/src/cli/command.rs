@@ -72,6 +72,16 @@ pub enum Command {
     SystemPrune(PruneOptions),
     /// `builder prune`: remove build cache.
     BuilderPrune(PruneOptions),
+    /// `volume create`: a named (or, without a name, anonymous) volume.
+    VolumeCreate(VolumeCreateOptions),
+    /// `volume ls`: list volumes.
+    VolumeLs(VolumeLsOptions),
+    /// `volume inspect`: volumes' JSON.
+    VolumeInspect(VolumeInspectOptions),
+    /// `volume rm`: remove volumes.
+    VolumeRm(VolumeRmOptions),
+    /// `volume prune`: remove every volume no container uses.
+    VolumePrune(PruneOptions),
     /// `system df`: disk usage.
     SystemDf(SystemDfOptions),
     /// `port`: a container's port mappings.
@@ -714,12 +724,54 @@ pub struct RmOptions {
 pub struct PruneOptions {
     /// `-a`: every unused image (or all build cache), not only dangling ones.
     pub all: bool,
-    /// `system prune --volumes` (the simulated engine has no volumes: it only changes the warning).
+    /// `system prune --volumes`: unused volumes too.
     #[serde(default)]
     pub volumes: bool,
     /// `--filter`.
     pub filters: Vec<Filter>,
     /// `-f`: do not ask for confirmation.
+    pub force: bool,
+}
+
+/// `volume create [OPTIONS] [VOLUME]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeCreateOptions {
+    /// The volume's name; `None`: a random 64-hex one.
+    pub name: Option<String>,
+    /// `-d`: the driver (only `local` exists).
+    pub driver: String,
+    /// `--label key=value`.
+    pub labels: Vec<String>,
+    /// `-o key=value`: driver options.
+    pub options: Vec<String>,
+}
+
+/// `volume ls [OPTIONS]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeLsOptions {
+    /// `-q`: names only.
+    pub quiet: bool,
+    /// `--format`.
+    pub format: Option<String>,
+    /// `-f`: `dangling`, `name`, `label`, `driver`.
+    pub filters: Vec<Filter>,
+}
+
+/// `volume inspect [OPTIONS] VOLUME [VOLUME...]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeInspectOptions {
+    /// The volumes.
+    pub volumes: Vec<String>,
+    /// `-f`: a Go template.
+    pub format: Option<String>,
+}
+
+/// `volume rm [OPTIONS] VOLUME [VOLUME...]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeRmOptions {
+    /// The volumes.
+    pub volumes: Vec<String>,
+    /// `-f`: no error for a missing one.
     pub force: bool,
 }
 
@@ -1143,6 +1195,46 @@ pub(crate) fn system_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, I
 /// `builder prune`.
 pub(crate) fn builder_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
     Ok(Command::BuilderPrune(prune_options(f)))
+}
+
+/// `volume create`.
+pub(crate) fn volume_create(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::VolumeCreate(VolumeCreateOptions {
+        name: args.into_iter().next(),
+        driver: f.string("driver").unwrap_or_else(|| "local".to_owned()),
+        labels: f.list("label"),
+        options: f.list("opt"),
+    }))
+}
+
+/// `volume ls`.
+pub(crate) fn volume_ls(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::VolumeLs(VolumeLsOptions {
+        quiet: f.bool("quiet"),
+        format: f.string("format"),
+        filters: filters(f, "filter"),
+    }))
+}
+
+/// `volume inspect`.
+pub(crate) fn volume_inspect(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::VolumeInspect(VolumeInspectOptions {
+        volumes: args,
+        format: f.string("format"),
+    }))
+}
+
+/// `volume rm`.
+pub(crate) fn volume_rm(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::VolumeRm(VolumeRmOptions {
+        volumes: args,
+        force: f.bool("force"),
+    }))
+}
+
+/// `volume prune`.
+pub(crate) fn volume_prune(f: &ParsedFlags, _: Vec<String>) -> Result<Command, Invalid> {
+    Ok(Command::VolumePrune(prune_options(f)))
 }
 
 /// `system df`.

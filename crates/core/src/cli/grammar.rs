@@ -178,6 +178,10 @@ pub const GROUPS: &[GroupSpec] = &[
         name: "system",
         short: "Manage Docker",
     },
+    GroupSpec {
+        name: "volume",
+        short: "Manage volumes",
+    },
 ];
 
 const fn flag(long: &'static str, short: char, kind: FlagKind, usage: &'static str) -> FlagSpec {
@@ -629,6 +633,39 @@ const BUILDER_PRUNE_FLAGS: &[FlagSpec] = &[
     flag("force", 'f', Bool, "Do not prompt for confirmation"),
 ];
 
+const VOLUME_CREATE_FLAGS: &[FlagSpec] = &[
+    flag("driver", 'd', Str, "Specify volume driver name").default("local"),
+    long("label", List, "Set metadata for a volume"),
+    flag("opt", 'o', List, "Set driver specific options"),
+];
+
+const VOLUME_LS_FLAGS: &[FlagSpec] = &[
+    flag(
+        "filter",
+        'f',
+        Filter,
+        "Provide filter values (e.g. 'dangling=true')",
+    ),
+    long("format", Str, "Pretty-print volumes using a Go template"),
+    flag("quiet", 'q', Bool, "Only display volume names"),
+];
+
+const VOLUME_RM_FLAGS: &[FlagSpec] = &[flag(
+    "force",
+    'f',
+    Bool,
+    "Force the removal of one or more volumes",
+)];
+
+const VOLUME_PRUNE_FLAGS: &[FlagSpec] = &[
+    long(
+        "filter",
+        Filter,
+        "Provide filter values (e.g. 'label=<label>')",
+    ),
+    flag("force", 'f', Bool, "Do not prompt for confirmation"),
+];
+
 const DF_FLAGS: &[FlagSpec] = &[
     long("format", Str, "Pretty-print images using a Go template"),
     flag(
@@ -720,6 +757,11 @@ pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("top"), Some(("container", "top")), [], "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ArgsRule::Min(1), false, [], cmd::top),
     row!(Some("unpause"), Some(("container", "unpause")), [], "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", ArgsRule::Min(1), true, [], cmd::unpause),
     row!(Some("version"), None, [], "[OPTIONS]", "Show the Docker version information", ArgsRule::None, true, [FORMAT_FLAGS], cmd::version),
+    row!(None, Some(("volume", "create")), [], "[OPTIONS] [VOLUME]", "Create a volume", ArgsRule::Max(1), true, [VOLUME_CREATE_FLAGS], cmd::volume_create),
+    row!(None, Some(("volume", "inspect")), [], "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes", ArgsRule::Min(1), true, [FORMAT_FLAGS], cmd::volume_inspect),
+    row!(None, Some(("volume", "ls")), ["list"], "[OPTIONS]", "List volumes", ArgsRule::None, true, [VOLUME_LS_FLAGS], cmd::volume_ls),
+    row!(None, Some(("volume", "prune")), [], "[OPTIONS]", "Remove all unused local volumes", ArgsRule::None, true, [VOLUME_PRUNE_FLAGS], cmd::volume_prune),
+    row!(None, Some(("volume", "rm")), ["remove"], "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes. You cannot remove a volume that is in use by a container.", ArgsRule::Min(1), true, [VOLUME_RM_FLAGS], cmd::volume_rm),
     row!(Some("wait"), Some(("container", "wait")), [], "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ArgsRule::Min(1), true, [], cmd::wait),
 ];
 

@@ -42,12 +42,12 @@ pub struct BuildInput {
 const SIMULATED_ENGINE: &str = "layerbox simulated engine (not a Docker daemon)";
 
 /// A failed command: what to print on stderr and the exit code.
-struct Failure(String, u8);
+pub(super) struct Failure(pub(super) String, pub(super) u8);
 
-type Result<T> = std::result::Result<T, Failure>;
+pub(super) type Result<T> = std::result::Result<T, Failure>;
 
 /// Success, or the errors one per line with exit code 1 (docker's batch commands).
-fn joined(errors: &[String]) -> Result<u8> {
+pub(super) fn joined(errors: &[String]) -> Result<u8> {
     if errors.is_empty() {
         Ok(0)
     } else {
@@ -56,7 +56,7 @@ fn joined(errors: &[String]) -> Result<u8> {
 }
 
 /// Prints a list command's rows with `--format` or the default table.
-fn print_list<R: ListRow>(
+pub(super) fn print_list<R: ListRow>(
     rows: &[R],
     format: Option<&str>,
     opts: &RowOptions,
@@ -69,7 +69,7 @@ fn print_list<R: ListRow>(
 }
 
 /// `K=V` options as a map (`K` alone means an empty value).
-fn key_values(list: &[String]) -> BTreeMap<String, String> {
+pub(super) fn key_values(list: &[String]) -> BTreeMap<String, String> {
     list.iter()
         .map(|a| {
             let (k, v) = a.split_once('=').unwrap_or((a, ""));
@@ -184,6 +184,11 @@ impl Engine {
             Command::SystemPrune(o) => self.system_prune(o, out),
             Command::BuilderPrune(o) => self.builder_prune(o, out),
             Command::SystemDf(_) => self.system_df(out),
+            Command::VolumeCreate(o) => self.volume_create(o, out),
+            Command::VolumeLs(o) => self.volume_ls(o, out),
+            Command::VolumeInspect(o) => self.volume_inspect(o, out),
+            Command::VolumeRm(o) => self.volume_rm(o, out),
+            Command::VolumePrune(o) => self.volume_prune(o, out),
             Command::Port(o) => self.port(&o.container, o.private_port.as_deref(), out),
             Command::Rename(o) => self.rename(&o.container, &o.new_name, out),
             Command::Top(o) => self.top(&o.container, out),
@@ -275,6 +280,10 @@ impl Engine {
 
     pub(super) fn remove_container(&mut self, i: usize, out: &mut Output) {
         let c = self.state.containers.remove(i);
+        if c.spec.auto_remove {
+            // `--rm` takes the container's anonymous volumes with it
+            self.remove_anonymous_volumes(&c);
+        }
         out.events.push(Event::ContainerState {
             id: c.id,
             name: c.name,
@@ -616,7 +625,7 @@ impl Engine {
     }
 
     /// The prune's `--filter`s, or dockerd's error for them.
-    fn prune_filter(&self, o: &PruneOptions, accepted: &[&str]) -> Result<PruneFilter> {
+    pub(super) fn prune_filter(&self, o: &PruneOptions, accepted: &[&str]) -> Result<PruneFilter> {
         PruneFilter::parse(&o.filters, accepted, self.now())
             .map_err(|e| Failure(daemon_error(&e), 1))
     }
@@ -691,6 +700,11 @@ impl Engine {
         // dockerd checks each prune's filters; the containers' accept the fewest names
         let containers = self.prune_filter(o, CONTAINER_PRUNE_FILTERS)?;
         let images = self.prune_filter(o, IMAGE_PRUNE_FILTERS)?;
+        let volumes = if o.volumes {
+            Some(self.prune_filter(o, &["label", "label!"])?)
+        } else {
+            None
+        };
         if !o.force {
             let mut warnings = vec![
                 "all stopped containers",
@@ -728,8 +742,11 @@ impl Engine {
             text.push('\n');
             confirm(o, &text, out);
         }
-        let mut freed = self.prune_containers(&containers, out)
-            + self.prune_images(o.all || images.all_images, &images, out);
+        let mut freed = self.prune_containers(&containers, out);
+        if let Some(volumes) = &volumes {
+            freed += self.prune_volumes(volumes, out);
+        }
+        freed += self.prune_images(o.all || images.all_images, &images, out);
         if o.filters.is_empty() {
             freed += self.prune_build_cache(o.all, out);
         } else {
@@ -1076,6 +1093,11 @@ impl Engine {
             }
         }
         let image_id = image.id;
+        let image_volumes: Vec<String> = cfg
+            .volumes
+            .as_ref()
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default();
         let spec = ContainerSpec {
             env,
             entrypoint,
@@ -1102,6 +1124,7 @@ impl Engine {
             resources,
             hostname: o.hostname.clone().filter(|h| !h.is_empty()),
         };
+        let mounts = self.mounts_for(&o.volumes, &image_volumes)?;
         let id = self.ids.hex_id();
         let name = match &o.name {
             Some(n) => n.clone(),
@@ -1127,6 +1150,7 @@ impl Engine {
             exit_code: 0,
             restart_count: 0,
             oom_killed: false,
+            mounts,
             upper: Layer::new(),
             logs: Vec::new(),
             process: Process::Finished,
@@ -1184,7 +1208,8 @@ impl Engine {
         let Some(program) = argv.first().cloned() else {
             return Err(super::StartError::NoCommand.into());
         };
-        let mut fs = self.container_fs(c)?;
+        let (mut fs, mounted) = self.mount(i)?;
+        let c = &self.state.containers[i];
         let now = self.now();
         let shell = matches!(
             program.rsplit('/').next(),
@@ -1235,17 +1260,10 @@ impl Engine {
             };
             (process, result.output, result.status)
         };
-        let id = c.id.clone();
-        for event in fs.take_events() {
-            out.events.push(Event::ContainerFs {
-                id: id.clone(),
-                event,
-            });
-        }
+        self.unmount(i, fs, mounted, out);
         self.state.next_pid += 1;
         let pid = 1000 + self.state.next_pid;
         let c = &mut self.state.containers[i];
-        c.upper = fs.into_upper();
         c.pid = pid;
         c.logs.extend(output.iter().map(|(s, t)| LogEntry {
             stream: *s,
@@ -1439,7 +1457,11 @@ impl Engine {
                 self.state.containers[i].exit_code = 137;
                 self.set_state(i, ContainerState::Exited, out);
             }
+            let removed = self.state.containers[i].clone();
             self.remove_container(i, out);
+            if o.volumes {
+                self.remove_anonymous_volumes(&removed);
+            }
             out.out(format!("{name}\n"));
         }
         joined(&errors)
@@ -1556,8 +1578,19 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            mounts: Vec::new(),
-            local_volumes: 0,
+            mounts: c
+                .mounts
+                .iter()
+                .map(|m| match m.kind {
+                    super::MountKind::Volume => m.name.clone(),
+                    super::MountKind::Bind => m.source.clone(),
+                })
+                .collect(),
+            local_volumes: c
+                .mounts
+                .iter()
+                .filter(|m| m.kind == super::MountKind::Volume)
+                .count(),
             networks: vec!["bridge".into()],
         }
     }
@@ -1590,7 +1623,7 @@ impl Engine {
         let mut env = c.spec.env.clone();
         env.extend(o.env.iter().cloned());
         let program = o.command.first().cloned().unwrap_or_default();
-        let mut fs = self.container_fs(c).map_err(|e| daemon(&e))?;
+        let fs = self.container_fs(c).map_err(|e| daemon(&e))?;
         if let Err(e) = self.check_executable(&fs, &program, &env) {
             let text = e.to_string().replace("failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ", "OCI runtime exec failed: ");
             let code = if matches!(
@@ -1639,15 +1672,9 @@ impl Engine {
             stdin,
             now: now.unix_secs(),
         };
-        let id = c.id.clone();
+        let (mut fs, mounted) = self.mount(i).map_err(|e| daemon(&e))?;
         let result = self.runner.run(&mut fs, &request);
-        for event in fs.take_events() {
-            out.events.push(Event::ContainerFs {
-                id: id.clone(),
-                event,
-            });
-        }
-        self.state.containers[i].upper = fs.into_upper();
+        self.unmount(i, fs, mounted, out);
         for (s, t) in result.output {
             out.write(s, t);
         }
@@ -1791,6 +1818,7 @@ impl Engine {
             .filter(|i| used.contains(&i.id))
             .count();
         let containers = &self.state.containers;
+        let (volumes, active_volumes, volume_size, volume_free) = self.volume_usage();
         let rows = vec![
             DiskUsageRow {
                 kind: "Images".into(),
@@ -1814,10 +1842,10 @@ impl Engine {
             },
             DiskUsageRow {
                 kind: "Local Volumes".into(),
-                total: 0,
-                active: 0,
-                size: 0,
-                reclaimable: 0,
+                total: volumes,
+                active: active_volumes,
+                size: volume_size,
+                reclaimable: volume_free,
                 percent: true,
             },
             DiskUsageRow {
@@ -2114,7 +2142,7 @@ const IMAGE_PRUNE_FILTERS: &[&str] = &["dangling", "until", "label", "label!"];
 
 /// A prune's question (`warning` then `Are you sure…`) unless `-f`; the simulation answers y
 /// and says so.
-fn confirm(o: &PruneOptions, warning: &str, out: &mut Output) {
+pub(super) fn confirm(o: &PruneOptions, warning: &str, out: &mut Output) {
     if !o.force {
         out.out(format!(
             "{warning}Are you sure you want to continue? [y/N] "
@@ -2125,7 +2153,7 @@ fn confirm(o: &PruneOptions, warning: &str, out: &mut Output) {
 }
 
 /// A prune's last line; its exit code.
-fn reclaimed(freed: u64, out: &mut Output) -> u8 {
+pub(super) fn reclaimed(freed: u64, out: &mut Output) -> u8 {
     out.out(format!("Total reclaimed space: {}\n", human_size(freed)));
     0
 }

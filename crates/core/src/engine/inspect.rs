@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Container, ContainerState, Engine, Image, Output};
+use super::{Container, ContainerState, Engine, Image, MountKind, Output};
 use crate::cli::command::{InspectOptions, InspectType, RestartPolicy};
 use crate::cli::inspect::{
     CONTAINER_SKELETON, ContainerConfigJson, Doc, IMAGE_SKELETON, inspect_format, inspect_json,
@@ -253,6 +253,7 @@ impl Engine {
             },
             entrypoint: (!c.spec.entrypoint.is_empty()).then(|| c.spec.entrypoint.clone()),
             labels: Some(c.spec.labels.clone()),
+            volumes: self.anonymous_points(c),
             ..ContainerConfigJson::default()
         };
         let sandbox = Digest::sha256_of(format!("sandbox {}", c.id).as_bytes()).to_string();
@@ -298,6 +299,7 @@ impl Engine {
             ),
             (&["State", "OOMKilled"], json!(c.oom_killed)),
             (&["HostConfig", "AutoRemove"], json!(c.spec.auto_remove)),
+            (&["HostConfig", "Binds"], Self::binds(c)),
             (&["HostConfig", "NetworkMode"], json!(c.spec.network)),
             (
                 &["HostConfig", "CpuShares"],
@@ -327,12 +329,97 @@ impl Engine {
             doc.set(path, value);
         }
         set_overlay_dirs(&mut doc, &top);
+        doc.set(&["Mounts"], self.mounts_doc(c));
         doc.set(
             &["Config"],
             Doc::of(&config).unwrap_or(Doc::Object(Vec::new())),
         );
         doc
     }
+}
+
+impl Engine {
+    /// `Config.Volumes`: the mount points of the container's anonymous volumes.
+    #[allow(clippy::zero_sized_map_values)] // `{"/data": {}}` is docker's JSON for sets
+    fn anonymous_points(&self, c: &Container) -> Option<BTreeMap<String, Empty>> {
+        let points: BTreeMap<String, Empty> = c
+            .mounts
+            .iter()
+            .filter(|m| {
+                m.kind == MountKind::Volume
+                    && self
+                        .state
+                        .volumes
+                        .iter()
+                        .any(|v| v.name == m.name && v.anonymous)
+            })
+            .map(|m| (m.destination.clone(), Empty {}))
+            .collect();
+        (!points.is_empty()).then_some(points)
+    }
+
+    /// `HostConfig.Binds`: the `-v` values that named a volume or a host path.
+    fn binds(c: &Container) -> Value {
+        let binds: Vec<&str> = c
+            .mounts
+            .iter()
+            .filter(|m| !m.spec.is_empty())
+            .map(|m| m.spec.as_str())
+            .collect();
+        if binds.is_empty() {
+            Value::Null
+        } else {
+            json!(binds)
+        }
+    }
+
+    /// `Mounts`, as docker lists them (in its field order).
+    fn mounts_doc(&self, c: &Container) -> Doc {
+        let mut mounts: Vec<&super::Mount> = c.mounts.iter().collect();
+        mounts.sort_by(|a, b| a.destination.cmp(&b.destination));
+        let list: Vec<MountJson> = mounts
+            .into_iter()
+            .map(|m| {
+                let volume = m.kind == MountKind::Volume;
+                MountJson {
+                    kind: if volume { "volume" } else { "bind" },
+                    name: volume.then(|| m.name.clone()),
+                    source: if volume {
+                        self.volume_mountpoint(&m.name)
+                    } else {
+                        m.source.clone()
+                    },
+                    destination: m.destination.clone(),
+                    driver: volume.then_some("local"),
+                    mode: m.mode.clone(),
+                    rw: m.rw,
+                    propagation: if volume { "" } else { "rprivate" },
+                }
+            })
+            .collect();
+        Doc::of(&list).unwrap_or(Doc::Array(Vec::new()))
+    }
+}
+
+/// One of `inspect`'s `Mounts`.
+#[derive(serde::Serialize)]
+struct MountJson {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(rename = "Source")]
+    source: String,
+    #[serde(rename = "Destination")]
+    destination: String,
+    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
+    driver: Option<&'static str>,
+    #[serde(rename = "Mode")]
+    mode: String,
+    #[serde(rename = "RW")]
+    rw: bool,
+    #[serde(rename = "Propagation")]
+    propagation: &'static str,
 }
 
 #[cfg(test)]

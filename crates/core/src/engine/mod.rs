@@ -28,6 +28,7 @@ mod provenance;
 mod prune;
 mod session;
 mod state;
+mod volumes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub use progress::{BuildProgress, Moment, TtyDisplay, Vertex, VertexState, Verte
 pub use provenance::{CommitSource, Provenance, cache_by_layer};
 pub use session::{Session, SessionRequest};
 pub use state::{Action, ContainerState, Refusal};
+pub use volumes::{Mount, MountKind, Volume, VolumeSpec, check_volume_name, parse_volume_spec};
 
 /// An image in the engine's store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +169,9 @@ pub struct Container {
     /// Whether the kernel's OOM killer ended its last run (inspect's `State.OOMKilled`).
     #[serde(default)]
     pub oom_killed: bool,
+    /// Its volumes and bind mounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<Mount>,
 }
 
 impl Container {
@@ -220,6 +225,9 @@ pub struct EngineState {
     /// prunes count the space an image's removal frees.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub layer_sizes: BTreeMap<Digest, u64>,
+    /// Volumes, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
 }
 
 /// Something that happened in the engine, for the browser's animation and the CLI's progress.
@@ -395,6 +403,7 @@ pub enum EngineError {
 }
 
 /// The engine: the state plus what it takes from its host.
+#[allow(clippy::struct_excessive_bools)] // independent settings of the front end
 pub struct Engine {
     state: EngineState,
     clock: Box<dyn Clock>,
@@ -408,6 +417,8 @@ pub struct Engine {
     follows: bool,
     interactive: bool,
     cpus: i64,
+    host_binds: bool,
+    volume_root: String,
 }
 
 impl std::fmt::Debug for Engine {
@@ -445,6 +456,8 @@ impl Engine {
             follows: false,
             interactive: false,
             cpus: 1,
+            host_binds: false,
+            volume_root: "/var/lib/docker/volumes".into(),
         }
     }
 
@@ -485,6 +498,18 @@ impl Engine {
     /// more, and `info` reports it.
     pub fn set_cpus(&mut self, cpus: u32) {
         self.cpus = i64::from(cpus.max(1));
+    }
+
+    /// Lets `-v /host/path:/path` bind-mount host directories (a front end that can: the Linux
+    /// engine); the simulated engine has no host directories and refuses them.
+    pub fn set_host_binds(&mut self, allowed: bool) {
+        self.host_binds = allowed;
+    }
+
+    /// Says where volumes keep their files on the host (`inspect`'s `Mountpoint`:
+    /// `ROOT/NAME/_data`; docker's `/var/lib/docker/volumes` by default).
+    pub fn set_volume_root(&mut self, root: &str) {
+        root.clone_into(&mut self.volume_root);
     }
 
     /// Says whether the output goes to a terminal that understands ANSI escapes: then

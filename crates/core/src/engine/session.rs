@@ -41,7 +41,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::process::ProcessRequest;
-use super::{ContainerState, Engine, EngineError, Event, LogEntry, Output};
+use super::{ContainerState, Engine, EngineError, LogEntry, Output};
 use crate::sim::shell;
 
 /// An interactive shell a command asks the front end to open ([`Engine::open_session`]).
@@ -137,8 +137,8 @@ impl Engine {
     /// Starts the shell a command asked for.
     pub fn open_session(&mut self, request: &SessionRequest) -> Result<Session, EngineError> {
         let i = self.find_container(&request.container)?;
+        let (mut fs, mounted) = self.mount(i)?;
         let c = &self.state.containers[i];
-        let mut fs = self.container_fs(c)?;
         let process = ProcessRequest {
             argv: request.argv.clone(),
             env: request.env.clone(),
@@ -160,7 +160,10 @@ impl Engine {
             _ if fs.stat("/bin/busybox").is_ok() => PromptStyle::Busybox,
             _ => PromptStyle::Dash,
         };
-        let Some(shell) = self.runner.open_shell(&mut fs, &process) else {
+        let shell = self.runner.open_shell(&mut fs, &process);
+        // opening reads the profile only; the mount points it made are kept
+        self.unmount(i, fs, mounted, &mut Output::default());
+        let Some(shell) = shell else {
             return Err(EngineError::Other(
                 "interactive shells run on the simulated engine only".into(),
             ));
@@ -195,8 +198,8 @@ impl Engine {
                 return;
             }
         };
-        let mut fs = match self.container_fs(&self.state.containers[i]) {
-            Ok(fs) => fs,
+        let (mut fs, mounted) = match self.mount(i) {
+            Ok(mounted) => mounted,
             Err(e) => {
                 out.err(format!("{e}\n"));
                 return;
@@ -206,15 +209,8 @@ impl Engine {
         let (result, exit) =
             self.runner
                 .shell_line(&mut fs, &mut session.shell, line, now.unix_secs());
-        let id = self.state.containers[i].id.clone();
-        for event in fs.take_events() {
-            out.events.push(Event::ContainerFs {
-                id: id.clone(),
-                event,
-            });
-        }
+        self.unmount(i, fs, mounted, out);
         let c = &mut self.state.containers[i];
-        c.upper = fs.into_upper();
         for (stream, text) in result.output {
             if session.main {
                 c.logs.push(LogEntry {
@@ -264,7 +260,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineState;
+    use crate::engine::{EngineState, Event};
     use crate::fs::FsEvent;
     use crate::sim::base::ModelledImages;
 

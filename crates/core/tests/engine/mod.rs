@@ -4,6 +4,7 @@
 mod model;
 mod samples;
 mod tty;
+mod volumes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
