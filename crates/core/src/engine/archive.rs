@@ -303,7 +303,7 @@ impl Engine {
     pub fn export_container(&self, name: &str) -> Result<Vec<u8>, Failed> {
         let i = self.find_container(name).map_err(failed)?;
         let container = &self.state.containers[i];
-        let fs = self.container_fs(container).map_err(failed)?;
+        let fs = self.container_fs_with(container, false).map_err(failed)?;
         let mut flat = Layer::new();
         for (path, stat) in fs.walk("/").map_err(failed)? {
             let key = path.trim_start_matches('/');

@@ -1151,6 +1151,7 @@ impl Engine {
             restart_count: 0,
             oom_killed: false,
             mounts,
+            etc_files: BTreeMap::new(),
             upper: Layer::new(),
             logs: Vec::new(),
             process: Process::Finished,

@@ -39,7 +39,7 @@ use crate::build::{BaseImage, BuildCache, BuildEvent, ImageSource};
 use crate::cli::command::{Resources, RestartPolicy};
 use crate::cli::rows::PortBinding;
 use crate::cli::units::Timestamp;
-use crate::fs::{FsError, FsEvent, Layer, LayerStack, UnionFs};
+use crate::fs::{Entry, FsError, FsEvent, Layer, LayerStack, Meta, UnionFs};
 use crate::image::{Digest, ImageConfig, Reference};
 
 pub use archive::{ArchiveOutput, save_format};
@@ -172,6 +172,10 @@ pub struct Container {
     /// Its volumes and bind mounts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
+    /// `/etc/hostname`, `/etc/hosts` or `/etc/resolv.conf` as its processes rewrote them
+    /// (docker keeps these files in the container's directory, outside its layers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub etc_files: BTreeMap<String, Entry>,
 }
 
 impl Container {
@@ -402,6 +406,57 @@ pub enum EngineError {
     Other(String),
 }
 
+/// docker's init layer (moby `setupInitLayer`), which it puts between a container's image and
+/// its writable layer: `/.dockerenv`, the mount points of `/dev`, `/proc` and `/sys`, and
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`, which docker bind-mounts from the
+/// container's own directory; with `contents`, those three hold what the mounts show. The
+/// simulation has no network: `/etc/hosts` lists no container address and `/etc/resolv.conf`
+/// has docker's fallback name servers.
+pub fn init_layer(container: &Container, contents: bool) -> Layer {
+    let mtime = container.created.unix_secs();
+    let dir = |mode| Entry::dir(Meta::new(mode, mtime));
+    let file = |mode, text: &str| {
+        Entry::file(
+            Meta::new(mode, mtime),
+            if contents {
+                text.as_bytes().to_vec()
+            } else {
+                Vec::new()
+            },
+        )
+    };
+    let hostname = container.hostname();
+    let mut layer = Layer::new();
+    layer.insert(".dockerenv", file(0o755, ""));
+    for d in ["dev", "dev/pts", "dev/shm", "etc", "proc", "sys"] {
+        layer.insert(d, dir(0o755));
+    }
+    layer.insert("etc/hostname", file(0o644, &format!("{hostname}\n")));
+    layer.insert(
+        "etc/hosts",
+        file(
+            0o644,
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+        ),
+    );
+    layer.insert(
+        "etc/resolv.conf",
+        file(
+            0o644,
+            "# simulated: docker's fallback name servers (no network in the simulation)\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n",
+        ),
+    );
+    if contents {
+        for (path, entry) in &container.etc_files {
+            layer.insert(path.clone(), entry.clone());
+        }
+    }
+    layer
+}
+
+/// The files docker bind-mounts into every container, relative to the root.
+pub const CONTAINER_ETC_FILES: [&str; 3] = ["etc/hostname", "etc/hosts", "etc/resolv.conf"];
+
 /// The engine: the state plus what it takes from its host.
 #[allow(clippy::struct_excessive_bools)] // independent settings of the front end
 pub struct Engine {
@@ -618,15 +673,27 @@ impl Engine {
         }
     }
 
-    /// A container's filesystem: its writable layer over its image's layers.
+    /// A container's filesystem: its writable layer over docker's init layer (see
+    /// [`init_layer`]) over its image's layers.
     pub fn container_fs(&self, container: &Container) -> Result<UnionFs, EngineError> {
-        let layers = self
+        self.container_fs_with(container, true)
+    }
+
+    /// [`Engine::container_fs`]; `contents`: whether the init layer's files hold what docker
+    /// bind-mounts over them (what processes read) or are empty (what `export` writes).
+    pub(crate) fn container_fs_with(
+        &self,
+        container: &Container,
+        contents: bool,
+    ) -> Result<UnionFs, EngineError> {
+        let mut layers = self
             .state
             .images
             .iter()
             .find(|i| i.id == container.image)
             .map(|i| self.image_layers(i))
             .unwrap_or_default();
+        layers.push(Arc::new(init_layer(container, contents)));
         let stack = LayerStack::from_layers(layers)?;
         let mut fs = UnionFs::with_upper(stack, container.upper.clone());
         fs.set_now(self.now().unix_secs());

@@ -253,13 +253,16 @@ pub(crate) struct Mounted {
     /// The mounts, shallowest first, each with its mount point (relative, symlinks resolved)
     /// and the writable layer's own entries it hid.
     hidden: Vec<(Mount, String, Changes)>,
+    /// What the writable layer held at `etc` and at docker's bind-mounted `/etc` files.
+    etc: Vec<(&'static str, Option<Change>)>,
 }
 
 impl Mounted {
-    /// Whether `path` (absolute) is on a mounted volume.
+    /// Whether `path` (absolute) is on a mounted volume or one of docker's `/etc` files.
     fn on_volume(&self, path: &str) -> bool {
         let rel = path.trim_start_matches('/');
         self.hidden.iter().any(|(_, point, _)| under(rel, point))
+            || self.etc.iter().any(|(p, _)| *p == rel && *p != "etc")
     }
 }
 
@@ -297,6 +300,10 @@ impl Engine {
         let now = self.now().unix_secs();
         let mut upper = fs.into_upper();
         let mut hidden = Vec::new();
+        let etc = std::iter::once("etc")
+            .chain(super::CONTAINER_ETC_FILES)
+            .map(|p| (p, upper.get(p).cloned()))
+            .collect();
         for (name, (root, content)) in copies {
             if let Some(v) = self.state.volumes.iter_mut().find(|v| v.name == name)
                 && v.content.is_empty()
@@ -331,7 +338,7 @@ impl Engine {
         self.state.containers[i].mounts = mounts;
         let mut fs = UnionFs::with_upper(lower, upper);
         fs.set_now(now);
-        Ok((fs, Mounted { hidden }))
+        Ok((fs, Mounted { hidden, etc }))
     }
 
     /// Ends what [`Engine::mount`] began: the files under each mount point go back to their
@@ -346,20 +353,23 @@ impl Engine {
         out: &mut Output,
     ) {
         let id = self.state.containers[i].id.clone();
-        for event in fs.take_events() {
+        let events = fs.take_events();
+        let mut upper = fs.into_upper();
+        let etc_dropped = self.keep_etc_files(i, &mut upper, &mounted.etc);
+        for event in events {
             let path = match &event {
                 FsEvent::CopyUp { path, .. }
                 | FsEvent::Whiteout { path }
                 | FsEvent::OpaqueDir { path } => path,
             };
-            if !mounted.on_volume(path) {
+            let hidden = mounted.on_volume(path) || (etc_dropped && path == "/etc");
+            if !hidden {
                 out.events.push(Event::ContainerFs {
                     id: id.clone(),
                     event,
                 });
             }
         }
-        let mut upper = fs.into_upper();
         for (m, point, own) in mounted.hidden.into_iter().rev() {
             let taken = take_subtree(&mut upper, &point);
             put_back(&mut upper, own);
@@ -384,6 +394,47 @@ impl Engine {
             }
         }
         self.state.containers[i].upper = upper;
+    }
+
+    /// Moves what a process wrote to `/etc/hostname`, `/etc/hosts` or `/etc/resolv.conf` out
+    /// of the writable layer into the container's own copies, as docker's bind mounts keep
+    /// them out of its layer; `/etc`, copied up only for them, goes too. Deleting one is
+    /// undone (a real container gets `Device or resource busy`). Says whether `/etc` went.
+    fn keep_etc_files(
+        &mut self,
+        i: usize,
+        upper: &mut Layer,
+        before: &[(&str, Option<Change>)],
+    ) -> bool {
+        let mut etc_before = None;
+        for (path, had) in before {
+            if *path == "etc" {
+                etc_before = Some(had.clone());
+                continue;
+            }
+            let now = upper.get(path).cloned();
+            if now == *had {
+                continue;
+            }
+            if let Some(Change::Entry(e)) = &now {
+                self.state.containers[i]
+                    .etc_files
+                    .insert((*path).to_owned(), e.clone());
+            }
+            upper.take(path);
+            if let Some(had) = had {
+                put_back(upper, vec![((*path).to_owned(), had.clone())]);
+            }
+        }
+        let only_etc =
+            upper.get("etc").is_some() && !upper.iter().any(|(p, _)| p.starts_with("etc/"));
+        if let Some(None) = etc_before
+            && only_etc
+        {
+            upper.take("etc");
+            return true;
+        }
+        false
     }
 
     /// Makes the volume `name` if there is none by that name; returns its index.

@@ -250,3 +250,32 @@ fn a_read_only_mount_keeps_the_volume_as_it_was() {
         "one\n"
     );
 }
+
+#[test]
+fn dockers_init_layer_files_are_there_and_their_writes_stay_out_of_the_layer() {
+    let mut e = engine();
+    ok(
+        &mut e,
+        "docker run -d --name web -h box anchors/busybox sleep 100",
+    );
+    assert_eq!(ok(&mut e, "docker exec web cat /etc/hostname"), "box\n");
+    let root = ok(&mut e, "docker exec web ls -a /");
+    for name in [".dockerenv", "dev", "proc", "sys"] {
+        assert!(root.lines().any(|l| l == name), "{name} in {root}");
+    }
+    ok(
+        &mut e,
+        "docker exec web sh -c 'echo \"10.0.0.9 db\" >> /etc/hosts'",
+    );
+    let hosts = ok(&mut e, "docker exec web cat /etc/hosts");
+    assert!(hosts.starts_with("127.0.0.1\tlocalhost\n"), "{hosts}");
+    assert!(hosts.ends_with("10.0.0.9 db\n"), "{hosts}");
+    // docker bind-mounts these files: the container's layer does not change, nor does a commit
+    assert_eq!(ok(&mut e, "docker diff web"), "");
+    ok(&mut e, "docker commit web snap");
+    let hosts = ok(&mut e, "docker run --rm snap cat /etc/hosts");
+    assert!(!hosts.contains("db"), "{hosts}");
+    // a file of its own in /etc is a change as usual
+    ok(&mut e, "docker exec web sh -c 'echo x > /etc/own'");
+    assert!(ok(&mut e, "docker diff web").contains("A /etc/own\n"));
+}
