@@ -4,6 +4,8 @@
 //! (and later the core's `Backend` for Linux) drive it directly.
 
 pub mod archive;
+#[cfg(unix)]
+pub mod cp;
 #[cfg(target_os = "linux")]
 pub mod docker;
 #[cfg(target_os = "linux")]

@@ -351,6 +351,10 @@ pub fn run(argv: &[String], root: &Path) -> io::Result<u8> {
         io::Read::read_to_end(&mut io::stdin(), &mut input)?;
         engine.set_stdin(input);
     }
+    #[cfg(unix)]
+    if is_cp(argv) {
+        engine.set_host_files(crate::cp::FsHost::current()?);
+    }
     engine.set_terminal(io::stderr().is_terminal());
     engine.set_follows(true);
     let mut out = Output::default();
@@ -567,10 +571,22 @@ fn wants_stdin(argv: &[String]) -> bool {
         Ok(layerbox_core::cli::grammar::Invocation::Command { command, .. }) => match command {
             Command::Exec(o) => o.interactive,
             Command::Run(o) => o.create.interactive,
+            Command::Cp(o) => o.source == "-",
             _ => false,
         },
         _ => false,
     }
+}
+
+/// Whether the command line is `cp` (which reads and writes the host's files).
+fn is_cp(argv: &[String]) -> bool {
+    matches!(
+        layerbox_core::cli::grammar::parse(argv),
+        Ok(layerbox_core::cli::grammar::Invocation::Command {
+            command: layerbox_core::cli::command::Command::Cp(_),
+            ..
+        })
+    )
 }
 
 /// The tarball `import` or `load` reads (`-` for stdin), if the command line is one.

@@ -14,6 +14,7 @@
 //! listings take the shared one; nothing holds a lock while waiting for a container.
 
 mod containers;
+mod cp;
 mod pause;
 pub mod runner;
 pub mod state;
@@ -395,6 +396,7 @@ impl Linux {
                     Ok(None)
                 })
             }
+            Command::Cp(o) => self.cp(o),
             Command::Pause(o) => self.pause(&o.containers, true),
             Command::Unpause(o) => self.pause(&o.containers, false),
         }

@@ -56,7 +56,7 @@ pub fn rootless() -> bool {
 
 /// The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque`
 /// rootless.
-fn opaque_xattr() -> &'static str {
+pub(crate) fn opaque_xattr() -> &'static str {
     if rootless() {
         "user.overlay.opaque"
     } else {
@@ -228,20 +228,7 @@ pub fn write_layer_dir(layer: &Layer, dir: &Path) -> Result<(), LayerDirError> {
 /// A file's bytes; a simulated file gets the bytes the core's tar writer gives it (its digest
 /// repeated), so both engines unpack the same content.
 fn file_bytes(data: &FileData) -> std::borrow::Cow<'_, [u8]> {
-    match data {
-        FileData::Bytes(b) => b.into(),
-        FileData::Simulated { size, digest } => {
-            let len = usize::try_from(*size).unwrap_or(usize::MAX);
-            digest
-                .as_bytes()
-                .iter()
-                .copied()
-                .cycle()
-                .take(len)
-                .collect::<Vec<u8>>()
-                .into()
-        }
-    }
+    layerbox_core::engine::cp::file_bytes(data)
 }
 
 pub(crate) fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), LayerDirError> {
@@ -255,20 +242,7 @@ pub(crate) fn set_meta(path: &Path, meta: &Meta, chmod: bool) -> Result<(), Laye
         rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(meta.mode))
             .map_err(|e| at(path)(e.into()))?;
     }
-    let time = rustix::fs::Timespec {
-        tv_sec: meta.mtime,
-        tv_nsec: 0,
-    };
-    rustix::fs::utimensat(
-        rustix::fs::CWD,
-        path,
-        &rustix::fs::Timestamps {
-            last_access: time,
-            last_modification: time,
-        },
-        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-    )
-    .map_err(|e| at(path)(e.into()))
+    crate::cp::set_time(path, meta.mtime).map_err(at(path))
 }
 
 /// A container's changes in `docker diff` terms: its upper directory against its image layers

@@ -56,6 +56,8 @@ pub enum Command {
     Load(LoadOptions),
     /// `export` / `container export`: a container's filesystem as a tar archive.
     Export(ExportOptions),
+    /// `cp` / `container cp`: files between a container and the local filesystem.
+    Cp(CpOptions),
     /// `image layers` (layerbox's own): an image's layers, their changes and wasted bytes.
     ImageLayers(ImageLayersOptions),
     /// `tag`: another name for an image.
@@ -638,6 +640,22 @@ pub struct ExportOptions {
     pub output: Option<String>,
 }
 
+/// `cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-` and `cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::struct_excessive_bools)] // docker's own independent switches
+pub struct CpOptions {
+    /// The source, `CONTAINER:PATH`, a local path or `-` (a tar on stdin).
+    pub source: String,
+    /// The destination, `CONTAINER:PATH`, a local path or `-` (a tar to stdout).
+    pub destination: String,
+    /// `-a`: keep the owners (and, into a container with a user, give the files to it).
+    pub archive: bool,
+    /// `-L`: follow a symlink given as the source.
+    pub follow_link: bool,
+    /// `-q` (docker 28's): no progress lines; layerbox prints none either way, as docker 20.10.
+    pub quiet: bool,
+}
+
 /// Which kind of object `inspect` looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InspectType {
@@ -1075,6 +1093,18 @@ pub(crate) fn export(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Inva
     Ok(Command::Export(ExportOptions {
         container: Args(args.into_iter()).next(),
         output: f.string("output"),
+    }))
+}
+
+/// `cp`.
+pub(crate) fn cp(f: &ParsedFlags, args: Vec<String>) -> Result<Command, Invalid> {
+    let mut args = Args(args.into_iter());
+    Ok(Command::Cp(CpOptions {
+        source: args.next(),
+        destination: args.next(),
+        archive: f.bool("archive"),
+        follow_link: f.bool("follow-link"),
+        quiet: f.bool("quiet"),
     }))
 }
 

@@ -37,6 +37,8 @@ impl Completion {
     pub fn replacement(&self) -> Option<String> {
         match self.candidates.as_slice() {
             [] => None,
+            // `web:` (a `cp` path follows) takes no space after it.
+            [only] if only.ends_with(':') => Some(only.clone()),
             [only] => Some(format!("{only} ")),
             [first, rest @ ..] => {
                 let mut len = first.len();
@@ -127,6 +129,10 @@ fn candidates(names: &Names, before: &[&str], word: &str) -> Vec<String> {
     match position {
         // The word is a flag's value (`--name web`): nothing to offer.
         None => Vec::new(),
+        // `cp`: either side may be `CONTAINER:PATH`; the path itself is not completed.
+        Some(0 | 1) if spec.top == Some("cp") && !word.contains(':') => {
+            names.containers.iter().map(|c| format!("{c}:")).collect()
+        }
         Some(n) => match arg_kind(spec.usage, n) {
             Arg::Image => names.images.clone(),
             Arg::Container => names.containers.clone(),
@@ -315,6 +321,15 @@ mod tests {
         // The image's command is not the engine's to complete.
         assert!(at_end("docker run my-app w").is_empty());
         assert!(at_end("docker exec web w").is_empty());
+    }
+
+    #[test]
+    fn cp_offers_containers_with_their_colon() {
+        assert_eq!(at_end("docker cp w"), ["web:", "worker:"]);
+        assert_eq!(at_end("docker container cp ./x d"), ["db:"]);
+        assert_eq!(at_end("docker cp web:/e"), Vec::<String>::new());
+        let c = complete(&names(), "docker cp d", 11);
+        assert_eq!(c.replacement().as_deref(), Some("db:"));
     }
 
     #[test]

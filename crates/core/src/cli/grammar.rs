@@ -55,6 +55,8 @@ pub struct CommandSpec {
     pub usage: &'static str,
     /// The one-line description.
     pub short: &'static str,
+    /// The longer description `--help` shows instead, if the command has one (cobra's `Long`).
+    pub long: Option<&'static str>,
     /// How many arguments it takes.
     pub args: ArgsRule,
     /// Whether flags may follow arguments; `false` for commands that run a command.
@@ -114,12 +116,17 @@ impl Invoked {
         }
     }
 
-    /// `docker container ls [OPTIONS]`.
+    /// `docker container ls [OPTIONS]` (a second usage line, as `cp` has, names the program
+    /// too).
     pub fn use_line(&self, program: &str) -> String {
         if self.spec.usage.is_empty() {
             self.command_path(program)
         } else {
-            format!("{} {}", self.command_path(program), self.spec.usage)
+            let usage = self
+                .spec
+                .usage
+                .replace("\n\tdocker ", &format!("\n\t{program} "));
+            format!("{} {usage}", self.command_path(program))
         }
     }
 
@@ -128,7 +135,7 @@ impl Invoked {
         let mut out = format!(
             "\nUsage:  {}\n\n{}\n",
             self.use_line(program),
-            self.spec.short
+            self.spec.long.unwrap_or(self.spec.short)
         );
         if self.parent.is_some() && !self.spec.aliases.is_empty() {
             let _ = write!(
@@ -480,6 +487,27 @@ const COMMIT_FLAGS: &[FlagSpec] = &[
     flag("pause", 'p', Bool, "Pause container during commit").default("true"),
 ];
 
+const CP_FLAGS: &[FlagSpec] = &[
+    flag(
+        "archive",
+        'a',
+        Bool,
+        "Archive mode (copy all uid/gid information)",
+    ),
+    flag(
+        "follow-link",
+        'L',
+        Bool,
+        "Always follow symbol link in SRC_PATH",
+    ),
+    flag(
+        "quiet",
+        'q',
+        Bool,
+        "Suppress progress output during copy (layerbox prints none)",
+    ),
+];
+
 const IMPORT_FLAGS: &[FlagSpec] = &[
     flag(
         "change",
@@ -705,6 +733,7 @@ macro_rules! row {
             aliases: &[$($alias),*],
             usage: $usage,
             short: $short,
+            long: None,
             args: $args,
             interspersed: $inter,
             flags: &[$($flags),*],
@@ -712,6 +741,12 @@ macro_rules! row {
         }
     };
 }
+
+/// `cp`'s two usage lines (docker's `Use`, the second naming the program itself).
+const CP_USAGE: &str = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH";
+
+/// `cp --help`'s description (docker's `Long`).
+const CP_LONG: &str = "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.";
 
 const RUN_USAGE: &str = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
 const CONTAINERS_USAGE: &str = "[OPTIONS] CONTAINER [CONTAINER...]";
@@ -722,6 +757,7 @@ const CONTAINERS_USAGE: &str = "[OPTIONS] CONTAINER [CONTAINER...]";
 pub const COMMANDS: &[CommandSpec] = &[
     row!(Some("build"), Some(("image", "build")), [], "[OPTIONS] PATH | URL | -", "Build an image from a Dockerfile", ArgsRule::Exact(1), true, [BUILD_FLAGS], cmd::build),
     row!(Some("commit"), Some(("container", "commit")), [], "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", ArgsRule::Range(1, 2), true, [COMMIT_FLAGS], cmd::commit),
+    CommandSpec { long: Some(CP_LONG), ..row!(Some("cp"), Some(("container", "cp")), [], CP_USAGE, "Copy files/folders between a container and the local filesystem", ArgsRule::Exact(2), true, [CP_FLAGS], cmd::cp) },
     row!(Some("create"), Some(("container", "create")), [], RUN_USAGE, "Create a new container", ArgsRule::Min(1), false, [CONTAINER_FLAGS], cmd::create),
     row!(Some("diff"), Some(("container", "diff")), [], "CONTAINER", "Inspect changes to files or directories on a container's filesystem", ArgsRule::Exact(1), true, [], cmd::diff),
     row!(Some("exec"), Some(("container", "exec")), [], "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container", ArgsRule::Min(2), false, [EXEC_FLAGS], cmd::exec),

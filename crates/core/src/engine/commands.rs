@@ -175,6 +175,7 @@ impl Engine {
             Command::Export(o) => self
                 .export(o, out)
                 .map_err(|(text, code)| Failure(text, code)),
+            Command::Cp(o) => self.cp(o, out).map_err(|e| Failure(e.to_string(), 1)),
             Command::ImageLayers(o) => self.image_layers_cmd(o, out),
             Command::Tag(o) => self.tag(&o.source, &o.target, out),
             Command::Rmi(o) => self.rmi(o, out),

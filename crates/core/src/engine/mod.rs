@@ -17,6 +17,7 @@
 
 mod archive;
 mod commands;
+pub mod cp;
 mod follow;
 mod host;
 mod import;
@@ -466,6 +467,7 @@ pub struct Engine {
     runner: Box<dyn ProcessRunner>,
     base_images: Box<dyn ImageSource>,
     build_input: Option<BuildInput>,
+    host: Box<dyn cp::HostFiles>,
     stdin: Vec<u8>,
     program: String,
     terminal: bool,
@@ -505,6 +507,7 @@ impl Engine {
             runner: Box::new(ShellRunner::default()),
             base_images: Box::new(NoImages),
             build_input: None,
+            host: Box::new(cp::MemoryHost::default()),
             stdin: Vec::new(),
             program: "docker".into(),
             terminal: false,
@@ -582,6 +585,17 @@ impl Engine {
     /// Gives the next `build` its context.
     pub fn set_build_input(&mut self, input: BuildInput) {
         self.build_input = Some(input);
+    }
+
+    /// Gives `cp` the client's local filesystem (the host's natively, the project files in the
+    /// browser); an empty one in memory until then.
+    pub fn set_host_files(&mut self, host: impl cp::HostFiles + 'static) {
+        self.host = Box::new(host);
+    }
+
+    /// The client's local filesystem `cp` uses (to show what a copy out wrote).
+    pub fn host_files(&self) -> &dyn cp::HostFiles {
+        self.host.as_ref()
     }
 
     /// Gives the next `exec` or `run` this input (what a learner types into `-i`).

@@ -597,3 +597,51 @@ fn resource_limits_parse_as_dockers_units() {
         assert!(words.contains(line), "{line}\n{text}");
     }
 }
+
+#[test]
+fn cp_help_usage_and_options() {
+    // docker 20.10's text (its Long description and two usage lines), with docker 28's -q.
+    let (text, stderr) = help("docker cp --help");
+    assert!(!stderr);
+    assert_eq!(
+        text,
+        "
+Usage:  docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-
+\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH
+
+Copy files/folders between a container and the local filesystem
+
+Use '-' as the source to read a tar archive from stdin
+and extract it to a directory destination in a container.
+Use '-' as the destination to stream a tar archive of a
+container source to stdout.
+
+Options:
+  -a, --archive       Archive mode (copy all uid/gid information)
+  -L, --follow-link   Always follow symbol link in SRC_PATH
+  -q, --quiet         Suppress progress output during copy (layerbox
+                      prints none)
+"
+    );
+    assert!(
+        help("layerbox container cp --help")
+            .0
+            .starts_with("\nUsage:  layerbox container cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tlayerbox cp [OPTIONS]")
+    );
+    assert_eq!(
+        error("docker cp web").to_string(),
+        "\"docker cp\" requires exactly 2 arguments.\nSee 'docker cp --help'.\n\n\
+         Usage:  docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\
+         \tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\n\
+         Copy files/folders between a container and the local filesystem"
+    );
+    let Command::Cp(o) = command("docker container cp -aL web:/etc/. out") else {
+        panic!()
+    };
+    assert_eq!(
+        (o.source.as_str(), o.destination.as_str()),
+        ("web:/etc/.", "out")
+    );
+    assert!(o.archive && o.follow_link && !o.quiet);
+    assert!(matches!(command("docker cp -q a web:/"), Command::Cp(o) if o.quiet));
+}
