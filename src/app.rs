@@ -18,7 +18,8 @@ use crate::components::speed::{SPEED_KEY, Speed, SpeedProps, prefers_reduced_mot
 use crate::components::status::StatusLine;
 use crate::components::terminal::Terminal;
 use crate::protocol::{
-    FEED_EVENT, PICK_EVENT, ProjectFile, REVEAL_EVENT, Request, Response, Reveal, ViewsFeed,
+    FEED_EVENT, PICK_EVENT, PULL_DELAY_MS, ProjectFile, REVEAL_EVENT, Request, Response, Reveal,
+    ViewsFeed,
 };
 use crate::share::check_files;
 use crate::state::{Action, DOCKERFILE, Pick, State, files_of};
@@ -26,6 +27,8 @@ use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
 
 /// Where trunk puts the worker's loader script, relative to the page.
 pub const WORKER_URL: &str = "./layerbox-worker_loader.js";
+/// Where trunk puts the analysis worker's loader script, relative to the page.
+pub const ANALYZER_URL: &str = "./layerbox-analyzer_loader.js";
 /// The views module's script and wasm, relative to the page.
 pub const VIEWS_MODULE: [&str; 2] = ["./layerbox-views.js", "./layerbox-views_bg.wasm"];
 /// The views' stylesheet (trunk copies it as it is), linked when the views module loads.
@@ -73,7 +76,7 @@ fn saved_project() -> State {
 fn default_connect() -> Option<Connect> {
     #[cfg(target_arch = "wasm32")]
     {
-        Some(crate::bridge::worker(WORKER_URL))
+        Some(crate::bridge::workers(WORKER_URL, ANALYZER_URL))
     }
     #[cfg(not(target_arch = "wasm32"))]
     None
@@ -149,16 +152,37 @@ pub fn app(props: &AppProps) -> Html {
     }
     // The Dockerfile is analysed in the worker whenever it changes; the texts asked about are
     // kept until their answer is shown, so that the editor knows which lines an answer covers.
+    // A keystroke asks before the page draws it (see `onedit`), so that the worker's answer is
+    // made while the page draws; other changes (an example, a share link) ask from here.
     let analysed: Rc<RefCell<Vec<Asked>>> = use_mut_ref(Vec::new);
-    {
+    let analyze = {
         let (sender, analysed) = (sender.clone(), Rc::clone(&analysed));
-        use_effect_with(state.dockerfile().to_owned(), move |text| {
+        move |text: &str| {
+            if analysed
+                .borrow()
+                .last()
+                .is_some_and(|(_, asked)| **asked == *text)
+            {
+                return;
+            }
             let seq = sender.id();
-            analysed.borrow_mut().push((seq, Rc::from(text.as_str())));
+            analysed.borrow_mut().push((seq, Rc::from(text)));
             sender.send(Request::Analyze {
                 seq,
-                text: text.clone(),
+                text: text.to_owned(),
             });
+        }
+    };
+    {
+        let (analyze, sender) = (analyze.clone(), sender.clone());
+        use_effect_with(state.dockerfile().to_owned(), move |text| {
+            analyze(text);
+            // Its base images are modelled ahead of a build once the editor is left alone.
+            let dockerfile = text.clone();
+            let timer = after(PULL_DELAY_MS, move || {
+                sender.send(Request::Pull { dockerfile });
+            });
+            move || drop(timer)
         });
     }
     let analysed = {
@@ -331,7 +355,15 @@ pub fn app(props: &AppProps) -> Html {
     });
 
     let d = || state.dispatcher();
-    let onedit = on(d(), Action::Edit);
+    let onedit = {
+        let (d, dockerfile) = (state.dispatcher(), state.dockerfile_open());
+        Callback::from(move |text: String| {
+            if dockerfile {
+                analyze(&text);
+            }
+            d.dispatch(Action::Edit(text));
+        })
+    };
     let onopen = on(d(), Action::Open);
     let onrename = on(d(), |(i, name)| Action::Rename(i, name));
     let ondelete = on(d(), Action::Delete);

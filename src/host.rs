@@ -307,6 +307,12 @@ impl Host {
                 Ok((files, history)) => vec![Response::Imported { files, history }],
                 Err(message) => vec![Response::Error { message }],
             },
+            Request::Pull { dockerfile } => {
+                for reference in self.bases_to_pull(&dockerfile) {
+                    self.pull_base(&reference);
+                }
+                Vec::new()
+            }
             Request::View(request) => {
                 let result = view::answer(&self.engine, &request)
                     .map_err(|e| e.to_string())
@@ -788,6 +794,12 @@ pub(crate) mod tests {
         let ctx = files(&examples::python());
         let (_, err, code, _) = run(&mut host, "docker build -t my-app .", &ctx);
         assert_eq!(code, 0, "{err}");
+        // The page's request models what is left, and answers nothing.
+        let pull = Request::Pull {
+            dockerfile: dockerfile.into(),
+        };
+        assert_eq!(host.handle(pull), []);
+        assert!(host.bases_to_pull(dockerfile).is_empty());
         let mut fresh = Host::new(Arc::new(|| Timestamp::from_unix_secs(1)), 7);
         assert!(
             fresh.bases_to_pull(dockerfile).is_empty(),

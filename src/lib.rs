@@ -6,6 +6,8 @@
 //! links ([`host`]); it is loaded after the first paint. Everything the learner sees is derived
 //! from [`state::State`]; components only present it and send [`state::Action`]s back.
 
+#[cfg(target_arch = "wasm32")]
+pub mod analyzer;
 pub mod app;
 pub mod bridge;
 pub mod components;

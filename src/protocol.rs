@@ -105,7 +105,18 @@ pub enum Request {
         /// The file's text.
         text: String,
     },
+    /// Model the base images this Dockerfile starts from, ahead of a build (a simulated
+    /// `docker pull`); no answer. The page sends it once the editor has been left alone for
+    /// [`PULL_DELAY_MS`]: modelling an image holds the engine for hundreds of milliseconds.
+    Pull {
+        /// The Dockerfile in the editor.
+        dockerfile: String,
+    },
 }
+
+/// How long the editor's Dockerfile must stay unchanged before its base images are modelled
+/// ([`Request::Pull`]).
+pub const PULL_DELAY_MS: u32 = 1000;
 
 /// What the worker tells the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

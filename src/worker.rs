@@ -24,7 +24,8 @@ thread_local! {
     static WAITING: RefCell<Vec<Request>> = const { RefCell::new(Vec::new()) };
     static CATALOG_TRIED: Cell<bool> = const { Cell::new(false) };
     static CATALOG_LOADING: Cell<bool> = const { Cell::new(false) };
-    static LATEST_ANALYSIS: Cell<u64> = const { Cell::new(0) };
+    /// How many [`Request::Pull`]s came: only the latest one's images are modelled.
+    static PULLS: Cell<u64> = const { Cell::new(0) };
     /// The pending timer that posts the engine's state to keep (0: none).
     static SAVE_TIMER: Cell<i32> = const { Cell::new(0) };
 }
@@ -38,11 +39,13 @@ thread_local! {
 /// runs this long after the command, so a reload soon after a command keeps it.
 const SAVE_DELAY_MS: i32 = 100;
 
-fn scope() -> DedicatedWorkerGlobalScope {
+/// The worker's global scope.
+pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(response: &Response) {
+/// Posts one answer to the page, as JSON.
+pub(crate) fn post(response: &Response) {
     if let Ok(json) = serde_json::to_string(response) {
         let _ = scope().post_message(&JsValue::from_str(&json));
     }
@@ -101,13 +104,14 @@ fn dispatch(request: Request) {
         WAITING.with(|w| w.borrow_mut().push(request));
         return;
     }
-    let dockerfile = match &request {
-        Request::Analyze { seq, text } => {
-            LATEST_ANALYSIS.set(*seq);
-            Some((*seq, text.clone()))
-        }
-        _ => None,
-    };
+    // The editor's Dockerfile (the analysis worker, `analyzer.rs`, highlights and checks it),
+    // sent once the editor has been left alone: its base images are modelled between requests.
+    if let Request::Pull { dockerfile } = request {
+        let seq = PULLS.get() + 1;
+        PULLS.set(seq);
+        wasm_bindgen_futures::spawn_local(pull_bases(seq, dockerfile));
+        return;
+    }
     let is_view = matches!(request, Request::View(_));
     let responses = HOST.with(|h| h.borrow_mut().as_mut().map(|h| h.handle(request)));
     for r in responses.unwrap_or_default() {
@@ -118,22 +122,13 @@ fn dispatch(request: Request) {
     } else if is_view {
         save_after_view();
     }
-    if let Some((seq, text)) = dockerfile {
-        wasm_bindgen_futures::spawn_local(pull_bases(seq, text));
-    }
 }
 
-/// Models the base images the Dockerfile in the editor starts from, once the editor has been
-/// left alone for [`PULL_DELAY_MS`] (a simulated `docker pull` ahead of the build): the catalog
-/// is fetched first if a base needs it. Later keystrokes ask again (only the latest text is
-/// looked at); an image already modelled is skipped. Modelling an image takes the worker
-/// hundreds of milliseconds: started between two keystrokes, it would hold the second one's
-/// diagnostics back that long.
+/// Models the base images the Dockerfile in the editor starts from (a simulated `docker pull`
+/// ahead of the build, [`Request::Pull`]): the catalog is fetched first if a base needs it.
+/// Each image gets its own turn, so that requests that came meanwhile go first, and a later
+/// Dockerfile replaces this one.
 async fn pull_bases(seq: u64, dockerfile: String) {
-    wait(PULL_DELAY_MS).await;
-    if LATEST_ANALYSIS.get() != seq {
-        return;
-    }
     if !CATALOG_TRIED.get() {
         let has_base = layerbox_core::dockerfile::parse(&dockerfile)
             .is_ok_and(|d| d.stages.iter().any(|s| s.base_name != "scratch"));
@@ -149,8 +144,10 @@ async fn pull_bases(seq: u64, dockerfile: String) {
             .unwrap_or_default()
     });
     for reference in wanted {
-        // Each image gets its own turn, so that a request that came meanwhile goes first.
         idle().await;
+        if PULLS.get() != seq {
+            return;
+        }
         post(&Response::Busy {
             what: format!("modelling base image {reference}"),
         });
@@ -169,9 +166,6 @@ async fn pull_bases(seq: u64, dockerfile: String) {
 async fn idle() {
     wait(50).await;
 }
-
-/// How long the editor's text must stay unchanged before its base images are modelled.
-const PULL_DELAY_MS: i32 = 1000;
 
 /// Resolves after `ms` milliseconds (and the messages queued meanwhile).
 async fn wait(ms: i32) {

@@ -262,7 +262,7 @@ pub fn bench_size() -> Result<(), String> {
         .collect();
     files.sort();
     println!("{:<44} {:>12} {:>14}", "file", "raw bytes", "gzip -9 bytes");
-    let mut totals = [(0u64, 0u64); 4];
+    let mut totals = [(0u64, 0u64); 5];
     for path in &files {
         let name = path
             .file_name()
@@ -294,6 +294,7 @@ pub fn bench_size() -> Result<(), String> {
         "engine worker (wasm + js + loader)",
         "views module (wasm + js + css)",
         "data fetched on the first command",
+        "analysis worker (wasm + js + loader)",
     ]
     .iter()
     .zip(totals)
@@ -303,10 +304,13 @@ pub fn bench_size() -> Result<(), String> {
     Ok(())
 }
 
-/// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 views module, 3 data.
+/// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 views module, 3 data,
+/// 4 the analysis worker.
 fn size_group(name: &str) -> usize {
     if name.starts_with("layerbox-worker") {
         1
+    } else if name.starts_with("layerbox-analyzer") {
+        4
     } else if name.starts_with("layerbox-views") || name == "views.css" {
         2
     } else if name.starts_with("catalog") {
@@ -330,6 +334,8 @@ mod tests {
         assert_eq!(size_group("layerbox-views_bg.wasm"), 2);
         assert_eq!(size_group("views.css"), 2);
         assert_eq!(size_group("catalog.txt.gz"), 3);
+        assert_eq!(size_group("layerbox-analyzer_bg.wasm"), 4);
+        assert_eq!(size_group("layerbox-analyzer_loader.js"), 4);
     }
 
     #[test]
