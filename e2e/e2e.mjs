@@ -542,6 +542,20 @@ await check('walk: rm, rmi, prune', async () => {
   await typeIn(walk, 'docker ps -a -q');
   expect((await walk.locator('#transcript span').last().textContent()) === '$ docker ps -a -q\n', 'containers left');
 });
+await check('walk: a volume keeps data out of the container layer; the file view shows it apart', async () => {
+  await typeIn(walk, 'docker run -d --name vol -v notes:/data my-python-app');
+  await typeIn(walk, 'docker exec vol sh -c "echo kept > /data/note.txt"');
+  await showView(walk, 'Files');
+  const row = walk.locator('#views-root .entry', { hasText: 'note.txt' });
+  await row.waitFor({ timeout: 15000 });
+  expect((await row.locator('.origin').textContent()) === 'VOL', 'not from the volume');
+  expect(await walk.locator('#views-root .layer-label.volume', { hasText: 'volume notes at /data' }).count() === 1, 'no volume in the legend');
+  await typeIn(walk, 'docker diff vol');
+  expect((await lastOut(walk)) === 'A /data\n', 'the volume\'s file is among the container\'s changes');
+  await typeIn(walk, 'docker rm -f vol');
+  await typeIn(walk, 'docker run --rm -v notes:/data my-python-app cat /data/note.txt');
+  expect((await lastOut(walk)) === 'kept\n', 'the next container did not find the file');
+});
 await check('walk: the Node example runs with -p 3000:3000 and its app says Hello World', async () => {
   await walk.selectOption('#examples', 'node');
   await walk.waitForFunction(() => document.querySelector('#editor').value.startsWith('FROM node:14\n'));

@@ -67,7 +67,13 @@ fn mark(kind: ChangeKind, layer: usize, picked: bool) -> Html {
     }
 }
 
-fn entry_row(e: &FileEntry, writable: Option<usize>, picked: &[usize], props: &FilesProps) -> Html {
+fn entry_row(
+    e: &FileEntry,
+    (writable, volumes): (Option<usize>, usize),
+    picked: &[usize],
+    props: &FilesProps,
+) -> Html {
+    let on_volume = e.layer >= volumes;
     let touched = e.marks.iter().any(|m| picked.contains(&m.layer));
     let depth = e.path.matches('/').count().saturating_sub(1);
     let name = e.path.rsplit('/').next().unwrap_or(&e.path);
@@ -119,9 +125,9 @@ fn entry_row(e: &FileEntry, writable: Option<usize>, picked: &[usize], props: &F
                     <span class="badge opaque" title="opaque: replaces the lower directory">{ "opaque" }</span>
                 }
                 <span class="size">{ if e.file_type == FileType::Dir { String::new() } else { human_size(e.size) } }</span>
-                <span class={classes!("badge", "origin", in_upper.then_some("upper"))}
-                    title={if in_upper { "from the container's writable layer".to_owned() } else { format!("from layer {}", e.layer) }}>
-                    { if in_upper { "RW".to_owned() } else { format!("L{}", e.layer) } }
+                <span class={classes!("badge", "origin", in_upper.then_some("upper"), on_volume.then_some("volume"))}
+                    title={if in_upper { "from the container's writable layer".to_owned() } else if on_volume { "from a volume, outside the container's layers".to_owned() } else { format!("from layer {}", e.layer) }}>
+                    { if in_upper { "RW".to_owned() } else if on_volume { "VOL".to_owned() } else { format!("L{}", e.layer) } }
                 </span>
                 <span class="marks">
                     { for e.marks.iter().map(|m| mark(m.kind, m.layer, picked.contains(&m.layer))) }
@@ -192,6 +198,11 @@ fn touched_note(v: &FilesView, picked: &[usize]) -> String {
 pub fn file_tree(props: &FilesProps) -> Html {
     let v = &props.view;
     let writable = v.layers.iter().find(|l| l.writable).map(|l| l.index);
+    let volumes = v
+        .layers
+        .iter()
+        .find(|l| l.volume)
+        .map_or(usize::MAX, |l| l.index);
     let picked = picked_layers(v, props);
     let onsearch = props.onsearch.clone();
     let oninput = Callback::from(move |e: InputEvent| {
@@ -212,11 +223,11 @@ pub fn file_tree(props: &FilesProps) -> Html {
                     let on = picked.contains(&l.index);
                     let (index, source, onlayer) = (l.index, l.source, props.onlayer.clone());
                     html! {
-                        <li class={classes!("layer-label", l.writable.then_some("writable"), on.then_some("selected"))}>
+                        <li class={classes!("layer-label", l.writable.then_some("writable"), l.volume.then_some("volume"), on.then_some("selected"))}>
                             <button class="layer-pick" aria-pressed={on.to_string()}
                                 onclick={Callback::from(move |_| onlayer.emit((index, source)))}>
-                                <span class={classes!("badge", "origin", l.writable.then_some("upper"))}>
-                                    { if l.writable { "RW".to_owned() } else { format!("L{}", l.index) } }
+                                <span class={classes!("badge", "origin", l.writable.then_some("upper"), l.volume.then_some("volume"))}>
+                                    { if l.writable { "RW".to_owned() } else if l.volume { "VOL".to_owned() } else { format!("L{}", l.index) } }
                                 </span>
                                 { format!(" {} ({})", l.instruction, human_size(l.size)) }
                             </button>
@@ -226,7 +237,7 @@ pub fn file_tree(props: &FilesProps) -> Html {
             </ol>
             <p class="step-note" aria-live="polite">{ touched_note(v, &picked) }</p>
             <ul class="tree" aria-label="Paths">
-                { for v.entries.iter().map(|e| entry_row(e, writable, &picked, props)) }
+                { for v.entries.iter().map(|e| entry_row(e, (writable, volumes), &picked, props)) }
             </ul>
             if v.truncated {
                 <p class="note">{ format!("Showing {} of {} paths: search to narrow.", v.entries.len(), v.matched) }</p>

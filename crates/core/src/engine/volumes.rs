@@ -58,6 +58,30 @@ pub struct Volume {
     pub content: Layer,
 }
 
+impl Volume {
+    /// The volume as a layer mounted at `point` (relative): an opaque directory there, which
+    /// hides what the layers below hold, and the volume's files under it.
+    pub fn as_mounted_layer(&self, point: &str) -> Layer {
+        let mut layer = Layer::new();
+        let mut entries = vec![(
+            point.to_owned(),
+            Change::Entry(Entry {
+                meta: self.root,
+                kind: EntryKind::Dir { opaque: true },
+            }),
+        )];
+        entries.extend(self.content.iter().map(|(p, c)| {
+            let c = match c {
+                Change::HardLink(t) => Change::HardLink(format!("{point}/{t}")),
+                other => other.clone(),
+            };
+            (format!("{point}/{p}"), c)
+        }));
+        put_back(&mut layer, entries);
+        layer
+    }
+}
+
 /// What is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MountKind {
@@ -314,25 +338,27 @@ impl Engine {
         }
         for (m, point) in mounts.iter().zip(points) {
             let own = take_subtree(&mut upper, &point);
-            let (root, files) = match self.state.volumes.iter().find(|v| v.name == m.name) {
-                Some(v) if m.kind == MountKind::Volume => (v.root, v.content.iter().collect()),
-                _ => (Meta::new(0o755, now), Vec::new()),
+            let mounted = match self.state.volumes.iter().find(|v| v.name == m.name) {
+                Some(v) if m.kind == MountKind::Volume => v.as_mounted_layer(&point),
+                _ => {
+                    let mut empty = Layer::new();
+                    empty.insert(
+                        point.clone(),
+                        Entry {
+                            meta: Meta::new(0o755, now),
+                            kind: EntryKind::Dir { opaque: true },
+                        },
+                    );
+                    empty
+                }
             };
-            let mut entries = vec![(
-                point.clone(),
-                Change::Entry(Entry {
-                    meta: root,
-                    kind: EntryKind::Dir { opaque: true },
-                }),
-            )];
-            entries.extend(files.into_iter().map(|(p, c)| {
-                let c = match c {
-                    Change::HardLink(t) => Change::HardLink(format!("{point}/{t}")),
-                    other => other.clone(),
-                };
-                (format!("{point}/{p}"), c)
-            }));
-            put_back(&mut upper, entries);
+            put_back(
+                &mut upper,
+                mounted
+                    .iter()
+                    .map(|(p, c)| (p.to_owned(), c.clone()))
+                    .collect(),
+            );
             hidden.push((m.clone(), point, own));
         }
         self.state.containers[i].mounts = mounts;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ViewError, image_stack, instruction};
 use crate::dockerfile::SourceLines;
-use crate::engine::Engine;
+use crate::engine::{Engine, MountKind};
 use crate::fs::path as fspath;
 use crate::fs::{Change, ChangeKind, Entry, EntryKind, FileData, FileType, Layer, LayerStack};
 
@@ -48,6 +48,10 @@ pub struct LayerLabel {
     /// The Dockerfile lines of the instruction that made it in the last build of the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceLines>,
+    /// A volume mounted in the container, shown as a layer over its writable one (its files
+    /// live outside the container's layers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub volume: bool,
 }
 
 /// The merged file tree of an image or a container.
@@ -165,7 +169,7 @@ struct Target {
 }
 
 fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
-    let (kind, id, image, upper) = if let Ok(i) = engine.find_container(name) {
+    let (kind, id, image, upper, mounts) = if let Ok(i) = engine.find_container(name) {
         let c = &engine.state().containers[i];
         let image = engine.state().images.iter().find(|img| img.id == c.image);
         (
@@ -173,9 +177,16 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             c.id.clone(),
             image,
             Some(c.upper.clone()),
+            c.mounts.as_slice(),
         )
     } else if let Some(image) = engine.find_image(name) {
-        (TargetKind::Image, image.id.to_string(), Some(image), None)
+        (
+            TargetKind::Image,
+            image.id.to_string(),
+            Some(image),
+            None,
+            &[][..],
+        )
     } else {
         return Err(ViewError::NoSuchObject(name.to_owned()));
     };
@@ -192,6 +203,7 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             writable: false,
             size: l.size(),
             source: None,
+            volume: false,
         })
         .collect();
     if let Some(image) = image {
@@ -217,12 +229,40 @@ fn resolve(engine: &Engine, name: &str) -> Result<Target, ViewError> {
             writable: true,
             size: upper.size(),
             source: None,
+            volume: false,
         });
         let upper = Arc::new(upper);
         Arc::make_mut(&mut stack)
             .push(Arc::clone(&upper))
             .map_err(|e| ViewError::Layers(name.to_owned(), e.to_string()))?;
         layers.push(upper);
+    }
+    let mut mounts: Vec<_> = mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume)
+        .collect();
+    mounts.sort_by_key(|m| m.point());
+    for m in mounts {
+        let Some(volume) = engine.state().volumes.iter().find(|v| v.name == m.name) else {
+            continue;
+        };
+        let layer = Arc::new(volume.as_mounted_layer(&m.point()));
+        labels.push(LayerLabel {
+            index: layers.len(),
+            instruction: if volume.anonymous {
+                format!("anonymous volume at {}", m.destination)
+            } else {
+                format!("volume {} at {}", volume.name, m.destination)
+            },
+            writable: false,
+            size: layer.size(),
+            source: None,
+            volume: true,
+        });
+        Arc::make_mut(&mut stack)
+            .push(Arc::clone(&layer))
+            .map_err(|e| ViewError::Layers(name.to_owned(), e.to_string()))?;
+        layers.push(layer);
     }
     Ok(Target {
         kind,

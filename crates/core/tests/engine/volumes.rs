@@ -279,3 +279,27 @@ fn dockers_init_layer_files_are_there_and_their_writes_stay_out_of_the_layer() {
     ok(&mut e, "docker exec web sh -c 'echo x > /etc/own'");
     assert!(ok(&mut e, "docker diff web").contains("A /etc/own\n"));
 }
+
+#[test]
+fn the_files_view_shows_a_volume_as_a_layer_over_the_containers_own() {
+    let mut e = engine();
+    ok(
+        &mut e,
+        "docker run -d --name web -v notes:/data anchors/busybox sleep 100",
+    );
+    ok(
+        &mut e,
+        "docker exec web sh -c 'echo kept > /data/a.txt; echo mine > /tmp/b.txt'",
+    );
+    let v = layerbox_core::view::files::view(&e, "web", None).unwrap();
+    let volume = v.layers.last().unwrap();
+    assert!(volume.volume && !volume.writable, "{volume:?}");
+    assert_eq!(volume.instruction, "volume notes at /data");
+    let writable = v.layers.iter().find(|l| l.writable).unwrap();
+    assert_eq!(writable.index + 1, volume.index);
+    let from = |path: &str| v.entries.iter().find(|e| e.path == path).map(|e| e.layer);
+    assert_eq!(from("/data/a.txt"), Some(volume.index));
+    assert_eq!(from("/tmp/b.txt"), Some(writable.index));
+    let content = layerbox_core::view::files::content(&e, "web", "/data/a.txt").unwrap();
+    assert_eq!(content.layer, volume.index);
+}
