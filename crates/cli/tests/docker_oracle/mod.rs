@@ -9,6 +9,7 @@
 //! in [`build`]. Nothing else is masked.
 
 mod build;
+mod cp;
 mod errors;
 mod harness;
 mod inspect;

@@ -13,6 +13,7 @@ use std::process::{Command, Output, Stdio};
 
 use super::linux_root::{assert_no_mounts_below, exits, make_busybox_layer, root_only};
 
+mod cp;
 mod faults;
 mod network;
 mod node;

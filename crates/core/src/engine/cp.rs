@@ -634,7 +634,13 @@ pub fn write_tar(members: &[Member]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for m in members {
         let mut h = tar::Header::new_gnu();
-        h.set_mode(m.entry.meta.mode & 0o7777);
+        // with the file type's bits, as Go's `FileInfoHeader` writes the mode
+        let kind_bits = match &m.entry.kind {
+            EntryKind::Dir { .. } => 0o040_000,
+            EntryKind::Symlink(_) => 0o120_000,
+            EntryKind::File(_) => 0o100_000,
+        };
+        h.set_mode(kind_bits | (m.entry.meta.mode & 0o7777));
         h.set_uid(u64::from(m.entry.meta.uid));
         h.set_gid(u64::from(m.entry.meta.gid));
         h.set_mtime(u64::try_from(m.entry.meta.mtime).unwrap_or(0));
