@@ -1127,7 +1127,13 @@ struct SimDaemon<'a> {
 }
 
 impl SimDaemon<'_> {
-    fn container(&self, container: &str, path: &str) -> Result<(usize, UnionFs), CpError> {
+    /// Container `container`'s filesystem with its volumes mounted (a copy reaches into them
+    /// as docker's does), and its index.
+    fn container(
+        &mut self,
+        container: &str,
+        path: &str,
+    ) -> Result<(usize, UnionFs, super::volumes::Mounted), CpError> {
         let not_found = || CpError::NotFound {
             container: container.to_owned(),
             path: path.to_owned(),
@@ -1136,18 +1142,37 @@ impl SimDaemon<'_> {
             .engine
             .find_container(container)
             .map_err(|_| not_found())?;
-        let fs = self
+        let (fs, mounted) = self
             .engine
-            .container_fs(&self.engine.state.containers[i])
+            .mount(i)
             .map_err(|e| CpError::Daemon(e.to_string()))?;
-        Ok((i, fs))
+        Ok((i, fs, mounted))
+    }
+
+    /// Ends [`SimDaemon::container`]: volumes and the writable layer get what was written.
+    fn done(&mut self, i: usize, fs: UnionFs, mounted: super::volumes::Mounted) {
+        let mut out = super::Output::default();
+        self.engine.unmount(i, fs, mounted, &mut out);
+        self.events.append(&mut out.events);
+    }
+
+    /// Reads from the container's filesystem with `read`.
+    fn reading<T>(
+        &mut self,
+        container: &str,
+        path: &str,
+        read: impl FnOnce(&UnionFs) -> Result<T, CpError>,
+    ) -> Result<T, CpError> {
+        let (i, fs, mounted) = self.container(container, path)?;
+        let result = read(&fs);
+        self.done(i, fs, mounted);
+        result
     }
 }
 
 impl ContainerFiles for SimDaemon<'_> {
     fn stat_path(&mut self, container: &str, path: &str) -> Result<PathStat, CpError> {
-        let (_, fs) = self.container(container, path)?;
-        stat_in(&fs, container, path)
+        self.reading(container, path, |fs| stat_in(fs, container, path))
     }
 
     fn archive_path(
@@ -1155,8 +1180,7 @@ impl ContainerFiles for SimDaemon<'_> {
         container: &str,
         path: &str,
     ) -> Result<(PathStat, Vec<Member>), CpError> {
-        let (_, fs) = self.container(container, path)?;
-        archive_in(&fs, container, path)
+        self.reading(container, path, |fs| archive_in(fs, container, path))
     }
 
     fn extract_to_dir(
@@ -1166,25 +1190,22 @@ impl ContainerFiles for SimDaemon<'_> {
         members: &[Member],
         copy_uid_gid: bool,
     ) -> Result<(), CpError> {
-        let (i, mut fs) = self.container(container, path)?;
+        let (i, mut fs, mounted) = self.container(container, path)?;
         let user = self.engine.state.containers[i].spec.user.clone();
         let owner = if copy_uid_gid && !user.is_empty() {
-            let (uid, gid, _) =
-                crate::sim::shell::resolve_user(&fs, &user).map_err(CpError::Daemon)?;
-            Some((uid, gid))
+            match crate::sim::shell::resolve_user(&fs, &user) {
+                Ok((uid, gid, _)) => Some((uid, gid)),
+                Err(e) => {
+                    self.done(i, fs, mounted);
+                    return Err(CpError::Daemon(e));
+                }
+            }
         } else {
             None
         };
         let result = extract_in(&mut fs, container, path, members, owner);
         // What was written before a failure stays written, as with docker.
-        let c = &mut self.engine.state.containers[i];
-        for event in fs.take_events() {
-            self.events.push(super::Event::ContainerFs {
-                id: c.id.clone(),
-                event,
-            });
-        }
-        c.upper = fs.into_upper();
+        self.done(i, fs, mounted);
         result
     }
 }

@@ -303,3 +303,28 @@ fn the_files_view_shows_a_volume_as_a_layer_over_the_containers_own() {
     let content = layerbox_core::view::files::content(&e, "web", "/data/a.txt").unwrap();
     assert_eq!(content.layer, volume.index);
 }
+
+#[test]
+fn docker_cp_reaches_into_a_containers_volumes() {
+    let mut e = engine();
+    let mut host = layerbox_core::engine::cp::MemoryHost::default();
+    host.fs
+        .write("/notes.txt", b"from the host\n", 0o644)
+        .unwrap();
+    e.set_host_files(host);
+    ok(
+        &mut e,
+        "docker create --name box -v notes:/data anchors/busybox sleep 100",
+    );
+    ok(&mut e, "docker cp /notes.txt box:/data/notes.txt");
+    // the file went to the volume, not to the container's layer
+    assert!(!ok(&mut e, "docker diff box").contains("notes.txt"));
+    assert_eq!(
+        ok(
+            &mut e,
+            "docker run --rm -v notes:/v anchors/busybox cat /v/notes.txt"
+        ),
+        "from the host\n"
+    );
+    ok(&mut e, "docker cp box:/data/notes.txt /back.txt");
+}
