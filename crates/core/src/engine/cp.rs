@@ -114,6 +114,11 @@ pub trait HostFiles {
     fn archive(&self, path: &str, name: &str) -> Result<Vec<Member>, String>;
     /// Where [`extract`] writes on this side.
     fn target(&mut self) -> &mut dyn ExtractTarget;
+    /// The files, when they are held in memory (the browser's project files, to show what a
+    /// copy out wrote); `None` for a real filesystem.
+    fn files(&self) -> Option<&crate::fs::Layer> {
+        None
+    }
 }
 
 /// The daemon's side of a copy, for one engine.
@@ -989,6 +994,17 @@ impl Default for MemoryHost {
     }
 }
 
+impl MemoryHost {
+    /// A host whose files are `files` (paths relative to `/`, as a build context's), working
+    /// in `/`: the browser's project files.
+    pub fn from_files(files: crate::fs::Layer) -> Self {
+        Self {
+            fs: UnionFs::with_upper(crate::fs::LayerStack::new(), files),
+            ..Self::default()
+        }
+    }
+}
+
 fn go_error(op: &str, path: &str, e: &FsError) -> String {
     format!("{op} {path}: {}", e.strerror().to_lowercase())
 }
@@ -1083,6 +1099,10 @@ impl HostFiles for MemoryHost {
     fn target(&mut self) -> &mut dyn ExtractTarget {
         self
     }
+
+    fn files(&self) -> Option<&crate::fs::Layer> {
+        self.fs.upper()
+    }
 }
 
 impl ExtractTarget for MemoryHost {
@@ -1120,59 +1140,50 @@ impl ExtractTarget for MemoryHost {
 // ---- the simulated engine ------------------------------------------------------------------
 
 /// The simulated engine as the daemon of a copy: each call works on the container's union
-/// filesystem; an extraction writes its writable layer back and reports the copy-ups.
+/// filesystem with its volumes mounted, as docker's daemon mounts them for a copy; an
+/// extraction writes the writable layer (and the volumes) back and reports the copy-ups.
 struct SimDaemon<'a> {
     engine: &'a mut super::Engine,
-    events: &'a mut Vec<super::Event>,
+    out: &'a mut super::Output,
 }
 
 impl SimDaemon<'_> {
-    /// Container `container`'s filesystem with its volumes mounted (a copy reaches into them
-    /// as docker's does), and its index.
-    fn container(
+    /// Runs `f` on the filesystem of the container `container` names; `write`: keep what it
+    /// changed and report it.
+    fn with_fs<T>(
         &mut self,
         container: &str,
         path: &str,
-    ) -> Result<(usize, UnionFs, super::volumes::Mounted), CpError> {
-        let not_found = || CpError::NotFound {
-            container: container.to_owned(),
-            path: path.to_owned(),
-        };
+        write: bool,
+        f: impl FnOnce(&mut UnionFs, &str) -> Result<T, CpError>,
+    ) -> Result<T, CpError> {
         let i = self
             .engine
             .find_container(container)
-            .map_err(|_| not_found())?;
-        let (fs, mounted) = self
+            .map_err(|_| CpError::NotFound {
+                container: container.to_owned(),
+                path: path.to_owned(),
+            })?;
+        let before = self.engine.state.clone();
+        let (mut fs, mounted) = self
             .engine
             .mount(i)
             .map_err(|e| CpError::Daemon(e.to_string()))?;
-        Ok((i, fs, mounted))
-    }
-
-    /// Ends [`SimDaemon::container`]: volumes and the writable layer get what was written.
-    fn done(&mut self, i: usize, fs: UnionFs, mounted: super::volumes::Mounted) {
-        let mut out = super::Output::default();
-        self.engine.unmount(i, fs, mounted, &mut out);
-        self.events.append(&mut out.events);
-    }
-
-    /// Reads from the container's filesystem with `read`.
-    fn reading<T>(
-        &mut self,
-        container: &str,
-        path: &str,
-        read: impl FnOnce(&UnionFs) -> Result<T, CpError>,
-    ) -> Result<T, CpError> {
-        let (i, fs, mounted) = self.container(container, path)?;
-        let result = read(&fs);
-        self.done(i, fs, mounted);
+        let user = self.engine.state.containers[i].spec.user.clone();
+        let result = f(&mut fs, &user);
+        if write {
+            // What was written before a failure stays written, as with docker.
+            self.engine.unmount(i, fs, mounted, self.out);
+        } else {
+            self.engine.state = before;
+        }
         result
     }
 }
 
 impl ContainerFiles for SimDaemon<'_> {
     fn stat_path(&mut self, container: &str, path: &str) -> Result<PathStat, CpError> {
-        self.reading(container, path, |fs| stat_in(fs, container, path))
+        self.with_fs(container, path, false, |fs, _| stat_in(fs, container, path))
     }
 
     fn archive_path(
@@ -1180,7 +1191,9 @@ impl ContainerFiles for SimDaemon<'_> {
         container: &str,
         path: &str,
     ) -> Result<(PathStat, Vec<Member>), CpError> {
-        self.reading(container, path, |fs| archive_in(fs, container, path))
+        self.with_fs(container, path, false, |fs, _| {
+            archive_in(fs, container, path)
+        })
     }
 
     fn extract_to_dir(
@@ -1190,23 +1203,16 @@ impl ContainerFiles for SimDaemon<'_> {
         members: &[Member],
         copy_uid_gid: bool,
     ) -> Result<(), CpError> {
-        let (i, mut fs, mounted) = self.container(container, path)?;
-        let user = self.engine.state.containers[i].spec.user.clone();
-        let owner = if copy_uid_gid && !user.is_empty() {
-            match crate::sim::shell::resolve_user(&fs, &user) {
-                Ok((uid, gid, _)) => Some((uid, gid)),
-                Err(e) => {
-                    self.done(i, fs, mounted);
-                    return Err(CpError::Daemon(e));
-                }
-            }
-        } else {
-            None
-        };
-        let result = extract_in(&mut fs, container, path, members, owner);
-        // What was written before a failure stays written, as with docker.
-        self.done(i, fs, mounted);
-        result
+        self.with_fs(container, path, true, |fs, user| {
+            let owner = if copy_uid_gid && !user.is_empty() {
+                let (uid, gid, _) =
+                    crate::sim::shell::resolve_user(fs, user).map_err(CpError::Daemon)?;
+                Some((uid, gid))
+            } else {
+                None
+            };
+            extract_in(fs, container, path, members, owner)
+        })
     }
 }
 
@@ -1218,7 +1224,7 @@ impl super::Engine {
         let mut host = std::mem::replace(&mut self.host, Box::new(MemoryHost::default()));
         let mut daemon = SimDaemon {
             engine: self,
-            events: &mut out.events,
+            out: &mut *out,
         };
         let result = copy(o, &stdin, host.as_mut(), &mut daemon);
         self.host = host;
@@ -1310,14 +1316,14 @@ mod tests {
             follow_link: words.contains(&"-L"),
             quiet: false,
         };
-        let mut events = Vec::new();
+        let mut out = Output::default();
         copy(
             &o,
             stdin,
             h,
             &mut SimDaemon {
                 engine: e,
-                events: &mut events,
+                out: &mut out,
             },
         )
     }
@@ -1505,6 +1511,42 @@ mod tests {
         let plain = fs.lstat("/tmp/plain").unwrap();
         assert_eq!((a.uid, a.gid), (1000, 1000));
         assert_eq!((plain.uid, plain.gid), (1234, 5678));
+    }
+
+    #[test]
+    fn a_copy_into_a_volume_goes_to_the_volume() {
+        let mut e = engine(None);
+        assert_eq!(
+            run(&mut e, "docker create --name v1 -v data:/data img true").0,
+            0
+        );
+        assert_eq!(
+            run(&mut e, "docker create --name v2 -v data:/data img true").0,
+            0
+        );
+        let mut h = host();
+        cp(&mut e, &mut h, "file v1:/data/").unwrap();
+        let diff = run(&mut e, "docker diff v1").1.stdout();
+        assert!(!diff.contains("/data/file"), "{diff}");
+        cp(&mut e, &mut h, "v2:/data/file out/from-volume").unwrap();
+        assert_eq!(host_file(&h, "/work/out/from-volume"), "plain\n");
+        // a copy out leaves the container as it was
+        let before = e.state().clone();
+        cp(&mut e, &mut h, "v2:/data out/again").unwrap();
+        assert_eq!(e.state(), &before);
+    }
+
+    #[test]
+    fn the_browsers_project_files_are_the_host() {
+        let mut e = engine(None);
+        let mut files = Layer::new();
+        files.insert("app.py", Entry::file(Meta::new(0o644, 7), "print('hi')\n"));
+        e.set_host_files(MemoryHost::from_files(files));
+        assert_eq!(run(&mut e, "docker cp app.py web:/tmp/").0, 0);
+        assert_eq!(run(&mut e, "docker cp web:/etc/group group.txt").0, 0);
+        let files = e.host_files().files().unwrap();
+        assert!(files.entry("group.txt").is_some());
+        assert!(diff(&mut e).contains("A /tmp/app.py"));
     }
 
     #[test]
