@@ -512,6 +512,7 @@ impl Host {
                 .flat_map(|i| i.repo_tags.iter().map(Reference::familiar))
                 .collect(),
             containers: state.containers.iter().map(|c| c.name.clone()).collect(),
+            volumes: state.volumes.iter().map(|v| v.name.clone()).collect(),
         }
     }
 

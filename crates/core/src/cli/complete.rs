@@ -3,7 +3,11 @@
 //!
 //! ```
 //! use layerbox_core::cli::complete::{Names, complete};
-//! let names = Names { images: vec!["my-app:latest".into()], containers: vec!["web".into()] };
+//! let names = Names {
+//!     images: vec!["my-app:latest".into()],
+//!     containers: vec!["web".into()],
+//!     volumes: Vec::new(),
+//! };
 //! let c = complete(&names, "docker st", 9);
 //! assert_eq!(c.candidates, ["start", "stop"]);
 //! assert_eq!(c.start, 7);
@@ -20,6 +24,8 @@ pub struct Names {
     pub images: Vec<String>,
     /// Container names.
     pub containers: Vec<String>,
+    /// Volume names.
+    pub volumes: Vec<String>,
 }
 
 /// What can replace the word under the cursor.
@@ -62,6 +68,7 @@ impl Completion {
 enum Arg {
     Image,
     Container,
+    Volume,
     Either,
     Other,
 }
@@ -136,13 +143,15 @@ fn candidates(names: &Names, before: &[&str], word: &str) -> Vec<String> {
         Some(n) => match arg_kind(spec.usage, n) {
             Arg::Image => names.images.clone(),
             Arg::Container => names.containers.clone(),
+            // `volume create` names a new one
+            Arg::Volume if spec.group != Some(("volume", "create")) => names.volumes.clone(),
             Arg::Either => names
                 .containers
                 .iter()
                 .chain(&names.images)
                 .cloned()
                 .collect(),
-            Arg::Other => Vec::new(),
+            Arg::Volume | Arg::Other => Vec::new(),
         },
     }
 }
@@ -234,6 +243,8 @@ fn arg_kind(usage: &str, n: usize) -> Arg {
         Arg::Either
     } else if word.contains("CONTAINER") {
         Arg::Container
+    } else if word.contains("VOLUME") {
+        Arg::Volume
     } else if word.contains("IMAGE") || word.contains("REPOSITORY") {
         Arg::Image
     } else {
@@ -253,7 +264,15 @@ mod tests {
                 "python:3.9-slim".into(),
             ],
             containers: vec!["web".into(), "worker".into(), "db".into()],
+            volumes: vec!["notes".into(), "cache".into()],
         }
+    }
+
+    #[test]
+    fn volume_commands_offer_volumes() {
+        assert_eq!(at_end("docker volume rm n"), ["notes"]);
+        assert_eq!(at_end("docker volume inspect notes c"), ["cache"]);
+        assert!(at_end("docker volume create ").is_empty());
     }
 
     fn at_end(line: &str) -> Vec<String> {
