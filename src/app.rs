@@ -27,10 +27,10 @@ use crate::storage::{self, ENGINE_KEY, PROJECT_KEY};
 
 /// Where trunk puts the worker's loader script, relative to the page.
 pub const WORKER_URL: &str = "./layerbox-worker_loader.js";
-/// Where trunk puts the analysis worker's loader script, relative to the page.
-pub const ANALYZER_URL: &str = "./layerbox-analyzer_loader.js";
 /// The views module's script and wasm, relative to the page.
 pub const VIEWS_MODULE: [&str; 2] = ["./layerbox-views.js", "./layerbox-views_bg.wasm"];
+/// The analysis module's script and wasm, relative to the page (see [`crate::analysis`]).
+pub const ANALYSIS_MODULE: [&str; 2] = ["./layerbox-analyzer.js", "./layerbox-analyzer_bg.wasm"];
 /// The views' stylesheet (trunk copies it as it is), linked when the views module loads.
 pub const VIEWS_CSS: &str = "./views.css";
 
@@ -76,7 +76,7 @@ fn saved_project() -> State {
 fn default_connect() -> Option<Connect> {
     #[cfg(target_arch = "wasm32")]
     {
-        Some(crate::bridge::workers(WORKER_URL, ANALYZER_URL))
+        Some(crate::bridge::worker(WORKER_URL))
     }
     #[cfg(not(target_arch = "wasm32"))]
     None
@@ -150,33 +150,40 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
-    // The Dockerfile is analysed in the worker whenever it changes; the texts asked about are
-    // kept until their answer is shown, so that the editor knows which lines an answer covers.
-    // A keystroke asks before the page draws it (see `onedit`), so that the worker's answer is
-    // made while the page draws; other changes (an example, a share link) ask from here.
+    // The Dockerfile is analysed whenever it changes: in the page by the analysis module once
+    // it has loaded (no round trip), by the engine's worker until then. The texts asked about
+    // are kept until their answer is shown, so that the editor knows which lines an answer
+    // covers. A keystroke asks before the page draws it (see `onedit`), so that its analysis
+    // is drawn with it; other changes (an example, a share link) ask from the effect below.
     let analysed: Rc<RefCell<Vec<Asked>>> = use_mut_ref(Vec::new);
+    let asked = Rc::clone(&analysed);
     let analyze = {
-        let (sender, analysed) = (sender.clone(), Rc::clone(&analysed));
-        move |text: &str| {
-            if analysed
-                .borrow()
-                .last()
-                .is_some_and(|(_, asked)| **asked == *text)
+        let (sender, analysed, d) = (sender.clone(), Rc::clone(&analysed), state.dispatcher());
+        move |text: &str, again: bool| {
+            if !again
+                && analysed
+                    .borrow()
+                    .last()
+                    .is_some_and(|(_, asked)| **asked == *text)
             {
                 return;
             }
             let seq = sender.id();
             analysed.borrow_mut().push((seq, Rc::from(text)));
-            sender.send(Request::Analyze {
-                seq,
-                text: text.to_owned(),
-            });
+            if let Some(analysis) = crate::analysis::analyze(text) {
+                d.dispatch(Action::Response(Response::Analysis { seq, analysis }));
+            } else {
+                sender.send(Request::Analyze {
+                    seq,
+                    text: text.to_owned(),
+                });
+            }
         }
     };
     {
         let (analyze, sender) = (analyze.clone(), sender.clone());
         use_effect_with(state.dockerfile().to_owned(), move |text| {
-            analyze(text);
+            analyze(text, false);
             // Its base images are modelled ahead of a build once the editor is left alone.
             let dockerfile = text.clone();
             let timer = after(PULL_DELAY_MS, move || {
@@ -285,6 +292,7 @@ pub fn app(props: &AppProps) -> Html {
         let root = views_root.clone();
         let dispatcher = state.dispatcher();
         let page = props.connect.is_none();
+        let analyze = analyze.clone();
         use_effect_with((), move |()| {
             #[cfg(target_arch = "wasm32")]
             if let Some(el) = root.cast::<web_sys::Element>() {
@@ -301,12 +309,20 @@ pub fn app(props: &AppProps) -> Html {
                 );
                 listener.forget();
                 if page {
+                    // Once loaded, the analysis module answers the text asked last at once.
+                    let [js, wasm] = ANALYSIS_MODULE;
+                    crate::analysis::load(js, wasm, move || {
+                        let last = asked.borrow().last().map(|(_, t)| Rc::clone(t));
+                        if let Some(text) = last {
+                            analyze(&text, true);
+                        }
+                    });
                     let [js, wasm] = VIEWS_MODULE;
                     crate::views_app::load(js, wasm, VIEWS_CSS);
                 }
             }
             #[cfg(not(target_arch = "wasm32"))]
-            let _ = (root, dispatcher, page, PICK_EVENT);
+            let _ = (root, dispatcher, page, PICK_EVENT, asked, analyze);
         });
     }
     // A build plays back beat by beat: each beat stays for its time at the speed in effect (step
@@ -359,7 +375,7 @@ pub fn app(props: &AppProps) -> Html {
         let (d, dockerfile) = (state.dispatcher(), state.dockerfile_open());
         Callback::from(move |text: String| {
             if dockerfile {
-                analyze(&text);
+                analyze(&text, false);
             }
             d.dispatch(Action::Edit(text));
         })

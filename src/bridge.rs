@@ -73,94 +73,70 @@ pub fn local(host: impl Fn() -> Host + 'static) -> Connect {
     }))
 }
 
-/// The engine in a web worker started from `engine` and the editor's analysis in one of its
-/// own started from `analyzer` (trunk's loader scripts for them): [`Request::Analyze`] goes to
-/// the analysis worker, everything else to the engine's. Requests made before a worker says it
-/// is ready wait in the page.
+/// The engine in a web worker started from `url` (trunk's loader script for the worker).
+/// Requests made before the worker says it is ready wait in the page.
 #[cfg(target_arch = "wasm32")]
-pub fn workers(engine: &'static str, analyzer: &'static str) -> Connect {
+pub fn worker(url: &'static str) -> Connect {
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen::prelude::*;
     Connect(Rc::new(move |answer: Callback<Response>| {
-        let engine = start_worker(engine, "the engine's worker", answer.clone(), true);
-        let analyzer = start_worker(analyzer, "the Dockerfile checker", answer, false);
+        let failed = |message: String| {
+            let answer = answer.clone();
+            Bridge::new(move |_| {
+                answer.emit(Response::Error {
+                    message: message.clone(),
+                });
+            })
+        };
+        let worker = match web_sys::Worker::new(url) {
+            Ok(w) => w,
+            Err(e) => return failed(format!("the engine's worker could not start ({e:?})")),
+        };
+        // Requests wait here until the worker's first message (Ready).
+        let pending: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+        let onmessage = {
+            let worker = worker.clone();
+            let pending = Rc::clone(&pending);
+            let answer = answer.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(text) = e.data().as_string() else {
+                    return;
+                };
+                match serde_json::from_str::<Response>(&text) {
+                    Ok(Response::Ready) => {
+                        for json in pending.borrow_mut().take().unwrap_or_default() {
+                            let _ = worker.post_message(&JsValue::from_str(&json));
+                        }
+                        answer.emit(Response::Ready);
+                    }
+                    Ok(r) => answer.emit(r),
+                    Err(e) => answer.emit(Response::Error {
+                        message: format!("the page could not read the engine's answer: {e}"),
+                    }),
+                }
+            })
+        };
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        onmessage.forget();
+        let onerror = {
+            let answer = answer.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                answer.emit(Response::Error {
+                    message: "the engine's worker failed to load; reload the page".into(),
+                });
+            })
+        };
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        onerror.forget();
         Bridge::new(move |request| {
             let Ok(json) = serde_json::to_string(&request) else {
                 return;
             };
-            if matches!(request, Request::Analyze { .. }) {
-                analyzer(&json);
-            } else {
-                engine(&json);
+            if let Some(queue) = pending.borrow_mut().as_mut() {
+                queue.push(json);
+                return;
             }
+            let _ = worker.post_message(&JsValue::from_str(&json));
         })
     }))
-}
-
-/// Starts the worker at `url` (`what` names it in errors); its answers go to `answer`, its
-/// `Ready` too if `announce_ready` (the page's "engine: ready" is the engine's). Returns what
-/// posts a request's JSON to it, held in the page until it is ready.
-#[cfg(target_arch = "wasm32")]
-fn start_worker(
-    url: &'static str,
-    what: &'static str,
-    answer: Callback<Response>,
-    announce_ready: bool,
-) -> Rc<dyn Fn(&str)> {
-    use wasm_bindgen::JsCast as _;
-    use wasm_bindgen::prelude::*;
-    let worker = match web_sys::Worker::new(url) {
-        Ok(w) => w,
-        Err(e) => {
-            let message = format!("{what} could not start ({e:?})");
-            return Rc::new(move |_| {
-                answer.emit(Response::Error {
-                    message: message.clone(),
-                });
-            });
-        }
-    };
-    // Requests wait here until the worker's first message (Ready).
-    let pending: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
-    let onmessage = {
-        let worker = worker.clone();
-        let pending = Rc::clone(&pending);
-        let answer = answer.clone();
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(text) = e.data().as_string() else {
-                return;
-            };
-            match serde_json::from_str::<Response>(&text) {
-                Ok(Response::Ready) => {
-                    for json in pending.borrow_mut().take().unwrap_or_default() {
-                        let _ = worker.post_message(&JsValue::from_str(&json));
-                    }
-                    if announce_ready {
-                        answer.emit(Response::Ready);
-                    }
-                }
-                Ok(r) => answer.emit(r),
-                Err(e) => answer.emit(Response::Error {
-                    message: format!("the page could not read the answer of {what}: {e}"),
-                }),
-            }
-        })
-    };
-    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    onmessage.forget();
-    let onerror = {
-        let answer = answer.clone();
-        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            answer.emit(Response::Error {
-                message: format!("{what} failed to load; reload the page"),
-            });
-        })
-    };
-    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    onerror.forget();
-    Rc::new(move |json: &str| {
-        if let Some(queue) = pending.borrow_mut().as_mut() {
-            queue.push(json.to_owned());
-            return;
-        }
-        let _ = worker.post_message(&JsValue::from_str(json));
-    })
 }

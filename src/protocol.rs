@@ -1,7 +1,8 @@
 //! The messages between the page and the engine's web worker, as JSON.
 //!
-//! The page holds only these data types: every piece of core logic (parser, linter, builder,
-//! engine, completion, share-link coding) runs in the worker, so the first page stays small and
+//! The page holds only these data types: every piece of core logic (builder, engine,
+//! completion, share-link coding; the parser and linter in the analysis module, or in the
+//! worker until that module has loaded) runs outside it, so the first page stays small and
 //! is painted before the core is even loaded.
 
 use layerbox_core::dockerfile::editor::Analysis;

@@ -39,13 +39,11 @@ thread_local! {
 /// runs this long after the command, so a reload soon after a command keeps it.
 const SAVE_DELAY_MS: i32 = 100;
 
-/// The worker's global scope.
-pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
+fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Posts one answer to the page, as JSON.
-pub(crate) fn post(response: &Response) {
+fn post(response: &Response) {
     if let Ok(json) = serde_json::to_string(response) {
         let _ = scope().post_message(&JsValue::from_str(&json));
     }

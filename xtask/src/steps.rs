@@ -294,7 +294,7 @@ pub fn bench_size() -> Result<(), String> {
         "engine worker (wasm + js + loader)",
         "views module (wasm + js + css)",
         "data fetched on the first command",
-        "analysis worker (wasm + js + loader)",
+        "analysis module (wasm + js)",
     ]
     .iter()
     .zip(totals)
@@ -305,7 +305,7 @@ pub fn bench_size() -> Result<(), String> {
 }
 
 /// Which group a file of `dist/` belongs to: 0 first page, 1 worker, 2 views module, 3 data,
-/// 4 the analysis worker.
+/// 4 the analysis module.
 fn size_group(name: &str) -> usize {
     if name.starts_with("layerbox-worker") {
         1
