@@ -191,6 +191,11 @@ pub fn put_entry(path: &Path, entry: &Entry, owner: bool) -> io::Result<()> {
             }
         }
         EntryKind::Symlink(target) => std::os::unix::fs::symlink(target, path)?,
+        EntryKind::File(layerbox_core::fs::FileData::Simulated { .. }) => {
+            return Err(io::Error::other(
+                "the file is modelled by the simulation, a size and a digest without bytes",
+            ));
+        }
         EntryKind::File(data) => {
             std::fs::write(path, layerbox_core::engine::cp::file_bytes(data))?;
         }

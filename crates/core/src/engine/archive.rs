@@ -60,7 +60,7 @@ fn modelled_file(layer: &Layer) -> Option<(&str, u64)> {
 }
 
 /// Why something holding the modelled file `path` cannot be written as a real archive.
-fn modelled_error(what: &str, path: &str, size: u64) -> String {
+pub(super) fn modelled_error(what: &str, path: &str, size: u64) -> String {
     format!(
         "cannot write {what} as an archive: its file /{path} ({}) is modelled by the simulation, a size and a digest without bytes; only images whose files all have real bytes (FROM scratch, imported or loaded, with COPY and RUN writing files) can be written",
         human_size(size)

@@ -421,6 +421,17 @@ fn copy_from_container(
     }
     let (stat, mut members) = daemon.archive_path(container, &src)?;
     if dst == "-" {
+        if let Some((name, size)) = members.iter().find_map(|m| match &m.entry.kind {
+            EntryKind::File(FileData::Simulated { size, .. }) => Some((&m.name, *size)),
+            _ => None,
+        }) {
+            let full = clean(&format!("{}/{name}", dir(&container_abs(&src))));
+            return Err(CpError::Daemon(super::archive::modelled_error(
+                &format!("{container}:{src}"),
+                full.trim_start_matches('/'),
+                size,
+            )));
+        }
         return Ok(Some(write_tar(&members)));
     }
     let src_info = CopyInfo {
@@ -1547,6 +1558,32 @@ mod tests {
         let files = e.host_files().files().unwrap();
         assert!(files.entry("group.txt").is_some());
         assert!(diff(&mut e).contains("A /tmp/app.py"));
+    }
+
+    #[test]
+    fn a_modelled_file_goes_to_memory_but_not_into_a_tar() {
+        let mut e = Engine::new(EngineState::default())
+            .with_base_images(crate::sim::base::ModelledImages::builtin());
+        assert_eq!(
+            run(&mut e, "docker create --name py python:3.9-slim true").0,
+            0
+        );
+        let mut h = host();
+        let fs = e.container_fs(&e.state().containers[0]).unwrap();
+        let modelled = fs
+            .walk("/usr/local/bin")
+            .unwrap()
+            .into_iter()
+            .find(|(p, s)| s.file_type == FileType::File && fs.read(p).unwrap().bytes().is_none())
+            .map(|(p, _)| p)
+            .unwrap();
+        cp(&mut e, &mut h, &format!("py:{modelled} out/m")).unwrap();
+        assert!(h.fs.read("/work/out/m").unwrap().bytes().is_none());
+        let err = cp(&mut e, &mut h, &format!("py:{modelled} -")).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("its file {modelled} (")),
+            "{err}"
+        );
     }
 
     #[test]
