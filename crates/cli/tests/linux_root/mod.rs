@@ -11,6 +11,8 @@ use layerbox::linux::{ContainerSpec, Exit, LinuxError, Output, Resources, Ulimit
 use layerbox_core::fs::tar::TarOptions;
 use layerbox_core::fs::{EntryKind, FileData};
 
+mod volumes;
+
 const BUSYBOX: &str = "/bin/busybox";
 
 /// One test at a time.
