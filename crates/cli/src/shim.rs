@@ -477,6 +477,7 @@ fn shim_main(
     }
     let mut report = Some(report);
     let mut restarts = record.container.restart_count;
+    let mut spec = spec.clone();
     let mut backoff = 0;
     loop {
         // The first start is the CLI's, which holds the lock and records it; a restart is ours,
@@ -509,6 +510,10 @@ fn shim_main(
             }
         };
         let _ = target.set_pid(attached.pid());
+        // a volume gets the image's content at its first mount only, not at each restart
+        for m in &mut spec.mounts {
+            m.copy_image_content = false;
+        }
         let started = Instant::now();
         if let Some(mut report) = report.take() {
             let _ = writeln!(report, "S{} {}", attached.pid(), std::process::id());

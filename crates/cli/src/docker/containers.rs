@@ -172,7 +172,38 @@ impl Linux {
             spec.stdin = Input::Inherit;
         }
         spec.terminal = c.spec.tty;
+        spec.mounts = self.volume_mounts(c)?;
         Ok(spec)
+    }
+
+    /// The container's volumes and binds as its mount namespace gets them: a volume's `_data`
+    /// (made if its directory went missing), a bind's host path (made if missing, as dockerd
+    /// does); the image's content is copied into a volume until the container has started once.
+    fn volume_mounts(
+        &self,
+        c: &layerbox_core::engine::Container,
+    ) -> io::Result<Vec<crate::linux::VolumeMount>> {
+        use layerbox_core::engine::MountKind;
+        c.mounts
+            .iter()
+            .map(|m| {
+                let source = match m.kind {
+                    MountKind::Volume => {
+                        self.store.create_volume_dir(&m.name).map_err(store_error)?
+                    }
+                    MountKind::Bind => {
+                        super::create_bind_sources(std::slice::from_ref(&m.spec))?;
+                        std::path::PathBuf::from(&m.source)
+                    }
+                };
+                Ok(crate::linux::VolumeMount {
+                    source,
+                    target: m.destination.clone(),
+                    read_only: !m.rw,
+                    copy_image_content: m.kind == MountKind::Volume && m.copy,
+                })
+            })
+            .collect()
     }
 
     /// Binds the host side of the container's published ports (see [`crate::proxy`]); none
@@ -282,6 +313,7 @@ impl Linux {
                     self.store
                         .remove_record(RecordKind::Container, &c.id)
                         .map_err(store_error)?;
+                    self.store.remove_volumes_of(c).map_err(store_error)?;
                 } else {
                     self.store.put_container(&record).map_err(store_error)?;
                 }
@@ -289,6 +321,10 @@ impl Linux {
                 Ok(Err((start_message(&e), code)))
             }
             Ok((shim, init)) => {
+                // docker copies the image's content into a volume once, when it is new
+                for m in &mut c.mounts {
+                    m.copy = false;
+                }
                 c.state = ContainerState::Running;
                 c.started_at = Some(now);
                 c.finished_at = None;
@@ -319,8 +355,8 @@ impl Linux {
             return Ok(1);
         }
         let lock = self.store.lock().map_err(store_error)?;
-        let loaded = state::load(&self.store, false).map_err(store_error)?;
-        let mut engine = self.engine(loaded.state);
+        let mut loaded = state::load(&self.store, false).map_err(store_error)?;
+        let mut engine = self.engine(std::mem::take(&mut loaded.state));
         let mut out = Output::default();
         let code = engine.create_for_run(&o.create, &mut out);
         // the ID the core printed is `create`'s, not `run`'s
@@ -334,6 +370,10 @@ impl Linux {
         let Some(c) = state.containers.last().cloned() else {
             return Ok(125);
         };
+        super::create_bind_sources(&o.create.volumes)?;
+        loaded
+            .save_volumes(&self.store, &state)
+            .map_err(store_error)?;
         let layers = state::image_layers(&state, &c.image);
         let id = c.id.clone();
         let mut record = ContainerRecord::new(c, layers);
@@ -583,6 +623,9 @@ impl Linux {
             self.store
                 .remove_record(RecordKind::Container, &c.id)
                 .map_err(store_error)?;
+            if o.volumes {
+                self.store.remove_volumes_of(c).map_err(store_error)?;
+            }
             println!("{name}");
         }
         Ok(report(&errors))

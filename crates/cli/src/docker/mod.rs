@@ -23,7 +23,7 @@ mod system;
 use std::io::{self, Write};
 use std::path::Path;
 
-use layerbox_core::cli::command::{Command, RunOptions};
+use layerbox_core::cli::command::Command;
 use layerbox_core::cli::grammar::{self, Invocation};
 use layerbox_core::engine::{BuildInput, Engine, EngineState, Output, SeededIds, Stream};
 
@@ -208,6 +208,11 @@ impl Linux {
             .with_ids(SeededIds::new(seed()))
             .with_clock(SystemClock);
         engine.set_program(&self.program);
+        // real directories: binds of host paths, volumes under the store
+        engine.set_host_binds(true);
+        let volumes = self.store.root().join("volumes");
+        let volumes = std::path::absolute(&volumes).unwrap_or(volumes);
+        engine.set_volume_root(&volumes.to_string_lossy());
         engine.set_cpus(
             std::thread::available_parallelism()
                 .ok()
@@ -252,6 +257,15 @@ impl Linux {
         Ok(code)
     }
 
+    /// Reads each volume's size from its directory into the state (`system df`, the prunes).
+    fn load_volume_sizes(&self, loaded: &mut Loaded) -> io::Result<()> {
+        for v in &loaded.state.volumes {
+            let size = self.store.volume_size(&v.name).map_err(store_error)?;
+            loaded.state.volume_sizes.insert(v.name.clone(), size);
+        }
+        Ok(())
+    }
+
     /// Loads the layers of the image `name` names into the state (history sizes, commit).
     fn load_image_layers(&self, loaded: &mut Loaded, name: &str) -> io::Result<()> {
         let engine = self.engine(std::mem::take(&mut loaded.state));
@@ -272,8 +286,11 @@ impl Linux {
             | Command::Ps(_)
             | Command::Inspect(_)
             | Command::Port(_)
-            | Command::Top(_)
-            | Command::SystemDf(_) => self.via_core(command, false, |_, _| Ok(None)),
+            | Command::Top(_) => self.via_core(command, false, |_, _| Ok(None)),
+            Command::SystemDf(_) => self.via_core(command, false, |me, loaded| {
+                me.load_volume_sizes(loaded)?;
+                Ok(None)
+            }),
             Command::Version(o) => Ok(Self::version(o.format.as_deref())),
             Command::Info(o) => self.info(o.format.as_deref()),
             Command::History(layerbox_core::cli::command::HistoryOptions { image, .. })
@@ -283,25 +300,26 @@ impl Linux {
                 me.load_image_layers(loaded, image)?;
                 Ok(None)
             }),
-            Command::Create(o) | Command::Run(RunOptions { create: o, .. })
-                if !o.volumes.iter().all(String::is_empty) =>
-            {
-                eprintln!(
-                    "{}: volumes and bind mounts (-v) are not supported by the linux engine yet; the simulated engine (--engine sim) has volumes",
-                    self.program
-                );
-                Ok(125)
-            }
-            Command::VolumeCreate(_) | Command::VolumeRm(_) | Command::VolumePrune(_) => {
+            Command::VolumeCreate(_) | Command::VolumeRm(_) => {
                 self.via_core(command, true, |_, _| Ok(None))
             }
+            Command::VolumePrune(_) => self.via_core(command, true, |me, loaded| {
+                me.load_volume_sizes(loaded)?;
+                Ok(None)
+            }),
             Command::VolumeLs(_) | Command::VolumeInspect(_) => {
                 self.via_core(command, false, |_, _| Ok(None))
             }
-            Command::Create(o) => match self.pull_for_create(o, "create")? {
-                Some(code) => Ok(code),
-                None => self.via_core(command, true, |_, _| Ok(None)),
-            },
+            Command::Create(o) => {
+                if let Some(code) = self.pull_for_create(o, "create")? {
+                    return Ok(code);
+                }
+                let code = self.via_core(command, true, |_, _| Ok(None))?;
+                if code == 0 {
+                    create_bind_sources(&o.volumes)?;
+                }
+                Ok(code)
+            }
             Command::Tag(_)
             | Command::Rmi(_)
             | Command::Rename(_)
@@ -309,6 +327,7 @@ impl Linux {
             | Command::BuilderPrune(_) => self.via_core(command, true, |_, _| Ok(None)),
             Command::ImagePrune(_) | Command::SystemPrune(_) => {
                 self.via_core(command, true, |me, loaded| {
+                    me.load_volume_sizes(loaded)?;
                     // what removing an image frees, from its layers' directories
                     for image in &loaded.state.images {
                         for d in &image.config.rootfs.diff_ids {
@@ -474,6 +493,26 @@ impl Linux {
         }
         Ok(engine)
     }
+}
+
+/// Makes the host directories that `-v` binds name and that do not exist yet, as dockerd does
+/// when it creates the container; the specs were checked by the core.
+fn create_bind_sources(specs: &[String]) -> io::Result<()> {
+    use layerbox_core::engine::{MountKind, parse_volume_spec};
+    for spec in specs {
+        if let Ok(Some(s)) = parse_volume_spec(spec)
+            && s.kind == MountKind::Bind
+            && let Some(source) = s.source
+            && std::fs::symlink_metadata(&source).is_err()
+        {
+            std::fs::create_dir_all(&source).map_err(|e| {
+                io::Error::other(format!(
+                    "error while creating mount source path '{source}': {e}"
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs one docker command line (`argv[0]` is the program) on the Linux engine whose store is

@@ -29,6 +29,7 @@ pub struct Loaded {
 pub fn load(store: &Store, with_cache: bool) -> Result<Loaded, StoreError> {
     let mut state = EngineState {
         images: store.engine_images()?,
+        volumes: store.volumes()?,
         ..EngineState::default()
     };
     let mut records = BTreeMap::new();
@@ -51,6 +52,7 @@ pub fn load(store: &Store, with_cache: bool) -> Result<Loaded, StoreError> {
     let before = EngineState {
         images: state.images.clone(),
         containers: state.containers.clone(),
+        volumes: state.volumes.clone(),
         cache: if with_cache {
             state.cache.clone()
         } else {
@@ -105,6 +107,7 @@ impl Loaded {
                 store.remove_record(RecordKind::Container, &c.id)?;
             }
         }
+        self.save_volumes(store, after)?;
         if removed_image {
             // what the remaining images and containers stand on; everything else goes, so the
             // store's disk usage comes back down
@@ -135,6 +138,24 @@ impl Loaded {
                 source,
             })?;
             atomic_write(store.root(), CACHE, &json)?;
+        }
+        Ok(())
+    }
+}
+
+impl Loaded {
+    /// Writes the volumes the command made or changed and removes those it removed (with
+    /// their directories); `run` calls it alone, as it writes its container's record itself.
+    pub fn save_volumes(&self, store: &Store, after: &EngineState) -> Result<(), StoreError> {
+        for v in &after.volumes {
+            if !self.before.volumes.contains(v) {
+                store.put_volume(v)?;
+            }
+        }
+        for v in &self.before.volumes {
+            if !after.volumes.iter().any(|a| a.name == v.name) {
+                store.remove_record(RecordKind::Volume, &v.name)?;
+            }
         }
         Ok(())
     }

@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// Records how a container ended (the caller holds the lock): exited with `code`, or, for
-    /// `--rm`, removed with its directory. The record on disk is re-read first, so what
+    /// `--rm`, removed with its directory and its anonymous volumes. The record on disk is re-read first, so what
     /// other invocations changed meanwhile (a rename) is kept.
     pub fn record_exit(
         &self,
@@ -115,7 +115,8 @@ impl Store {
             return Ok(());
         };
         if now.container.spec.auto_remove {
-            return self.remove_record_with(RecordKind::Container, id, false);
+            self.remove_record_with(RecordKind::Container, id, false)?;
+            return self.remove_volumes_of(&now.container);
         }
         now.container.state = ContainerState::Exited;
         now.container.exit_code = code;

@@ -3,9 +3,49 @@
 
 use std::path::PathBuf;
 
+use layerbox_core::engine::{Container, Volume};
+
 use super::{RecordKind, Store, StoreError, at, tree_size, valid_id};
 
 impl Store {
+    /// Every volume's record, oldest first (their files are in their directories, not here).
+    pub fn volumes(&self) -> Result<Vec<Volume>, StoreError> {
+        let mut all = Vec::new();
+        for name in self.list_records(RecordKind::Volume)? {
+            if let Some(v) = self.get_record::<Volume>(RecordKind::Volume, &name)? {
+                all.push(v);
+            }
+        }
+        all.sort_by_key(|v| v.created);
+        Ok(all)
+    }
+
+    /// Writes volume `v`'s record, its `_data` directory made first (so a record never names
+    /// a volume without one).
+    pub fn put_volume(&self, v: &Volume) -> Result<(), StoreError> {
+        self.create_volume_dir(&v.name)?;
+        let mut record = v.clone();
+        record.content = layerbox_core::fs::Layer::new();
+        self.put_record(RecordKind::Volume, &v.name, &record)
+    }
+
+    /// Removes the anonymous volumes that go with the removed container `removed` (`rm -v`,
+    /// `run --rm`): the core's rule over the containers and volumes on record.
+    pub fn remove_volumes_of(&self, removed: &Container) -> Result<(), StoreError> {
+        if removed.mounts.is_empty() {
+            return Ok(());
+        }
+        let containers: Vec<Container> = self
+            .containers()?
+            .into_iter()
+            .map(|r| r.container)
+            .collect();
+        let volumes = self.volumes()?;
+        for name in layerbox_core::engine::volumes_going_with(removed, &containers, &volumes) {
+            self.remove_record(RecordKind::Volume, &name)?;
+        }
+        Ok(())
+    }
     /// The directory of volume `name` (its `_data` is inside).
     pub fn volume_dir(&self, name: &str) -> Result<PathBuf, StoreError> {
         Ok(self

@@ -7,6 +7,7 @@ mod limits;
 mod pause;
 mod subuid;
 mod tty;
+mod volumes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -138,6 +139,25 @@ impl Lab {
             std::fs::write(dir.join(name), text).unwrap();
         }
         dir
+    }
+
+    /// A home directory for `nobody` in the lab with `files` (relative paths) and the busybox
+    /// tarball in it, all owned by `nobody`.
+    fn nobody_home(&self, files: &[(&str, &str)]) -> PathBuf {
+        let home = self.path().join("home");
+        for (name, text) in files {
+            let path = home.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::copy(self.path().join("busybox.tar"), home.join("busybox.tar")).unwrap();
+        let chown = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&home)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        home
     }
 
     /// The store is clean and no mount is left below the lab.
@@ -699,21 +719,13 @@ fn rootless_an_ordinary_user_builds_and_runs_in_a_user_namespace() {
     use std::os::unix::fs::MetadataExt;
     let _g = root_only!();
     let lab = Lab::new();
-    let home = lab.path().join("home");
-    std::fs::create_dir_all(home.join("ctx")).unwrap();
-    std::fs::copy(lab.path().join("busybox.tar"), home.join("busybox.tar")).unwrap();
-    std::fs::write(
-        home.join("ctx/Dockerfile"),
-        "FROM busybox\nRUN echo hi > /a && rm /etc/motd\nCOPY h.txt /h.txt\nCMD [\"sh\", \"-c\", \"cat /a /h.txt; ls -ln /a | awk '{print $3, $4}'; test -e /etc/motd || echo no motd\"]\n",
-    )
-    .unwrap();
-    std::fs::write(home.join("ctx/h.txt"), "hello\n").unwrap();
-    let chown = Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(&home)
-        .status()
-        .unwrap();
-    assert!(chown.success());
+    let home = lab.nobody_home(&[
+        (
+            "ctx/Dockerfile",
+            "FROM busybox\nRUN echo hi > /a && rm /etc/motd\nCOPY h.txt /h.txt\nCMD [\"sh\", \"-c\", \"cat /a /h.txt; ls -ln /a | awk '{print $3, $4}'; test -e /etc/motd || echo no motd\"]\n",
+        ),
+        ("ctx/h.txt", "hello\n"),
+    ]);
     let ok = |args: &[&str]| {
         let (out, err, code) = as_nobody(&home, args);
         assert_eq!(code, 0, "{args:?}: {out}{err}");

@@ -56,7 +56,9 @@ pub use progress::{BuildProgress, Moment, TtyDisplay, Vertex, VertexState, Verte
 pub use provenance::{CommitSource, Provenance, cache_by_layer};
 pub use session::{Session, SessionRequest};
 pub use state::{Action, ContainerState, Refusal};
-pub use volumes::{Mount, MountKind, Volume, VolumeSpec, check_volume_name, parse_volume_spec};
+pub use volumes::{
+    Mount, MountKind, Volume, VolumeSpec, check_volume_name, parse_volume_spec, volumes_going_with,
+};
 
 /// An image in the engine's store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +235,10 @@ pub struct EngineState {
     /// Volumes, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
+    /// Sizes of volumes whose files are not in [`Volume::content`] (a front end that keeps
+    /// them in directories reads their sizes from there), for `system df` and the prunes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_sizes: BTreeMap<String, u64>,
 }
 
 /// Something that happened in the engine, for the browser's animation and the CLI's progress.

@@ -578,18 +578,8 @@ impl Engine {
     /// Removes the anonymous volumes of a removed container that no other container uses
     /// (`rm -v`, `run --rm`).
     pub(crate) fn remove_anonymous_volumes(&mut self, removed: &Container) {
-        for m in &removed.mounts {
-            let in_use = self
-                .state
-                .containers
-                .iter()
-                .any(|c| c.mounts.iter().any(|n| n.name == m.name));
-            if m.kind == MountKind::Volume && !in_use {
-                self.state
-                    .volumes
-                    .retain(|v| !(v.anonymous && v.name == m.name));
-            }
-        }
+        let gone = volumes_going_with(removed, &self.state.containers, &self.state.volumes);
+        self.state.volumes.retain(|v| !gone.contains(&v.name));
     }
 
     /// The containers using volume `name`.
@@ -605,6 +595,27 @@ impl Engine {
             .map(|c| c.id.clone())
             .collect()
     }
+}
+
+/// The volumes that go with a removed container (`rm -v`, `run --rm`): the anonymous ones it
+/// mounted that none of `containers` (those that remain) mounts. One rule for every front end.
+pub fn volumes_going_with(
+    removed: &Container,
+    containers: &[Container],
+    volumes: &[Volume],
+) -> Vec<String> {
+    removed
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume)
+        .filter(|m| {
+            !containers
+                .iter()
+                .any(|c| c.id != removed.id && c.mounts.iter().any(|n| n.name == m.name))
+        })
+        .filter(|m| volumes.iter().any(|v| v.anonymous && v.name == m.name))
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 /// The image's files at `point` for a new volume: its top directory's metadata and its files.
@@ -899,7 +910,16 @@ impl Engine {
         }
         text.push('\n');
         out.out(text);
-        gone.iter().map(|v| v.content.size()).sum()
+        gone.iter().map(|v| self.volume_bytes(v)).sum()
+    }
+
+    /// The bytes volume `v` holds: its files', or the size its front end gave for it.
+    fn volume_bytes(&self, v: &Volume) -> u64 {
+        self.state
+            .volume_sizes
+            .get(&v.name)
+            .copied()
+            .unwrap_or_else(|| v.content.size())
     }
 
     /// `system df`'s `Local Volumes` line: how many, how many in use, their bytes and the
@@ -908,7 +928,7 @@ impl Engine {
         let mut active = 0;
         let (mut size, mut free) = (0, 0);
         for v in &self.state.volumes {
-            let bytes = v.content.size();
+            let bytes = self.volume_bytes(v);
             size += bytes;
             if self.volume_users(&v.name).is_empty() {
                 free += bytes;
