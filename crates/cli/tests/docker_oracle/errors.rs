@@ -52,7 +52,7 @@ const RACE: &str = "level=error msg=\"error waiting for container: context cance
 
 /// `text` with 64- and 12-hex IDs as `<id>`, `layerbox` as `docker`, and without the racy
 /// [`RACE`] line.
-fn normalise(text: &str) -> String {
+pub(super) fn normalise(text: &str) -> String {
     let text: String = text
         .split_inclusive('\n')
         .filter(|l| !(l.starts_with("time=\"") && l.contains(RACE)))

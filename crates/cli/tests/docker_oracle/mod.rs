@@ -13,6 +13,7 @@ mod cp;
 mod errors;
 mod harness;
 mod inspect;
+mod volumes;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

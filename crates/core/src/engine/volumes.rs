@@ -680,6 +680,53 @@ fn volume_from(taken: &[(String, Change)], point: &str, root: Meta) -> (Meta, La
     (meta, content)
 }
 
+/// The order of docker's CLI listings (fvbommel/sortorder `NaturalLess`): runs of digits
+/// compare as numbers (leading zeros ignored, then fewer zeros first) and before any other
+/// character; other bytes compare as bytes; a prefix comes first.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (da, db) = (a[i].is_ascii_digit(), b[j].is_ascii_digit());
+        if da != db {
+            return if da {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        if !da {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let digits = |s: &[u8], mut k: usize| {
+            while k < s.len() && s[k] == b'0' {
+                k += 1;
+            }
+            let start = k;
+            while k < s.len() && s[k].is_ascii_digit() {
+                k += 1;
+            }
+            (start, k)
+        };
+        let ((sa, ea), (sb, eb)) = (digits(a, i), digits(b, j));
+        let order = (ea - sa)
+            .cmp(&(eb - sb))
+            .then_with(|| a[sa..ea].cmp(&b[sb..eb]))
+            .then_with(|| sa.cmp(&sb));
+        if order != Ordering::Equal {
+            return order;
+        }
+        (i, j) = (ea, eb);
+    }
+    a.len().cmp(&b.len())
+}
+
 /// The filters `volume prune` accepts (dockerd 20.10).
 const VOLUME_PRUNE_FILTERS: &[&str] = &["label", "label!"];
 
@@ -799,7 +846,8 @@ impl Engine {
                 wanted.push(v);
             }
         }
-        wanted.sort_by(|a, b| a.name.cmp(&b.name));
+        // docker's CLI lists them in natural order (`9z` before `10a`)
+        wanted.sort_by(|a, b| natural_cmp(&a.name, &b.name));
         let rows: Vec<VolumeRow> = wanted
             .into_iter()
             .map(|v| VolumeRow {
@@ -980,6 +1028,16 @@ mod tests {
                 .unwrap_err()
                 .starts_with("create bad name: \"bad name\" includes invalid characters")
         );
+    }
+
+    #[test]
+    fn volumes_list_in_dockers_natural_order() {
+        // as docker 20.10's `volume ls` lists them
+        let mut names = vec!["zz", "a10", "10a", "B1", "a9", "9z", "a09"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(names, ["9z", "10a", "B1", "a9", "a09", "a10", "zz"]);
+        assert_eq!(natural_cmp("ab", "abc"), std::cmp::Ordering::Less);
+        assert_eq!(natural_cmp("a1", "a1"), std::cmp::Ordering::Equal);
     }
 
     #[test]
