@@ -80,7 +80,7 @@ pub(super) fn normalise(text: &str) -> String {
     out
 }
 
-fn answer(out: &std::process::Output) -> String {
+pub(super) fn answer(out: &std::process::Output) -> String {
     format!(
         "exit {:?}\nstdout: {}\nstderr: {}",
         out.status.code(),

@@ -13,6 +13,7 @@ mod cp;
 mod errors;
 mod harness;
 mod inspect;
+mod sim_volumes;
 mod volumes;
 
 use std::collections::BTreeMap;

@@ -175,6 +175,11 @@ pub fn parse_volume_spec(spec: &str) -> Result<Option<VolumeSpec>, String> {
     }
     let (source, destination, mode) = match parts.as_slice() {
         [d] => (None, *d, ""),
+        // docker's CLI reads a letter and a colon as a Windows drive: `-v n:/x` is one path,
+        // an anonymous volume there
+        [drive, _] if drive.len() == 1 && drive.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            (None, spec, "")
+        }
         [d, m] if valid_mode(m) && !m.is_empty() && d.starts_with('/') => (None, *d, *m),
         [s, d] => (Some(*s), *d, ""),
         [s, d, m] => (Some(*s), *d, *m),
@@ -909,7 +914,10 @@ impl Engine {
         let mut errors = Vec::new();
         for name in &o.volumes {
             let Some(i) = self.state.volumes.iter().position(|v| v.name == *name) else {
-                if !o.force {
+                if o.force {
+                    // dockerd answers a forced removal of nothing as done
+                    out.out(format!("{name}\n"));
+                } else {
                     errors.push(format!("Error: No such volume: {name}"));
                 }
                 continue;
@@ -1000,6 +1008,8 @@ mod tests {
         assert_eq!(spec.mode, "ro");
         let spec = parse_volume_spec("/data:ro").unwrap().unwrap();
         assert_eq!((spec.source, spec.mode.as_str()), (None, "ro"));
+        let spec = parse_volume_spec("n:/x").unwrap().unwrap();
+        assert_eq!((spec.source, spec.destination.as_str()), (None, "n:/x"));
         let spec = parse_volume_spec("/srv:/data").unwrap().unwrap();
         assert_eq!(spec.kind, MountKind::Bind);
         assert_eq!(parse_volume_spec("").unwrap(), None);
@@ -1017,7 +1027,7 @@ mod tests {
             ("vv:/x:bogus", "invalid mode: bogus"),
             ("/tmp:/x:rw,ro", "invalid mode: rw,ro"),
             (
-                "n:/x",
+                "n:/x:ro",
                 "create n: volume name is too short, names should be at least two alphanumeric characters",
             ),
         ] {

@@ -172,7 +172,7 @@ fn bad_specs_and_names_get_dockerds_words() {
             "Error response from daemon: invalid volume specification: 'a:b:c:d'\n",
         ),
         (
-            "docker create -v n:/x anchors/busybox",
+            "docker create -v n:/x:ro anchors/busybox",
             "Error response from daemon: create n: volume name is too short, names should be at least two alphanumeric characters\n",
         ),
         (

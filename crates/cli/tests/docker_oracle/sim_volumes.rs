@@ -1,0 +1,153 @@
+//! Volumes and docker's init layer on docker and on the simulated engine: the same session on
+//! both (named volumes made, written, read by the next container, refused while in use; bad
+//! `-v` values; `/etc/hostname`, `/etc/hosts` and the root's entries), each answer compared as
+//! in [`super::errors`]. Volume names start with `oracle-vol` and nothing is pruned, so that
+//! other tests sharing the daemon keep theirs.
+
+use super::errors::answer;
+use super::{BASE, Sim, docker, docker_base, sim_base};
+
+const STEPS: &[&[&str]] = &[
+    &["volume", "create", "oracle-vol"],
+    &["volume", "create", "oracle-vol"],
+    &["volume", "create", "--label", "k=v", "oracle-vol2"],
+    &["volume", "ls", "-f", "name=oracle-vol"],
+    &[
+        "volume",
+        "ls",
+        "-q",
+        "-f",
+        "name=oracle-vol",
+        "-f",
+        "label=k=v",
+    ],
+    &[
+        "volume",
+        "inspect",
+        "-f",
+        "{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}} {{.Options}}",
+        "oracle-vol",
+        "oracle-vol2",
+    ],
+    &[
+        "run",
+        "--rm",
+        "-v",
+        "oracle-vol:/data",
+        BASE,
+        "sh",
+        "-c",
+        "echo hi > /data/f",
+    ],
+    &[
+        "run",
+        "--rm",
+        "-v",
+        "oracle-vol:/elsewhere",
+        BASE,
+        "cat",
+        "/elsewhere/f",
+    ],
+    &[
+        "run",
+        "--name",
+        "oracle-vw",
+        "-v",
+        "oracle-vol:/data",
+        BASE,
+        "sh",
+        "-c",
+        "echo 2 > /data/g; echo 3 > /tmp/h; echo '10.1.1.1 db' >> /etc/hosts",
+    ],
+    &["diff", "oracle-vw"],
+    &[
+        "inspect",
+        "-f",
+        "{{json .HostConfig.Binds}} {{json .Config.Volumes}} {{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}}{{end}}",
+        "oracle-vw",
+    ],
+    &["volume", "rm", "oracle-vol"],
+    &["rm", "oracle-vw"],
+    &[
+        "volume",
+        "rm",
+        "oracle-vol",
+        "oracle-vol2",
+        "oracle-vol-nope",
+    ],
+    &["volume", "rm", "-f", "oracle-vol-nope"],
+    &["volume", "inspect", "oracle-vol-nope"],
+    &["create", "-v", "a:b:c:d", BASE, "true"],
+    &["create", "-v", "n:/x:ro", BASE, "true"],
+    &["run", "--rm", "-v", "n:/x", BASE, "ls", "/"],
+    &["create", "-v", "oracle-vol3:/x:bogus", BASE, "true"],
+    &["create", "-v", "/x:relative", BASE, "true"],
+    &["run", "-v", "oracle-vol3:/", BASE, "true"],
+    &["volume", "create", "-d", "foo", "oracle-vol4"],
+    &["volume", "create", "-o", "foo=bar", "oracle-vol5"],
+    &["volume", "create", "bad name"],
+    &["volume", "ls", "-f", "bogus=1"],
+    &[
+        "run",
+        "--rm",
+        "-h",
+        "oracle-host",
+        BASE,
+        "cat",
+        "/etc/hostname",
+        "/etc/hosts",
+    ],
+    &["run", "--rm", BASE, "ls", "-a", "/"],
+];
+
+#[test]
+fn volumes_and_the_init_layer_as_docker_has_them() {
+    let Some(docker) = docker() else { return };
+    docker_base(docker);
+    let sim = Sim::new();
+    sim_base(&sim);
+    let mut diffs = Vec::new();
+    for step in STEPS {
+        let (mut d, mut s) = (docker.cli(step), sim.cli(step));
+        if step[0] == "diff" {
+            // docker lists the changes in its walk's order (the directory's), layerbox sorted
+            sort_stdout(&mut d);
+            sort_stdout(&mut s);
+        }
+        let (d, s) = (answer(&d), answer(&s));
+        if d != s {
+            diffs.push(format!(
+                "$ docker {}\n--- docker\n{d}\n--- layerbox\n{s}",
+                step.join(" ")
+            ));
+        }
+    }
+    docker.cli(&["rm", "-f", "oracle-vw"]);
+    docker.cli(&[
+        "volume",
+        "rm",
+        "-f",
+        "oracle-vol",
+        "oracle-vol2",
+        "oracle-vol3",
+    ]);
+    assert!(
+        diffs.is_empty(),
+        "{} of {} answers differ:\n{}",
+        diffs.len(),
+        STEPS.len(),
+        diffs.join("\n\n")
+    );
+}
+
+fn sort_stdout(out: &mut std::process::Output) {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    let mut sorted = String::new();
+    for line in lines {
+        sorted.push_str(line);
+        sorted.push('\n');
+    }
+    out.stdout = sorted.into_bytes();
+}
