@@ -31,6 +31,10 @@ pub use harness::{Docker, InProcess, Sim, docker};
 /// The name both engines know the busybox rootfs by.
 pub const BASE: &str = "oracle/busybox:1";
 
+/// Held by the tests that list or prune docker's volumes: they share one daemon, and one
+/// test's volumes would show in (or be pruned by) another's session.
+pub static VOLUMES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const BUSYBOX: &str = "/bin/busybox";
 const MTIME: u64 = 1_700_000_000;
 

@@ -103,6 +103,9 @@ const STEPS: &[&[&str]] = &[
 #[test]
 fn volumes_and_the_init_layer_as_docker_has_them() {
     let Some(docker) = docker() else { return };
+    let _one_at_a_time = super::VOLUMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     docker_base(docker);
     let sim = Sim::new();
     sim_base(&sim);

@@ -162,6 +162,9 @@ fn volume_root(mountpoint: &[u8]) -> PathBuf {
 #[test]
 fn volumes_binds_and_their_mistakes_answer_as_on_docker() {
     let Some(docker) = docker() else { return };
+    let _one_at_a_time = super::VOLUMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !rustix::process::geteuid().is_root() {
         return;
     }
