@@ -88,6 +88,37 @@ fn copies_in_and_out_of_created_running_and_exited_containers() {
     lab.ok(&["cp", "made:/opt/dir/sub/a", &h("a-out")]);
     assert_eq!(std::fs::read_to_string(host.join("a-out")).unwrap(), "a\n");
 
+    // a tar on stdin, and one to stdout
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h_ = tar::Header::new_gnu();
+    h_.set_size(6);
+    h_.set_mode(0o600);
+    h_.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut h_, "piped", &b"piped\n"[..]).unwrap();
+    let tar = tar.into_inner().unwrap();
+    let mut child = lab
+        .command(&["cp", "-", "up:/tmp"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &tar).unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(lab.ok(&["exec", "up", "cat", "/tmp/piped"]), "piped\n");
+    let out = lab.layerbox(&["cp", "up:/tmp/piped", "-"]);
+    let mut archive = tar::Archive::new(out.stdout.as_slice());
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names, ["piped"]);
+
     // docker's errors (a copy in asks for the parent: "nosuch:/", as docker does)
     let (_, err, code) = lab.all(&["cp", "made:/nope", &h("x")]);
     assert_eq!(

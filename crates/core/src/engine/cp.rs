@@ -724,11 +724,12 @@ pub fn read_tar(bytes: &[u8]) -> Result<Vec<Member>, String> {
             .trim_end_matches('/')
             .to_owned();
         let h = member.header();
+        // An empty numeric field is 0, as Go's reader takes it.
         let meta = Meta {
-            mode: h.mode().map_err(|e| e.to_string())? & 0o7777,
-            uid: u32::try_from(h.uid().map_err(|e| e.to_string())?).unwrap_or(u32::MAX),
-            gid: u32::try_from(h.gid().map_err(|e| e.to_string())?).unwrap_or(u32::MAX),
-            mtime: i64::try_from(h.mtime().map_err(|e| e.to_string())?).unwrap_or(0),
+            mode: h.mode().unwrap_or(0o644) & 0o7777,
+            uid: u32::try_from(h.uid().unwrap_or(0)).unwrap_or(u32::MAX),
+            gid: u32::try_from(h.gid().unwrap_or(0)).unwrap_or(u32::MAX),
+            mtime: i64::try_from(h.mtime().unwrap_or(0)).unwrap_or(0),
         };
         let entry = match h.entry_type() {
             tar::EntryType::Directory => Entry::dir(meta),
