@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -244,10 +245,11 @@ pub enum Change {
 }
 
 /// A set of changes to a filesystem, keyed by path: one image layer or a container's writable
-/// layer. Paths are relative to the root (`etc/passwd`) and kept sorted.
+/// layer. Paths are relative to the root (`etc/passwd`) and kept sorted. Each path is allocated
+/// once and shared (`Arc<str>`) with the index of every stack the layer is pushed on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
-    changes: BTreeMap<String, Change>,
+    changes: BTreeMap<Arc<str>, Change>,
     /// For each path holding a hard-linked entry, the other paths linking to it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     links: BTreeMap<String, BTreeSet<String>>,
@@ -269,7 +271,7 @@ impl Layer {
     pub fn entry(&self, path: &str) -> Option<(&str, &Entry)> {
         let (key, change) = self.changes.get_key_value(path)?;
         match change {
-            Change::Entry(e) => Some((key.as_str(), e)),
+            Change::Entry(e) => Some((&**key, e)),
             Change::HardLink(target) => match self.changes.get(target.as_str())? {
                 Change::Entry(e) => Some((target.as_str(), e)),
                 _ => None,
@@ -280,7 +282,12 @@ impl Layer {
 
     /// All changes in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Change)> {
-        self.changes.iter().map(|(k, v)| (k.as_str(), v))
+        self.changes.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// All changes in path order, with the shared paths (for an index that keeps them).
+    pub(crate) fn iter_shared(&self) -> impl Iterator<Item = (&Arc<str>, &Change)> {
+        self.changes.iter()
     }
 
     /// How many paths the layer changes.
@@ -321,12 +328,12 @@ impl Layer {
 
     /// Adds or replaces an entry. Replacing a hard-linked entry gives the old inode to one of
     /// its links.
-    pub fn insert(&mut self, path: impl Into<String>, entry: Entry) {
+    pub fn insert(&mut self, path: impl Into<Arc<str>>, entry: Entry) {
         self.put(path.into(), Change::Entry(entry));
     }
 
     /// Records a deletion of `path`.
-    pub fn insert_whiteout(&mut self, path: impl Into<String>) {
+    pub fn insert_whiteout(&mut self, path: impl Into<Arc<str>>) {
         self.put(path.into(), Change::Whiteout);
     }
 
@@ -334,9 +341,9 @@ impl Layer {
     /// changes nothing and gives both back.
     pub(crate) fn insert_if_vacant(
         &mut self,
-        path: String,
+        path: Arc<str>,
         entry: Entry,
-    ) -> Option<(String, Entry)> {
+    ) -> Option<(Arc<str>, Entry)> {
         match self.changes.entry(path) {
             btree_map::Entry::Vacant(slot) => {
                 slot.insert(Change::Entry(entry));
@@ -347,13 +354,13 @@ impl Layer {
     }
 
     /// [`Layer::insert`], returning the change that was at `path` (one map search).
-    pub(crate) fn replace(&mut self, path: String, entry: Entry) -> Option<Change> {
+    pub(crate) fn replace(&mut self, path: Arc<str>, entry: Entry) -> Option<Change> {
         self.put(path, Change::Entry(entry))
     }
 
     /// Puts `change` at `path`, replacing what was there. Without hard links in the layer
     /// nothing else refers to the old change: one map insert instead of a removal and an insert.
-    fn put(&mut self, path: String, change: Change) -> Option<Change> {
+    fn put(&mut self, path: Arc<str>, change: Change) -> Option<Change> {
         if self.links.is_empty() {
             self.changes.insert(path, change)
         } else {
@@ -365,12 +372,12 @@ impl Layer {
 
     /// Adds a hard link at `path` to the non-directory entry at `target` in this layer.
     /// Returns false (and changes nothing) if there is no such entry.
-    pub fn insert_hardlink(&mut self, path: impl Into<String>, target: &str) -> bool {
-        let path = path.into();
+    pub fn insert_hardlink(&mut self, path: impl Into<Arc<str>>, target: &str) -> bool {
+        let path: Arc<str> = path.into();
         let Some((primary, entry)) = self.entry(target) else {
             return false;
         };
-        if entry.is_dir() || primary == path {
+        if entry.is_dir() || primary == &*path {
             return false;
         }
         let primary = primary.to_owned();
@@ -378,7 +385,7 @@ impl Layer {
         self.links
             .entry(primary.clone())
             .or_default()
-            .insert(path.clone());
+            .insert(path.to_string());
         self.changes.insert(path, Change::HardLink(primary));
         true
     }
@@ -414,10 +421,10 @@ impl Layer {
                 {
                     for other in &set {
                         self.changes
-                            .insert(other.clone(), Change::HardLink(heir.clone()));
+                            .insert(other.as_str().into(), Change::HardLink(heir.clone()));
                     }
                     self.changes
-                        .insert(heir.clone(), Change::Entry(entry.clone()));
+                        .insert(heir.as_str().into(), Change::Entry(entry.clone()));
                     if !set.is_empty() {
                         self.links.insert(heir, set);
                     }
@@ -444,20 +451,20 @@ impl Layer {
                 if let Some(set) = self.links.remove(from) {
                     for other in &set {
                         self.changes
-                            .insert(other.clone(), Change::HardLink(to.to_owned()));
+                            .insert(other.as_str().into(), Change::HardLink(to.to_owned()));
                     }
                     self.links.insert(to.to_owned(), set);
                 }
             }
             Change::Whiteout => {}
         }
-        self.changes.insert(to.to_owned(), change);
+        self.changes.insert(to.into(), change);
     }
 
     /// The paths strictly below `dir`, in order.
     pub(crate) fn descendants(&self, dir: &str) -> Vec<String> {
         path::descendants(&self.changes, dir)
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .collect()
     }
 

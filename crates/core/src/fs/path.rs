@@ -3,6 +3,7 @@
 //! Keys of this shape sort so that a directory comes right before its descendants and all of
 //! them form one contiguous range, which is what lets the layer maps list a directory cheaply.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -81,10 +82,10 @@ pub(crate) fn display(path: &str) -> String {
 }
 
 /// The keys strictly below `dir` in a path-keyed map, in order.
-pub(crate) fn descendants<'a, V>(
-    map: &'a BTreeMap<String, V>,
+pub(crate) fn descendants<'a, K: Borrow<str> + Ord, V>(
+    map: &'a BTreeMap<K, V>,
     dir: &str,
-) -> impl Iterator<Item = (&'a String, &'a V)> {
+) -> impl Iterator<Item = (&'a K, &'a V)> {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
@@ -92,13 +93,16 @@ pub(crate) fn descendants<'a, V>(
     };
     let dir_is_root = dir.is_empty();
     map.range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-        .skip_while(move |(k, _)| dir_is_root && k.is_empty())
-        .take_while(move |(k, _)| k.starts_with(&prefix))
+        .skip_while(move |(k, _)| dir_is_root && (*k).borrow().is_empty())
+        .take_while(move |(k, _)| (*k).borrow().starts_with(&prefix))
 }
 
 /// The direct children of `dir` in a path-keyed map: `(name, value)` in name order. Skips each
 /// child's subtree with one seek, so the cost is in the number of children, not descendants.
-pub(crate) fn children<'a, V>(map: &'a BTreeMap<String, V>, dir: &str) -> Vec<(&'a str, &'a V)> {
+pub(crate) fn children<'a, K: Borrow<str> + Ord, V>(
+    map: &'a BTreeMap<K, V>,
+    dir: &str,
+) -> Vec<(&'a str, &'a V)> {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
@@ -108,9 +112,11 @@ pub(crate) fn children<'a, V>(map: &'a BTreeMap<String, V>, dir: &str) -> Vec<(&
     let mut from = prefix.clone();
     loop {
         let mut range = map.range::<str, _>((Bound::Included(from.as_str()), Bound::Unbounded));
-        let Some((key, value)) = range.find(|(k, _)| !k.is_empty() || !dir.is_empty()) else {
+        let Some((key, value)) = range.find(|(k, _)| !(*k).borrow().is_empty() || !dir.is_empty())
+        else {
             break;
         };
+        let key: &str = key.borrow();
         let Some(rest) = key.strip_prefix(prefix.as_str()) else {
             break;
         };
@@ -127,6 +133,56 @@ pub(crate) fn children<'a, V>(map: &'a BTreeMap<String, V>, dir: &str) -> Vec<(&
         } else {
             // `0` is the byte after `/`: jump past `child/…`.
             from = format!("{child_key}0");
+        }
+    }
+    out
+}
+
+/// The direct children of `dir` in a sorted slice of path-keyed pairs, in name order. Skips
+/// each child's subtree with one binary search, as [`children`] does in a map.
+pub(crate) fn sorted_children<'a, K: Borrow<str>, V>(
+    entries: &'a [(K, V)],
+    dir: &str,
+) -> Vec<&'a str> {
+    let key_of = |i: usize| -> &'a str { entries[i].0.borrow() };
+    let prefix_len = if dir.is_empty() { 0 } else { dir.len() + 1 };
+    let at_or_after = |from: usize, target: &[&[u8]]| -> usize {
+        // First index at or after `from` whose key is not below the concatenation `target`.
+        from + entries[from..].partition_point(|(k, _)| {
+            let k: &str = k.borrow();
+            let joined = target.iter().flat_map(|t| t.iter().copied());
+            k.bytes().lt(joined)
+        })
+    };
+    let mut i = if dir.is_empty() {
+        0
+    } else {
+        at_or_after(0, &[dir.as_bytes(), b"/"])
+    };
+    let mut out = Vec::new();
+    while i < entries.len() {
+        let key = key_of(i);
+        if key.is_empty() {
+            i += 1;
+            continue;
+        }
+        if prefix_len > 0 && !(key.starts_with(dir) && key.as_bytes().get(dir.len()) == Some(&b'/'))
+        {
+            break;
+        }
+        let rest = &key[prefix_len..];
+        if rest.is_empty() {
+            i += 1;
+            continue;
+        }
+        let name = rest.split('/').next().unwrap_or(rest);
+        if rest.len() == name.len() {
+            out.push(name);
+            i += 1;
+        } else {
+            // `0` is the byte after `/`: jump past `child/…`.
+            let child_key = &key[..prefix_len + name.len()];
+            i = at_or_after(i, &[child_key.as_bytes(), b"0"]);
         }
     }
     out
@@ -167,8 +223,12 @@ mod tests {
         assert_eq!(names("a"), ["b", "b0", "c"]);
         assert_eq!(names("a/b"), ["c"]);
         assert!(names("b").is_empty());
-        let below_a: Vec<_> = descendants(&map, "a").map(|(k, _)| k.as_str()).collect();
+        let below_a: Vec<&str> = descendants(&map, "a").map(|(k, _)| k.as_str()).collect();
         assert_eq!(below_a, ["a/b", "a/b/c", "a/b0", "a/c"]);
         assert_eq!(descendants(&map, "").count(), 8);
+        let sorted: Vec<(&str, u8)> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        for dir in ["", "a", "a/b", "b", "a-b", "zz"] {
+            assert_eq!(sorted_children(&sorted, dir), names(dir), "{dir}");
+        }
     }
 }

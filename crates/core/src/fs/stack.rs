@@ -1,6 +1,5 @@
 //! A stack of read-only layers and the index of its merged view.
 
-use std::collections::{BTreeMap, btree_map};
 use std::fmt;
 use std::sync::Arc;
 
@@ -47,12 +46,15 @@ impl fmt::Display for PathChange {
 }
 
 /// Read-only layers, bottom first, with an index from each path of the merged view to the
-/// topmost layer holding it. Looking a path up costs two map lookups however many layers
-/// there are; pushing a layer costs the size of that layer.
+/// topmost layer holding it. Looking a path up costs a binary search and a map lookup however
+/// many layers there are; pushing a layer merges it into the index in one pass.
 #[derive(Clone, Default)]
 pub struct LayerStack {
     layers: Vec<Arc<Layer>>,
-    index: BTreeMap<String, u32>,
+    /// Every path of the merged view, sorted, with the layer it comes from. The paths are the
+    /// layers' own keys (`Arc<str>`): no path is allocated twice, a copy of the index copies
+    /// none.
+    index: Vec<(Arc<str>, u32)>,
 }
 
 impl LayerStack {
@@ -96,16 +98,19 @@ impl LayerStack {
         let layer = layer.into();
         let n = u32::try_from(self.layers.len())
             .map_err(|_| FsError::InvalidArgument("layer count".into()))?;
-        let mut index = std::mem::take(&mut self.index);
-        let result = apply(&mut index, &layer, n, |p, i| self.entry_in(&layer, p, i));
-        match result {
-            Ok(()) => {
+        let layers = &self.layers;
+        let entry_at = |p: &str, i: u32| -> Option<&Entry> {
+            let l: &Layer = layers.get(i as usize).map_or(&layer, |l| l);
+            l.entry(p).map(|(_, e)| e)
+        };
+        match merge(std::mem::take(&mut self.index), &layer, n, entry_at) {
+            Ok(index) => {
                 self.index = index;
                 self.layers.push(layer);
                 Ok(())
             }
             Err(e) => {
-                // Rebuild what `apply` half-changed.
+                // The merge took the old index apart: rebuild it.
                 self.index = Self::from_layers(self.layers.clone())
                     .map(|s| s.index)
                     .unwrap_or_default();
@@ -114,29 +119,25 @@ impl LayerStack {
         }
     }
 
-    fn entry_in<'a>(&'a self, top: &'a Layer, path: &'a str, layer: u32) -> Option<&'a Entry> {
-        let l: &Layer = self.layers.get(layer as usize).map_or(top, |l| l);
-        l.entry(path).map(|(_, e)| e)
+    /// The layer the index gives for `path`.
+    fn layer_of(&self, path: &str) -> Option<u32> {
+        search(&self.index, path).ok().map(|i| self.index[i].1)
     }
 
     /// The entry of the merged view at `path` (hard links followed) and the layer it comes from.
     pub fn entry(&self, path: &str) -> Option<(usize, &Entry)> {
-        let &i = self.index.get(path)?;
-        let i = i as usize;
+        let i = self.layer_of(path)? as usize;
         self.layers[i].entry(path).map(|(_, e)| (i, e))
     }
 
     /// The names directly inside `dir` in the merged view, in order.
     pub fn children(&self, dir: &str) -> Vec<&str> {
-        path::children(&self.index, dir)
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect()
+        path::sorted_children(&self.index, dir)
     }
 
     /// Every path of the merged view, in order, with the layer it comes from.
     pub fn paths(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.index.iter().map(|(k, &v)| (k.as_str(), v as usize))
+        self.index.iter().map(|(k, v)| (&**k, *v as usize))
     }
 
     /// The changes of each layer against the layers below it, in `docker diff` terms.
@@ -152,34 +153,56 @@ impl LayerStack {
     }
 }
 
-/// Applies `layer` (numbered `n`) to a merged-view `index`. `entry_at` reads an entry from a
-/// layer by number (the new one included).
+/// Binary search of a sorted index for `path`.
+fn search(index: &[(Arc<str>, u32)], path: &str) -> Result<usize, usize> {
+    index.binary_search_by(|(k, _)| (**k).cmp(path))
+}
+
+/// The index with `layer` (numbered `n`) applied to `old`: both are sorted, so they are merged
+/// in one pass, moving the old entries over (the paths are shared, not copied). `entry_at` reads
+/// an entry from a layer by number (the new one included).
 ///
-/// The layer's paths come sorted, so siblings follow each other: a parent found to be a
-/// directory is not looked up again for the next sibling. Only a path that was a directory can
-/// have descendants in the index (every entry's parent is a directory), so only replacing one
-/// scans for a subtree to drop.
-fn apply<'a>(
-    index: &mut BTreeMap<String, u32>,
+/// Each of the layer's paths replaces the same path below; a whiteout removes it. A directory
+/// below that is deleted, or replaced by a non-directory or an opaque directory, takes its
+/// subtree with it (the layer's own paths under it stay): its descendants come after it in
+/// path order, so they are left out as the merge reaches them. Every entry's parent must be a
+/// directory: in the layer, or in the merged index so far (which holds what is left below it).
+/// The layer's paths come sorted, so siblings follow each other and a parent found to be a
+/// directory is not looked up again for the next sibling.
+fn merge<'a>(
+    old: Vec<(Arc<str>, u32)>,
     layer: &'a Layer,
     n: u32,
-    entry_at: impl Fn(&'a str, u32) -> Option<&'a Entry>,
-) -> Result<(), FsError> {
+    entry_at: impl Fn(&str, u32) -> Option<&'a Entry>,
+) -> Result<Vec<(Arc<str>, u32)>, FsError> {
+    // Paths whose lower subtree the layer takes away, in order.
+    let mut dropped: Vec<&str> = Vec::new();
+    let under_dropped = |dropped: &[&str], p: &str| {
+        !dropped.is_empty() && path::ancestors(p).any(|a| dropped.binary_search(&a).is_ok())
+    };
     let mut known_dir: Option<&str> = None;
-    let fresh = index.is_empty();
-    let mut added: Vec<(String, u32)> = Vec::new();
-    for (p, change) in layer.iter() {
+    let mut out: Vec<(Arc<str>, u32)> = Vec::with_capacity(old.len() + layer.len());
+    let mut old = old.into_iter().peekable();
+    for (key, change) in layer.iter_shared() {
+        let p: &str = key;
         if p.is_empty() {
             continue;
+        }
+        while let Some(below) = old.next_if(|(k, _)| **k < *p) {
+            if !under_dropped(&dropped, &below.0) {
+                out.push(below);
+            }
         }
         let parent = path::parent(p);
         if !parent.is_empty() && known_dir != Some(parent) {
             let parent_is_dir = match layer.get(parent) {
                 Some(Change::Entry(e)) => e.is_dir(),
                 Some(_) => false,
-                None => index
-                    .get(parent)
-                    .and_then(|&i| entry_at(parent, i))
+                // Not in the layer: the merged index so far has it as it was below, unless
+                // the layer took it away.
+                None => search(&out, parent)
+                    .ok()
+                    .and_then(|i| entry_at(parent, out[i].1))
                     .is_some_and(Entry::is_dir),
             };
             if parent_is_dir {
@@ -188,53 +211,27 @@ fn apply<'a>(
                 return Err(FsError::NotADirectory(path::display(parent)));
             }
         }
-        if fresh {
-            // Nothing below: the index is the layer's entries, in order (built in one go).
-            if !matches!(change, Change::Whiteout) {
-                added.push((p.to_owned(), n));
-            }
-            continue;
-        }
-        let (was_dir, replaces_subtree) = match change {
-            Change::Whiteout => {
-                let old = index.remove(p);
-                (
-                    old.and_then(|i| entry_at(p, i)).is_some_and(Entry::is_dir),
-                    true,
-                )
-            }
-            Change::Entry(_) | Change::HardLink(_) => {
-                let was_dir = match index.entry(p.to_owned()) {
-                    btree_map::Entry::Vacant(slot) => {
-                        slot.insert(n);
-                        false
-                    }
-                    btree_map::Entry::Occupied(mut slot) => {
-                        let old = std::mem::replace(slot.get_mut(), n);
-                        entry_at(p, old).is_some_and(Entry::is_dir)
-                    }
-                };
-                let replaces = match change {
-                    Change::Entry(e) => e.is_opaque() || !e.is_dir() || !was_dir,
-                    _ => true,
-                };
-                (was_dir, replaces)
-            }
+        let below = old
+            .next_if(|(k, _)| **k == *p)
+            .map(|(_, i)| i)
+            .filter(|_| !under_dropped(&dropped, p));
+        let replaces = match change {
+            Change::Whiteout | Change::HardLink(_) => true,
+            Change::Entry(e) => e.is_opaque() || !e.is_dir(),
         };
-        if replaces_subtree && was_dir {
-            let doomed: Vec<String> = path::descendants(index, p)
-                .filter(|&(_, &i)| i != n)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in doomed {
-                index.remove(&k);
-            }
+        if replaces
+            && below
+                .and_then(|i| entry_at(p, i))
+                .is_some_and(Entry::is_dir)
+        {
+            dropped.push(p);
+        }
+        if !matches!(change, Change::Whiteout) {
+            out.push((Arc::clone(key), n));
         }
     }
-    if fresh {
-        *index = added.into_iter().collect();
-    }
-    Ok(())
+    out.extend(old.filter(|(k, _)| !under_dropped(&dropped, k)));
+    Ok(out)
 }
 
 /// The changes `layer` makes over `below`, in `docker diff` terms and path order.
@@ -381,6 +378,106 @@ mod tests {
                 "a", "a-x", "a-x/g", "a.y", "a/b", "a/b-z", "a/b0", "d", "d/new", "top"
             ]
         );
+    }
+
+    /// The index as the stack kept it before the merge: a map changed entry by entry.
+    fn reference_index(
+        layers: &[Layer],
+    ) -> Result<std::collections::BTreeMap<String, usize>, FsError> {
+        let mut index = std::collections::BTreeMap::<String, usize>::new();
+        for (n, layer) in layers.iter().enumerate() {
+            let entry_at = |p: &str, i: usize| layers[..=n][i].entry(p).map(|(_, e)| e.clone());
+            for (p, change) in layer.iter() {
+                if p.is_empty() {
+                    continue;
+                }
+                let parent = path::parent(p);
+                if !parent.is_empty() {
+                    let parent_is_dir = match layer.get(parent) {
+                        Some(Change::Entry(e)) => e.is_dir(),
+                        Some(_) => false,
+                        None => index
+                            .get(parent)
+                            .and_then(|&i| entry_at(parent, i))
+                            .is_some_and(|e| e.is_dir()),
+                    };
+                    if !parent_is_dir && !matches!(change, Change::Whiteout) {
+                        return Err(FsError::NotADirectory(path::display(parent)));
+                    }
+                }
+                let old = match change {
+                    Change::Whiteout => index.remove(p),
+                    _ => index.insert(p.to_owned(), n),
+                };
+                let was_dir = old.and_then(|i| entry_at(p, i)).is_some_and(|e| e.is_dir());
+                let replaces = match change {
+                    Change::Entry(e) => e.is_opaque() || !e.is_dir(),
+                    _ => true,
+                };
+                if replaces && was_dir {
+                    let prefix = format!("{p}/");
+                    index.retain(|k, &mut i| !k.starts_with(&prefix) || i == n);
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    #[test]
+    fn the_merged_index_equals_one_changed_entry_by_entry() {
+        // Generated layers over names that sort around `/` (`a-b`, `a.c`, `a/b`), with
+        // whiteouts, opaque directories and directories replaced by files or links.
+        let names = ["a", "a-b", "a.c", "b", "a0"];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |m: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap_or(0) % m
+        };
+        let mut checked = 0;
+        for _ in 0..1000 {
+            let mut layers = Vec::new();
+            for _ in 0..=next(4) {
+                let mut l = Layer::new();
+                for _ in 0..=next(12) {
+                    let depth = 1 + next(3);
+                    let parts: Vec<&str> = (0..depth).map(|_| names[next(5)]).collect();
+                    let p = parts.join("/");
+                    for a in path::ancestors(&p) {
+                        if next(8) > 0 {
+                            l.insert(a, dir());
+                        }
+                    }
+                    match next(6) {
+                        0 => l.insert_whiteout(p),
+                        1 => {
+                            let mut opaque = dir();
+                            opaque.kind = crate::fs::EntryKind::Dir { opaque: true };
+                            l.insert(p, opaque);
+                        }
+                        2 | 3 => l.insert(p, dir()),
+                        4 => l.insert(p.clone(), file(&p)),
+                        _ => l.insert(p, Entry::symlink(Meta::new(0, 0), "x")),
+                    }
+                }
+                layers.push(l);
+            }
+            let expected = reference_index(&layers);
+            let got = LayerStack::from_layers(layers.iter().cloned().map(Arc::new));
+            match (expected, got) {
+                (Ok(expected), Ok(got)) => {
+                    let got: Vec<(String, usize)> =
+                        got.paths().map(|(p, i)| (p.to_owned(), i)).collect();
+                    let expected: Vec<(String, usize)> = expected.into_iter().collect();
+                    assert_eq!(got, expected, "{layers:?}");
+                    checked += 1;
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?} for {layers:?}"),
+            }
+        }
+        assert!(checked > 200, "{checked}");
     }
 
     #[test]

@@ -528,7 +528,7 @@ impl UnionFs {
         let parent = path::parent(p);
         self.copy_up(parent)?;
         let is_dir = entry.is_dir();
-        let old = self.upper_mut(p)?.replace(p.to_owned(), entry);
+        let old = self.upper_mut(p)?.replace(p.into(), entry);
         if is_dir && matches!(old, Some(Change::Whiteout)) {
             self.make_opaque(p);
         }
@@ -725,15 +725,23 @@ impl UnionFs {
             }
         };
         let mut written = Vec::new();
+        // Each entry's path is put together here and allocated once, as the layer's key.
+        let mut joined = String::new();
         for (name, mode, kind) in entries {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 return Err(FsError::InvalidArgument(name.to_owned()));
             }
-            let mut p = path::join(&d, name);
+            joined.clear();
+            if !d.is_empty() {
+                joined.push_str(&d);
+                joined.push('/');
+            }
+            joined.push_str(name);
             let meta = self.new_meta(mode);
             let lower_dir = lower_visible
-                .then(|| self.lower.entry(&p).map(|(_, e)| e.is_dir()))
+                .then(|| self.lower.entry(&joined).map(|(_, e)| e.is_dir()))
                 .flatten();
+            let mut p: Arc<str> = Arc::from(joined.as_str());
             let mut kind = kind;
             if lower_dir.is_none() {
                 // Nothing below: if the writable layer has nothing there either, the entry

@@ -388,42 +388,48 @@ impl<'c> Builder<'c> {
 fn layer_digest(layer: &Layer) -> Digest {
     use crate::fs::{Change, EntryKind, FileData};
     let mut w = DigestWriter::new();
+    // Each entry's bytes are gathered first and hashed with one call: the hasher's per-call
+    // cost is larger than the few bytes of a header.
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
     for (path, change) in layer.iter() {
-        w.update(path.as_bytes());
+        buf.clear();
+        buf.extend_from_slice(path.as_bytes());
         match change {
             Change::Entry(e) => {
                 let m = &e.meta;
-                let mut head = [0u8; 21];
-                head[1..5].copy_from_slice(&m.mode.to_le_bytes());
-                head[5..9].copy_from_slice(&m.uid.to_le_bytes());
-                head[9..13].copy_from_slice(&m.gid.to_le_bytes());
-                head[13..].copy_from_slice(&m.mtime.to_le_bytes());
-                match &e.kind {
-                    EntryKind::Dir { opaque } => head[0] = if *opaque { b'O' } else { b'D' },
-                    EntryKind::File(_) => head[0] = b'F',
-                    EntryKind::Symlink(_) => head[0] = b'L',
-                }
-                w.update(&head);
+                buf.push(match &e.kind {
+                    EntryKind::Dir { opaque: true } => b'O',
+                    EntryKind::Dir { opaque: false } => b'D',
+                    EntryKind::File(_) => b'F',
+                    EntryKind::Symlink(_) => b'L',
+                });
+                buf.extend_from_slice(&m.mode.to_le_bytes());
+                buf.extend_from_slice(&m.uid.to_le_bytes());
+                buf.extend_from_slice(&m.gid.to_le_bytes());
+                buf.extend_from_slice(&m.mtime.to_le_bytes());
                 match &e.kind {
                     EntryKind::File(FileData::Simulated { size, digest }) => {
-                        w.update(&size.to_le_bytes());
-                        w.update(digest.as_bytes());
+                        buf.extend_from_slice(&size.to_le_bytes());
+                        buf.extend_from_slice(digest.as_bytes());
                     }
                     EntryKind::File(FileData::Bytes(b)) => {
-                        w.update(&(b.len() as u64).to_le_bytes());
+                        buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                        w.update(&buf);
+                        buf.clear();
                         w.update(b);
                     }
-                    EntryKind::Symlink(target) => w.update(target.as_bytes()),
+                    EntryKind::Symlink(target) => buf.extend_from_slice(target.as_bytes()),
                     EntryKind::Dir { .. } => {}
                 }
             }
             Change::HardLink(target) => {
-                w.update(b"\0H");
-                w.update(target.as_bytes());
+                buf.extend_from_slice(b"\0H");
+                buf.extend_from_slice(target.as_bytes());
             }
-            Change::Whiteout => w.update(b"\0W"),
+            Change::Whiteout => buf.extend_from_slice(b"\0W"),
         }
-        w.update(b"\n");
+        buf.push(b'\n');
+        w.update(&buf);
     }
     w.finish()
 }
