@@ -55,6 +55,9 @@ pub struct LayerStack {
     /// layers' own keys (`Arc<str>`): no path is allocated twice, a copy of the index copies
     /// none.
     index: Vec<(Arc<str>, u32)>,
+    /// The previous index's emptied buffer, which the next push merges into: pushing a layer
+    /// allocates nothing once the buffers are large enough.
+    spare: Vec<(Arc<str>, u32)>,
 }
 
 impl LayerStack {
@@ -103,9 +106,10 @@ impl LayerStack {
             let l: &Layer = layers.get(i as usize).map_or(&layer, |l| l);
             l.entry(p).map(|(_, e)| e)
         };
-        match merge(std::mem::take(&mut self.index), &layer, n, entry_at) {
-            Ok(index) => {
-                self.index = index;
+        let mut out = std::mem::take(&mut self.spare);
+        match merge(&mut self.index, &mut out, &layer, n, entry_at) {
+            Ok(()) => {
+                self.spare = std::mem::replace(&mut self.index, out);
                 self.layers.push(layer);
                 Ok(())
             }
@@ -170,28 +174,34 @@ fn search(index: &[(Arc<str>, u32)], path: &str) -> Result<usize, usize> {
 /// The layer's paths come sorted, so siblings follow each other and a parent found to be a
 /// directory is not looked up again for the next sibling.
 fn merge<'a>(
-    old: Vec<(Arc<str>, u32)>,
+    old: &mut Vec<(Arc<str>, u32)>,
+    out: &mut Vec<(Arc<str>, u32)>,
     layer: &'a Layer,
     n: u32,
     entry_at: impl Fn(&str, u32) -> Option<&'a Entry>,
-) -> Result<Vec<(Arc<str>, u32)>, FsError> {
+) -> Result<(), FsError> {
     // Paths whose lower subtree the layer takes away, in order.
     let mut dropped: Vec<&str> = Vec::new();
     let under_dropped = |dropped: &[&str], p: &str| {
         !dropped.is_empty() && path::ancestors(p).any(|a| dropped.binary_search(&a).is_ok())
     };
     let mut known_dir: Option<&str> = None;
-    let mut out: Vec<(Arc<str>, u32)> = Vec::with_capacity(old.len() + layer.len());
-    let mut old = old.into_iter().peekable();
+    out.clear();
+    out.reserve(old.len() + layer.len());
+    let mut old = old.drain(..);
     for (key, change) in layer.iter_shared() {
         let p: &str = key;
         if p.is_empty() {
             continue;
         }
-        while let Some(below) = old.next_if(|(k, _)| **k < *p) {
-            if !under_dropped(&dropped, &below.0) {
-                out.push(below);
-            }
+        // The old entries before `p` move over as a run, found by galloping: a small layer
+        // pushed on a large index costs a few comparisons per entry, not one per old path.
+        let run = run_below(old.as_slice(), p);
+        let moved = old.by_ref().take(run);
+        if dropped.is_empty() {
+            out.extend(moved);
+        } else {
+            out.extend(moved.filter(|(k, _)| !under_dropped(&dropped, k)));
         }
         let parent = path::parent(p);
         if !parent.is_empty() && known_dir != Some(parent) {
@@ -200,7 +210,7 @@ fn merge<'a>(
                 Some(_) => false,
                 // Not in the layer: the merged index so far has it as it was below, unless
                 // the layer took it away.
-                None => search(&out, parent)
+                None => search(out, parent)
                     .ok()
                     .and_then(|i| entry_at(parent, out[i].1))
                     .is_some_and(Entry::is_dir),
@@ -211,10 +221,13 @@ fn merge<'a>(
                 return Err(FsError::NotADirectory(path::display(parent)));
             }
         }
-        let below = old
-            .next_if(|(k, _)| **k == *p)
-            .map(|(_, i)| i)
-            .filter(|_| !under_dropped(&dropped, p));
+        let below = if old.as_slice().first().is_some_and(|(k, _)| **k == *p) {
+            old.next()
+                .map(|(_, i)| i)
+                .filter(|_| !under_dropped(&dropped, p))
+        } else {
+            None
+        };
         let replaces = match change {
             Change::Whiteout | Change::HardLink(_) => true,
             Change::Entry(e) => e.is_opaque() || !e.is_dir(),
@@ -230,8 +243,24 @@ fn merge<'a>(
             out.push((Arc::clone(key), n));
         }
     }
-    out.extend(old.filter(|(k, _)| !under_dropped(&dropped, k)));
-    Ok(out)
+    if dropped.is_empty() {
+        out.extend(old);
+    } else {
+        out.extend(old.filter(|(k, _)| !under_dropped(&dropped, k)));
+    }
+    Ok(())
+}
+
+/// How many of the sorted `entries` come before `p`: an exponential search from the start,
+/// then a binary search in the last step, so a short run costs few comparisons.
+fn run_below(entries: &[(Arc<str>, u32)], p: &str) -> usize {
+    let mut hi = 1;
+    while hi <= entries.len() && *entries[hi - 1].0 < *p {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = hi.min(entries.len());
+    lo + entries[lo..hi].partition_point(|(k, _)| **k < *p)
 }
 
 /// The changes `layer` makes over `below`, in `docker diff` terms and path order.
@@ -274,7 +303,7 @@ impl fmt::Debug for LayerStack {
         f.debug_struct("LayerStack")
             .field("layers", &self.layers.len())
             .field("paths", &self.index.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
