@@ -23,7 +23,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
 use super::{Linux, print, state, store_error};
 
 /// Where a copy's changes are written: a container's upper directory, or its mounted root.
-enum Root {
+pub(super) enum Root {
     Upper(OwnedFd),
     Mounted(OwnedFd),
 }
@@ -61,6 +61,8 @@ impl Linux {
         .map_err(store_error)?;
         let mut loaded = state::load(&self.store, false).map_err(store_error)?;
         self.load_container_upper(&mut loaded, &name)?;
+        // what is under a volume's mount point is the volume's, in its directory
+        let volumes = self.load_volume_files(&mut loaded, &name)?;
         let mut engine = self.engine(std::mem::take(&mut loaded.state));
         let found = engine.find_container(&name).ok();
         let before = found.map(|i| engine.state().containers[i].upper.clone());
@@ -68,6 +70,11 @@ impl Linux {
         engine.set_stdin(stdin);
         let mut out = Output::default();
         let code = engine.run_command(&Command::Cp(o.clone()), &mut out);
+        if into && let Err(e) = self.write_volume_files(&volumes, engine.state()) {
+            print(&out)?;
+            eprintln!("Error response from daemon: {e}");
+            return Ok(1);
+        }
         if into && let (Some(i), Some(before)) = (found, before) {
             let c = &engine.state().containers[i];
             let changed = delta(&before, &c.upper);
@@ -99,7 +106,7 @@ impl Linux {
     }
 }
 
-fn open_dir(path: &str) -> io::Result<OwnedFd> {
+pub(super) fn open_dir(path: &str) -> io::Result<OwnedFd> {
     rustix::fs::open(
         path,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -172,7 +179,7 @@ fn remove_at(dir: &OwnedFd, name: &str) -> io::Result<()> {
 }
 
 /// Writes each change below `root` (see the module's description).
-fn write_changes(root: &Root, changes: &[(String, Option<&Change>)]) -> io::Result<()> {
+pub(super) fn write_changes(root: &Root, changes: &[(String, Option<&Change>)]) -> io::Result<()> {
     let mut dirs = Vec::new();
     for (rel, change) in changes {
         let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));

@@ -19,6 +19,7 @@ mod pause;
 pub mod runner;
 pub mod state;
 mod system;
+mod volumes;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -99,7 +99,8 @@ pub fn read_layer_dir(dir: &Path) -> Result<Layer, LayerDirError> {
     Ok(layer)
 }
 
-fn meta_of(m: &std::fs::Metadata) -> Meta {
+/// A file's owner, mode and time as a layer records them (rootless: the caller's IDs are root's).
+pub(crate) fn meta_of(m: &std::fs::Metadata) -> Meta {
     // rootless, what the caller owns is root's in the container (see [`rootless`])
     let own = |id: u32, mine: u32| if rootless() && id == mine { 0 } else { id };
     Meta {

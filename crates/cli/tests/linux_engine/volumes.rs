@@ -203,3 +203,46 @@ fn rootless_volumes_and_read_only_binds_work_in_a_user_namespace() {
     assert_eq!(run(&["volume", "ls", "-q"]).0, "vol\n");
     assert_no_mounts_below(lab.path());
 }
+
+#[test]
+fn cp_reads_and_writes_the_volume_at_a_mount_point_running_or_not() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    lab.ok(&[
+        "run",
+        "--name",
+        "stopped",
+        "-v",
+        "box:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo from-container > /data/f",
+    ]);
+    let host = lab.path().join("h");
+    std::fs::write(&host, "from-host\n").unwrap();
+    let out = lab.layerbox(&["cp", "stopped:/data/f", "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let mut tar = tar::Archive::new(&out.stdout[..]);
+    let mut entry = tar.entries().unwrap().next().unwrap().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+    assert_eq!(text, "from-container\n");
+    // into a stopped container: the file lands in the volume, not in its layer
+    lab.ok(&["cp", host.to_str().unwrap(), "stopped:/data/in"]);
+    let data = lab.root().join("volumes/box/_data");
+    assert_eq!(
+        std::fs::read_to_string(data.join("in")).unwrap(),
+        "from-host\n"
+    );
+    assert_eq!(lab.ok(&["diff", "stopped"]), "A /data\n");
+    // and into a running one too, where its process sees it
+    lab.ok(&[
+        "run", "-d", "--name", "up", "-v", "box:/srv", "busybox", "sleep", "60",
+    ]);
+    lab.ok(&["cp", host.to_str().unwrap(), "up:/srv/live"]);
+    assert_eq!(lab.ok(&["exec", "up", "cat", "/srv/live"]), "from-host\n");
+    assert!(data.join("live").exists());
+    lab.ok(&["rm", "-f", "up"]);
+    lab.assert_clean();
+}
