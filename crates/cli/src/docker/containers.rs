@@ -195,6 +195,11 @@ impl Linux {
                         super::create_bind_sources(std::slice::from_ref(&m.spec))?;
                         std::path::PathBuf::from(&m.source)
                     }
+                    MountKind::Tmpfs => {
+                        return Err(io::Error::other(
+                            "tmpfs mounts are not supported by the linux engine yet",
+                        ));
+                    }
                 };
                 Ok(crate::linux::VolumeMount {
                     source,

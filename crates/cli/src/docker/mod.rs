@@ -311,6 +311,20 @@ impl Linux {
             Command::VolumeLs(_) | Command::VolumeInspect(_) => {
                 self.via_core(command, false, |_, _| Ok(None))
             }
+            Command::Create(o)
+            | Command::Run(layerbox_core::cli::command::RunOptions { create: o, .. })
+                if let Some(message) = refused_mount(o) =>
+            {
+                use layerbox_core::cli::report::{RunStage, daemon_error, run_failure};
+                if matches!(command, Command::Run(_)) {
+                    let (text, code) = run_failure(&self.program, &message, RunStage::Create);
+                    eprintln!("{text}");
+                    Ok(code)
+                } else {
+                    eprintln!("{}", daemon_error(&message));
+                    Ok(1)
+                }
+            }
             Command::Create(o) => {
                 if let Some(code) = self.pull_for_create(o, "create")? {
                     return Ok(code);
@@ -494,6 +508,25 @@ impl Linux {
         }
         Ok(engine)
     }
+}
+
+/// What dockerd refuses of the `--mount`s here before it creates anything: a bind of a host
+/// path that does not exist (unlike `-v`, `--mount` does not make it), and a tmpfs, which this
+/// engine does not mount yet.
+fn refused_mount(o: &layerbox_core::cli::command::CreateOptions) -> Option<String> {
+    o.mounts.iter().find_map(|m| match m.kind.as_str() {
+        "bind" if !m.source.is_empty() && std::fs::symlink_metadata(&m.source).is_err() => {
+            Some(format!(
+                "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                m.source
+            ))
+        }
+        "tmpfs" => Some(
+            "tmpfs mounts are not supported by the linux engine yet (the simulated engine, --engine sim, has them)"
+                .to_owned(),
+        ),
+        _ => None,
+    })
 }
 
 /// Makes the host directories that `-v` binds name and that do not exist yet, as dockerd does

@@ -1,7 +1,9 @@
 //! Volumes and docker's init layer on docker and on the simulated engine: the same session on
 //! both (named volumes made, written, read by the next container, refused while in use; bad
-//! `-v` values; `/etc/hostname`, `/etc/hosts` and the root's entries), each answer compared as
-//! in [`super::errors`]. Volume names start with `oracle-vol` and nothing is pruned, so that
+//! `-v` values; `--mount` volumes and tmpfs and their mistakes; `/etc/hostname`, `/etc/hosts`
+//! and the root's entries), each answer compared as in [`super::errors`]. Templates print
+//! fields both have: docker's see a typed struct's empty fields where layerbox's JSON has no
+//! key, and `{{json}}` of an object sorts its keys here. Volume names start with `oracle-vol` and nothing is pruned, so that
 //! other tests sharing the daemon keep theirs.
 
 use super::errors::answer;
@@ -98,6 +100,64 @@ const STEPS: &[&[&str]] = &[
         "/etc/hosts",
     ],
     &["run", "--rm", BASE, "ls", "-a", "/"],
+    &[
+        "run",
+        "--rm",
+        "--mount",
+        "source=oracle-vol6,target=/m",
+        BASE,
+        "sh",
+        "-c",
+        "echo m > /m/f",
+    ],
+    &[
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=oracle-vol6,dst=/n,readonly",
+        BASE,
+        "cat",
+        "/n/f",
+    ],
+    &[
+        "create",
+        "--name",
+        "oracle-vm",
+        "--mount",
+        "source=oracle-vol6,target=/m,ro",
+        "--mount",
+        "type=tmpfs,target=/t",
+        BASE,
+        "true",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{range .HostConfig.Mounts}}{{.Type}} {{.Target}};{{end}} {{len .Mounts}} {{range .Mounts}}{{if eq .Type \"tmpfs\"}}{{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}}{{end}}{{end}}",
+        "oracle-vm",
+    ],
+    &["rm", "oracle-vm"],
+    &[
+        "run",
+        "--rm",
+        "--mount",
+        "type=tmpfs,target=/t",
+        BASE,
+        "sh",
+        "-c",
+        "echo x > /t/x; ls /t",
+    ],
+    &["create", "--mount", "source=mv", BASE, "true"],
+    &["create", "--mount", "target=/x,bogus=1", BASE, "true"],
+    &["create", "--mount", "type=foo,target=/x", BASE, "true"],
+    &["create", "--mount", "target=rel", BASE, "true"],
+    &[
+        "create",
+        "--mount",
+        "type=tmpfs,src=x,target=/t",
+        BASE,
+        "true",
+    ],
 ];
 
 #[test]
@@ -133,7 +193,9 @@ fn volumes_and_the_init_layer_as_docker_has_them() {
         "oracle-vol",
         "oracle-vol2",
         "oracle-vol3",
+        "oracle-vol6",
     ]);
+    docker.cli(&["rm", "-f", "oracle-vm"]);
     assert!(
         diffs.is_empty(),
         "{} of {} answers differ:\n{}",

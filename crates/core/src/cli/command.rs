@@ -445,6 +445,9 @@ pub struct CreateOptions {
     pub user: Option<String>,
     /// `-v`: volumes and bind mounts.
     pub volumes: Vec<String>,
+    /// `--mount`: volumes, bind mounts and tmpfs mounts.
+    #[serde(default)]
+    pub mounts: Vec<super::mount::MountFlag>,
     /// `-w`: the working directory.
     pub workdir: Option<String>,
     /// `-m`, `--memory-swap`, `--cpus`, `-c`, `--pids-limit`.
@@ -890,6 +893,11 @@ fn create_options(f: &ParsedFlags, args: Vec<String>) -> Result<CreateOptions, I
         rm,
         user: f.string("user"),
         volumes: f.list("volume"),
+        mounts: f
+            .list("mount")
+            .iter()
+            .filter_map(|m| super::mount::parse_mount(m).ok())
+            .collect(),
         workdir: f.string("workdir"),
         resources: Resources {
             memory: f.bytes("memory"),

@@ -45,6 +45,9 @@ pub enum FlagKind {
     /// A rational number kept in billionths (`--cpus 1.5`; docker's `opts.NanoCPUs`). Help
     /// calls it `decimal`.
     Decimal,
+    /// Repeatable `--mount type=…,source=…,target=…` values (docker's `opts.MountOpt`). Help
+    /// calls it `mount`.
+    Mount,
 }
 
 impl FlagKind {
@@ -58,6 +61,7 @@ impl FlagKind {
             Self::Filter => "filter",
             Self::Bytes | Self::SwapBytes => "bytes",
             Self::Decimal => "decimal",
+            Self::Mount => "mount",
         }
     }
 }
@@ -265,10 +269,17 @@ impl ParsedFlags {
                 nano_cpus(&value).map_err(invalid)?;
                 value
             }
+            FlagKind::Mount => {
+                super::mount::parse_mount(&value).map_err(invalid)?;
+                value
+            }
             FlagKind::String | FlagKind::List => value,
         };
         let slot = self.values.entry(spec.long).or_default();
-        if matches!(spec.kind, FlagKind::List | FlagKind::Filter) {
+        if matches!(
+            spec.kind,
+            FlagKind::List | FlagKind::Filter | FlagKind::Mount
+        ) {
             slot.push(value);
         } else {
             *slot = vec![value];

@@ -273,6 +273,11 @@ const CONTAINER_FLAGS: &[FlagSpec] = &[
     flag("tty", 't', Bool, "Allocate a pseudo-TTY"),
     flag("user", 'u', Str, USER_USAGE),
     flag("volume", 'v', List, "Bind mount a volume"),
+    long(
+        "mount",
+        FlagKind::Mount,
+        "Attach a filesystem mount to the container",
+    ),
     flag(
         "workdir",
         'w',

@@ -23,6 +23,7 @@ pub mod grammar;
 pub mod info;
 pub mod inspect;
 pub mod layers;
+pub mod mount;
 pub mod report;
 pub mod rows;
 pub mod split;

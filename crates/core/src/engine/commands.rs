@@ -1125,7 +1125,7 @@ impl Engine {
             resources,
             hostname: o.hostname.clone().filter(|h| !h.is_empty()),
         };
-        let mounts = self.mounts_for(&o.volumes, &image_volumes)?;
+        let mounts = self.mounts_for(&o.volumes, &o.mounts, &image_volumes)?;
         let id = self.ids.hex_id();
         let name = match &o.name {
             Some(n) => n.clone(),
@@ -1586,6 +1586,7 @@ impl Engine {
                 .map(|m| match m.kind {
                     super::MountKind::Volume => m.name.clone(),
                     super::MountKind::Bind => m.source.clone(),
+                    super::MountKind::Tmpfs => String::new(),
                 })
                 .collect(),
             local_volumes: c

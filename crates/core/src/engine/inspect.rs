@@ -330,6 +330,19 @@ impl Engine {
         }
         set_overlay_dirs(&mut doc, &top);
         doc.set(&["Mounts"], self.mounts_doc(c));
+        if let Some(mounts) = self.flag_mounts(c) {
+            // dockerd leaves the key out when there are none; else it comes before MaskedPaths
+            if let Doc::Object(top) = &mut doc
+                && let Some((_, Doc::Object(host))) =
+                    top.iter_mut().find(|(k, _)| k == "HostConfig")
+            {
+                let at = host
+                    .iter()
+                    .position(|(k, _)| k == "MaskedPaths")
+                    .unwrap_or(host.len());
+                host.insert(at, ("Mounts".to_owned(), mounts));
+            }
+        }
         doc.set(
             &["Config"],
             Doc::of(&config).unwrap_or(Doc::Object(Vec::new())),
@@ -373,6 +386,45 @@ impl Engine {
         }
     }
 
+    /// `HostConfig.Mounts`: the `--mount`s as given (`Type`, `Source`, `Target`, `ReadOnly`).
+    fn flag_mounts(&self, c: &Container) -> Option<Doc> {
+        let given: Vec<FlagMountJson> = c
+            .mounts
+            .iter()
+            .filter(|m| m.from_flag)
+            .map(|m| {
+                let source = match m.kind {
+                    MountKind::Bind => m.source.clone(),
+                    MountKind::Volume
+                        if !self
+                            .state
+                            .volumes
+                            .iter()
+                            .any(|v| v.name == m.name && v.anonymous) =>
+                    {
+                        m.name.clone()
+                    }
+                    _ => String::new(),
+                };
+                FlagMountJson {
+                    kind: match m.kind {
+                        MountKind::Volume => "volume",
+                        MountKind::Bind => "bind",
+                        MountKind::Tmpfs => "tmpfs",
+                    },
+                    source: (!source.is_empty()).then_some(source),
+                    target: m.destination.clone(),
+                    read_only: (!m.rw).then_some(true),
+                }
+            })
+            .collect();
+        if given.is_empty() {
+            None
+        } else {
+            Doc::of(&given).ok()
+        }
+    }
+
     /// `Mounts`, as docker lists them (in its field order).
     fn mounts_doc(&self, c: &Container) -> Doc {
         let mut mounts: Vec<&super::Mount> = c.mounts.iter().collect();
@@ -382,7 +434,11 @@ impl Engine {
             .map(|m| {
                 let volume = m.kind == MountKind::Volume;
                 MountJson {
-                    kind: if volume { "volume" } else { "bind" },
+                    kind: match m.kind {
+                        MountKind::Volume => "volume",
+                        MountKind::Bind => "bind",
+                        MountKind::Tmpfs => "tmpfs",
+                    },
                     name: volume.then(|| m.name.clone()),
                     source: if volume {
                         self.volume_mountpoint(&m.name)
@@ -393,12 +449,29 @@ impl Engine {
                     driver: volume.then_some("local"),
                     mode: m.mode.clone(),
                     rw: m.rw,
-                    propagation: if volume { "" } else { "rprivate" },
+                    propagation: if m.kind == MountKind::Bind {
+                        "rprivate"
+                    } else {
+                        ""
+                    },
                 }
             })
             .collect();
         Doc::of(&list).unwrap_or(Doc::Array(Vec::new()))
     }
+}
+
+/// One of `inspect`'s `HostConfig.Mounts`.
+#[derive(serde::Serialize)]
+struct FlagMountJson {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(rename = "Target")]
+    target: String,
+    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
 }
 
 /// One of `inspect`'s `Mounts`.

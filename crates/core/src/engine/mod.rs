@@ -420,7 +420,10 @@ pub enum EngineError {
 /// simulation has no network: `/etc/hosts` lists no container address and `/etc/resolv.conf`
 /// has docker's fallback name servers.
 pub fn init_layer(container: &Container, contents: bool) -> Layer {
-    let mtime = container.created.unix_secs();
+    // A second before the container's creation: the simulation keeps whole seconds, and a
+    // directory written in the second the container was made must still differ from it
+    // (`diff` shows `C /etc`), as it does at docker's nanoseconds.
+    let mtime = container.created.unix_secs() - 1;
     let dir = |mode| Entry::dir(Meta::new(mode, mtime));
     let file = |mode, text: &str| {
         Entry::file(
@@ -727,6 +730,12 @@ impl Engine {
         let from = c.state;
         if from == to {
             return;
+        }
+        if to == ContainerState::Exited {
+            // a tmpfs goes with the process that had it mounted
+            for m in &mut c.mounts {
+                m.tmpfs = Layer::new();
+            }
         }
         match to {
             ContainerState::Running if !from.is_up() => c.started_at = Some(now),

@@ -27,6 +27,7 @@ use crate::cli::command::{
     PruneOptions, VolumeCreateOptions, VolumeInspectOptions, VolumeLsOptions, VolumeRmOptions,
 };
 use crate::cli::inspect::{Doc, inspect_format, inspect_json};
+use crate::cli::mount::MountFlag;
 use crate::cli::report::daemon_error;
 use crate::cli::rows::{ListRow, RowOptions, rfc3339};
 use crate::cli::template::record;
@@ -89,6 +90,8 @@ pub enum MountKind {
     Volume,
     /// A host directory.
     Bind,
+    /// A `tmpfs`: in memory, empty again each time the container starts.
+    Tmpfs,
 }
 
 /// One mount of a container.
@@ -110,6 +113,12 @@ pub struct Mount {
     /// image's `VOLUME`.
     #[serde(default)]
     pub spec: String,
+    /// Given with `--mount` (`inspect` lists those in `HostConfig.Mounts`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_flag: bool,
+    /// A tmpfs mount's files while the container runs.
+    #[serde(default, skip_serializing_if = "Layer::is_empty")]
+    pub tmpfs: Layer,
     /// Whether the image's files at the mount point are still to be copied into a new volume
     /// (docker copies them at the first mount unless `nocopy`).
     #[serde(default)]
@@ -192,7 +201,7 @@ pub fn parse_volume_spec(spec: &str) -> Result<Option<VolumeSpec>, String> {
     };
     let kind_word = match kind {
         MountKind::Bind => "bind",
-        MountKind::Volume => "volume",
+        MountKind::Volume | MountKind::Tmpfs => "volume",
     };
     if source.is_some() && !destination.starts_with('/') {
         return Err(format!(
@@ -343,7 +352,17 @@ impl Engine {
         }
         for (m, point) in mounts.iter().zip(points) {
             let own = take_subtree(&mut upper, &point);
+            let tmpfs = Volume {
+                name: String::new(),
+                created: self.now(),
+                labels: BTreeMap::new(),
+                anonymous: true,
+                by_command: false,
+                root: Meta::new(0o1777, now),
+                content: m.tmpfs.clone(),
+            };
             let mounted = match self.state.volumes.iter().find(|v| v.name == m.name) {
+                _ if m.kind == MountKind::Tmpfs => tmpfs.as_mounted_layer(&point),
                 Some(v) if m.kind == MountKind::Volume => v.as_mounted_layer(&point),
                 _ => {
                     let mut empty = Layer::new();
@@ -404,6 +423,17 @@ impl Engine {
         for (m, point, own) in mounted.hidden.into_iter().rev() {
             let taken = take_subtree(&mut upper, &point);
             put_back(&mut upper, own);
+            if m.kind == MountKind::Tmpfs {
+                let (_, content) = volume_from(&taken, &point, Meta::new(0o1777, 0));
+                if let Some(t) = self.state.containers[i]
+                    .mounts
+                    .iter_mut()
+                    .find(|t| t.destination == m.destination)
+                {
+                    t.tmpfs = if m.rw { content } else { t.tmpfs.clone() };
+                }
+                continue;
+            }
             if m.kind != MountKind::Volume {
                 continue;
             }
@@ -498,6 +528,7 @@ impl Engine {
     pub(crate) fn mounts_for(
         &mut self,
         specs: &[String],
+        flags: &[MountFlag],
         image_volumes: &[String],
     ) -> Result<Vec<Mount>, String> {
         let mut parsed = Vec::new();
@@ -512,7 +543,18 @@ impl Engine {
                 }
             }
         }
-        if parsed.iter().any(|(_, s)| s.kind == MountKind::Bind) && !self.host_binds {
+        let mut flagged = Vec::new();
+        for f in flags {
+            let (kind, point) = check_mount_flag(f)?;
+            if points.contains(&point) {
+                return Err(format!("Duplicate mount point: {point}"));
+            }
+            points.push(point);
+            flagged.push((kind, f));
+        }
+        let binds = parsed.iter().any(|(_, s)| s.kind == MountKind::Bind)
+            || flagged.iter().any(|(k, _)| *k == MountKind::Bind);
+        if binds && !self.host_binds {
             return Err("bind mounts are not simulated: the simulated engine has no host directories (use a volume: -v NAME:/path)".into());
         }
         for v in image_volumes {
@@ -548,9 +590,11 @@ impl Engine {
                     rw,
                     mode: spec.mode,
                     spec: given,
+                    from_flag: false,
+                    tmpfs: Layer::new(),
                     copy: false,
                 },
-                MountKind::Volume => {
+                MountKind::Volume | MountKind::Tmpfs => {
                     let v = self.volume_or_create(spec.source.as_deref(), BTreeMap::new());
                     // dockerd gives a named volume SELinux's shared label by default
                     let mode = if spec.mode.is_empty() && spec.source.is_some() {
@@ -567,10 +611,39 @@ impl Engine {
                         copy,
                         mode,
                         spec: given,
+                        from_flag: false,
+                        tmpfs: Layer::new(),
                     }
                 }
             };
             mounts.push(mount);
+        }
+        for (kind, f) in flagged {
+            let name = match kind {
+                MountKind::Volume => {
+                    let source = (!f.source.is_empty()).then_some(f.source.as_str());
+                    let v = self.volume_or_create(source, BTreeMap::new());
+                    self.state.volumes[v].name.clone()
+                }
+                MountKind::Bind | MountKind::Tmpfs => String::new(),
+            };
+            mounts.push(Mount {
+                kind,
+                name,
+                source: if kind == MountKind::Bind {
+                    f.source.clone()
+                } else {
+                    String::new()
+                },
+                destination: f.target.clone(),
+                // dockerd labels every `--mount` volume `z`
+                mode: if kind == MountKind::Volume { "z" } else { "" }.to_owned(),
+                rw: !f.readonly,
+                spec: String::new(),
+                from_flag: true,
+                tmpfs: Layer::new(),
+                copy: kind == MountKind::Volume && !f.nocopy,
+            });
         }
         Ok(mounts)
     }
@@ -621,6 +694,35 @@ pub fn volumes_going_with(
         .filter(|m| volumes.iter().any(|v| v.anonymous && v.name == m.name))
         .map(|m| m.name.clone())
         .collect()
+}
+
+/// dockerd's checks of a `--mount`: its type and target, a tmpfs without a source, a volume's
+/// name; the kind and the mount point.
+fn check_mount_flag(f: &MountFlag) -> Result<(MountKind, String), String> {
+    let config = |why: String| format!("invalid mount config for type \"{}\": {why}", f.kind);
+    let kind = match f.kind.as_str() {
+        "volume" => MountKind::Volume,
+        "bind" => MountKind::Bind,
+        "tmpfs" => MountKind::Tmpfs,
+        _ => return Err(config("mount type unknown".into())),
+    };
+    if !f.target.starts_with('/') {
+        return Err(config(format!(
+            "invalid mount path: '{}' mount path must be absolute",
+            f.target
+        )));
+    }
+    match kind {
+        MountKind::Tmpfs if !f.source.is_empty() => {
+            return Err(config("field Source must not be specified".into()));
+        }
+        MountKind::Bind if f.source.is_empty() => {
+            return Err(config("field Source must not be empty".into()));
+        }
+        MountKind::Volume if !f.source.is_empty() => check_volume_name(&f.source)?,
+        _ => {}
+    }
+    Ok((kind, crate::fs::path::clean_abs(&f.target)))
 }
 
 /// The image's files at `point` for a new volume: its top directory's metadata and its files.

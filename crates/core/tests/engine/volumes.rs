@@ -328,3 +328,24 @@ fn docker_cp_reaches_into_a_containers_volumes() {
     );
     ok(&mut e, "docker cp box:/data/notes.txt /back.txt");
 }
+
+#[test]
+fn a_tmpfs_keeps_files_while_the_container_runs_and_loses_them_when_it_stops() {
+    let mut e = engine();
+    ok(
+        &mut e,
+        "docker run -d --name web --mount type=tmpfs,target=/scratch anchors/busybox sleep 100",
+    );
+    ok(&mut e, "docker exec web sh -c 'echo x > /scratch/f'");
+    assert_eq!(ok(&mut e, "docker exec web cat /scratch/f"), "x\n");
+    assert_eq!(ok(&mut e, "docker diff web"), "A /scratch\n");
+    ok(&mut e, "docker stop web");
+    ok(&mut e, "docker start web");
+    let (out, code) = run(&mut e, "docker exec web cat /scratch/f");
+    assert_eq!(code, 1, "{}", out.text());
+    assert_eq!(
+        ok(&mut e, "docker volume ls -q"),
+        "",
+        "a tmpfs is no volume"
+    );
+}
