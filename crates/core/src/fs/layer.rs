@@ -40,7 +40,8 @@ pub enum FileData {
     /// Real bytes.
     Bytes(Vec<u8>),
     /// A large file the simulation does not keep: its size and a digest naming its content.
-    /// Written to a tar as the digest's 32 bytes repeated up to `size` (simulated content).
+    /// Written to a tar as the digest's 32 bytes repeated up to `size` (simulated content);
+    /// its layer's diff_id hashes the digest and size instead (see [`super::tar::diff_id`]).
     Simulated {
         /// Length in bytes.
         size: u64,

@@ -159,6 +159,17 @@ fn header(kind: EntryType, meta: Meta, opts: &TarOptions) -> Header {
 
 /// Writes `layer` as an OCI layer tar to `out`, returning `out`.
 pub fn write_layer_to<W: Write>(layer: &Layer, opts: &TarOptions, out: W) -> io::Result<W> {
+    write_items(layer, opts, out, false)
+}
+
+/// [`write_layer_to`]; with `modelled_as_digests`, a modelled file's content is its digest and
+/// its size (40 bytes) instead of the stand-in bytes (see [`diff_id`]).
+fn write_items<W: Write>(
+    layer: &Layer,
+    opts: &TarOptions,
+    out: W,
+    modelled_as_digests: bool,
+) -> io::Result<W> {
     let mut b = Builder::new(out);
     for (name, item) in items(layer) {
         let name: &str = &name;
@@ -189,6 +200,12 @@ pub fn write_layer_to<W: Write>(layer: &Layer, opts: &TarOptions, out: W) -> io:
                     h.set_size(data.len());
                     match data {
                         FileData::Bytes(bytes) => b.append_data(&mut h, name, bytes.as_slice())?,
+                        FileData::Simulated { size, digest } if modelled_as_digests => {
+                            let mut named = digest.as_bytes().to_vec();
+                            named.extend_from_slice(&size.to_le_bytes());
+                            h.set_size(named.len() as u64);
+                            b.append_data(&mut h, name, named.as_slice())?;
+                        }
                         FileData::Simulated { size, digest } => {
                             let reader = Repeat {
                                 pattern: digest.as_bytes(),
@@ -212,9 +229,13 @@ pub fn write_layer(layer: &Layer, opts: &TarOptions) -> Vec<u8> {
 }
 
 /// The layer's diff_id (sha256 of its uncompressed tar) and the tar's length, computed
-/// without holding the tar in memory.
+/// without holding the tar in memory. A layer with modelled files (a size and a digest, no
+/// bytes) has a modelled diff_id: its tar is hashed with each such file's content given as
+/// its digest and size, 40 bytes, rather than megabytes of stand-in bytes. Such a layer's tar
+/// never leaves the engine (`save`, `export` and `cp` refuse modelled files), and the
+/// digest still changes with every file's name, metadata, size and content digest.
 pub fn diff_id(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
-    match write_layer_to(layer, opts, DigestWriter::new()) {
+    match write_items(layer, opts, DigestWriter::new(), true) {
         Ok(w) => {
             let len = w.len();
             (w.finish(), len)
@@ -469,6 +490,41 @@ mod tests {
         assert_ne!(
             diff_id(&sample(), &TarOptions::default()),
             diff_id(&other, &TarOptions::default())
+        );
+    }
+
+    #[test]
+    fn a_modelled_files_diff_id_hashes_its_digest_and_size_not_stand_in_bytes() {
+        let file = |size, seed: &[u8]| {
+            let mut l = Layer::new();
+            l.insert(
+                "w.bin",
+                Entry {
+                    meta: meta(0o644),
+                    kind: EntryKind::File(FileData::Simulated {
+                        size,
+                        digest: Digest::sha256_of(seed),
+                    }),
+                },
+            );
+            l
+        };
+        let opts = TarOptions::default();
+        let (id, len) = diff_id(&file(50 << 20, b"a"), &opts);
+        assert!(len < 4096, "the 50 MB file was hashed as 40 bytes: {len}");
+        assert_ne!(
+            id,
+            diff_id(&file(50 << 20, b"b"), &opts).0,
+            "content digest"
+        );
+        assert_ne!(id, diff_id(&file(51 << 20, b"a"), &opts).0, "size");
+        assert_eq!(id, diff_id(&file(50 << 20, b"a"), &opts).0, "deterministic");
+        // a layer of real bytes still has the sha256 of its tar
+        let mut real = Layer::new();
+        real.insert("f", Entry::file(meta(0o644), b"bytes".to_vec()));
+        assert_eq!(
+            diff_id(&real, &opts).0,
+            Digest::sha256_of(&write_layer(&real, &opts))
         );
     }
 
