@@ -5,7 +5,7 @@
 //! `--pull=never`: docker's answer for a missing image is then what the simulated engine,
 //! which has no registry, must say.
 
-use super::{BASE, Sim, docker, docker_base, sim_base};
+use super::{BASE, Sim, assert_no_differences, docker, docker_base, note_difference, sim_base};
 
 /// The session: setup commands and mistakes alike, all compared.
 const STEPS: &[&[&str]] = &[
@@ -98,21 +98,10 @@ fn mistakes_get_dockers_words_and_exit_codes() {
     let mut diffs = Vec::new();
     for step in STEPS {
         let (d, s) = (answer(&docker.cli(step)), answer(&sim.cli(step)));
-        if d != s {
-            diffs.push(format!(
-                "$ docker {}\n--- docker\n{d}\n--- layerbox\n{s}",
-                step.join(" ")
-            ));
-        }
+        note_difference(&mut diffs, step, &d, &s);
     }
     docker.cli(&["rm", "-f", "oracle-up", "oracle-down", "oracle-three"]);
-    assert!(
-        diffs.is_empty(),
-        "{} of {} answers differ:\n{}",
-        diffs.len(),
-        STEPS.len(),
-        diffs.join("\n\n")
-    );
+    assert_no_differences(&diffs, STEPS.len());
 }
 
 #[test]

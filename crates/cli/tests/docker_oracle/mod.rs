@@ -31,6 +31,26 @@ pub use harness::{Docker, InProcess, Sim, docker};
 /// The name both engines know the busybox rootfs by.
 pub const BASE: &str = "oracle/busybox:1";
 
+/// Records `step` in `diffs` when docker's answer and layerbox's differ.
+pub fn note_difference(diffs: &mut Vec<String>, step: &[&str], docker: &str, layerbox: &str) {
+    if docker != layerbox {
+        diffs.push(format!(
+            "$ docker {}\n--- docker\n{docker}\n--- layerbox\n{layerbox}",
+            step.join(" ")
+        ));
+    }
+}
+
+/// Fails with every difference a session of `steps` commands found.
+pub fn assert_no_differences(diffs: &[String], steps: usize) {
+    assert!(
+        diffs.is_empty(),
+        "{} of {steps} answers differ:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
+}
+
 /// Held by the tests that list or prune docker's volumes: they share one daemon, and one
 /// test's volumes would show in (or be pruned by) another's session.
 pub static VOLUMES: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -7,7 +7,7 @@
 //! other tests sharing the daemon keep theirs.
 
 use super::errors::answer;
-use super::{BASE, Sim, docker, docker_base, sim_base};
+use super::{BASE, Sim, assert_no_differences, docker, docker_base, note_difference, sim_base};
 
 const STEPS: &[&[&str]] = &[
     &["volume", "create", "oracle-vol"],
@@ -177,13 +177,7 @@ fn volumes_and_the_init_layer_as_docker_has_them() {
             sort_stdout(&mut d);
             sort_stdout(&mut s);
         }
-        let (d, s) = (answer(&d), answer(&s));
-        if d != s {
-            diffs.push(format!(
-                "$ docker {}\n--- docker\n{d}\n--- layerbox\n{s}",
-                step.join(" ")
-            ));
-        }
+        note_difference(&mut diffs, step, &answer(&d), &answer(&s));
     }
     docker.cli(&["rm", "-f", "oracle-vw"]);
     docker.cli(&[
@@ -196,13 +190,7 @@ fn volumes_and_the_init_layer_as_docker_has_them() {
         "oracle-vol6",
     ]);
     docker.cli(&["rm", "-f", "oracle-vm"]);
-    assert!(
-        diffs.is_empty(),
-        "{} of {} answers differ:\n{}",
-        diffs.len(),
-        STEPS.len(),
-        diffs.join("\n\n")
-    );
+    assert_no_differences(&diffs, STEPS.len());
 }
 
 fn sort_stdout(out: &mut std::process::Output) {

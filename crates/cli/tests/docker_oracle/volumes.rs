@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::errors::normalise;
-use super::{BASE, busybox_rootfs, docker, docker_base};
+use super::{BASE, assert_no_differences, busybox_rootfs, docker, docker_base, note_difference};
 
 /// The Linux engine through the binary, over a store in a temporary directory.
 struct Linux {
@@ -189,21 +189,14 @@ fn volumes_binds_and_their_mistakes_answer_as_on_docker() {
                 volume_root(&linux.cli(&inspect).stdout),
             )
         });
-        let (d, l) = (answer(&d, dv, *sort), answer(&l, lv, *sort));
-        if d != l {
-            diffs.push(format!(
-                "$ docker {}\n--- docker\n{d}\n--- layerbox\n{l}",
-                args.join(" ")
-            ));
-        }
+        note_difference(
+            &mut diffs,
+            &args,
+            &answer(&d, dv, *sort),
+            &answer(&l, lv, *sort),
+        );
     }
     docker.cli(&["rm", "-f", "-v", "oracle-v"]);
     docker.cli(&["volume", "rm", "-f", "oracle-vol"]);
-    assert!(
-        diffs.is_empty(),
-        "{} of {} answers differ:\n{}",
-        diffs.len(),
-        STEPS.len(),
-        diffs.join("\n\n")
-    );
+    assert_no_differences(&diffs, STEPS.len());
 }
