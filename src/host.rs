@@ -8,10 +8,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use layerbox_core::build::{BaseImage, ImageSource};
+use layerbox_core::cli::command::Command;
 use layerbox_core::cli::complete::{Names, complete};
 use layerbox_core::cli::split::split_line;
 use layerbox_core::cli::units::Timestamp;
 use layerbox_core::dockerfile::editor;
+use layerbox_core::engine::cp::MemoryHost;
 use layerbox_core::engine::{
     BuildInput, Clock, ContainerState, Engine, EngineState, Output, SeededIds, ShellRunner, Stream,
 };
@@ -386,6 +388,11 @@ impl Host {
                 files: context_layer(files),
             });
         }
+        if is_command(&argv, |c| matches!(c, Command::Cp(_))) {
+            // the project's files are the host `docker cp` copies from
+            self.engine
+                .set_host_files(MemoryHost::from_files(context_layer(files)));
+        }
         let code = i32::from(self.engine.execute(&argv, out));
         if let Some(archive) = out.archive.take() {
             let name = archive
@@ -587,6 +594,17 @@ fn refused_in_the_page(argv: &[String]) -> Option<String> {
         }
         Command::Save(o) if o.output.is_none() => Some(TERMINAL_REFUSAL.into()),
         Command::Export(o) if o.output.is_none() => Some(TERMINAL_REFUSAL.into()),
+        Command::Cp(o)
+            if o.destination != "-"
+                && layerbox_core::engine::cp::split_cp_arg(&o.destination)
+                    .0
+                    .is_none() =>
+        {
+            Some(
+                "the playground does not write into the project's files: `docker cp CONTAINER:PATH -` downloads the copy as a tar"
+                    .into(),
+            )
+        }
         Command::Load(o) => Some(match o.input {
             None => "requested load from stdin, but stdin is empty".into(),
             Some(file) => format!(
@@ -645,15 +663,13 @@ fn restore(saved: &str) -> Result<(EngineState, Journal), String> {
 
 /// Whether the command line is a `build` (the editor's files are its context).
 fn is_build(argv: &[String]) -> bool {
-    use layerbox_core::cli::command::Command;
+    is_command(argv, |c| matches!(c, Command::Build(_)))
+}
+
+/// Whether `argv` parses as a command `which` accepts.
+fn is_command(argv: &[String], which: impl Fn(&Command) -> bool) -> bool {
     use layerbox_core::cli::grammar::{Invocation, parse};
-    matches!(
-        parse(argv),
-        Ok(Invocation::Command {
-            command: Command::Build(_),
-            ..
-        })
-    )
+    matches!(parse(argv), Ok(Invocation::Command { command, .. }) if which(&command))
 }
 
 /// The editor's files as a build context: regular files, with their parent directories.
@@ -1150,6 +1166,35 @@ pub(crate) mod tests {
                 "{line}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn docker_cp_copies_the_projects_files_in_and_downloads_copies_out() {
+        let mut host = host();
+        let ctx = vec![ProjectFile {
+            path: "app/hello.txt".into(),
+            contents: "hello\n".into(),
+        }];
+        let (_, err, code, _) = run(&mut host, "docker create --name box alpine:3.20", &ctx);
+        assert_eq!(code, 0, "{err}");
+        let (_, err, code, _) = run(&mut host, "docker cp app/hello.txt box:/tmp/", &ctx);
+        assert_eq!(code, 0, "{err}");
+        let (out, _, _, _) = run(&mut host, "docker diff box", &ctx);
+        assert!(out.contains("A /tmp/hello.txt"), "{out}");
+        let (_, err, code, _) = run(&mut host, "docker cp box:/tmp/hello.txt .", &ctx);
+        assert_eq!(code, 1);
+        assert!(err.contains("downloads the copy as a tar"), "{err}");
+        let responses = host.handle(Request::Run {
+            id: 3,
+            line: "docker cp box:/tmp/hello.txt -".into(),
+            files: ctx.clone(),
+        });
+        assert!(
+            responses
+                .iter()
+                .any(|r| matches!(r, Response::Download { .. })),
+            "{responses:?}"
+        );
     }
 
     #[test]
