@@ -423,7 +423,6 @@ impl Host {
     /// `docker exec -it NAME sh` (or `bash`, `-i` alone) on a running container opens the
     /// terminal's shell mode; anything else is left to the engine.
     fn opens_shell(&self, argv: &[String]) -> Option<Shell> {
-        use layerbox_core::cli::command::Command;
         use layerbox_core::cli::grammar::{Invocation, parse};
         let Ok(Invocation::Command {
             command: Command::Exec(o),
@@ -583,7 +582,6 @@ const TERMINAL_REFUSAL: &str =
 /// file), `load` (the page has no files to read; a tarball is imported with the terminal's
 /// picker).
 fn refused_in_the_page(argv: &[String]) -> Option<String> {
-    use layerbox_core::cli::command::Command;
     use layerbox_core::cli::grammar::{Invocation, parse};
     let Ok(Invocation::Command { command, .. }) = parse(argv) else {
         return None;

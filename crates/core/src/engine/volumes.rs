@@ -60,27 +60,33 @@ pub struct Volume {
 }
 
 impl Volume {
-    /// The volume as a layer mounted at `point` (relative): an opaque directory there, which
-    /// hides what the layers below hold, and the volume's files under it.
+    /// The volume as a layer mounted at `point` (relative): see [`mounted_layer`].
     pub fn as_mounted_layer(&self, point: &str) -> Layer {
-        let mut layer = Layer::new();
-        let mut entries = vec![(
-            point.to_owned(),
-            Change::Entry(Entry {
-                meta: self.root,
-                kind: EntryKind::Dir { opaque: true },
-            }),
-        )];
-        entries.extend(self.content.iter().map(|(p, c)| {
-            let c = match c {
-                Change::HardLink(t) => Change::HardLink(format!("{point}/{t}")),
-                other => other.clone(),
-            };
-            (format!("{point}/{p}"), c)
-        }));
-        put_back(&mut layer, entries);
-        layer
+        mounted_layer(self.root, &self.content, point)
     }
+}
+
+/// Files kept outside the layers (a volume's, a tmpfs's) as a layer mounted at `point`
+/// (relative): an opaque directory there with `root`'s metadata, which hides what the layers
+/// below hold, and `content` under it.
+fn mounted_layer(root: Meta, content: &Layer, point: &str) -> Layer {
+    let mut layer = Layer::new();
+    let mut entries = vec![(
+        point.to_owned(),
+        Change::Entry(Entry {
+            meta: root,
+            kind: EntryKind::Dir { opaque: true },
+        }),
+    )];
+    entries.extend(content.iter().map(|(p, c)| {
+        let c = match c {
+            Change::HardLink(t) => Change::HardLink(format!("{point}/{t}")),
+            other => other.clone(),
+        };
+        (format!("{point}/{p}"), c)
+    }));
+    put_back(&mut layer, entries);
+    layer
 }
 
 /// What is mounted.
@@ -352,29 +358,10 @@ impl Engine {
         }
         for (m, point) in mounts.iter().zip(points) {
             let own = take_subtree(&mut upper, &point);
-            let tmpfs = Volume {
-                name: String::new(),
-                created: self.now(),
-                labels: BTreeMap::new(),
-                anonymous: true,
-                by_command: false,
-                root: Meta::new(0o1777, now),
-                content: m.tmpfs.clone(),
-            };
-            let mounted = match self.state.volumes.iter().find(|v| v.name == m.name) {
-                _ if m.kind == MountKind::Tmpfs => tmpfs.as_mounted_layer(&point),
-                Some(v) if m.kind == MountKind::Volume => v.as_mounted_layer(&point),
-                _ => {
-                    let mut empty = Layer::new();
-                    empty.insert(
-                        point.clone(),
-                        Entry {
-                            meta: Meta::new(0o755, now),
-                            kind: EntryKind::Dir { opaque: true },
-                        },
-                    );
-                    empty
-                }
+            let mounted = match (m.kind, self.state.volumes.iter().find(|v| v.name == m.name)) {
+                (MountKind::Tmpfs, _) => mounted_layer(Meta::new(0o1777, now), &m.tmpfs, &point),
+                (MountKind::Volume, Some(v)) => v.as_mounted_layer(&point),
+                _ => mounted_layer(Meta::new(0o755, now), &Layer::new(), &point),
             };
             put_back(
                 &mut upper,
