@@ -51,14 +51,17 @@ impl fmt::Display for PathChange {
 #[derive(Clone, Default)]
 pub struct LayerStack {
     layers: Vec<Arc<Layer>>,
-    /// Every path of the merged view, sorted, with the layer it comes from. The paths are the
-    /// layers' own keys (`Arc<str>`): no path is allocated twice, a copy of the index copies
-    /// none.
+    /// Every path of the merged view, sorted, with the layer it comes from (and [`DIR`] set
+    /// when the entry there is a directory). The paths are the layers' own keys (`Arc<str>`):
+    /// no path is allocated twice, a copy of the index copies none.
     index: Vec<(Arc<str>, u32)>,
     /// The previous index's emptied buffer, which the next push merges into: pushing a layer
     /// allocates nothing once the buffers are large enough.
     spare: Vec<(Arc<str>, u32)>,
 }
+
+/// The bit of an index value marking a directory; the other bits number the layer.
+const DIR: u32 = 1 << 31;
 
 impl LayerStack {
     /// An empty stack (an empty root directory).
@@ -100,7 +103,9 @@ impl LayerStack {
     pub fn push(&mut self, layer: impl Into<Arc<Layer>>) -> Result<(), FsError> {
         let layer = layer.into();
         let n = u32::try_from(self.layers.len())
-            .map_err(|_| FsError::InvalidArgument("layer count".into()))?;
+            .ok()
+            .filter(|&n| n < DIR)
+            .ok_or_else(|| FsError::InvalidArgument("layer count".into()))?;
         let layers = &self.layers;
         let entry_at = |p: &str, i: u32| -> Option<&Entry> {
             let l: &Layer = layers.get(i as usize).map_or(&layer, |l| l);
@@ -125,7 +130,25 @@ impl LayerStack {
 
     /// The layer the index gives for `path`.
     fn layer_of(&self, path: &str) -> Option<u32> {
-        search(&self.index, path).ok().map(|i| self.index[i].1)
+        search(&self.index, path)
+            .ok()
+            .map(|i| self.index[i].1 & !DIR)
+    }
+
+    /// Whether the merged view has `path` and it is a directory (`None`: nothing there),
+    /// searching on from `cursor`, where the previous call left it: the sorted names of an
+    /// unpack cost a few comparisons each this way, not a binary search of the whole index.
+    pub(crate) fn dir_at(&self, path: &str, cursor: &mut usize) -> Option<bool> {
+        let start = (*cursor).min(self.index.len());
+        // Not after the previous path: search from the start.
+        let from = match start.checked_sub(1).map(|i| &*self.index[i].0) {
+            Some(before) if before >= path => 0,
+            _ => start,
+        };
+        let at = from + run_below(&self.index[from..], path);
+        *cursor = at;
+        let (key, value) = self.index.get(at)?;
+        (**key == *path).then_some(value & DIR != 0)
     }
 
     /// The entry of the merged view at `path` (hard links followed) and the layer it comes from.
@@ -141,7 +164,7 @@ impl LayerStack {
 
     /// Every path of the merged view, in order, with the layer it comes from.
     pub fn paths(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.index.iter().map(|(k, v)| (&**k, *v as usize))
+        self.index.iter().map(|(k, v)| (&**k, (v & !DIR) as usize))
     }
 
     /// The changes of each layer against the layers below it, in `docker diff` terms.
@@ -212,7 +235,7 @@ fn merge<'a>(
                 // the layer took it away.
                 None => search(out, parent)
                     .ok()
-                    .and_then(|i| entry_at(parent, out[i].1))
+                    .and_then(|i| entry_at(parent, out[i].1 & !DIR))
                     .is_some_and(Entry::is_dir),
             };
             if parent_is_dir {
@@ -223,7 +246,7 @@ fn merge<'a>(
         }
         let below = if old.as_slice().first().is_some_and(|(k, _)| **k == *p) {
             old.next()
-                .map(|(_, i)| i)
+                .map(|(_, i)| i & !DIR)
                 .filter(|_| !under_dropped(&dropped, p))
         } else {
             None
@@ -239,8 +262,10 @@ fn merge<'a>(
         {
             dropped.push(p);
         }
-        if !matches!(change, Change::Whiteout) {
-            out.push((Arc::clone(key), n));
+        match change {
+            Change::Whiteout => {}
+            Change::Entry(e) if e.is_dir() => out.push((Arc::clone(key), n | DIR)),
+            _ => out.push((Arc::clone(key), n)),
         }
     }
     if dropped.is_empty() {

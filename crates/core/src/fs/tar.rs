@@ -159,17 +159,6 @@ fn header(kind: EntryType, meta: Meta, opts: &TarOptions) -> Header {
 
 /// Writes `layer` as an OCI layer tar to `out`, returning `out`.
 pub fn write_layer_to<W: Write>(layer: &Layer, opts: &TarOptions, out: W) -> io::Result<W> {
-    write_items(layer, opts, out, false)
-}
-
-/// [`write_layer_to`]; with `modelled_as_digests`, a modelled file's content is its digest and
-/// its size (40 bytes) instead of the stand-in bytes (see [`diff_id`]).
-fn write_items<W: Write>(
-    layer: &Layer,
-    opts: &TarOptions,
-    out: W,
-    modelled_as_digests: bool,
-) -> io::Result<W> {
     let mut b = Builder::new(out);
     for (name, item) in items(layer) {
         let name: &str = &name;
@@ -200,12 +189,6 @@ fn write_items<W: Write>(
                     h.set_size(data.len());
                     match data {
                         FileData::Bytes(bytes) => b.append_data(&mut h, name, bytes.as_slice())?,
-                        FileData::Simulated { size, digest } if modelled_as_digests => {
-                            let mut named = digest.as_bytes().to_vec();
-                            named.extend_from_slice(&size.to_le_bytes());
-                            h.set_size(named.len() as u64);
-                            b.append_data(&mut h, name, named.as_slice())?;
-                        }
                         FileData::Simulated { size, digest } => {
                             let reader = Repeat {
                                 pattern: digest.as_bytes(),
@@ -228,20 +211,88 @@ pub fn write_layer(layer: &Layer, opts: &TarOptions) -> Vec<u8> {
     write_layer_to(layer, opts, Vec::new()).unwrap_or_default()
 }
 
-/// The layer's diff_id (sha256 of its uncompressed tar) and the tar's length, computed
-/// without holding the tar in memory. A layer with modelled files (a size and a digest, no
-/// bytes) has a modelled diff_id: its tar is hashed with each such file's content given as
-/// its digest and size, 40 bytes, rather than megabytes of stand-in bytes. Such a layer's tar
-/// never leaves the engine (`save`, `export` and `cp` refuse modelled files), and the
-/// digest still changes with every file's name, metadata, size and content digest.
+/// The layer's diff_id (sha256 of its uncompressed tar) and the number of bytes hashed (the
+/// tar's length), computed without holding the tar in memory.
+///
+/// A layer with modelled files (a size and a digest, no bytes) has a modelled diff_id instead:
+/// the sha256 of a compact record of each entry (path, kind, metadata, and a file's size and
+/// content digest or bytes, a link's target), not of megabytes of stand-in bytes behind 512-byte
+/// headers. Such a layer's tar never leaves the engine (`save`, `export` and `cp` refuse
+/// modelled files), and the digest still changes with every file's name, metadata, size and
+/// content.
 pub fn diff_id(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
-    match write_items(layer, opts, DigestWriter::new(), true) {
+    let modelled = layer.iter().any(|(_, c)| {
+        matches!(
+            c,
+            Change::Entry(Entry {
+                kind: EntryKind::File(FileData::Simulated { .. }),
+                ..
+            })
+        )
+    });
+    if modelled {
+        return modelled_digest(layer, opts);
+    }
+    match write_layer_to(layer, opts, DigestWriter::new()) {
         Ok(w) => {
             let len = w.len();
             (w.finish(), len)
         }
         Err(_) => (Digest::sha256_of(&[]), 0),
     }
+}
+
+/// The modelled diff_id of [`diff_id`]: one record per entry, in path order, gathered into a
+/// buffer and hashed in large pieces (the hasher's per-call cost is larger than a record).
+fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
+    const FLUSH: usize = 16 << 10;
+    let mut w = DigestWriter::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH + 512);
+    // Marks the record format, so that no layer of real bytes can share this digest.
+    buf.extend_from_slice(b"layerbox modelled layer 1\n");
+    for (path, change) in layer.iter() {
+        buf.extend_from_slice(path.as_bytes());
+        match change {
+            Change::Entry(e) => {
+                let m = &e.meta;
+                buf.push(match &e.kind {
+                    EntryKind::Dir { opaque: true } => b'O',
+                    EntryKind::Dir { opaque: false } => b'D',
+                    EntryKind::File(_) => b'F',
+                    EntryKind::Symlink(_) => b'L',
+                });
+                buf.extend_from_slice(&m.mode.to_le_bytes());
+                buf.extend_from_slice(&m.uid.to_le_bytes());
+                buf.extend_from_slice(&m.gid.to_le_bytes());
+                buf.extend_from_slice(&opts.mtime.unwrap_or(m.mtime).to_le_bytes());
+                match &e.kind {
+                    EntryKind::File(FileData::Simulated { size, digest }) => {
+                        buf.extend_from_slice(&size.to_le_bytes());
+                        buf.extend_from_slice(digest.as_bytes());
+                    }
+                    EntryKind::File(FileData::Bytes(b)) => {
+                        buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                        buf.extend_from_slice(b);
+                    }
+                    EntryKind::Symlink(target) => buf.extend_from_slice(target.as_bytes()),
+                    EntryKind::Dir { .. } => {}
+                }
+            }
+            Change::HardLink(target) => {
+                buf.extend_from_slice(b"\0H");
+                buf.extend_from_slice(target.as_bytes());
+            }
+            Change::Whiteout => buf.extend_from_slice(b"\0W"),
+        }
+        buf.push(b'\n');
+        if buf.len() >= FLUSH {
+            w.update(&buf);
+            buf.clear();
+        }
+    }
+    w.update(&buf);
+    let len = w.len();
+    (w.finish(), len)
 }
 
 /// Gzips a layer tar deterministically (no name, no timestamp), for a compressed blob.

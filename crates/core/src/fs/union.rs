@@ -727,6 +727,8 @@ impl UnionFs {
         let mut written = Vec::new();
         // Each entry's path is put together here and allocated once, as the layer's key.
         let mut joined = String::new();
+        // Where the last entry was looked up in the lower index (the names come sorted).
+        let mut cursor = 0;
         for (name, mode, kind) in entries {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 return Err(FsError::InvalidArgument(name.to_owned()));
@@ -739,7 +741,7 @@ impl UnionFs {
             joined.push_str(name);
             let meta = self.new_meta(mode);
             let lower_dir = lower_visible
-                .then(|| self.lower.entry(&joined).map(|(_, e)| e.is_dir()))
+                .then(|| self.lower.dir_at(&joined, &mut cursor))
                 .flatten();
             let mut p: Arc<str> = Arc::from(joined.as_str());
             let mut kind = kind;
@@ -806,7 +808,7 @@ impl UnionFs {
     /// climbs only on `ENOENT`, as coreutils and Rust's `create_dir_all` do, so the errors match.
     pub fn mkdir_all(&mut self, path: &str, mode: u32) -> Result<(), FsError> {
         let path = path.trim_end_matches('/');
-        if components(path).next().is_none() {
+        if components(path).next().is_none() || self.mkdir_all_fast(path, mode)? {
             return Ok(());
         }
         match self.mkdir(path, mode) {
@@ -819,6 +821,39 @@ impl UnionFs {
             Err(_) if self.is_dir(path) => Ok(()),
             r => r,
         }
+    }
+
+    /// [`UnionFs::mkdir_all`] for a clean path (no `.`, `..` or empty component) whose deepest
+    /// existing ancestor is a directory: the missing levels are made downward from it, one
+    /// lookup each, instead of a walk from the root for every level. `false` when the path
+    /// needs the general way (a symlink or a file on it, not clean, read-only).
+    fn mkdir_all_fast(&mut self, path: &str, mode: u32) -> Result<bool, FsError> {
+        let clean = path.trim_start_matches('/');
+        if self.upper.is_none()
+            || clean
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return Ok(false);
+        }
+        // Every entry's parents are directories: the first ancestor found is reached without
+        // a symlink, and if it is a directory, nothing is below it on the way down.
+        let mut existing = clean;
+        loop {
+            match self.find(existing) {
+                Some((_, e)) if e.is_dir() => break,
+                Some(_) => return Ok(false),
+                None => existing = path::parent(existing),
+            }
+        }
+        let mut end = existing.len();
+        while end < clean.len() {
+            let start = if end == 0 { 0 } else { end + 1 };
+            end = clean[start..].find('/').map_or(clean.len(), |i| start + i);
+            let meta = self.new_meta(mode);
+            self.create(&clean[..end], Entry::dir(meta))?;
+        }
+        Ok(true)
     }
 
     fn is_dir(&self, path: &str) -> bool {

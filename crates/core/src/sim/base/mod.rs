@@ -10,7 +10,7 @@
 //! own builds) is a declared remainder of simulated bytes in one file per layer under
 //! `/usr/share/layerbox/modelled/`, so that sizes match the published images within 10%. Config
 //! (Env, Cmd, Entrypoint, WorkingDir, ExposedPorts) and history follow the published images;
-//! diff_ids are computed from the modelled layers, not the published ones.
+//! diff_ids are computed from the modelled layers (`fs::tar::diff_id`), not the published ones.
 //!
 //! ```
 //! # #[cfg(not(target_arch = "wasm32"))] {
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::build::ImageSource;
 use crate::fs::{FsError, Layer, LayerStack, UnionFs};
-use crate::image::{ContainerConfig, Digest, DigestWriter, Empty, History, ImageConfig, Reference};
+use crate::image::{ContainerConfig, Digest, Empty, History, ImageConfig, Reference};
 use crate::sim::catalog::{Catalog, Package, simulated};
 use crate::sim::pkg::apt::{DpkgExcludes, install_deb};
 
@@ -322,7 +322,8 @@ impl<'c> Builder<'c> {
 
     fn commit(&mut self, created_by: &str) -> Result<(), FsError> {
         let layer = self.fs.commit()?;
-        self.diff_ids.push(layer_digest(&layer));
+        let (diff_id, _) = crate::fs::tar::diff_id(&layer, &crate::fs::tar::TarOptions::default());
+        self.diff_ids.push(diff_id);
         self.layers.push(layer);
         self.history.push(History {
             created_by: Some(created_by.to_owned()),
@@ -380,58 +381,6 @@ impl<'c> Builder<'c> {
             slim: self.slim,
         }
     }
-}
-
-/// A digest naming a modelled layer: its paths, kinds, metadata, sizes and content digests.
-/// (A real diff_id hashes the layer tar; writing the simulated bytes of a 1 GB image to hash
-/// them would cost seconds.)
-fn layer_digest(layer: &Layer) -> Digest {
-    use crate::fs::{Change, EntryKind, FileData};
-    let mut w = DigestWriter::new();
-    // Each entry's bytes are gathered first and hashed with one call: the hasher's per-call
-    // cost is larger than the few bytes of a header.
-    let mut buf: Vec<u8> = Vec::with_capacity(256);
-    for (path, change) in layer.iter() {
-        buf.clear();
-        buf.extend_from_slice(path.as_bytes());
-        match change {
-            Change::Entry(e) => {
-                let m = &e.meta;
-                buf.push(match &e.kind {
-                    EntryKind::Dir { opaque: true } => b'O',
-                    EntryKind::Dir { opaque: false } => b'D',
-                    EntryKind::File(_) => b'F',
-                    EntryKind::Symlink(_) => b'L',
-                });
-                buf.extend_from_slice(&m.mode.to_le_bytes());
-                buf.extend_from_slice(&m.uid.to_le_bytes());
-                buf.extend_from_slice(&m.gid.to_le_bytes());
-                buf.extend_from_slice(&m.mtime.to_le_bytes());
-                match &e.kind {
-                    EntryKind::File(FileData::Simulated { size, digest }) => {
-                        buf.extend_from_slice(&size.to_le_bytes());
-                        buf.extend_from_slice(digest.as_bytes());
-                    }
-                    EntryKind::File(FileData::Bytes(b)) => {
-                        buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-                        w.update(&buf);
-                        buf.clear();
-                        w.update(b);
-                    }
-                    EntryKind::Symlink(target) => buf.extend_from_slice(target.as_bytes()),
-                    EntryKind::Dir { .. } => {}
-                }
-            }
-            Change::HardLink(target) => {
-                buf.extend_from_slice(b"\0H");
-                buf.extend_from_slice(target.as_bytes());
-            }
-            Change::Whiteout => buf.extend_from_slice(b"\0W"),
-        }
-        buf.push(b'\n');
-        w.update(&buf);
-    }
-    w.finish()
 }
 
 /// The bookworm minbase: every required package, apt, and usr-is-merged.

@@ -216,9 +216,7 @@ impl Package {
         let mut written = Vec::with_capacity(files.len());
         // Entries come sorted, so most share the previous one's directory: they are unpacked
         // into it together, the directory resolved once.
-        let mut batch: Vec<(String, u32, EntryKind)> = Vec::new();
-        // The directory part of the batch's first path (`/usr/bin` of `/usr/bin/curl`).
-        let mut batch_dir = 0..0;
+        let mut batch = Batch::default();
         for (index, item) in files.iter().enumerate() {
             let share = match item.kind {
                 ItemKind::File { .. } if Some(index) == last_file => spread_left,
@@ -235,26 +233,30 @@ impl Package {
             let Some(path) = map(&item.path) else {
                 continue;
             };
-            let dir_len = path.rfind('/').unwrap_or(0);
-            if batch
-                .first()
-                .is_some_and(|(first, ..)| first.get(batch_dir.clone()) != path.get(..dir_len))
-            {
-                unpack(fs, &mut batch, &mut written)?;
-            }
-            if batch.is_empty() {
-                batch_dir = 0..dir_len;
+            // The directory part (`/usr/bin` of `/usr/bin/curl`) and where the name starts.
+            let (dir_len, name) = match path.bytes().rposition(|b| b == b'/') {
+                Some(i) => (i, i + 1),
+                None => (0, 0),
+            };
+            if !batch.holds(&path[..dir_len]) {
+                batch.unpack(fs, &mut written)?;
             }
             match &item.kind {
                 ItemKind::File { size, mode } => {
                     let data = content.name(&item.path, size + share);
-                    batch.push((path, *mode, EntryKind::File(data)));
+                    batch.push(path, dir_len, name, *mode, EntryKind::File(data));
                 }
                 ItemKind::Symlink(target) => {
-                    batch.push((path, 0o777, EntryKind::Symlink(target.clone())));
+                    batch.push(
+                        path,
+                        dir_len,
+                        name,
+                        0o777,
+                        EntryKind::Symlink(target.clone()),
+                    );
                 }
                 ItemKind::HardLink(target) => {
-                    unpack(fs, &mut batch, &mut written)?;
+                    batch.unpack(fs, &mut written)?;
                     let Some(target) = map(target).filter(|t| fs.exists(t)) else {
                         continue;
                     };
@@ -266,43 +268,62 @@ impl Package {
                 }
             }
         }
-        unpack(fs, &mut batch, &mut written)?;
+        batch.unpack(fs, &mut written)?;
         Ok(written)
     }
 }
 
-/// Unpacks a batch of entries of one directory (made if missing), moving the paths written
-/// to `written`.
-fn unpack(
-    fs: &mut UnionFs,
-    batch: &mut Vec<(String, u32, EntryKind)>,
-    written: &mut Vec<String>,
-) -> Result<(), FsError> {
-    let Some((first, ..)) = batch.first() else {
-        return Ok(());
-    };
-    let dir = match first.rsplit_once('/') {
-        Some(("", _)) | None => "/".to_owned(),
-        Some((d, _)) => d.to_owned(),
-    };
-    let mut paths = Vec::with_capacity(batch.len());
-    let mut kinds = Vec::with_capacity(batch.len());
-    for (path, mode, kind) in batch.drain(..) {
-        paths.push(path);
-        kinds.push((mode, kind));
+/// Entries of one directory waiting to be unpacked together: their absolute paths, and for
+/// each its mode, kind and where its name starts in the path.
+#[derive(Default)]
+struct Batch {
+    paths: Vec<String>,
+    entries: Vec<(u32, EntryKind, usize)>,
+    /// The length of the directory part of the paths (`/usr/bin` of `/usr/bin/curl`).
+    dir_len: usize,
+}
+
+impl Batch {
+    /// Whether the batch is empty or its directory is `dir`.
+    fn holds(&self, dir: &str) -> bool {
+        self.paths
+            .first()
+            .is_none_or(|first| first.get(..self.dir_len) == Some(dir))
     }
-    let entries = paths.iter().zip(kinds).map(|(path, (mode, kind))| {
-        let name = path.rsplit_once('/').map_or(path.as_str(), |(_, n)| n);
-        (name, mode, kind)
-    });
-    let done = fs.unpack(&dir, entries)?;
-    written.extend(
-        paths
-            .into_iter()
-            .zip(done)
-            .filter_map(|(p, ok)| ok.then_some(p)),
-    );
-    Ok(())
+
+    fn push(&mut self, path: String, dir_len: usize, name: usize, mode: u32, kind: EntryKind) {
+        if self.paths.is_empty() {
+            self.dir_len = dir_len;
+        }
+        self.paths.push(path);
+        self.entries.push((mode, kind, name));
+    }
+
+    /// Unpacks the batch into its directory (made if missing), moving the paths written to
+    /// `written`.
+    fn unpack(&mut self, fs: &mut UnionFs, written: &mut Vec<String>) -> Result<(), FsError> {
+        let Some(first) = self.paths.first() else {
+            return Ok(());
+        };
+        let dir = match &first[..self.dir_len] {
+            "" => "/",
+            d => d,
+        };
+        let paths = &self.paths;
+        let entries = self
+            .entries
+            .drain(..)
+            .zip(paths)
+            .map(|((mode, kind, name), path)| (&path[name..], mode, kind));
+        let done = fs.unpack(dir, entries)?;
+        written.extend(
+            self.paths
+                .drain(..)
+                .zip(done)
+                .filter_map(|(p, ok)| ok.then_some(p)),
+        );
+        Ok(())
+    }
 }
 
 /// Names simulated contents for one package version: the digest of name, version and path,
@@ -582,40 +603,59 @@ impl Catalog {
 
 /// The three tab-separated fields of an `F`/`L`/`H` line after its tag.
 fn split_entry(rest: &str) -> Option<(&str, &str, &str)> {
-    let mut fields = rest.splitn(3, '\t');
-    Some((fields.next()?, fields.next()?, fields.next()?))
+    let (shared, rest) = split_at_byte(rest, b'\t')?;
+    let (suffix, value) = split_at_byte(rest, b'\t')?;
+    Some((shared, suffix, value))
+}
+
+/// `s.split_once(sep)` for an ASCII separator, by a plain scan: the catalog's fields are a few
+/// bytes long, shorter than what a searcher's set-up pays off for.
+fn split_at_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == sep)?;
+    // An ASCII byte is a char boundary on both sides.
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// A decimal number of a catalog line (digits only).
+fn decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
 }
 
 /// Decodes the `F`/`L`/`H` lines of a package (already checked by [`Catalog::parse`]).
 fn decode_items(lines: &str) -> Vec<Item> {
-    let mut items: Vec<Item> = Vec::new();
-    let mut prev = String::new();
-    for line in lines.lines() {
-        let Some((tag, rest)) = line.split_once(' ') else {
+    // A line is about 30 bytes: one allocation for the list, then one per path.
+    let mut items: Vec<Item> = Vec::with_capacity(lines.len() / 24);
+    for line in lines.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let tag = match line.as_bytes() {
+            [t @ (b'F' | b'L' | b'H'), b' ', ..] => *t,
+            _ => continue,
+        };
+        let Some((shared, suffix, value)) = line.get(2..).and_then(split_entry) else {
             continue;
         };
-        if !matches!(tag, "F" | "L" | "H") {
-            continue;
-        }
-        let Some((shared, suffix, value)) = split_entry(rest) else {
-            continue;
-        };
-        let shared: usize = shared.parse().unwrap_or(0);
-        let mut path = String::with_capacity(shared + suffix.len());
-        path.push_str(prev.get(..shared).unwrap_or(&prev));
+        let shared = decimal(shared).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let prev = items.last().map_or("", |i| i.path.as_str());
+        let prefix = prev.get(..shared).unwrap_or(prev);
+        let mut path = String::with_capacity(prefix.len() + suffix.len());
+        path.push_str(prefix);
         path.push_str(suffix);
         let kind = match tag {
-            "F" => {
-                let (size, mode) = value.split_once(' ').unwrap_or((value, "644"));
+            b'F' => {
+                let (size, mode) = split_at_byte(value, b' ').unwrap_or((value, "644"));
                 ItemKind::File {
-                    size: size.parse().unwrap_or(0),
+                    size: decimal(size).unwrap_or(0),
                     mode: u32::from_str_radix(mode, 8).unwrap_or(0o644),
                 }
             }
-            "L" => ItemKind::Symlink(value.to_owned()),
+            b'L' => ItemKind::Symlink(value.to_owned()),
             _ => ItemKind::HardLink(value.to_owned()),
         };
-        prev.clone_from(&path);
         items.push(Item { path, kind });
     }
     items
