@@ -687,40 +687,41 @@ impl UnionFs {
     ) -> Result<Vec<bool>, FsError> {
         self.upper_mut(dir)?;
         let mut made = false;
+        // The directory, where it was found and what it is; `None` for one made here.
         let (d, found) = match self.resolve_find(dir, true) {
-            Ok((d, Some(found))) => (d, found),
+            Ok((d, Some((loc, e)))) => (d, Some((loc, e.is_dir(), e.is_opaque()))),
             Ok((d, None)) => {
                 // Missing, its parent a directory: what `mkdir_all` would make, made here.
                 let meta = self.new_meta(0o755);
                 self.create(&d, Entry::dir(meta))?;
                 made = true;
-                let found = self.find(&d);
-                (d, found.ok_or_else(|| FsError::NotFound(dir.to_owned()))?)
+                (d, None)
             }
             Err(_) => {
                 self.mkdir_all(dir, 0o755)?;
                 let (d, found) = self.resolve_find(dir, true)?;
-                (
-                    d,
-                    found.ok_or_else(|| FsError::NotADirectory(dir.to_owned()))?,
-                )
+                let (loc, e) = found.ok_or_else(|| FsError::NotADirectory(dir.to_owned()))?;
+                (d, Some((loc, e.is_dir(), e.is_opaque())))
             }
         };
-        let (loc, e) = found;
-        if !e.is_dir() {
-            return Err(FsError::NotADirectory(dir.to_owned()));
-        }
-        let opaque = loc == Loc::Upper && e.is_opaque();
-        if loc != Loc::Upper || d.is_empty() {
-            self.copy_up(&d)?;
-        }
-        // Only a directory the lower layers show can have entries there. Found in a lower
-        // layer, it was visible through the writable layer (and its copy is a plain directory).
-        let lower_visible = match loc {
-            Loc::Lower(_) => true,
-            Loc::Upper => {
+        // Only a directory the lower layers show can have entries there.
+        let lower_visible = match found {
+            // Made where the merged view had nothing: the lower layers have nothing below it,
+            // or it is hidden.
+            None => false,
+            Some((_, false, _)) => return Err(FsError::NotADirectory(dir.to_owned())),
+            // Found in a lower layer, it was visible through the writable layer (and its copy
+            // is a plain directory).
+            Some((Loc::Lower(_), true, _)) => {
+                self.copy_up(&d)?;
+                true
+            }
+            Some((Loc::Upper, true, opaque)) => {
+                if d.is_empty() {
+                    self.copy_up(&d)?;
+                }
                 !opaque
-                    && (d.is_empty() || self.lower.entry(&d).is_some_and(|(_, e)| e.is_dir()))
+                    && (d.is_empty() || self.lower.dir_at(&d, &mut 0) == Some(true))
                     && !self.upper.as_ref().is_some_and(|u| u.hides_below(&d))
             }
         };
