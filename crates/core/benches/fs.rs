@@ -4,6 +4,10 @@
 //!
 //! `cargo bench -p layerbox-core --bench fs` (figures in BENCHMARKS.md).
 
+/// The `layerbox` binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;

@@ -6,6 +6,10 @@
 //! the base images modelled and an empty or a full build cache; `--images` times modelling
 //! each base image. Figures are printed, never asserted (BENCHMARKS.md records them).
 
+/// The `layerbox` binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "sim_examples/mod.rs"]
 mod sim_examples;
 

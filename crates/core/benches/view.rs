@@ -5,6 +5,10 @@
 //! `CARGO_PROFILE_BENCH_OPT_LEVEL=3 cargo bench -p layerbox-core --bench view` (figures in
 //! BENCHMARKS.md).
 
+/// The `layerbox` binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 
