@@ -214,12 +214,13 @@ pub fn write_layer(layer: &Layer, opts: &TarOptions) -> Vec<u8> {
 /// The layer's diff_id (sha256 of its uncompressed tar) and the number of bytes hashed (the
 /// tar's length), computed without holding the tar in memory.
 ///
-/// A layer with modelled files (a size and a digest, no bytes) has a modelled diff_id instead:
-/// the sha256 of a compact record of each entry (path, kind, metadata, and a file's size and
-/// content digest or bytes, a link's target), not of megabytes of stand-in bytes behind 512-byte
-/// headers. Such a layer's tar never leaves the engine (`save`, `export` and `cp` refuse
-/// modelled files), and the digest still changes with every file's name, metadata, size and
-/// content.
+/// A layer with modelled files (a size and a digest, no bytes) has a modelled diff_id instead,
+/// not the sha256 of megabytes of stand-in bytes behind 512-byte headers: a compact record of
+/// each entry (path, kind, metadata, and a file's size and content digest or bytes, a link's
+/// target) is hashed with 128-bit XXH3, and the diff_id is the sha256 of that hash (software
+/// sha256 over the records was a sixth of a first build in the browser). Such a layer's tar
+/// never leaves the engine (`save`, `export` and `cp` refuse modelled files), and the digest
+/// still changes with every file's name, metadata, size and content.
 pub fn diff_id(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
     let modelled = layer.iter().any(|(_, c)| {
         matches!(
@@ -246,10 +247,9 @@ pub fn diff_id(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
 /// buffer and hashed in large pieces (the hasher's per-call cost is larger than a record).
 fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
     const FLUSH: usize = 16 << 10;
-    let mut w = DigestWriter::new();
+    let mut w = xxhash_rust::xxh3::Xxh3::new();
+    let mut len = 0u64;
     let mut buf: Vec<u8> = Vec::with_capacity(FLUSH + 512);
-    // Marks the record format, so that no layer of real bytes can share this digest.
-    buf.extend_from_slice(b"layerbox modelled layer 1\n");
     for (path, change) in layer.iter() {
         buf.extend_from_slice(path.as_bytes());
         match change {
@@ -287,12 +287,18 @@ fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
         buf.push(b'\n');
         if buf.len() >= FLUSH {
             w.update(&buf);
+            len += buf.len() as u64;
             buf.clear();
         }
     }
     w.update(&buf);
-    let len = w.len();
-    (w.finish(), len)
+    len += buf.len() as u64;
+    // Marks the record format, so that no layer of real bytes can share this digest.
+    let mut named = DigestWriter::new();
+    named.update(b"layerbox modelled layer 2\n");
+    named.update(&w.digest128().to_le_bytes());
+    named.update(&len.to_le_bytes());
+    (named.finish(), len)
 }
 
 /// Gzips a layer tar deterministically (no name, no timestamp), for a compressed blob.

@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::fs::{EntryKind, FileData, FsError, UnionFs};
-use crate::image::DigestWriter;
+use crate::image::{Digest, DigestWriter};
 
 /// Why the catalog text could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -326,9 +326,11 @@ impl Batch {
     }
 }
 
-/// Names simulated contents for one package version: the digest of name, version and path,
-/// with the first two hashed once.
-struct ContentNamer(DigestWriter);
+/// Names simulated contents for one package version: the sha256 of name and version, hashed
+/// once, with its first half replaced by the 128-bit XXH3 of the path seeded by it. A name
+/// only has to tell contents apart; a sha256 per file was a tenth of a first build in the
+/// browser (software sha256 there).
+struct ContentNamer([u8; 32]);
 
 impl ContentNamer {
     fn new(name: &str, version: &str) -> Self {
@@ -337,16 +339,18 @@ impl ContentNamer {
             w.update(part.as_bytes());
             w.update(b"\0");
         }
-        Self(w)
+        Self(*w.finish().as_bytes())
     }
 
     fn name(&self, path: &str, size: u64) -> FileData {
-        let mut w = self.0.clone();
-        w.update(path.as_bytes());
-        w.update(b"\0");
+        let mut seed = [0u8; 8];
+        seed.copy_from_slice(&self.0[..8]);
+        let hash = xxhash_rust::xxh3::xxh3_128_with_seed(path.as_bytes(), u64::from_le_bytes(seed));
+        let mut digest = self.0;
+        digest[..16].copy_from_slice(&hash.to_le_bytes());
         FileData::Simulated {
             size,
-            digest: w.finish(),
+            digest: Digest::from_bytes(digest),
         }
     }
 }
@@ -372,15 +376,7 @@ pub(crate) fn join(prefix: &str, rel: &str) -> String {
 /// The simulated content of a catalog file: its real size, and a digest naming the package
 /// version and path so equal files are equal across layers.
 pub(crate) fn simulated(name: &str, version: &str, path: &str, size: u64) -> FileData {
-    let mut w = DigestWriter::new();
-    for part in [name, version, path] {
-        w.update(part.as_bytes());
-        w.update(b"\0");
-    }
-    FileData::Simulated {
-        size,
-        digest: w.finish(),
-    }
+    ContentNamer::new(name, version).name(path, size)
 }
 
 /// The packages of one ecosystem, by name.
