@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::path;
+use super::path::{self, PathKey, PathStr};
 use crate::image::{Digest, DigestWriter};
 
 /// Owner, permissions and modification time of an entry.
@@ -250,7 +250,7 @@ pub enum Change {
 /// once and shared (`Arc<str>`) with the index of every stack the layer is pushed on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
-    changes: BTreeMap<Arc<str>, Change>,
+    changes: BTreeMap<PathKey, Change>,
     /// For each path holding a hard-linked entry, the other paths linking to it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     links: BTreeMap<String, BTreeSet<String>>,
@@ -264,16 +264,16 @@ impl Layer {
 
     /// The change at `path` (relative, no leading slash).
     pub fn get(&self, path: &str) -> Option<&Change> {
-        self.changes.get(path)
+        self.changes.get(PathStr::new(path))
     }
 
     /// The entry at `path`, following a hard link to the entry that holds the data; also
     /// returns that entry's path.
     pub fn entry(&self, path: &str) -> Option<(&str, &Entry)> {
-        let (key, change) = self.changes.get_key_value(path)?;
+        let (key, change) = self.changes.get_key_value(PathStr::new(path))?;
         match change {
-            Change::Entry(e) => Some((&**key, e)),
-            Change::HardLink(target) => match self.changes.get(target.as_str())? {
+            Change::Entry(e) => Some((&*key.0, e)),
+            Change::HardLink(target) => match self.changes.get(PathStr::new(target))? {
                 Change::Entry(e) => Some((target.as_str(), e)),
                 _ => None,
             },
@@ -283,12 +283,12 @@ impl Layer {
 
     /// All changes in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Change)> {
-        self.changes.iter().map(|(k, v)| (&**k, v))
+        self.changes.iter().map(|(k, v)| (&*k.0, v))
     }
 
     /// All changes in path order, with the shared paths (for an index that keeps them).
     pub(crate) fn iter_shared(&self) -> impl Iterator<Item = (&Arc<str>, &Change)> {
-        self.changes.iter()
+        self.changes.iter().map(|(k, v)| (&k.0, v))
     }
 
     /// How many paths the layer changes.
@@ -345,12 +345,12 @@ impl Layer {
         path: Arc<str>,
         entry: Entry,
     ) -> Option<(Arc<str>, Entry)> {
-        match self.changes.entry(path) {
+        match self.changes.entry(PathKey(path)) {
             btree_map::Entry::Vacant(slot) => {
                 slot.insert(Change::Entry(entry));
                 None
             }
-            btree_map::Entry::Occupied(slot) => Some((slot.key().clone(), entry)),
+            btree_map::Entry::Occupied(slot) => Some((slot.key().0.clone(), entry)),
         }
     }
 
@@ -363,10 +363,10 @@ impl Layer {
     /// nothing else refers to the old change: one map insert instead of a removal and an insert.
     fn put(&mut self, path: Arc<str>, change: Change) -> Option<Change> {
         if self.links.is_empty() {
-            self.changes.insert(path, change)
+            self.changes.insert(PathKey(path), change)
         } else {
             let old = self.take(&path);
-            self.changes.insert(path, change);
+            self.changes.insert(PathKey(path), change);
             old
         }
     }
@@ -387,17 +387,21 @@ impl Layer {
             .entry(primary.clone())
             .or_default()
             .insert(path.to_string());
-        self.changes.insert(path, Change::HardLink(primary));
+        self.changes
+            .insert(PathKey(path), Change::HardLink(primary));
         true
     }
 
     /// The entry at `path` for modification, following a hard link.
     pub(crate) fn entry_mut(&mut self, path: &str) -> Option<&mut Entry> {
-        let link = match self.changes.get(path)? {
+        let link = match self.changes.get(PathStr::new(path))? {
             Change::HardLink(t) => Some(t.clone()),
             _ => None,
         };
-        match self.changes.get_mut(link.as_deref().unwrap_or(path))? {
+        match self
+            .changes
+            .get_mut(PathStr::new(link.as_deref().unwrap_or(path)))?
+        {
             Change::Entry(e) => Some(e),
             _ => None,
         }
@@ -406,7 +410,7 @@ impl Layer {
     /// Removes what is at `path`. If it held an entry that other paths hard-link to, one of
     /// them takes the entry over, so the remaining names keep the data.
     pub(crate) fn take(&mut self, path: &str) -> Option<Change> {
-        let change = self.changes.remove(path)?;
+        let change = self.changes.remove(PathStr::new(path))?;
         match &change {
             Change::HardLink(target) => {
                 if let Some(set) = self.links.get_mut(target) {
@@ -422,10 +426,10 @@ impl Layer {
                 {
                     for other in &set {
                         self.changes
-                            .insert(other.as_str().into(), Change::HardLink(heir.clone()));
+                            .insert(PathKey::from(other), Change::HardLink(heir.clone()));
                     }
                     self.changes
-                        .insert(heir.as_str().into(), Change::Entry(entry.clone()));
+                        .insert(PathKey::from(&heir), Change::Entry(entry.clone()));
                     if !set.is_empty() {
                         self.links.insert(heir, set);
                     }
@@ -438,7 +442,7 @@ impl Layer {
 
     /// Moves what is at `from` to `to` (which must be free), keeping hard links pointing at it.
     pub(crate) fn move_path(&mut self, from: &str, to: &str) {
-        let Some(change) = self.changes.remove(from) else {
+        let Some(change) = self.changes.remove(PathStr::new(from)) else {
             return;
         };
         match &change {
@@ -452,20 +456,20 @@ impl Layer {
                 if let Some(set) = self.links.remove(from) {
                     for other in &set {
                         self.changes
-                            .insert(other.as_str().into(), Change::HardLink(to.to_owned()));
+                            .insert(PathKey::from(other), Change::HardLink(to.to_owned()));
                     }
                     self.links.insert(to.to_owned(), set);
                 }
             }
             Change::Whiteout => {}
         }
-        self.changes.insert(to.into(), change);
+        self.changes.insert(PathKey::from(to), change);
     }
 
     /// The paths strictly below `dir`, in order.
     pub(crate) fn descendants(&self, dir: &str) -> Vec<String> {
         path::descendants(&self.changes, dir)
-            .map(|(k, _)| k.to_string())
+            .map(|(k, _)| k.0.to_string())
             .collect()
     }
 
@@ -477,7 +481,7 @@ impl Layer {
     /// Whether something in this layer above `path` (a whiteout, an opaque directory or a
     /// non-directory) hides the layers below at `path`.
     pub(crate) fn hides_below(&self, path: &str) -> bool {
-        path::ancestors(path).any(|a| match self.changes.get(a) {
+        path::ancestors(path).any(|a| match self.changes.get(PathStr::new(a)) {
             Some(Change::Entry(e)) => !matches!(e.kind, EntryKind::Dir { opaque: false }),
             Some(Change::HardLink(_) | Change::Whiteout) => true,
             None => false,

@@ -1,5 +1,6 @@
 //! A stack of read-only layers and the index of its merged view.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
@@ -142,7 +143,7 @@ impl LayerStack {
         let start = (*cursor).min(self.index.len());
         // Not after the previous path: search from the start.
         let from = match start.checked_sub(1).map(|i| &*self.index[i].0) {
-            Some(before) if before >= path => 0,
+            Some(before) if path::compare(before, path) != Ordering::Less => 0,
             _ => start,
         };
         let at = from + run_below(&self.index[from..], path);
@@ -182,7 +183,7 @@ impl LayerStack {
 
 /// Binary search of a sorted index for `path`.
 fn search(index: &[(Arc<str>, u32)], path: &str) -> Result<usize, usize> {
-    index.binary_search_by(|(k, _)| (**k).cmp(path))
+    index.binary_search_by(|(k, _)| path::compare(k, path))
 }
 
 /// The index with `layer` (numbered `n`) applied to `old`: both are sorted, so they are merged
@@ -280,12 +281,13 @@ fn merge<'a>(
 /// then a binary search in the last step, so a short run costs few comparisons.
 fn run_below(entries: &[(Arc<str>, u32)], p: &str) -> usize {
     let mut hi = 1;
-    while hi <= entries.len() && *entries[hi - 1].0 < *p {
+    let below = |k: &str| path::compare(k, p) == Ordering::Less;
+    while hi <= entries.len() && below(&entries[hi - 1].0) {
         hi *= 2;
     }
     let lo = hi / 2;
     let hi = hi.min(entries.len());
-    lo + entries[lo..hi].partition_point(|(k, _)| **k < *p)
+    lo + entries[lo..hi].partition_point(|(k, _)| below(k))
 }
 
 /// The changes `layer` makes over `below`, in `docker diff` terms and path order.
