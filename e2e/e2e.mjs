@@ -442,7 +442,7 @@ await check('step by step: each step waits for Next (button or Enter); Skip show
     && !document.querySelector('.speed .beat'));
   await context.close();
 });
-await check('reduced motion: a build shows its end at once, nothing animates', async () => {
+await check('reduced motion: a build shows its end at once, nothing animates, and the setting is followed live', async () => {
   const context = await browser.newContext({ reducedMotion: 'reduce' });
   const p = await playgroundIn(context);
   expect(await p.isVisible('.speed .reduced'), 'reduced motion not said');
@@ -454,6 +454,13 @@ await check('reduced motion: a build shows its end at once, nothing animates', a
   const animated = await p.evaluate(() => [...document.querySelectorAll('#views-root .layer')]
     .filter((e) => getComputedStyle(e).animationName !== 'none').length);
   expect(animated === 0, `${animated} layers animate`);
+  // The setting is followed while the page is open.
+  await p.emulateMedia({ reducedMotion: 'no-preference' });
+  await p.waitForFunction(() => !document.querySelector('.speed .reduced')
+    && document.documentElement.dataset.speed !== 'instant', null, { timeout: 5000 });
+  await p.emulateMedia({ reducedMotion: 'reduce' });
+  await p.waitForFunction(() => document.querySelector('.speed .reduced')
+    && document.documentElement.dataset.speed === 'instant', null, { timeout: 5000 });
   await context.close();
 });
 

@@ -298,6 +298,7 @@ pub fn app(props: &AppProps) -> Html {
             if let Some(el) = root.cast::<web_sys::Element>() {
                 use wasm_bindgen::JsCast as _;
                 let target = el.clone();
+                let motion = dispatcher.clone();
                 let listener = wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(move |_| {
                     if let Some(pick) = crate::views_app::read_pick(&target) {
                         dispatcher.dispatch(Action::Pick(pick));
@@ -308,6 +309,23 @@ pub fn app(props: &AppProps) -> Html {
                     listener.as_ref().unchecked_ref(),
                 );
                 listener.forget();
+                // The reduced-motion setting can change while the page is open.
+                if let Some(query) = web_sys::window().and_then(|w| {
+                    w.match_media("(prefers-reduced-motion: reduce)")
+                        .ok()
+                        .flatten()
+                }) {
+                    let list = query.clone();
+                    let changed =
+                        wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(move |_| {
+                            motion.dispatch(Action::ReducedMotion(list.matches()));
+                        });
+                    let _ = query.add_event_listener_with_callback(
+                        "change",
+                        changed.as_ref().unchecked_ref(),
+                    );
+                    changed.forget();
+                }
                 if page {
                     // Once loaded, the analysis module answers the text asked last at once.
                     let [js, wasm] = ANALYSIS_MODULE;

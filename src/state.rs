@@ -248,6 +248,8 @@ pub enum Action {
     Replaying,
     /// Pick the animations' speed.
     Speed(Speed),
+    /// The browser's reduced-motion setting changed (`prefers-reduced-motion`).
+    ReducedMotion(bool),
     /// Go on from beat `.1` of command `.0`'s playback (a timer, or Next).
     Advance(u64, usize),
     /// Show the playback's end at once.
@@ -752,6 +754,12 @@ impl Reducible for State {
                     next.playing = None;
                 }
             }
+            Action::ReducedMotion(reduce) => {
+                next.reduced_motion = reduce;
+                if next.speed_in_effect() == Speed::Instant {
+                    next.playing = None;
+                }
+            }
             Action::Advance(id, beat) => match &mut next.playing {
                 Some(p) if p.id == id && p.beat == beat => {
                     p.beat += 1;
@@ -1032,9 +1040,23 @@ mod tests {
         );
         assert!(s.playing.is_some());
         assert!(
-            reduce(s, vec![Action::Speed(Speed::Instant)])
+            reduce(Rc::clone(&s), vec![Action::Speed(Speed::Instant)])
                 .playing
                 .is_none()
+        );
+        // Turning reduced motion on while a build plays at normal speed shows its end at once;
+        // step by step keeps waiting for Next.
+        let playing = reduce(
+            Rc::new(State::default()),
+            vec![Action::Submit(1, "b".into()), built(1)],
+        );
+        assert!(playing.playing.is_some());
+        let calm = reduce(playing, vec![Action::ReducedMotion(true)]);
+        assert!(calm.playing.is_none() && calm.reduced_motion);
+        assert!(
+            reduce(s, vec![Action::ReducedMotion(true)])
+                .playing
+                .is_some()
         );
     }
 
