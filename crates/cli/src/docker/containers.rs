@@ -195,17 +195,14 @@ impl Linux {
                         super::create_bind_sources(std::slice::from_ref(&m.spec))?;
                         std::path::PathBuf::from(&m.source)
                     }
-                    MountKind::Tmpfs => {
-                        return Err(io::Error::other(
-                            "tmpfs mounts are not supported by the linux engine yet",
-                        ));
-                    }
+                    MountKind::Tmpfs => std::path::PathBuf::new(),
                 };
                 Ok(crate::linux::VolumeMount {
                     source,
                     target: m.destination.clone(),
                     read_only: !m.rw,
                     copy_image_content: m.kind == MountKind::Volume && m.copy,
+                    tmpfs: m.kind == MountKind::Tmpfs,
                 })
             })
             .collect()

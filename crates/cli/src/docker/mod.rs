@@ -511,8 +511,7 @@ impl Linux {
 }
 
 /// What dockerd refuses of the `--mount`s here before it creates anything: a bind of a host
-/// path that does not exist (unlike `-v`, `--mount` does not make it), and a tmpfs, which this
-/// engine does not mount yet.
+/// path that does not exist (unlike `-v`, `--mount` does not make it).
 fn refused_mount(o: &layerbox_core::cli::command::CreateOptions) -> Option<String> {
     o.mounts.iter().find_map(|m| match m.kind.as_str() {
         "bind" if !m.source.is_empty() && std::fs::symlink_metadata(&m.source).is_err() => {
@@ -521,10 +520,6 @@ fn refused_mount(o: &layerbox_core::cli::command::CreateOptions) -> Option<Strin
                 m.source
             ))
         }
-        "tmpfs" => Some(
-            "tmpfs mounts are not supported by the linux engine yet (the simulated engine, --engine sim, has them)"
-                .to_owned(),
-        ),
         _ => None,
     })
 }

@@ -195,11 +195,12 @@ pub fn resolve_in_root(sys: &dyn Syscall, root: &Path, path: &str) -> Result<Pat
     Ok(resolved.iter().fold(root.to_owned(), |p, c| p.join(c)))
 }
 
-/// Mounts the volumes and binds under `merged`, shallowest target first (`/a` before `/a/b`).
-/// First each volume that copies the image's content gets it, while the rootfs still shows the
-/// image there; then each target is resolved inside the rootfs, created when missing (a
-/// directory, or an empty file for a file's bind: it lands in the container's layer, as
-/// docker's `A /data`), bound (`MS_BIND|MS_REC`) and, for `:ro`, remounted read-only.
+/// Mounts the volumes, binds and tmpfs mounts under `merged`, shallowest target first (`/a`
+/// before `/a/b`). First each volume that copies the image's content gets it, while the rootfs
+/// still shows the image there; then each target is resolved inside the rootfs, created when
+/// missing (a directory, or an empty file for a file's bind: it lands in the container's layer,
+/// as docker's `A /data`), bound (`MS_BIND|MS_REC`) and, for `:ro`, remounted read-only. A tmpfs
+/// is mounted there instead, with dockerd's options (`noexec,nosuid,nodev`, read-only for `ro`).
 pub fn mount_volumes(
     sys: &dyn Syscall,
     merged: &Path,
@@ -217,6 +218,24 @@ pub fn mount_volumes(
     }
     for m in order {
         let target = resolve_in_root(sys, merged, &m.target)?;
+        if m.tmpfs {
+            if check("stat", &target, sys.file_kind(&target))?.is_none() {
+                check("mkdir", &target, sys.mkdir_all(&target))?;
+            }
+            let mut flags = MountFlags::NOEXEC | MountFlags::NOSUID | MountFlags::NODEV;
+            if m.read_only {
+                flags |= MountFlags::RDONLY;
+            }
+            let tmpfs = Mount {
+                source: "tmpfs".to_owned(),
+                target,
+                fstype: "tmpfs".to_owned(),
+                flags,
+                data: String::new(),
+            };
+            check("mount", &tmpfs.target, sys.mount(&tmpfs))?;
+            continue;
+        }
         if check("stat", &target, sys.file_kind(&target))?.is_none() {
             match check("stat", &m.source, sys.file_kind(&m.source))? {
                 Some(FileKind::File | FileKind::Other) => {
@@ -557,6 +576,7 @@ mod tests {
             target: target.into(),
             read_only: false,
             copy_image_content: false,
+            tmpfs: false,
         }
     }
 
@@ -608,6 +628,42 @@ mod tests {
         assert!(bind < at(&Call::PivotRoot("/s/c/merged".into())));
         // no read-only remount of a writable volume
         assert!(!matches!(&calls[bind + 1], Call::RemountBindReadonly(..)));
+    }
+
+    #[test]
+    fn a_tmpfs_is_mounted_with_dockerds_options_on_a_made_mount_point() {
+        let sys = RecordingSyscall::default();
+        let mounts = [
+            VolumeMount {
+                tmpfs: true,
+                ..volume("", "/scratch")
+            },
+            VolumeMount {
+                tmpfs: true,
+                read_only: true,
+                ..volume("", "/scratch/ro")
+            },
+        ];
+        let hardened = MountFlags::NOEXEC | MountFlags::NOSUID | MountFlags::NODEV;
+        let tmpfs = |target: &str, flags| {
+            Call::Mount(Mount {
+                source: "tmpfs".into(),
+                target: target.into(),
+                fstype: "tmpfs".into(),
+                flags,
+                data: String::new(),
+            })
+        };
+        mount_volumes(&sys, Path::new("/s/c/merged"), &mounts).unwrap();
+        assert_eq!(
+            sys.calls(),
+            [
+                Call::MkdirAll("/s/c/merged/scratch".into()),
+                tmpfs("/s/c/merged/scratch", hardened),
+                Call::MkdirAll("/s/c/merged/scratch/ro".into()),
+                tmpfs("/s/c/merged/scratch/ro", hardened | MountFlags::RDONLY),
+            ]
+        );
     }
 
     #[test]

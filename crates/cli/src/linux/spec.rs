@@ -199,11 +199,13 @@ pub enum Input {
     File(PathBuf),
 }
 
-/// A volume or a bind mount (`-v`) as the container's mount namespace gets it: bound onto its
-/// target after the container's own mounts, before `pivot_root`.
+/// A volume, a bind mount (`-v`) or a tmpfs (`--mount type=tmpfs`) as the container's mount
+/// namespace gets it: mounted on its target after the container's own mounts, before
+/// `pivot_root`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeMount {
-    /// On the host: a volume's `_data` directory, or a bind's file or directory.
+    /// On the host: a volume's `_data` directory, or a bind's file or directory (unused for a
+    /// tmpfs).
     pub source: PathBuf,
     /// Where in the container (absolute); symlinks on the way are resolved inside the rootfs.
     pub target: String,
@@ -213,6 +215,8 @@ pub struct VolumeMount {
     /// image's content at `target` is copied in first (docker's copy; never for a bind, nor
     /// with `:nocopy`).
     pub copy_image_content: bool,
+    /// A new tmpfs rather than a bind of `source`: in memory, gone when the container stops.
+    pub tmpfs: bool,
 }
 
 /// Everything needed to start one container.

@@ -246,3 +246,45 @@ fn cp_reads_and_writes_the_volume_at_a_mount_point_running_or_not() {
     lab.ok(&["rm", "-f", "up"]);
     lab.assert_clean();
 }
+
+#[test]
+fn a_tmpfs_mount_holds_its_files_in_memory_and_out_of_the_containers_layer() {
+    let _g = root_only!();
+    let lab = Lab::new();
+    let out = lab.ok(&[
+        "run",
+        "--name",
+        "scratcher",
+        "--mount",
+        "type=tmpfs,destination=/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /scratch/f; cat /scratch/f; grep ' /scratch ' /proc/mounts | cut -d' ' -f3,4",
+    ]);
+    let (written, mount) = out.split_once('\n').unwrap();
+    assert_eq!(written, "hi");
+    let (fstype, options) = mount.trim_end().split_once(' ').unwrap();
+    assert_eq!(fstype, "tmpfs", "{out}");
+    let options: Vec<&str> = options.split(',').collect();
+    for wanted in ["rw", "nosuid", "nodev", "noexec"] {
+        assert!(options.contains(&wanted), "{wanted} in {options:?}");
+    }
+    // the mount point is the container's change; what was written in the tmpfs is not
+    assert_eq!(lab.ok(&["diff", "scratcher"]), "A /scratch\n");
+    // read-only with `readonly`, and empty again in the next container
+    let (out, err, code) = lab.all(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=tmpfs,destination=/scratch,readonly",
+        "busybox",
+        "sh",
+        "-c",
+        "ls -A /scratch; echo x > /scratch/g",
+    ]);
+    assert_eq!((out.as_str(), code), ("", 1), "{err}");
+    assert_eq!(err, "sh: can't create /scratch/g: Read-only file system\n");
+    lab.ok(&["rm", "scratcher"]);
+    lab.assert_clean();
+}

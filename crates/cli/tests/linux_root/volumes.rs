@@ -14,6 +14,7 @@ fn mount(source: &Path, target: &str) -> VolumeMount {
         target: target.to_owned(),
         read_only: false,
         copy_image_content: false,
+        tmpfs: false,
     }
 }
 
