@@ -5,6 +5,7 @@
 //! `cargo bench -p layerbox-core --bench fs` (figures in BENCHMARKS.md).
 
 /// The `layerbox` binary's allocator, so the figures are the binary's.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -8,6 +8,7 @@
 //! ratio is printed.
 
 /// The `layerbox` binary's allocator, so the figures are the binary's.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

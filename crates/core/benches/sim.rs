@@ -7,6 +7,7 @@
 //! each base image. Figures are printed, never asserted (BENCHMARKS.md records them).
 
 /// The `layerbox` binary's allocator, so the figures are the binary's.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,6 +6,7 @@
 //! BENCHMARKS.md).
 
 /// The `layerbox` binary's allocator, so the figures are the binary's.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
