@@ -250,8 +250,13 @@ fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
     let mut w = xxhash_rust::xxh3::Xxh3::new();
     let mut len = 0u64;
     let mut buf: Vec<u8> = Vec::with_capacity(FLUSH + 512);
+    // Every variable-length field is preceded by its length, so no two layers share a stream.
+    let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        buf.extend_from_slice(bytes);
+    };
     for (path, change) in layer.iter() {
-        buf.extend_from_slice(path.as_bytes());
+        field(&mut buf, path.as_bytes());
         match change {
             Change::Entry(e) => {
                 let m = &e.meta;
@@ -270,21 +275,17 @@ fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
                         buf.extend_from_slice(&size.to_le_bytes());
                         buf.extend_from_slice(digest.as_bytes());
                     }
-                    EntryKind::File(FileData::Bytes(b)) => {
-                        buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-                        buf.extend_from_slice(b);
-                    }
-                    EntryKind::Symlink(target) => buf.extend_from_slice(target.as_bytes()),
+                    EntryKind::File(FileData::Bytes(b)) => field(&mut buf, b),
+                    EntryKind::Symlink(target) => field(&mut buf, target.as_bytes()),
                     EntryKind::Dir { .. } => {}
                 }
             }
             Change::HardLink(target) => {
-                buf.extend_from_slice(b"\0H");
-                buf.extend_from_slice(target.as_bytes());
+                buf.push(b'H');
+                field(&mut buf, target.as_bytes());
             }
-            Change::Whiteout => buf.extend_from_slice(b"\0W"),
+            Change::Whiteout => buf.push(b'W'),
         }
-        buf.push(b'\n');
         if buf.len() >= FLUSH {
             w.update(&buf);
             len += buf.len() as u64;
@@ -295,7 +296,7 @@ fn modelled_digest(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {
     len += buf.len() as u64;
     // Marks the record format, so that no layer of real bytes can share this digest.
     let mut named = DigestWriter::new();
-    named.update(b"layerbox modelled layer 2\n");
+    named.update(b"layerbox modelled layer 3\n");
     named.update(&w.digest128().to_le_bytes());
     named.update(&len.to_le_bytes());
     (named.finish(), len)
@@ -583,6 +584,14 @@ mod tests {
             diff_id(&real, &opts).0,
             Digest::sha256_of(&write_layer(&real, &opts))
         );
+        // fields are delimited by their lengths: a link's target cannot pass for the next
+        // entry's record (the two layers gave the same stream when records ended at newlines)
+        let mut split = file(1, b"a");
+        split.insert("a", Entry::symlink(meta(0o777), "x"));
+        split.insert_whiteout("b");
+        let mut joined = file(1, b"a");
+        joined.insert("a", Entry::symlink(meta(0o777), "x\nb\0W"));
+        assert_ne!(diff_id(&split, &opts).0, diff_id(&joined, &opts).0);
     }
 
     #[test]
