@@ -495,7 +495,7 @@ impl Catalog {
                 line: index + 1,
                 message: message.to_owned(),
             };
-            let Some((tag, rest)) = line.split_once(' ') else {
+            let Some((tag, rest)) = split_at_byte(line, b' ') else {
                 if line.is_empty() {
                     continue;
                 }
@@ -560,22 +560,25 @@ impl Catalog {
                             // Checked here, decoded when the package is first installed.
                             let (shared_len, suffix, value) = split_entry(rest)
                                 .ok_or_else(|| err("expected three tab-separated fields"))?;
-                            let shared_len: usize =
-                                shared_len.parse().map_err(|_| err("bad prefix"))?;
+                            let shared_len = decimal(shared_len)
+                                .and_then(|n| usize::try_from(n).ok())
+                                .ok_or_else(|| err("bad prefix"))?;
                             if shared_len > prev_len {
                                 return Err(err("prefix too long"));
                             }
                             if tag == "F" {
-                                let (size, mode) = value.split_once(' ').unwrap_or((value, "644"));
-                                size.parse::<u64>().map_err(|_| err("bad size"))?;
+                                let (size, mode) =
+                                    split_at_byte(value, b' ').unwrap_or((value, "644"));
+                                decimal(size).ok_or_else(|| err("bad size"))?;
                                 u32::from_str_radix(mode, 8).map_err(|_| err("bad mode"))?;
                             }
                             prev_len = shared_len + suffix.len();
-                            let range = match &p.source {
-                                Some((_, r)) => r.start..start + raw.len(),
-                                None => start..start + raw.len(),
-                            };
-                            p.source = Some((Arc::clone(&shared), range));
+                            // The package's lines so far: the text is shared once per package.
+                            let end = start + raw.len();
+                            match &mut p.source {
+                                Some((_, range)) => range.end = end,
+                                None => p.source = Some((Arc::clone(&shared), start..end)),
+                            }
                         }
                     }
                 }
