@@ -218,7 +218,7 @@ pub fn write_layer(layer: &Layer, opts: &TarOptions) -> Vec<u8> {
 /// not the sha256 of megabytes of stand-in bytes behind 512-byte headers: a compact record of
 /// each entry (path, kind, metadata, and a file's size and content digest or bytes, a link's
 /// target) is hashed with 128-bit XXH3, and the diff_id is the sha256 of that hash (software
-/// sha256 over the records was a sixth of a first build in the browser). Such a layer's tar
+/// sha256 over the records was a tenth of a first build in the browser). Such a layer's tar
 /// never leaves the engine (`save`, `export` and `cp` refuse modelled files), and the digest
 /// still changes with every file's name, metadata, size and content.
 pub fn diff_id(layer: &Layer, opts: &TarOptions) -> (Digest, u64) {

@@ -328,8 +328,8 @@ impl Batch {
 
 /// Names simulated contents for one package version: the sha256 of name and version, hashed
 /// once, with its first half replaced by the 128-bit XXH3 of the path seeded by it. A name
-/// only has to tell contents apart; a sha256 per file was a tenth of a first build in the
-/// browser (software sha256 there).
+/// only has to tell contents apart; a sha256 per file was a twentieth of a first build in the
+/// browser (software sha256 there; BENCHMARKS.md).
 struct ContentNamer([u8; 32]);
 
 impl ContentNamer {
